@@ -1,0 +1,46 @@
+"""returns-desk: wires the Chalice app, its middleware and the blueprints of each audience."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from chalice import Chalice, Response
+from chalice.app import Request
+
+from chalicelib.api.admin import admin
+from chalicelib.api.gorgias import gorgias
+from chalicelib.api.http import normalize_framework_errors
+from chalicelib.observability import logger, metrics
+
+app = Chalice(app_name="returns-desk")
+app.register_blueprint(gorgias)
+app.register_blueprint(admin)
+
+_SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+@app.middleware("http")
+def observe_request(event: Request, get_response: Callable[[Request], Response]) -> Response:
+    """Correlation id and request keys on every log line, metrics flushed, errors enveloped."""
+    logger.set_correlation_id((event.context or {}).get("requestId"))
+    logger.append_keys(method=event.method, path=event.context.get("resourcePath", event.path))
+    try:
+        response = normalize_framework_errors(get_response(event))
+        response.headers.update(_SECURITY_HEADERS)
+        error = response.body.get("error") if isinstance(response.body, dict) else None
+        logger.info(
+            "Request answered",
+            extra={"status": response.status_code, "error_code": error and error["code"]},
+        )
+        return response
+    finally:
+        if metrics.metric_set:
+            metrics.flush_metrics()
+            metrics.clear_metrics()
+        logger.remove_keys(["method", "path"])
+
+
+@app.route("/health")
+def health() -> dict[str, str]:
+    """The one route without auth: load balancers and uptime checks call it."""
+    return {"status": "ok"}

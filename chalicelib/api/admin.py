@@ -1,0 +1,79 @@
+"""The admin API: the merchant's own systems create, read and move RMAs."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib.api.http import bearer_token_guard, json_response, parse_body, parse_query, route
+from chalicelib.api.representations import RmaEventsResponse, RmaPageResponse, RmaResource
+from chalicelib.api.requests import AdminActionRequest, CreateRmaRequest, ListRmasQuery
+from chalicelib.domain.rma import Actor
+from chalicelib.domain.statuses import Channel
+from chalicelib.domain.transitions import Action
+from chalicelib.errors import NotFoundError
+from chalicelib.services import container
+from chalicelib.settings import get_settings
+
+admin = Blueprint(__name__)
+_guard = bearer_token_guard(lambda: get_settings().admin_api_token)
+
+# The moves the admin API offers, by the last segment of their URL.
+ADMIN_ACTIONS = {
+    action.value: action
+    for action in (
+        Action.SUBMIT,
+        Action.ACCEPT,
+        Action.REJECT,
+        Action.CANCEL,
+        Action.HOLD,
+        Action.RESUME,
+    )
+}
+
+
+@route(admin, "/rmas", methods=["POST"], guard=_guard)
+def create_rma() -> Response:
+    request = parse_body(admin.current_request, CreateRmaRequest)
+    rma = container.rma_service().open(request.to_draft(), actor=Actor(channel=Channel.ADMIN))
+    return json_response(
+        RmaResource.from_rma(rma), 201, {"Location": f"/rmas/{rma.return_reference}"}
+    )
+
+
+@route(admin, "/rmas", guard=_guard)
+def list_rmas() -> Response:
+    query = parse_query(admin.current_request, ListRmasQuery)
+    page = container.rma_service().list_by_status(
+        query.status, limit=query.limit, cursor=query.cursor
+    )
+    return json_response(
+        RmaPageResponse(
+            items=[RmaResource.from_rma(rma) for rma in page.items], next_cursor=page.cursor
+        )
+    )
+
+
+@route(admin, "/rmas/{rma}", guard=_guard)
+def get_rma(rma: str) -> Response:
+    return json_response(RmaResource.from_rma(container.rma_service().find(rma)))
+
+
+@route(admin, "/rmas/{rma}/events", guard=_guard)
+def get_rma_events(rma: str) -> Response:
+    found, events = container.rma_service().history(rma)
+    return json_response(
+        RmaEventsResponse(rma_id=found.id, reference=found.return_reference, events=events)
+    )
+
+
+@route(admin, "/rmas/{rma}/{action}", methods=["POST"], guard=_guard)
+def act_on_rma(rma: str, action: str) -> Response:
+    if action not in ADMIN_ACTIONS:
+        raise NotFoundError(
+            f"Unknown action '{action}'.", {"action": action, "allowed": sorted(ADMIN_ACTIONS)}
+        )
+    request = parse_body(admin.current_request, AdminActionRequest)
+    updated = container.rma_service().act(
+        rma, ADMIN_ACTIONS[action], actor=request.as_actor(), note=request.explanation
+    )
+    return json_response(RmaResource.from_rma(updated))

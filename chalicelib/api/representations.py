@@ -1,0 +1,146 @@
+"""How RMAs look on the wire: flat and labelled for the Gorgias widget, complete for admins."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from chalicelib.domain.labels import label
+from chalicelib.domain.rma import Rma, RmaEvent, Shipment
+from chalicelib.domain.statuses import (
+    DeliveryStatus,
+    ExpectedResolution,
+    FinancialStatus,
+    FulfillmentStatus,
+    ProcessingStatus,
+    ReturnReason,
+)
+
+
+class WidgetItem(BaseModel):
+    sku: str
+    name: str
+    quantity: int
+    reason: ReturnReason
+    reason_label: str
+
+
+class WidgetTracking(BaseModel):
+    carrier: str
+    number: str | None
+    url: str | None
+    status: DeliveryStatus
+    status_label: str
+
+    @classmethod
+    def from_shipment(cls, shipment: Shipment, locale: str) -> WidgetTracking:
+        return cls(
+            carrier=shipment.carrier,
+            number=shipment.tracking_number,
+            url=shipment.tracking_url,
+            status=shipment.status,
+            status_label=label(shipment.status, locale),
+        )
+
+
+class WidgetReturn(BaseModel):
+    """One return as a Gorgias sidebar widget shows it: flat, labels beside values."""
+
+    id: str
+    reference: str
+    status: ProcessingStatus
+    status_label: str
+    delivery_status: DeliveryStatus
+    delivery_status_label: str
+    financial_status: FinancialStatus
+    financial_status_label: str
+    fulfillment_status: FulfillmentStatus
+    fulfillment_status_label: str
+    expected_resolution: ExpectedResolution
+    expected_resolution_label: str
+    created_at: datetime
+    order_number: str
+    items_summary: str
+    items: list[WidgetItem]
+    tracking: WidgetTracking | None
+
+    @classmethod
+    def from_rma(cls, rma: Rma, locale: str = "en") -> WidgetReturn:
+        items = [
+            WidgetItem(
+                sku=line.sku,
+                name=line.name,
+                quantity=line.quantity,
+                reason=line.reason,
+                reason_label=label(line.reason, locale),
+            )
+            for line in rma.lines
+        ]
+        shipment = rma.latest_shipment
+        return cls(
+            id=rma.id,
+            reference=rma.return_reference,
+            status=rma.processing_status,
+            status_label=label(rma.processing_status, locale),
+            delivery_status=rma.delivery_status,
+            delivery_status_label=label(rma.delivery_status, locale),
+            financial_status=rma.financial_status,
+            financial_status_label=label(rma.financial_status, locale),
+            fulfillment_status=rma.fulfillment_status,
+            fulfillment_status_label=label(rma.fulfillment_status, locale),
+            expected_resolution=rma.expected_resolution,
+            expected_resolution_label=label(rma.expected_resolution, locale),
+            created_at=rma.created_at,
+            order_number=rma.order.number,
+            items_summary=", ".join(f"{i.quantity} x {i.name} ({i.reason_label})" for i in items),
+            items=items,
+            tracking=WidgetTracking.from_shipment(shipment, locale) if shipment else None,
+        )
+
+
+class WidgetCustomer(BaseModel):
+    email: str
+
+
+class WidgetResponse(BaseModel):
+    customer: WidgetCustomer
+    returns: list[WidgetReturn]
+    total: int
+
+
+class DecisionResponse(BaseModel):
+    """What an agent reads after clicking Approve or Reject."""
+
+    message: str
+    note: str
+    rma: WidgetReturn
+
+
+class RmaResource(Rma):
+    """The complete RMA for the admin API, with the label of each status beside it."""
+
+    status_labels: dict[str, str]
+
+    @classmethod
+    def from_rma(cls, rma: Rma) -> RmaResource:
+        return cls(
+            **dict(rma),
+            status_labels={
+                "processing": label(rma.processing_status),
+                "delivery": label(rma.delivery_status),
+                "financial": label(rma.financial_status),
+                "fulfillment": label(rma.fulfillment_status),
+            },
+        )
+
+
+class RmaPageResponse(BaseModel):
+    items: list[RmaResource]
+    next_cursor: str | None
+
+
+class RmaEventsResponse(BaseModel):
+    rma_id: str
+    reference: str
+    events: list[RmaEvent]

@@ -1,0 +1,160 @@
+"""The RMA (return merchandise authorization) and its action log entries."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from chalicelib.domain.statuses import (
+    Channel,
+    DeliveryStatus,
+    ExpectedResolution,
+    FinancialMethod,
+    FinancialStatus,
+    FulfillmentStatus,
+    LineState,
+    ProcessingStatus,
+    ProductState,
+    ReturnReason,
+)
+
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+Locale = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{2}([-_][a-zA-Z]{2})?$")]
+
+
+class DomainModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class OrderRef(DomainModel):
+    external_id: ShortText | None = None
+    number: ShortText
+    ordered_at: date | None = None
+    delivered_at: date | None = None
+
+
+class Customer(DomainModel):
+    email: EmailStr
+    name: ShortText | None = None
+    locale: Locale = "en"
+
+    @property
+    def email_key(self) -> str:
+        """Emails compare case-insensitively everywhere."""
+        return self.email.strip().lower()
+
+
+class Contact(DomainModel):
+    name: ShortText | None = None
+    email: EmailStr | None = None
+    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
+    address_lines: Annotated[list[ShortText], Field(max_length=4)] = []
+    city: ShortText | None = None
+    postal_code: Annotated[str, StringConstraints(max_length=20)] | None = None
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
+
+
+class RmaLine(DomainModel):
+    sku: ShortText
+    name: ShortText
+    quantity: Annotated[int, Field(ge=1, le=10_000)]
+    unit_price: Money
+    reason: ReturnReason
+    comment: LongText | None = None
+    product_state: ProductState | None = None
+    line_state: LineState = LineState.PENDING
+    received_quantity: Annotated[int, Field(ge=0)] = 0
+    photos: Annotated[list[ShortText], Field(max_length=10)] = []
+
+
+class Shipment(DomainModel):
+    carrier: ShortText
+    tracking_number: ShortText | None = None
+    tracking_url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    label_url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    status: DeliveryStatus = DeliveryStatus.PENDING
+
+
+class FinancialResolution(DomainModel):
+    amount: Money
+    method: FinancialMethod
+    status: FinancialStatus = FinancialStatus.PENDING
+
+
+class Actor(DomainModel):
+    """Who acted: an agent, the shopper, an admin system, the warehouse or the workflow."""
+
+    channel: Channel
+    id: ShortText | None = None
+    email: EmailStr | None = None
+    name: ShortText | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email or (f"{self.channel} {self.id}" if self.id else self.channel)
+
+
+class ReturnTerms(DomainModel):
+    """What the merchant decided for this return's money; defaults come from the policy."""
+
+    expected_resolution: ExpectedResolution = ExpectedResolution.REFUND
+    currency: CurrencyCode = "EUR"
+    apply_return_fee: bool = False
+    retained_amount_for_shipping: Money = Decimal("0")
+    auto_generate_financial_resolution: bool = True
+    auto_execute_financial_resolution: bool = False
+
+
+class RmaDraft(ReturnTerms):
+    """Everything needed to open an RMA, before returns-desk gives it an identity."""
+
+    order: OrderRef
+    customer: Customer
+    lines: Annotated[list[RmaLine], Field(min_length=1, max_length=100)]
+    sender: Contact | None = None
+    delivery: Contact | None = None
+    comment: LongText | None = None
+
+
+class Rma(RmaDraft):
+    id: str
+    return_number: int
+    return_reference: str
+    # How many returns this customer had opened when this one was: the widget's total.
+    customer_return_count: int = 1
+    processing_status: ProcessingStatus = ProcessingStatus.NEW
+    delivery_status: DeliveryStatus = DeliveryStatus.PENDING
+    financial_status: FinancialStatus = FinancialStatus.PENDING
+    fulfillment_status: FulfillmentStatus = FulfillmentStatus.PENDING
+    # The status an ON_HOLD return resumes to.
+    held_from: ProcessingStatus | None = None
+    shipments: list[Shipment] = []
+    financial_resolutions: list[FinancialResolution] = []
+    created_at: datetime
+    updated_at: datetime
+    issued_at: datetime | None = None
+    received_at: datetime | None = None
+    version: int = 1
+
+    @property
+    def latest_shipment(self) -> Shipment | None:
+        return self.shipments[-1] if self.shipments else None
+
+
+class RmaEvent(DomainModel):
+    """One line of an RMA's action log: who did what, through which channel, and when."""
+
+    rma_id: str
+    version: int
+    at: datetime
+    actor: Actor
+    action: str
+    from_status: ProcessingStatus | None = None
+    to_status: ProcessingStatus
+    note: LongText | None = None

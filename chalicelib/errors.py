@@ -1,0 +1,63 @@
+"""Every error returns-desk raises on purpose. The API maps them to HTTP in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ReturnsDeskError(Exception):
+    """Base class: a stable machine `code`, a sentence for people, and structured details."""
+
+    code = "error"
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class InvalidRequestError(ReturnsDeskError):
+    code = "invalid_request"
+
+
+class AuthenticationError(ReturnsDeskError):
+    code = "unauthorized"
+
+
+class ForbiddenError(ReturnsDeskError):
+    code = "forbidden"
+
+
+class NotFoundError(ReturnsDeskError):
+    code = "not_found"
+
+
+class RmaNotFoundError(NotFoundError):
+    code = "rma_not_found"
+
+    def __init__(self, typed: str) -> None:
+        super().__init__(f"No return matches '{typed}'.", {"rma": typed})
+
+
+class InvalidTransitionError(ReturnsDeskError):
+    code = "invalid_transition"
+
+    def __init__(self, reference: str, current: str, action: str) -> None:
+        super().__init__(
+            f"Return {reference} is {current}; it cannot be {action}.",
+            {"reference": reference, "current_status": current, "action": action},
+        )
+
+
+class ConcurrentModificationError(ReturnsDeskError):
+    code = "concurrent_modification"
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(
+            f"Return {reference} was changed by someone else at the same time; reload and retry.",
+            {"reference": reference},
+        )
+
+
+class DependencyUnavailableError(ReturnsDeskError):
+    code = "dependency_unavailable"

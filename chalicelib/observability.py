@@ -1,0 +1,33 @@
+"""Powertools Logger, Metrics and Tracer: one instance each for the whole process."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+# Differs from the Chalice app name on purpose: Chalice's own logger already uses the app name,
+# and sharing it would print every line twice.
+SERVICE_NAME = "returns"
+METRICS_NAMESPACE = "ReturnsDesk"
+
+_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+
+
+def mask_email(text: str) -> str:
+    """`jane.doe@example.com` → `j***@example.com`, wherever emails appear in `text`."""
+    return _EMAIL.sub(r"\1***@\2", text)
+
+
+class EmailMaskingFormatter(LambdaPowertoolsFormatter):
+    """Masks every email address in a log line, whichever key or message it came in."""
+
+    def serialize(self, log: dict[str, Any]) -> str:  # type: ignore[override]
+        return mask_email(super().serialize(log))
+
+
+logger = Logger(service=SERVICE_NAME, logger_formatter=EmailMaskingFormatter())
+metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE_NAME)
+tracer = Tracer(service=SERVICE_NAME)

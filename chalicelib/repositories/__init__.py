@@ -1,0 +1,1 @@
+"""Data access: the only modules that speak to AWS."""

@@ -1,0 +1,58 @@
+"""The single DynamoDB table: key attributes and indexes.
+
+These constants are the one description of the table. The tests, the local stack and the
+deployment template all build it from `table_definition()`; the item layout of each aggregate
+lives in its repository module.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PARTITION_KEY = "pk"
+SORT_KEY = "sk"
+
+# A customer's returns, newest first (widget, portal).
+CUSTOMER_INDEX = "customer-index"
+CUSTOMER_INDEX_PK = "customer_pk"
+CUSTOMER_INDEX_SK = "customer_sk"
+
+# Returns by processing status (admin lists, reminders).
+STATUS_INDEX = "status-index"
+STATUS_INDEX_PK = "status_pk"
+STATUS_INDEX_SK = "status_sk"
+
+TTL_ATTRIBUTE = "expires_at"
+
+_INDEXES = {
+    CUSTOMER_INDEX: (CUSTOMER_INDEX_PK, CUSTOMER_INDEX_SK),
+    STATUS_INDEX: (STATUS_INDEX_PK, STATUS_INDEX_SK),
+}
+
+
+def table_definition(table_name: str) -> dict[str, Any]:
+    """Arguments for DynamoDB CreateTable (on-demand billing, every index projecting all)."""
+    key_attributes = {PARTITION_KEY, SORT_KEY} | {a for keys in _INDEXES.values() for a in keys}
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": "S"} for name in sorted(key_attributes)
+        ],
+        "KeySchema": _key_schema(PARTITION_KEY, SORT_KEY),
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": index,
+                "KeySchema": _key_schema(pk, sk),
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index, (pk, sk) in _INDEXES.items()
+        ],
+    }
+
+
+def _key_schema(partition_key: str, sort_key: str) -> list[dict[str, str]]:
+    return [
+        {"AttributeName": partition_key, "KeyType": "HASH"},
+        {"AttributeName": sort_key, "KeyType": "RANGE"},
+    ]

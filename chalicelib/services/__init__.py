@@ -1,0 +1,1 @@
+"""Use cases. No HTTP or event types here; collaborators are passed in."""

@@ -1,0 +1,98 @@
+"""Opening, finding and moving RMAs: the use cases every audience shares."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from chalicelib.domain.references import format_reference, parse_return_number
+from chalicelib.domain.rma import Actor, Rma, RmaDraft, RmaEvent
+from chalicelib.domain.statuses import ProcessingStatus
+from chalicelib.domain.transitions import Action, apply_action, opening_event
+from chalicelib.errors import RmaNotFoundError
+from chalicelib.repositories.rma_repository import RmaPage, RmaRepository
+
+_RMA_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_rma_id() -> str:
+    return uuid.uuid4().hex
+
+
+class RmaService:
+    def __init__(
+        self,
+        repository: RmaRepository,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        new_id: Callable[[], str] = new_rma_id,
+    ) -> None:
+        self._repository = repository
+        self._clock = clock
+        self._new_id = new_id
+
+    def open(self, draft: RmaDraft, *, actor: Actor) -> Rma:
+        """A new RMA in NEW, with the next return number and reference."""
+        return_number = self._repository.allocate_return_number()
+        customer_count = self._repository.allocate_customer_return_count(draft.customer.email_key)
+        now = self._clock()
+        rma = Rma(
+            **dict(draft),
+            id=self._new_id(),
+            return_number=return_number,
+            return_reference=format_reference(return_number),
+            customer_return_count=customer_count,
+            created_at=now,
+            updated_at=now,
+        )
+        self._repository.create(rma, opening_event(rma, actor=actor))
+        return rma
+
+    def find(self, typed: str) -> Rma:
+        """The RMA an id or a typed reference (`R-001042`, `r-1042`, `#1042`) names."""
+        rma_id = self._resolve_id(typed)
+        rma = self._repository.get(rma_id) if rma_id else None
+        if rma is None:
+            raise RmaNotFoundError(typed)
+        return rma
+
+    def history(self, typed: str) -> tuple[Rma, list[RmaEvent]]:
+        rma_id = self._resolve_id(typed)
+        rma, events = self._repository.get_with_events(rma_id) if rma_id else (None, [])
+        if rma is None:
+            raise RmaNotFoundError(typed)
+        return rma, events
+
+    def act(self, typed: str, action: Action, *, actor: Actor, note: str | None = None) -> Rma:
+        """Apply `action`; a refused move is an InvalidTransitionError, a lost race a
+        ConcurrentModificationError, and nothing is written in either case."""
+        rma = self.find(typed)
+        updated, event = apply_action(rma, action, actor=actor, at=self._clock(), note=note)
+        self._repository.save_transition(updated, event)
+        return updated
+
+    def latest_for_customer(self, email: str, limit: int) -> tuple[list[Rma], int]:
+        """The customer's `limit` newest RMAs and how many they have opened in all."""
+        rmas = self._repository.latest_for_customer(email.strip().lower(), limit)
+        total = max((rma.customer_return_count for rma in rmas), default=0)
+        return rmas, max(total, len(rmas))
+
+    def list_by_status(
+        self, status: ProcessingStatus, *, limit: int, cursor: str | None = None
+    ) -> RmaPage:
+        return self._repository.list_by_status(status, limit=limit, cursor=cursor)
+
+    def _resolve_id(self, typed: str) -> str | None:
+        candidate = typed.strip().lower()
+        if _RMA_ID.match(candidate):
+            return candidate
+        return_number = parse_return_number(typed)
+        if return_number is None:
+            return None
+        return self._repository.find_id_by_return_number(return_number)

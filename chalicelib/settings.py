@@ -1,0 +1,79 @@
+"""Configuration, read once from the environment (and SSM Parameter Store in AWS)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import NamedTuple
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of returns-desk. Environment variable names are the field names in capitals.
+
+    A secret may be given directly (`ADMIN_API_TOKEN`) or as the name of an SSM SecureString
+    parameter (`ADMIN_API_TOKEN_PARAMETER`), which is how the deployed stages receive them.
+    """
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    table_name: str = "returns-desk"
+
+    gorgias_widget_token: SecretStr | None = None
+    gorgias_widget_token_parameter: str | None = None
+    admin_api_token: SecretStr | None = None
+    admin_api_token_parameter: str | None = None
+
+    # Gorgias REST API credentials. When all three are set, approve/reject check the agent's
+    # role and post an internal note on the ticket.
+    gorgias_subdomain: str | None = None
+    gorgias_api_email: str | None = None
+    gorgias_api_key: SecretStr | None = None
+    gorgias_api_key_parameter: str | None = None
+    gorgias_role_cache_seconds: int = Field(default=600, ge=0)
+    gorgias_timeout_seconds: float = Field(default=3.0, gt=0)
+    # A 429 asking us to wait longer than this is treated as an outage rather than slept through:
+    # the agent is waiting on the answer.
+    gorgias_max_retry_after_seconds: float = Field(default=3.0, ge=0)
+
+    max_body_bytes: int = Field(default=64 * 1024, gt=0)
+    widget_size: int = Field(default=5, ge=1, le=20)
+    public_base_url: str | None = None
+
+    @model_validator(mode="after")
+    def _secrets_from_parameter_store(self) -> Settings:
+        for field in ("gorgias_widget_token", "admin_api_token", "gorgias_api_key"):
+            parameter = getattr(self, f"{field}_parameter")
+            if getattr(self, field) is None and parameter:
+                object.__setattr__(self, field, SecretStr(_read_secure_parameter(parameter)))
+        return self
+
+    @property
+    def gorgias_credentials(self) -> GorgiasCredentials | None:
+        """The Gorgias REST API credentials, or None unless all three are set."""
+        if self.gorgias_subdomain and self.gorgias_api_email and self.gorgias_api_key:
+            return GorgiasCredentials(
+                self.gorgias_subdomain,
+                self.gorgias_api_email,
+                self.gorgias_api_key.get_secret_value(),
+            )
+        return None
+
+
+class GorgiasCredentials(NamedTuple):
+    subdomain: str
+    api_email: str
+    api_key: str
+
+
+def _read_secure_parameter(name: str) -> str:
+    # Imported here: only deployed stages read SSM, and the import pulls in boto3.
+    from aws_lambda_powertools.utilities.parameters import get_parameter
+
+    return str(get_parameter(name, decrypt=True))
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""The embedded local stack: moto, the table, demo data and the API on one laptop."""

@@ -1,0 +1,107 @@
+"""Fixtures shared by every test: a clean environment, moto-backed AWS, the app's client."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tests.support import rma_payload
+
+# Set before the app is imported anywhere: no test may reach real AWS or read a developer's
+# own credentials, endpoints or Gorgias keys.
+_TEST_ENVIRONMENT = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "TABLE_NAME": "returns-desk-test",
+    "GORGIAS_WIDGET_TOKEN": "widget-token",
+    "ADMIN_API_TOKEN": "admin-token",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}
+os.environ.update(_TEST_ENVIRONMENT)
+for _variable in (
+    "AWS_ENDPOINT_URL",
+    "AWS_PROFILE",
+    "GORGIAS_SUBDOMAIN",
+    "GORGIAS_API_EMAIL",
+    "GORGIAS_API_KEY",
+):
+    os.environ.pop(_variable, None)
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    """Moto for every AWS call, with the returns-desk table created as the template creates it."""
+    from moto import mock_aws
+
+    from chalicelib.repositories.aws import client
+    from chalicelib.repositories.table_schema import table_definition
+    from chalicelib.services import container
+    from local.moto_support import serialize_dynamodb_writes
+
+    serialize_dynamodb_writes()
+    with mock_aws():
+        client.cache_clear()
+        container.reset()
+        client("dynamodb").create_table(**table_definition(os.environ["TABLE_NAME"]))
+        yield
+        client.cache_clear()
+        container.reset()
+
+
+@pytest.fixture
+def repository(aws: None) -> Any:
+    from chalicelib.repositories.rma_repository import RmaRepository
+
+    return RmaRepository(os.environ["TABLE_NAME"])
+
+
+@pytest.fixture
+def rma_service(aws: None) -> Any:
+    from chalicelib.services import container
+
+    return container.rma_service()
+
+
+@pytest.fixture
+def api(aws: None) -> Iterator[Any]:
+    """`chalice.test.Client` on the real app, backed by moto."""
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def make_draft() -> Callable[..., Any]:
+    """A factory of valid RMA drafts for service and repository tests."""
+    from chalicelib.api.requests import CreateRmaRequest
+
+    def build(email: str = "jane.doe@example.com", **overrides: Any) -> Any:
+        return CreateRmaRequest.model_validate(rma_payload(email, **overrides)).to_draft()
+
+    return build
+
+
+@pytest.fixture
+def open_rma(rma_service: Any, make_draft: Callable[..., Any]) -> Callable[..., Any]:
+    """Opens an RMA through the service, optionally submitted (REQUESTED)."""
+    from chalicelib.domain.rma import Actor
+    from chalicelib.domain.statuses import Channel
+    from chalicelib.domain.transitions import Action
+
+    admin = Actor(channel=Channel.ADMIN)
+
+    def open_one(email: str = "jane.doe@example.com", *, submitted: bool = True, **kw: Any) -> Any:
+        rma = rma_service.open(make_draft(email, **kw), actor=admin)
+        if submitted:
+            rma = rma_service.act(rma.id, Action.SUBMIT, actor=admin)
+        return rma
+
+    return open_one

@@ -1,0 +1,40 @@
+"""Values and builders the tests share."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+WIDGET_AUTH = {"Authorization": "Bearer widget-token"}
+ADMIN_AUTH = {"Authorization": "Bearer admin-token"}
+JSON = {"Content-Type": "application/json"}
+
+
+def rma_payload(email: str = "jane.doe@example.com", **overrides: Any) -> dict[str, Any]:
+    """A valid admin `POST /rmas` body."""
+    payload: dict[str, Any] = {
+        "order": {
+            "number": "#1001",
+            "external_id": "gid://shopify/Order/1",
+            "ordered_at": "2026-11-01",
+        },
+        "customer": {"email": email, "name": "Jane Doe", "locale": "en"},
+        "lines": [
+            {
+                "sku": "TSHIRT-BLUE-M",
+                "name": "Blue T-shirt (M)",
+                "quantity": 1,
+                "unit_price": "25.00",
+                "reason": "SIZE_PROBLEM",
+            }
+        ],
+        "expected_resolution": "REFUND",
+        "currency": "EUR",
+    }
+    payload.update(overrides)
+    return payload
+
+
+def body(response: Any) -> Any:
+    """The decoded JSON body of a `chalice.test.Client` response."""
+    return json.loads(response.body)

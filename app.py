@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from chalice import Chalice, Response
 from chalice.app import Request
 
 from chalicelib.api.admin import admin
 from chalicelib.api.gorgias import gorgias
 from chalicelib.api.http import normalize_framework_errors
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import logger, metrics, tracer
 
-app = Chalice(app_name="returns-desk")
+app = Chalice(app_name="returns-desk", configure_logs=False)
+# Chalice's own logger (unhandled errors) writes through ours: JSON, emails masked.
+copy_config_to_registered_loggers(source_logger=logger, include={app.log.name})
 app.register_blueprint(gorgias)
 app.register_blueprint(admin)
 
@@ -23,7 +26,10 @@ _SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nos
 def observe_request(event: Request, get_response: Callable[[Request], Response]) -> Response:
     """Correlation id and request keys on every log line, metrics flushed, errors enveloped."""
     logger.set_correlation_id((event.context or {}).get("requestId"))
-    logger.append_keys(method=event.method, path=event.context.get("resourcePath", event.path))
+    route = (event.context or {}).get("resourcePath", event.path)
+    logger.append_keys(method=event.method, path=route)
+    if tracer is not None:
+        tracer.put_annotation(key="route", value=route)
     try:
         response = normalize_framework_errors(get_response(event))
         response.headers.update(_SECURITY_HEADERS)

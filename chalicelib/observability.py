@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -28,6 +29,14 @@ class EmailMaskingFormatter(LambdaPowertoolsFormatter):
         return mask_email(super().serialize(log))
 
 
+def _tracing_wanted() -> bool:
+    """Only inside Lambda, and unless turned off: the Tracer loads the X-Ray SDK (about 150 ms
+    of imports), which is worth paying only where traces are sent somewhere."""
+    disabled = os.environ.get("POWERTOOLS_TRACE_DISABLED", "").lower() in {"1", "true"}
+    return "AWS_LAMBDA_FUNCTION_NAME" in os.environ and not disabled
+
+
 logger = Logger(service=SERVICE_NAME, logger_formatter=EmailMaskingFormatter())
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE_NAME)
-tracer = Tracer(service=SERVICE_NAME)
+# Patches boto3 and httpx when created, so every AWS and Gorgias call becomes a subsegment.
+tracer: Tracer | None = Tracer(service=SERVICE_NAME) if _tracing_wanted() else None

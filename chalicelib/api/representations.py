@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from chalicelib.domain.labels import label
 from chalicelib.domain.rma import Rma, RmaEvent, Shipment
@@ -18,7 +18,11 @@ from chalicelib.domain.statuses import (
 )
 
 
-class WidgetItem(BaseModel):
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
+
+class WidgetItem(ResponseModel):
     sku: str
     name: str
     quantity: int
@@ -26,7 +30,7 @@ class WidgetItem(BaseModel):
     reason_label: str
 
 
-class WidgetTracking(BaseModel):
+class WidgetTracking(ResponseModel):
     carrier: str
     number: str | None
     url: str | None
@@ -44,7 +48,7 @@ class WidgetTracking(BaseModel):
         )
 
 
-class WidgetReturn(BaseModel):
+class WidgetReturn(ResponseModel):
     """One return as a Gorgias sidebar widget shows it: flat, labels beside values."""
 
     id: str
@@ -99,17 +103,17 @@ class WidgetReturn(BaseModel):
         )
 
 
-class WidgetCustomer(BaseModel):
+class WidgetCustomer(ResponseModel):
     email: str
 
 
-class WidgetResponse(BaseModel):
+class WidgetResponse(ResponseModel):
     customer: WidgetCustomer
     returns: list[WidgetReturn]
     total: int
 
 
-class DecisionResponse(BaseModel):
+class DecisionResponse(ResponseModel):
     """What an agent reads after clicking Approve or Reject."""
 
     message: str
@@ -135,12 +139,12 @@ class RmaResource(Rma):
         )
 
 
-class RmaPageResponse(BaseModel):
+class RmaPageResponse(ResponseModel):
     items: list[RmaResource]
     next_cursor: str | None
 
 
-class RmaEventsResponse(BaseModel):
+class RmaEventsResponse(ResponseModel):
     rma_id: str
     reference: str
     events: list[RmaEvent]

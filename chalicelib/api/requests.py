@@ -34,26 +34,31 @@ TypedReference = Annotated[
 
 
 class RequestModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+
+class LenientRequestModel(BaseModel):
+    """For what Gorgias sends: its admins write these bodies by hand, extra keys included."""
+
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 # --- Gorgias ---------------------------------------------------------------------------------
 
 
-class WidgetQuery(BaseModel):
+class WidgetQuery(LenientRequestModel):
     email: EmailStr
     locale: Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{2}([-_][a-zA-Z]{2})?$")] = "en"
 
 
-class GorgiasAgentPayload(BaseModel):
+class GorgiasAgentPayload(LenientRequestModel):
     id: Annotated[int | None, Optional, Field(gt=0)] = None
     email: Annotated[EmailStr | None, Optional] = None
     name: Annotated[ShortText | None, Optional] = None
 
 
-class GorgiasDecisionRequest(BaseModel):
-    """Body of the Approve / Reject actions. Unknown keys are ignored: Gorgias admins build
-    this body by hand and may add variables of their own."""
+class GorgiasDecisionRequest(LenientRequestModel):
+    """Body of the Approve / Reject actions."""
 
     rma: TypedReference
     ticket_id: Annotated[int | None, Optional, Field(gt=0)] = None

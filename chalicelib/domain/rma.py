@@ -29,7 +29,8 @@ Locale = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{2}([-_][a-zA-Z]{2}
 
 
 class DomainModel(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: validators are built on first use rather than at import (cold start).
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class OrderRef(DomainModel):

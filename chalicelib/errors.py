@@ -20,6 +20,10 @@ class InvalidRequestError(ReturnsDeskError):
     code = "invalid_request"
 
 
+class UnsupportedMediaTypeError(ReturnsDeskError):
+    code = "unsupported_media_type"
+
+
 class AuthenticationError(ReturnsDeskError):
     code = "unauthorized"
 

@@ -16,7 +16,10 @@ class Settings(BaseSettings):
     parameter (`ADMIN_API_TOKEN_PARAMETER`), which is how the deployed stages receive them.
     """
 
-    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+    # An empty variable counts as unset: `ADMIN_API_TOKEN=` must never mean "the empty token".
+    model_config = SettingsConfigDict(
+        case_sensitive=False, extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     table_name: str = "returns-desk"
 

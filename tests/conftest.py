@@ -74,7 +74,9 @@ def api(aws: None) -> Iterator[Any]:
 
     from app import app
 
-    with Client(app) as test_client:
+    # A stage the config does not define: requests run with only the top-level variables of
+    # .chalice/config.json, not the dev stage's table and SSM parameter names.
+    with Client(app, stage_name="test") as test_client:
         yield test_client
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 WIDGET_AUTH = {"Authorization": "Bearer widget-token"}
 ADMIN_AUTH = {"Authorization": "Bearer admin-token"}
 JSON = {"Content-Type": "application/json"}
@@ -38,3 +40,15 @@ def rma_payload(email: str = "jane.doe@example.com", **overrides: Any) -> dict[s
 def body(response: Any) -> Any:
     """The decoded JSON body of a `chalice.test.Client` response."""
     return json.loads(response.body)
+
+
+def reconfigure(monkeypatch: pytest.MonkeyPatch, **environment: str | None) -> None:
+    """Change the environment (None unsets), then rebuild the settings and services from it."""
+    from chalicelib.services import container
+
+    for name, value in environment.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    container.reset()

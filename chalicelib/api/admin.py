@@ -35,9 +35,10 @@ ADMIN_ACTIONS = {
 def create_rma() -> Response:
     request = parse_body(admin.current_request, CreateRmaRequest)
     rma = container.rma_service().open(request.to_draft(), actor=Actor(channel=Channel.ADMIN))
-    return json_response(
-        RmaResource.from_rma(rma), 201, {"Location": f"/rmas/{rma.return_reference}"}
-    )
+    # The path as the caller sent it, so the stage prefix (`/api`) is kept behind API Gateway.
+    collection = (admin.current_request.context or {}).get("path") or "/rmas"
+    location = f"{collection.rstrip('/')}/{rma.return_reference}"
+    return json_response(RmaResource.from_rma(rma), 201, {"Location": location})
 
 
 @route(admin, "/rmas", guard=_guard)

@@ -21,6 +21,7 @@ from chalicelib.errors import (
     InvalidTransitionError,
     NotFoundError,
     ReturnsDeskError,
+    UnsupportedMediaTypeError,
 )
 from chalicelib.settings import get_settings
 
@@ -36,6 +37,7 @@ _STATUS_BY_ERROR: dict[type[ReturnsDeskError], int] = {
     NotFoundError: 404,
     InvalidTransitionError: 409,
     ConcurrentModificationError: 409,
+    UnsupportedMediaTypeError: 415,
     DependencyUnavailableError: 503,
 }
 
@@ -94,6 +96,7 @@ def bearer_token_guard(expected: TokenSource) -> Callable[[Request], None]:
         # compare_digest keeps the comparison time independent of where the tokens differ.
         if (
             token is None
+            or not token.get_secret_value()
             or scheme.lower() != "bearer"
             or not hmac.compare_digest(given.strip().encode(), token.get_secret_value().encode())
         ):
@@ -111,7 +114,6 @@ def route(
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """Register a JSON view behind `guard`, answering every error with the JSON envelope."""
     methods = list(methods)
-    reads_body = any(m in {"POST", "PUT", "PATCH"} for m in methods)
 
     def register(view: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(view)
@@ -123,11 +125,9 @@ def route(
             except (ReturnsDeskError, ValidationError) as error:
                 return _response_for(error)
 
-        blueprint.route(
-            path,
-            methods=methods,
-            content_types=["application/json"] if reads_body else ["*/*"],
-        )(endpoint)
+        # Every content type reaches the view, so that the token is checked before the body's
+        # type: an anonymous caller learns nothing but 401.
+        blueprint.route(path, methods=methods, content_types=["*/*"])(endpoint)
         return view
 
     return register
@@ -135,6 +135,13 @@ def route(
 
 def parse_body(request: Request, model: type[ModelT]) -> ModelT:
     """The request body as `model`; too large, malformed or invalid bodies are a 400."""
+    content_type = request.headers.get("content-type") or "application/json"
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise UnsupportedMediaTypeError(
+            f"Send the body as application/json, not {media_type}.",
+            {"content_type": media_type},
+        )
     raw = request.raw_body or b"{}"
     limit = get_settings().max_body_bytes
     if len(raw) > limit:

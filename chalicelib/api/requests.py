@@ -28,6 +28,7 @@ def _blank_as_none(value: Any) -> Any:
 
 
 Optional = BeforeValidator(_blank_as_none)
+PositiveId = Annotated[int, Field(gt=0)]
 TypedReference = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)
 ]
@@ -52,7 +53,7 @@ class WidgetQuery(LenientRequestModel):
 
 
 class GorgiasAgentPayload(LenientRequestModel):
-    id: Annotated[int | None, Optional, Field(gt=0)] = None
+    id: Annotated[PositiveId | None, Optional] = None
     email: Annotated[EmailStr | None, Optional] = None
     name: Annotated[ShortText | None, Optional] = None
 
@@ -61,7 +62,7 @@ class GorgiasDecisionRequest(LenientRequestModel):
     """Body of the Approve / Reject actions."""
 
     rma: TypedReference
-    ticket_id: Annotated[int | None, Optional, Field(gt=0)] = None
+    ticket_id: Annotated[PositiveId | None, Optional] = None
     agent: GorgiasAgentPayload = GorgiasAgentPayload()
     reason: Annotated[LongText | None, Optional] = None
     note: Annotated[LongText | None, Optional] = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from chalicelib.domain.statuses import (
     DeliveryStatus,
@@ -18,63 +19,79 @@ from chalicelib.domain.statuses import (
 SUPPORTED_LOCALES = ("en", "fr")
 DEFAULT_LOCALE = "en"
 
-# (English, French) for each value.
-_LABELS: dict[StrEnum, tuple[str, str]] = {
-    ProcessingStatus.NEW: ("Draft", "Brouillon"),
-    ProcessingStatus.REQUESTED: ("Awaiting approval", "En attente d'approbation"),
-    ProcessingStatus.ACCEPTED: ("Approved", "Approuvé"),
-    ProcessingStatus.PROCESSING: ("In progress", "En cours de traitement"),
-    ProcessingStatus.REJECTED: ("Rejected", "Refusé"),
-    ProcessingStatus.CANCELED: ("Canceled", "Annulé"),
-    ProcessingStatus.COMPLETE: ("Completed", "Terminé"),
-    ProcessingStatus.ON_HOLD: ("On hold", "En pause"),
-    ProcessingStatus.ANOMALY: ("Needs attention", "Anomalie à traiter"),
-    ProcessingStatus.DELETED: ("Deleted", "Supprimé"),
-    DeliveryStatus.PENDING: ("Not shipped yet", "Pas encore expédié"),
-    DeliveryStatus.HANDLED: ("Label issued", "Étiquette émise"),
-    DeliveryStatus.PROCESSING: ("Handed to carrier", "Remis au transporteur"),
-    DeliveryStatus.DELIVERING: ("In transit", "En transit"),
-    DeliveryStatus.DELIVERED: ("Received at warehouse", "Reçu à l'entrepôt"),
-    DeliveryStatus.DELIVERED_TO_SENDER: ("Returned to sender", "Retourné à l'expéditeur"),
-    DeliveryStatus.CANCELED: ("Shipment canceled", "Envoi annulé"),
-    DeliveryStatus.ERROR: ("Shipment problem", "Problème d'acheminement"),
-    FinancialStatus.PENDING: ("Refund pending", "Remboursement en attente"),
-    FinancialStatus.REFUNDED: ("Refunded", "Remboursé"),
-    FinancialStatus.PARTIALLY_REFUNDED: ("Partially refunded", "Partiellement remboursé"),
-    FinancialStatus.REFUND_REJECTED: ("Refund refused", "Remboursement refusé"),
-    FinancialStatus.CANCELED: ("Refund canceled", "Remboursement annulé"),
-    FinancialStatus.NONE: ("No refund", "Aucun remboursement"),
-    FinancialStatus.EXECUTION_ERROR: ("Refund failed", "Échec du remboursement"),
-    FulfillmentStatus.PENDING: ("Waiting for items", "En attente des articles"),
-    FulfillmentStatus.IN_PROGRESS: ("Inspecting items", "Articles en inspection"),
-    FulfillmentStatus.ERROR: ("Inspection problem", "Problème d'inspection"),
-    FulfillmentStatus.CANCELED: ("Inspection canceled", "Inspection annulée"),
-    FulfillmentStatus.COMPLETE: ("Items inspected", "Articles inspectés"),
-    ExpectedResolution.NONE: ("No resolution", "Aucune compensation"),
-    ExpectedResolution.VOUCHER: ("Store credit", "Avoir"),
-    ExpectedResolution.REPLACE: ("Replacement", "Échange"),
-    ExpectedResolution.REFUND: ("Refund", "Remboursement"),
-    ReturnReason.WRONG_ITEM: ("Wrong item received", "Mauvais article reçu"),
-    ReturnReason.NOT_RECEIVED: ("Item not received", "Article non reçu"),
-    ReturnReason.SIZE_PROBLEM: ("Size doesn't fit", "Problème de taille"),
-    ReturnReason.COLOR_PROBLEM: ("Color not as expected", "Couleur différente"),
-    ReturnReason.DEFECTIVE: ("Defective", "Défectueux"),
-    ReturnReason.DAMAGED_PRODUCT: ("Arrived damaged", "Arrivé endommagé"),
-    ReturnReason.UNSATISFIED: ("Not satisfied", "Pas satisfait"),
-    ReturnReason.ITEMS_NOT_SOLD: ("Unsold items", "Articles invendus"),
-    ProductState.BRAND_NEW_WITH_LABEL: ("New, with tags", "Neuf, avec étiquette"),
-    ProductState.BRAND_NEW_WITHOUT_LABEL: ("New, without tags", "Neuf, sans étiquette"),
-    ProductState.WORE: ("Worn", "Porté"),
-    ProductState.DAMAGED: ("Damaged", "Endommagé"),
-    ProductState.DEFECTIVE: ("Defective", "Défectueux"),
-    LineState.FULFILLED: ("Fully received", "Entièrement reçu"),
-    LineState.PARTIALLY_FULFILLED: ("Partly received", "Partiellement reçu"),
-    LineState.PENDING: ("Not received yet", "Pas encore reçu"),
+# (English, French) for each value, one table per enumeration: values such as PENDING or
+# CANCELED exist in several dimensions and read differently in each.
+_LABELS: dict[type[StrEnum], dict[Any, tuple[str, str]]] = {
+    ProcessingStatus: {
+        ProcessingStatus.NEW: ("Draft", "Brouillon"),
+        ProcessingStatus.REQUESTED: ("Awaiting approval", "En attente d'approbation"),
+        ProcessingStatus.ACCEPTED: ("Approved", "Approuvé"),
+        ProcessingStatus.PROCESSING: ("In progress", "En cours de traitement"),
+        ProcessingStatus.REJECTED: ("Rejected", "Refusé"),
+        ProcessingStatus.CANCELED: ("Canceled", "Annulé"),
+        ProcessingStatus.COMPLETE: ("Completed", "Terminé"),
+        ProcessingStatus.ON_HOLD: ("On hold", "En pause"),
+        ProcessingStatus.ANOMALY: ("Needs attention", "Anomalie à traiter"),
+        ProcessingStatus.DELETED: ("Deleted", "Supprimé"),
+    },
+    DeliveryStatus: {
+        DeliveryStatus.PENDING: ("Not shipped yet", "Pas encore expédié"),
+        DeliveryStatus.HANDLED: ("Label issued", "Étiquette émise"),
+        DeliveryStatus.PROCESSING: ("Handed to carrier", "Remis au transporteur"),
+        DeliveryStatus.DELIVERING: ("In transit", "En transit"),
+        DeliveryStatus.DELIVERED: ("Received at warehouse", "Reçu à l'entrepôt"),
+        DeliveryStatus.DELIVERED_TO_SENDER: ("Returned to sender", "Retourné à l'expéditeur"),
+        DeliveryStatus.CANCELED: ("Shipment canceled", "Envoi annulé"),
+        DeliveryStatus.ERROR: ("Shipment problem", "Problème d'acheminement"),
+    },
+    FinancialStatus: {
+        FinancialStatus.PENDING: ("Refund pending", "Remboursement en attente"),
+        FinancialStatus.REFUNDED: ("Refunded", "Remboursé"),
+        FinancialStatus.PARTIALLY_REFUNDED: ("Partially refunded", "Partiellement remboursé"),
+        FinancialStatus.REFUND_REJECTED: ("Refund refused", "Remboursement refusé"),
+        FinancialStatus.CANCELED: ("Refund canceled", "Remboursement annulé"),
+        FinancialStatus.NONE: ("No refund", "Aucun remboursement"),
+        FinancialStatus.EXECUTION_ERROR: ("Refund failed", "Échec du remboursement"),
+    },
+    FulfillmentStatus: {
+        FulfillmentStatus.PENDING: ("Waiting for items", "En attente des articles"),
+        FulfillmentStatus.IN_PROGRESS: ("Inspecting items", "Articles en inspection"),
+        FulfillmentStatus.ERROR: ("Inspection problem", "Problème d'inspection"),
+        FulfillmentStatus.CANCELED: ("Inspection canceled", "Inspection annulée"),
+        FulfillmentStatus.COMPLETE: ("Items inspected", "Articles inspectés"),
+    },
+    ExpectedResolution: {
+        ExpectedResolution.NONE: ("No resolution", "Aucune compensation"),
+        ExpectedResolution.VOUCHER: ("Store credit", "Avoir"),
+        ExpectedResolution.REPLACE: ("Replacement", "Échange"),
+        ExpectedResolution.REFUND: ("Refund", "Remboursement"),
+    },
+    ReturnReason: {
+        ReturnReason.WRONG_ITEM: ("Wrong item received", "Mauvais article reçu"),
+        ReturnReason.NOT_RECEIVED: ("Item not received", "Article non reçu"),
+        ReturnReason.SIZE_PROBLEM: ("Size doesn't fit", "Problème de taille"),
+        ReturnReason.COLOR_PROBLEM: ("Color not as expected", "Couleur différente"),
+        ReturnReason.DEFECTIVE: ("Defective", "Défectueux"),
+        ReturnReason.DAMAGED_PRODUCT: ("Arrived damaged", "Arrivé endommagé"),
+        ReturnReason.UNSATISFIED: ("Not satisfied", "Pas satisfait"),
+        ReturnReason.ITEMS_NOT_SOLD: ("Unsold items", "Articles invendus"),
+    },
+    ProductState: {
+        ProductState.BRAND_NEW_WITH_LABEL: ("New, with tags", "Neuf, avec étiquette"),
+        ProductState.BRAND_NEW_WITHOUT_LABEL: ("New, without tags", "Neuf, sans étiquette"),
+        ProductState.WORE: ("Worn", "Porté"),
+        ProductState.DAMAGED: ("Damaged", "Endommagé"),
+        ProductState.DEFECTIVE: ("Defective", "Défectueux"),
+    },
+    LineState: {
+        LineState.FULFILLED: ("Fully received", "Entièrement reçu"),
+        LineState.PARTIALLY_FULFILLED: ("Partly received", "Partiellement reçu"),
+        LineState.PENDING: ("Not received yet", "Pas encore reçu"),
+    },
 }
-
 
 def label(value: StrEnum, locale: str | None = DEFAULT_LOCALE) -> str:
     """The label of `value` in `locale` ("fr", "fr-CA", "en_GB"...); English when unsupported."""
-    english, french = _LABELS[value]
+    english, french = _LABELS[type(value)][value]
     language = (locale or DEFAULT_LOCALE).replace("_", "-").split("-")[0].lower()
     return french if language == "fr" else english

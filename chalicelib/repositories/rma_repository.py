@@ -68,7 +68,7 @@ class RmaRepository:
         from chalicelib.repositories.aws import client
 
         self._table = table_name
-        self._dynamodb = dynamodb or client("dynamodb")
+        self._dynamodb = dynamodb if dynamodb is not None else client("dynamodb")
         self._serialize: Callable[[Any], dict[str, Any]] = TypeSerializer().serialize
         self._deserialize: Callable[[dict[str, Any]], Any] = TypeDeserializer().deserialize
 

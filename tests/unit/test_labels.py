@@ -33,3 +33,12 @@ def test_regional_locales_fall_back_to_their_language() -> None:
     status = statuses.ProcessingStatus.ACCEPTED
     assert label(status, "fr-CA") == label(status, "fr_FR") == "Approuvé"
     assert label(status, "de") == label(status, None) == "Approved"
+
+
+def test_a_value_shared_by_several_dimensions_reads_in_each_dimensions_own_words() -> None:
+    # CANCELED, PENDING, PROCESSING... exist in several enumerations with different meanings
+    assert label(statuses.ProcessingStatus.CANCELED) == "Canceled"
+    assert label(statuses.FulfillmentStatus.CANCELED) == "Inspection canceled"
+    assert label(statuses.DeliveryStatus.PENDING) == "Not shipped yet"
+    assert label(statuses.FinancialStatus.PENDING) == "Refund pending"
+    assert label(statuses.ProcessingStatus.PROCESSING) == "In progress"

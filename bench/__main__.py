@@ -1,0 +1,46 @@
+"""`python -m bench`: load a realistic table, count the DynamoDB work of each request through the
+real HTTP app, time `import app`, and exit non-zero when any target is missed."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from bench.environment import TABLE_NAME, apply_environment
+
+
+def main() -> int:
+    started = time.perf_counter()
+    apply_environment()
+    # Imported only now: the app reads the Powertools switches when it is imported.
+    from app import app
+    from bench.counting import DynamoDBCallCounter
+    from bench.dataset import DatasetSpec, load_dataset
+    from bench.imports import measure_import_cost
+    from bench.measure import http_client, measure
+    from bench.moto_table import moto_table
+    from bench.report import dataset_summary, import_summary, measurement_table, scan_summary
+    from bench.scenarios import all_scenarios
+
+    with moto_table(TABLE_NAME) as dynamodb:
+        # Attached before loading, so that a Scan anywhere in the run is seen.
+        counter = DynamoDBCallCounter().attach(dynamodb)
+        dataset = load_dataset(dynamodb, TABLE_NAME, DatasetSpec())
+        print(dataset_summary(dataset), end="\n\n", flush=True)
+        api = http_client(app)
+        measurements = [measure(api, counter, scenario) for scenario in all_scenarios(dataset)]
+        scans = counter.scans
+    print(measurement_table(measurements), end="\n\n")
+    print(scan_summary(scans), end="\n\n", flush=True)
+
+    import_cost = measure_import_cost()
+    print(import_summary(import_cost), end="\n\n")
+
+    passed = all(m.ok for m in measurements) and scans == 0 and import_cost.ok
+    verdict = "All targets met" if passed else "TARGETS MISSED"
+    print(f"{verdict} in {time.perf_counter() - started:.0f} s")
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+"""The requests the bench makes, each with its DynamoDB budget and what its answer must show.
+
+Budgets come from the access-pattern table of ARCHITECTURE.md. References are typed the ways
+agents and merchants type them (`1042`, `#1043`, `R-001044`, `r-1045`): all cost the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bench.budgets import Budget
+from bench.dataset import Dataset
+from bench.payloads import create_rma_body
+
+# The widget shows a customer's latest five returns (ARCHITECTURE.md).
+WIDGET_SIZE = 5
+LIST_PAGE_SIZE = 25
+
+WIDGET_TOKEN = "GORGIAS_WIDGET_TOKEN"
+ADMIN_TOKEN = "ADMIN_API_TOKEN"
+
+_AGENT = {"id": 7, "email": "alex@example.com", "name": "Alex"}
+
+# Finding an RMA by typed reference: the reference item, then the RMA. Deciding adds one
+# transaction of two items (the RMA's new version and its action-log entry).
+_FIND_BY_REFERENCE = Budget({"GetItem": 2}, max_items_read=2)
+_DECIDE = Budget({"GetItem": 2, "TransactWriteItems": 1}, max_items_read=2, max_items_written=2)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    method: str
+    path: str
+    # The environment variable holding the bearer token the route's audience uses.
+    token_variable: str
+    budget: Budget
+    body: Mapping[str, Any] | None = None
+    expected_status: int = 200
+    # Whether the decoded answer is the right one: a cheap wrong answer is no success.
+    answer_is_right: Callable[[Any], bool] = lambda answer: True
+
+
+def widget(email: str, returns_opened: int) -> Scenario:
+    """The Gorgias sidebar for a customer who has opened `returns_opened` returns."""
+    shown = min(returns_opened, WIDGET_SIZE)
+    return Scenario(
+        name=f"widget ({returns_opened} RMAs)",
+        method="GET",
+        path=f"/gorgias/widget?email={email}",
+        token_variable=WIDGET_TOKEN,
+        budget=Budget({"Query": 1}, max_items_read=WIDGET_SIZE),
+        answer_is_right=lambda answer: (
+            len(answer["returns"]) == shown and answer["total"] == returns_opened
+        ),
+    )
+
+
+def approve(typed_reference: str) -> Scenario:
+    return _decision("approve", typed_reference, "ACCEPTED", {})
+
+
+def reject(typed_reference: str) -> Scenario:
+    return _decision("reject", typed_reference, "REJECTED", {"reason": "Worn and unwashed."})
+
+
+def _decision(action: str, typed_reference: str, status: str, extra: Mapping[str, Any]) -> Scenario:
+    return Scenario(
+        name=f"{action} '{typed_reference}'",
+        method="POST",
+        path=f"/gorgias/actions/{action}",
+        token_variable=WIDGET_TOKEN,
+        budget=_DECIDE,
+        body={"rma": typed_reference, "ticket_id": 4242, "agent": _AGENT, **extra},
+        answer_is_right=lambda answer: answer["rma"]["status"] == status,
+    )
+
+
+def get_rma(typed_reference: str) -> Scenario:
+    return Scenario(
+        name=f"GET /rmas/{typed_reference}",
+        method="GET",
+        path=f"/rmas/{typed_reference}",
+        token_variable=ADMIN_TOKEN,
+        budget=_FIND_BY_REFERENCE,
+        answer_is_right=lambda answer: answer["processing_status"] == "REQUESTED",
+    )
+
+
+def get_events(typed_reference: str) -> Scenario:
+    """The action log of a submitted RMA: its partition holds the RMA, `create` and `submit`."""
+    return Scenario(
+        name=f"GET /rmas/{typed_reference}/events",
+        method="GET",
+        path=f"/rmas/{typed_reference}/events",
+        token_variable=ADMIN_TOKEN,
+        budget=Budget({"GetItem": 1, "Query": 1}, max_items_read=1 + 3),
+        answer_is_right=lambda answer: (
+            [e["action"] for e in answer["events"]] == ["create", "submit"]
+        ),
+    )
+
+
+def list_requested() -> Scenario:
+    return Scenario(
+        name=f"GET /rmas?status=REQUESTED&limit={LIST_PAGE_SIZE}",
+        method="GET",
+        path=f"/rmas?status=REQUESTED&limit={LIST_PAGE_SIZE}",
+        token_variable=ADMIN_TOKEN,
+        budget=Budget({"Query": 1}, max_items_read=LIST_PAGE_SIZE),
+        answer_is_right=lambda answer: (
+            len(answer["items"]) == LIST_PAGE_SIZE
+            and {rma["processing_status"] for rma in answer["items"]} == {"REQUESTED"}
+        ),
+    )
+
+
+def create(sequence: int, customer: int) -> Scenario:
+    """Two counters (return number, customer's count), then RMA + reference + log entry."""
+    return Scenario(
+        name="POST /rmas",
+        method="POST",
+        path="/rmas",
+        token_variable=ADMIN_TOKEN,
+        budget=Budget({"UpdateItem": 2, "TransactWriteItems": 1}, max_items_written=2 + 3),
+        body=create_rma_body(sequence, customer),
+        expected_status=201,
+        answer_is_right=lambda answer: answer["processing_status"] == "NEW",
+    )
+
+
+def all_scenarios(dataset: Dataset) -> list[Scenario]:
+    """Every measured request, on RMAs of `dataset` that no earlier scenario has changed."""
+    spec = dataset.spec
+    approved, rejected, read, logged = dataset.requested_numbers[:4]
+    return [
+        widget(dataset.heavy_customer, spec.heavy_customer_rmas),
+        widget(dataset.light_customer, spec.light_customer_rmas),
+        approve(f"{approved}"),
+        reject(f"#{rejected}"),
+        get_rma(f"R-{read:06d}"),
+        get_events(f"r-{logged}"),
+        list_requested(),
+        # A customer the data set does not know, so that the widget figures above stay true.
+        create(sequence=spec.rmas, customer=spec.customers),
+    ]

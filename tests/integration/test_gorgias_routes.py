@@ -1,0 +1,605 @@
+"""Specification of the routes Gorgias calls: the sidebar widget and its Approve / Reject actions.
+
+Returns are opened through the service (the widget does not care how they were made); every
+observation goes through the routes, with Gorgias's REST API played by respx where configured.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from unittest.mock import ANY
+
+import httpx
+import pytest
+import respx
+
+from chalicelib.domain.rma import Actor, RmaEvent, Shipment
+from chalicelib.domain.statuses import Channel, DeliveryStatus
+from tests.support import ADMIN_AUTH, JSON, WIDGET_AUTH, body, reconfigure
+
+CUSTOMER = "jane.doe@example.com"
+AGENT = {"id": 17, "email": "alex@acme.example"}
+TICKET_ID = 4242
+GORGIAS_API = "https://acme.gorgias.com/api"
+EVENTS = Path(__file__).parents[1] / "events"
+
+TWO_LINES = [
+    {
+        "sku": "TSHIRT-BLUE-M",
+        "name": "Blue T-shirt (M)",
+        "quantity": 1,
+        "unit_price": "25.00",
+        "reason": "SIZE_PROBLEM",
+    },
+    {
+        "sku": "MUG-1",
+        "name": "Mug",
+        "quantity": 2,
+        "unit_price": "12.50",
+        "reason": "DAMAGED_PRODUCT",
+    },
+]
+
+
+@pytest.fixture
+def gorgias(api: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[respx.MockRouter]:
+    """Gorgias REST API credentials configured, and Gorgias itself played by respx."""
+    reconfigure(
+        monkeypatch,
+        GORGIAS_SUBDOMAIN="acme",
+        GORGIAS_API_EMAIL="bot@acme.example",
+        GORGIAS_API_KEY="key",
+        # Any Retry-after is then "too long": no test sleeps on a 429.
+        GORGIAS_MAX_RETRY_AFTER_SECONDS="0",
+    )
+    with respx.mock(assert_all_called=False) as router:
+        yield router
+
+
+def agent_has_role(router: respx.MockRouter, role: str) -> respx.Route:
+    return router.get(f"{GORGIAS_API}/users/{AGENT['id']}").respond(
+        200, json={"id": AGENT["id"], "role": {"name": role}}
+    )
+
+
+def ticket_messages(router: respx.MockRouter, answer: httpx.Response | None = None) -> respx.Route:
+    return router.post(f"{GORGIAS_API}/tickets/{TICKET_ID}/messages").mock(
+        return_value=answer or httpx.Response(201, json={"id": 1})
+    )
+
+
+def sample(name: str) -> dict[str, Any]:
+    """A request body from tests/events/, as a Gorgias HTTP integration renders it."""
+    return json.loads((EVENTS / f"{name}.json").read_text())
+
+
+def get_widget(api: Any, query: str, headers: dict[str, str] = WIDGET_AUTH) -> Any:
+    return api.http.get(f"/gorgias/widget{query}", headers=headers)
+
+
+def widget_of(api: Any, email: str = CUSTOMER, locale: str = "en") -> dict[str, Any]:
+    response = get_widget(api, f"?email={email}&locale={locale}")
+    assert response.status_code == 200, response.body
+    return body(response)
+
+
+def decision(rma: str = "1001", **fields: Any) -> dict[str, Any]:
+    """An Approve / Reject body: the typed reference, the ticket and the agent who clicked."""
+    return {"rma": rma, "ticket_id": TICKET_ID, "agent": AGENT, **fields}
+
+
+def decide(api: Any, action: str, payload: dict[str, Any]) -> Any:
+    return api.http.post(
+        f"/gorgias/actions/{action}", headers={**WIDGET_AUTH, **JSON}, body=json.dumps(payload)
+    )
+
+
+def decided(api: Any, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+    response = decide(api, action, payload)
+    assert response.status_code == 200, response.body
+    return body(response)
+
+
+def action_log(api: Any, reference: str) -> list[dict[str, Any]]:
+    response = api.http.get(f"/rmas/{reference}/events", headers=ADMIN_AUTH)
+    assert response.status_code == 200, response.body
+    return body(response)["events"]
+
+
+def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
+    """The response is the JSON error envelope with `status` and `code`; returns its details."""
+    assert response.status_code == status, response.body
+    error = body(response)["error"]
+    assert set(body(response)) == {"error"}
+    assert set(error) == {"code", "message", "details"}
+    assert error["code"] == code
+    return error["details"]
+
+
+# --- The widget -----------------------------------------------------------------------------
+
+
+def test_the_widget_shows_the_five_newest_of_seven_returns_and_counts_all_seven(
+    api: Any, open_rma: Callable[..., Any]
+) -> None:
+    # Given a customer with seven returns, and another customer with one
+    opened = [open_rma(CUSTOMER) for _ in range(7)]
+    open_rma("someone@else.example")
+    # When the widget is rendered for the first customer
+    shown = widget_of(api)
+    # Then it lists their five newest, newest first, and counts all seven
+    newest_first = [rma.return_reference for rma in reversed(opened)]
+    assert [r["reference"] for r in shown["returns"]] == newest_first[:5]
+    assert shown["total"] == 7
+    assert shown["customer"] == {"email": CUSTOMER}
+
+
+def test_a_widget_return_shows_every_field_an_agent_reads(
+    api: Any, open_rma: Callable[..., Any]
+) -> None:
+    # Given a return of two lines, for store credit, waiting for a decision
+    rma = open_rma(CUSTOMER, lines=TWO_LINES, expected_resolution="VOUCHER")
+    # When the widget is rendered
+    [shown] = widget_of(api)["returns"]
+    # Then each field is there, labelled for people, and there is no tracking yet
+    assert shown == {
+        "id": rma.id,
+        "reference": "R-001001",
+        "status": "REQUESTED",
+        "status_label": "Awaiting approval",
+        "delivery_status": "PENDING",
+        "delivery_status_label": ANY,  # each dimension's label: see the test below
+        "financial_status": "PENDING",
+        "financial_status_label": ANY,
+        "fulfillment_status": "PENDING",
+        "fulfillment_status_label": ANY,
+        "expected_resolution": "VOUCHER",
+        "expected_resolution_label": "Store credit",
+        "created_at": ANY,
+        "order_number": "#1001",
+        "items_summary": "1 x Blue T-shirt (M) (Size doesn't fit), 2 x Mug (Arrived damaged)",
+        "items": [
+            {
+                "sku": "TSHIRT-BLUE-M",
+                "name": "Blue T-shirt (M)",
+                "quantity": 1,
+                "reason": "SIZE_PROBLEM",
+                "reason_label": "Size doesn't fit",
+            },
+            {
+                "sku": "MUG-1",
+                "name": "Mug",
+                "quantity": 2,
+                "reason": "DAMAGED_PRODUCT",
+                "reason_label": "Arrived damaged",
+            },
+        ],
+        "tracking": None,
+    }
+    # And the creation time is an ISO timestamp with its time zone
+    assert datetime.fromisoformat(shown["created_at"]) == rma.created_at
+    assert datetime.fromisoformat(shown["created_at"]).utcoffset() is not None
+
+
+@pytest.mark.parametrize(
+    ("locale", "labels"),
+    [
+        ("en", ("Not shipped yet", "Refund pending", "Waiting for items")),
+        ("fr", ("Pas encore expédié", "Remboursement en attente", "En attente des articles")),
+    ],
+)
+def test_each_status_dimension_is_labelled_in_its_own_words(
+    api: Any, open_rma: Callable[..., Any], locale: str, labels: tuple[str, str, str]
+) -> None:
+    # Given a return whose delivery, refund and inspection are all PENDING
+    open_rma(CUSTOMER)
+    # When the widget is rendered
+    [shown] = widget_of(api, locale=locale)["returns"]
+    # Then each PENDING reads as what is pending in its own dimension
+    assert (
+        shown["delivery_status_label"],
+        shown["financial_status_label"],
+        shown["fulfillment_status_label"],
+    ) == labels
+
+
+def test_a_return_shipment_is_shown_as_tracking(
+    api: Any, open_rma: Callable[..., Any], repository: Any
+) -> None:
+    # Given the return parcel is in transit (no route records shipments yet: the repository
+    # stands in for the carrier integration)
+    rma = open_rma(CUSTOMER)
+    shipment = Shipment(
+        carrier="Colissimo",
+        tracking_number="6A12345678901",
+        tracking_url="https://www.laposte.fr/outils/suivre-vos-envois?code=6A12345678901",
+        status=DeliveryStatus.DELIVERING,
+    )
+    version = rma.version + 1
+    shipped = rma.model_copy(
+        update={"shipments": [shipment], "delivery_status": shipment.status, "version": version}
+    )
+    repository.save_transition(
+        shipped,
+        RmaEvent(
+            rma_id=rma.id,
+            version=version,
+            at=datetime.now(UTC),
+            actor=Actor(channel=Channel.WORKFLOW),
+            action="ship",
+            from_status=rma.processing_status,
+            to_status=rma.processing_status,
+        ),
+    )
+    # When the widget is rendered in French
+    [shown] = widget_of(api, locale="fr")["returns"]
+    # Then the shipment is shown with its carrier status labelled
+    assert shown["tracking"] == {
+        "carrier": "Colissimo",
+        "number": "6A12345678901",
+        "url": "https://www.laposte.fr/outils/suivre-vos-envois?code=6A12345678901",
+        "status": "DELIVERING",
+        "status_label": "En transit",
+    }
+
+
+def test_the_customer_email_matches_whatever_its_case(
+    api: Any, open_rma: Callable[..., Any]
+) -> None:
+    # Given a return opened with a mixed-case email
+    rma = open_rma("Jane.Doe@Example.com")
+    # When Gorgias asks with the email in another case
+    shown = widget_of(api, email="JANE.DOE@example.COM")
+    # Then that return is found
+    assert [r["id"] for r in shown["returns"]] == [rma.id]
+    assert shown["total"] == 1
+
+
+def test_locale_fr_gives_french_labels(api: Any, open_rma: Callable[..., Any]) -> None:
+    # Given a return waiting for a decision
+    open_rma(CUSTOMER, lines=TWO_LINES)
+    # When the widget is rendered in French
+    [shown] = widget_of(api, locale="fr")["returns"]
+    # Then statuses, resolution and reasons read in French
+    assert shown["status_label"] == "En attente d'approbation"
+    assert shown["expected_resolution_label"] == "Remboursement"
+    assert [i["reason_label"] for i in shown["items"]] == ["Problème de taille", "Arrivé endommagé"]
+    assert shown["items_summary"] == (
+        "1 x Blue T-shirt (M) (Problème de taille), 2 x Mug (Arrivé endommagé)"
+    )
+
+
+def test_an_unknown_customer_has_no_returns(api: Any) -> None:
+    # Given no returns at all
+    # When the widget is rendered for someone
+    shown = widget_of(api, email="nobody@example.com")
+    # Then the list is empty and the total zero
+    assert shown == {"customer": {"email": "nobody@example.com"}, "returns": [], "total": 0}
+
+
+@pytest.mark.parametrize("query", ["", "?email=", "?email=jane.doe", "?email=jane@", "?locale=fr"])
+def test_the_widget_needs_a_valid_email(api: Any, query: str) -> None:
+    # Given / When the widget is asked for without a usable email
+    response = get_widget(api, query)
+    # Then it is a 400 naming the field
+    details = assert_error(response, 400, "validation_error")
+    assert [e["field"] for e in details["errors"]] == ["email"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({}, id="no-token"),
+        pytest.param({"Authorization": "Bearer not-the-token"}, id="wrong-token"),
+        pytest.param(ADMIN_AUTH, id="admin-token"),
+    ],
+)
+def test_the_widget_needs_the_widget_token(
+    api: Any, open_rma: Callable[..., Any], headers: dict[str, str]
+) -> None:
+    # Given a customer with a return
+    open_rma(CUSTOMER)
+    # When the widget is asked for without the widget's own token
+    response = get_widget(api, f"?email={CUSTOMER}", headers=headers)
+    # Then it is a 401 in the envelope, telling how to authenticate, and shows nothing
+    assert_error(response, 401, "unauthorized")
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="returns-desk"'
+    assert CUSTOMER not in response.body.decode()
+
+
+# --- Approve / Reject, without Gorgias API credentials --------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["1001", "#1001", "r-1001", "R-001001"])
+def test_an_agent_approves_a_return_typed_the_way_people_type_it(
+    api: Any, open_rma: Callable[..., Any], typed: str
+) -> None:
+    # Given a return waiting for a decision
+    open_rma(CUSTOMER)
+    # When an agent approves it by typing its reference
+    answer = decided(api, "approve", decision(typed))
+    # Then it is approved, and the message names the return and the agent
+    assert answer["rma"]["status"] == "ACCEPTED"
+    assert answer["rma"]["reference"] == "R-001001"
+    assert "R-001001" in answer["message"]
+    assert AGENT["email"] in answer["message"]
+    assert answer["note"] == "not_configured"
+
+
+def test_approving_twice_is_a_conflict_that_says_the_current_status(
+    api: Any, open_rma: Callable[..., Any]
+) -> None:
+    # Given a return already approved
+    open_rma(CUSTOMER)
+    decided(api, "approve", decision())
+    # When an agent approves it again
+    response = decide(api, "approve", decision())
+    # Then it is a 409 whose message says where the return stands
+    details = assert_error(response, 409, "invalid_transition")
+    assert details["current_status"] == "ACCEPTED"
+    assert "ACCEPTED" in body(response)["error"]["message"]
+
+
+@pytest.mark.parametrize("action", ["approve", "reject"])
+def test_an_unknown_reference_is_not_found(api: Any, action: str) -> None:
+    # Given no return R-009999
+    # When an agent acts on it
+    response = decide(api, action, decision("9999", reason="Too late"))
+    # Then it is a 404 echoing what was typed
+    details = assert_error(response, 404, "rma_not_found")
+    assert details == {"rma": "9999"}
+
+
+def test_rejecting_without_a_reason_is_refused(
+    api: Any, open_rma: Callable[..., Any], rma_service: Any
+) -> None:
+    # Given a return waiting for a decision
+    rma = open_rma(CUSTOMER)
+    # When an agent rejects it without saying why
+    response = decide(api, "reject", decision(reason="  "))
+    # Then it is a 400 about the reason, and the return still waits
+    assert assert_error(response, 400, "invalid_request")["field"] == "reason"
+    assert rma_service.find(rma.id) == rma
+
+
+@pytest.mark.parametrize("key", ["reason", "note"])
+def test_a_rejection_records_its_reason_in_the_action_log(
+    api: Any, open_rma: Callable[..., Any], key: str
+) -> None:
+    # Given a return waiting for a decision
+    open_rma(CUSTOMER)
+    # When an agent rejects it with a reason
+    answer = decided(api, "reject", decision(**{key: "Outside the 30-day window"}))
+    # Then it is rejected, and the log says who rejected it, from Gorgias, and why
+    assert answer["rma"]["status"] == "REJECTED"
+    assert "Outside the 30-day window" in answer["message"]
+    last = action_log(api, "R-001001")[-1]
+    assert last["action"] == "reject"
+    assert (last["from_status"], last["to_status"]) == ("REQUESTED", "REJECTED")
+    assert last["note"] == "Outside the 30-day window"
+    assert last["actor"] == {
+        "channel": "gorgias",
+        "id": "17",
+        "email": AGENT["email"],
+        "name": None,
+    }
+
+
+@pytest.mark.parametrize(
+    "blank",
+    [
+        pytest.param({"ticket_id": ""}, id="ticket_id-empty"),
+        pytest.param({"ticket_id": None}, id="ticket_id-null"),
+        pytest.param({"agent": {"id": ""}}, id="agent.id-empty"),
+        pytest.param({"agent": {"id": "", "email": ""}}, id="agent-empty"),
+        pytest.param({"agent": {"email": ""}}, id="agent.email-empty"),
+        pytest.param({"note": ""}, id="note-empty"),
+    ],
+)
+def test_empty_template_values_count_as_absent(
+    api: Any, open_rma: Callable[..., Any], blank: dict[str, Any]
+) -> None:
+    # Given a return waiting for a decision
+    open_rma(CUSTOMER)
+    # When Gorgias sends a body where some template variables rendered empty
+    answer = decided(api, "approve", decision(**blank))
+    # Then those values are taken as absent and the return is approved
+    assert answer["rma"]["status"] == "ACCEPTED"
+
+
+def test_the_approve_body_of_a_gorgias_integration_is_understood(
+    api: Any, open_rma: Callable[..., Any]
+) -> None:
+    # Given a return waiting for a decision
+    open_rma(CUSTOMER)
+    # When Gorgias sends its rendered body: ids as strings, blank note, keys of its own
+    answer = decided(api, "approve", sample("gorgias_approve"))
+    # Then the extra keys are ignored and the agent is named as Gorgias knows them
+    assert answer["rma"]["status"] == "ACCEPTED"
+    assert answer["message"] == "Return R-001001 approved by Alex Martin."
+    assert action_log(api, "R-001001")[-1]["actor"]["id"] == "17"
+
+
+def test_an_approval_from_an_unassigned_ticket_is_understood(
+    api: Any, open_rma: Callable[..., Any]
+) -> None:
+    # Given a return waiting for a decision, and a ticket nobody is assigned to
+    open_rma(CUSTOMER)
+    # When Gorgias sends the body with {{ticket.assignee_user.*}} rendered empty
+    answer = decided(api, "approve", sample("gorgias_approve_unassigned_ticket"))
+    # Then the return is approved by an unnamed Gorgias agent
+    assert answer["rma"]["status"] == "ACCEPTED"
+    assert action_log(api, "R-001001")[-1]["actor"]["channel"] == "gorgias"
+
+
+# --- Approve / Reject, with Gorgias API credentials -----------------------------------------
+
+
+@pytest.mark.parametrize("action", ["approve", "reject"])
+@pytest.mark.parametrize("role", ["observer-agent", "lite-agent"])
+def test_observers_and_lite_agents_may_not_decide(
+    api: Any,
+    open_rma: Callable[..., Any],
+    rma_service: Any,
+    gorgias: respx.MockRouter,
+    role: str,
+    action: str,
+) -> None:
+    # Given a return waiting for a decision and an agent whose Gorgias role may not act
+    rma = open_rma(CUSTOMER)
+    agent_has_role(gorgias, role)
+    notes = ticket_messages(gorgias)
+    # When that agent clicks
+    response = decide(api, action, decision(reason="Not eligible"))
+    # Then it is a 403 naming the role, the return is untouched and no note is posted
+    assert assert_error(response, 403, "forbidden")["role"] == role
+    assert rma_service.find(rma.id) == rma
+    assert not notes.called
+
+
+@pytest.mark.parametrize("role", ["admin", "agent", "basic-agent"])
+def test_admins_leads_and_basic_agents_decide_and_the_ticket_gets_an_internal_note(
+    api: Any, open_rma: Callable[..., Any], gorgias: respx.MockRouter, role: str
+) -> None:
+    # Given a return waiting for a decision and an agent whose role may act
+    open_rma(CUSTOMER)
+    agent_has_role(gorgias, role)
+    notes = ticket_messages(gorgias)
+    # When the agent approves it
+    answer = decided(api, "approve", decision())
+    # Then it is approved and the decision is posted once as an internal note on the ticket
+    assert answer["rma"]["status"] == "ACCEPTED"
+    assert answer["note"] == "posted"
+    assert notes.call_count == 1
+    posted = json.loads(notes.calls.last.request.content)
+    assert posted["channel"] == "internal-note"
+    assert "R-001001" in posted["body_text"]
+    assert posted["body_text"] == answer["message"]
+
+
+def test_the_sample_bodies_work_with_credentials(
+    api: Any, open_rma: Callable[..., Any], gorgias: respx.MockRouter
+) -> None:
+    # Given two returns waiting for a decision and a lead agent
+    open_rma(CUSTOMER)
+    open_rma(CUSTOMER)
+    agent_has_role(gorgias, "agent")
+    notes = ticket_messages(gorgias)
+    # When Gorgias sends its rendered reject body, then its approve body for the other one
+    rejected = decided(api, "reject", sample("gorgias_reject"))
+    approved = decided(api, "approve", {**sample("gorgias_approve"), "rma": "R-001002"})
+    # Then both are decided and both notes reach ticket 4242 (sent as the string "4242")
+    assert (rejected["rma"]["status"], approved["rma"]["status"]) == ("REJECTED", "ACCEPTED")
+    assert (rejected["note"], approved["note"]) == ("posted", "posted")
+    assert notes.call_count == 2
+
+
+def test_an_agents_role_is_looked_up_once_for_two_decisions(
+    api: Any, open_rma: Callable[..., Any], gorgias: respx.MockRouter
+) -> None:
+    # Given two returns waiting for a decision
+    first, second = open_rma(CUSTOMER), open_rma(CUSTOMER)
+    lookups = agent_has_role(gorgias, "agent")
+    ticket_messages(gorgias)
+    # When the same agent approves both, in two requests
+    for rma in (first, second):
+        decided(api, "approve", decision(rma.return_reference))
+    # Then Gorgias was asked for the role once
+    assert lookups.call_count == 1
+
+
+@pytest.mark.parametrize(
+    "agent",
+    [
+        pytest.param({"email": AGENT["email"]}, id="absent"),
+        pytest.param({"id": "", "email": AGENT["email"]}, id="empty"),
+    ],
+)
+def test_with_credentials_the_agent_id_is_required(
+    api: Any,
+    open_rma: Callable[..., Any],
+    rma_service: Any,
+    gorgias: respx.MockRouter,
+    agent: dict[str, Any],
+) -> None:
+    # Given a return waiting for a decision
+    rma = open_rma(CUSTOMER)
+    # When a body without the agent's id arrives
+    response = decide(api, "approve", decision(agent=agent))
+    # Then it is a 400 about agent.id, and nothing changed
+    assert assert_error(response, 400, "invalid_request")["field"] == "agent.id"
+    assert rma_service.find(rma.id) == rma
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "code"),
+    [
+        pytest.param(httpx.Response(500), 503, "dependency_unavailable", id="gorgias-down"),
+        pytest.param(httpx.Response(404), 403, "forbidden", id="unknown-agent"),
+    ],
+)
+def test_an_agent_whose_role_cannot_be_confirmed_changes_nothing(
+    api: Any,
+    open_rma: Callable[..., Any],
+    rma_service: Any,
+    gorgias: respx.MockRouter,
+    answer: httpx.Response,
+    status: int,
+    code: str,
+) -> None:
+    # Given a return waiting for a decision, and Gorgias unable to give the agent's role
+    rma = open_rma(CUSTOMER)
+    gorgias.get(f"{GORGIAS_API}/users/{AGENT['id']}").mock(return_value=answer)
+    notes = ticket_messages(gorgias)
+    # When the agent approves it
+    response = decide(api, "approve", decision())
+    # Then the decision is refused (fail closed), nothing changed and no note is posted
+    assert_error(response, status, code)
+    assert rma_service.find(rma.id) == rma
+    assert not notes.called
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        pytest.param(httpx.Response(500), id="server-error"),
+        pytest.param(httpx.Response(429, headers={"Retry-after": "60"}), id="long-rate-limit"),
+    ],
+)
+def test_a_note_gorgias_refuses_does_not_undo_the_decision(
+    api: Any,
+    open_rma: Callable[..., Any],
+    rma_service: Any,
+    gorgias: respx.MockRouter,
+    failure: httpx.Response,
+) -> None:
+    # Given a return waiting for a decision, and Gorgias refusing the note
+    rma = open_rma(CUSTOMER)
+    agent_has_role(gorgias, "agent")
+    notes = ticket_messages(gorgias, failure)
+    # When the agent approves it
+    answer = decided(api, "approve", decision())
+    # Then the return is approved all the same, and the answer says the note failed
+    assert answer["note"] == "failed"
+    assert answer["rma"]["status"] == "ACCEPTED"
+    assert rma_service.find(rma.id).processing_status == "ACCEPTED"
+    assert notes.call_count == 1
+
+
+def test_without_a_ticket_no_note_is_posted(
+    api: Any, open_rma: Callable[..., Any], gorgias: respx.MockRouter
+) -> None:
+    # Given a return waiting for a decision
+    open_rma(CUSTOMER)
+    agent_has_role(gorgias, "admin")
+    notes = ticket_messages(gorgias)
+    # When it is approved from a body that names no ticket
+    answer = decided(api, "approve", {"rma": "1001", "agent": AGENT})
+    # Then it is approved and no note is attempted
+    assert answer["rma"]["status"] == "ACCEPTED"
+    assert answer["note"] == "no_ticket"
+    assert not notes.called

@@ -1,0 +1,347 @@
+"""Specification of what every route shares: who may call it, how bad requests are refused, and
+the one error envelope `{"error": {"code", "message", "details"}}`. No request here may end in a
+5xx: every refusal is the caller's to fix."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from chalicelib.domain.statuses import ProcessingStatus
+from tests.support import ADMIN_AUTH, JSON, WIDGET_AUTH, body, reconfigure, rma_payload
+
+TOKENS = {"gorgias": "widget-token", "admin": "admin-token"}
+AUTH = {"gorgias": WIDGET_AUTH, "admin": ADMIN_AUTH}
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    template: str
+    path: str
+    audience: str
+    payload: dict[str, Any] | None = None
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.template}"
+
+
+# Every route behind a token, with a request that succeeds given the right one (R-001001 exists
+# and waits for a decision).
+ROUTES = [
+    Route("GET", "/gorgias/widget", "/gorgias/widget?email=jane.doe@example.com", "gorgias"),
+    Route(
+        "POST", "/gorgias/actions/approve", "/gorgias/actions/approve", "gorgias", {"rma": "1001"}
+    ),
+    Route(
+        "POST",
+        "/gorgias/actions/reject",
+        "/gorgias/actions/reject",
+        "gorgias",
+        {"rma": "1001", "reason": "Too late"},
+    ),
+    Route("POST", "/rmas", "/rmas", "admin", rma_payload()),
+    Route("GET", "/rmas", "/rmas?status=REQUESTED", "admin"),
+    Route("GET", "/rmas/{rma}", "/rmas/R-001001", "admin"),
+    Route("GET", "/rmas/{rma}/events", "/rmas/R-001001/events", "admin"),
+    Route("POST", "/rmas/{rma}/{action}", "/rmas/R-001001/accept", "admin"),
+]
+POST_ROUTES = [route for route in ROUTES if route.method == "POST"]
+
+
+def _other_audience(audience: str) -> str:
+    return "admin" if audience == "gorgias" else "gorgias"
+
+
+# Each way of calling a route without its own token, as headers for a route's audience.
+REFUSED_CREDENTIALS: dict[str, Callable[[str], dict[str, str]]] = {
+    "no-token": lambda audience: {},
+    "wrong-token": lambda audience: {"Authorization": "Bearer not-the-token"},
+    "other-audience-token": lambda audience: AUTH[_other_audience(audience)],
+    "token-without-scheme": lambda audience: {"Authorization": TOKENS[audience]},
+    "basic-scheme": lambda audience: {"Authorization": f"Basic {TOKENS[audience]}"},
+    "token-with-suffix": lambda audience: {"Authorization": f"Bearer {TOKENS[audience]}x"},
+}
+
+
+@pytest.fixture(autouse=True)
+def no_server_errors(api: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fails any test of this module in which a request was answered with a 5xx."""
+    answered: list[tuple[str, str, int]] = []
+    send = api.http.request
+
+    def recording(method: str, path: str, **kwargs: Any) -> Any:
+        response = send(method, path, **kwargs)
+        answered.append((method, path, response.status_code))
+        return response
+
+    monkeypatch.setattr(api.http, "request", recording)
+    yield
+    assert [answer for answer in answered if answer[2] >= 500] == []
+
+
+def send(api: Any, route: Route, headers: dict[str, str], raw: bytes | str | None = None) -> Any:
+    """`route`'s request with `headers`, carrying its payload unless a raw body is given."""
+    if raw is None:
+        raw = json.dumps(route.payload) if route.payload is not None else b""
+    return api.http.request(route.method, route.path, headers={**JSON, **headers}, body=raw)
+
+
+def create(api: Any, payload: dict[str, Any] | str) -> Any:
+    raw = payload if isinstance(payload, str) else json.dumps(payload)
+    return api.http.post("/rmas", headers={**ADMIN_AUTH, **JSON}, body=raw)
+
+
+def list_rmas(api: Any, query: str) -> Any:
+    return api.http.get(f"/rmas?{query}", headers=ADMIN_AUTH)
+
+
+def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
+    """The response is exactly the JSON error envelope with `status` and `code`; returns its
+    details."""
+    assert response.status_code == status, response.body
+    assert response.headers["Content-Type"] == "application/json"
+    envelope = body(response)
+    assert set(envelope) == {"error"}
+    assert set(envelope["error"]) == {"code", "message", "details"}
+    assert envelope["error"]["code"] == code
+    assert isinstance(envelope["error"]["message"], str)
+    assert envelope["error"]["message"]
+    assert isinstance(envelope["error"]["details"], dict)
+    return envelope["error"]["details"]
+
+
+def fields_named(details: dict[str, Any]) -> list[str]:
+    return [problem["field"] for problem in details["errors"]]
+
+
+# --- Who may call what ----------------------------------------------------------------------
+
+
+def test_the_matrix_below_covers_every_route_of_the_app(api: Any) -> None:
+    # Given the app as deployed
+    from app import app
+
+    # When its routes are listed
+    registered = {(m, path) for path, methods in app.routes.items() for m in methods}
+    # Then each is in the authorization matrix, except the health check
+    assert registered == {(r.method, r.template) for r in ROUTES} | {("GET", "/health")}
+
+
+@pytest.mark.parametrize("credentials", REFUSED_CREDENTIALS)
+@pytest.mark.parametrize("route", ROUTES, ids=str)
+def test_a_route_refuses_a_caller_without_its_own_token_and_changes_nothing(
+    api: Any,
+    open_rma: Callable[..., Any],
+    rma_service: Any,
+    route: Route,
+    credentials: str,
+) -> None:
+    # Given a return waiting for a decision
+    rma = open_rma()
+    # When the route is called without its audience's token
+    response = send(api, route, REFUSED_CREDENTIALS[credentials](route.audience))
+    # Then it is a 401 in the envelope that says how to authenticate
+    assert_error(response, 401, "unauthorized")
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="returns-desk"'
+    # And nothing was written or shown
+    assert rma_service.find(rma.id) == rma
+    assert rma_service.list_by_status(ProcessingStatus.NEW, limit=10).items == []
+    assert "jane.doe" not in response.body.decode()
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=str)
+def test_a_route_answers_a_caller_with_its_own_token(
+    api: Any, open_rma: Callable[..., Any], route: Route
+) -> None:
+    # Given a return waiting for a decision
+    open_rma()
+    # When the route is called with its audience's token, in any case of the scheme
+    scheme, token = AUTH[route.audience]["Authorization"].split(" ")
+    response = send(api, route, {"Authorization": f"{scheme.lower()} {token}"})
+    # Then it answers
+    assert response.status_code in {200, 201}, response.body
+
+
+def test_the_health_check_needs_no_token(api: Any) -> None:
+    # Given / When a load balancer calls the health check
+    response = api.http.get("/health")
+    # Then it is up
+    assert response.status_code == 200
+    assert body(response) == {"status": "ok"}
+
+
+# --- Bodies ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("route", POST_ROUTES, ids=str)
+def test_malformed_json_is_refused(api: Any, open_rma: Callable[..., Any], route: Route) -> None:
+    # Given a return waiting for a decision
+    open_rma()
+    # When a body that is not JSON is sent
+    response = send(api, route, AUTH[route.audience], raw='{"rma": "1001",')
+    # Then it is a 400 saying so, without echoing the body
+    assert assert_error(response, 400, "malformed_json") == {}
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ({"quantity": "abc"}, "lines.0.quantity"),
+        ({"quantity": 0}, "lines.0.quantity"),
+        ({"reason": "BORED"}, "lines.0.reason"),
+        ({"unit_price": "-1"}, "lines.0.unit_price"),
+        ({"unit_price": "cheap"}, "lines.0.unit_price"),
+        ({"colour": "blue"}, "lines.0.colour"),
+    ],
+)
+def test_an_invalid_line_is_refused_naming_its_field(
+    api: Any, line: dict[str, Any], field: str
+) -> None:
+    # Given a body whose first line has one bad value
+    payload = rma_payload()
+    payload["lines"] = [{**payload["lines"][0], **line}]
+    # When it is sent to open a return
+    response = create(api, payload)
+    # Then it is a 400 whose details and message name that field
+    details = assert_error(response, 400, "validation_error")
+    assert fields_named(details) == [field]
+    assert field in body(response)["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"surprise": True}, "surprise"),
+        ({"lines": []}, "lines"),
+        ({"currency": "euro"}, "currency"),
+        ({"expected_resolution": "CASH"}, "expected_resolution"),
+        ({"customer": {"email": "not-an-email"}}, "customer.email"),
+        ({"order": {}}, "order.number"),
+    ],
+)
+def test_an_invalid_return_is_refused_naming_its_field(
+    api: Any, overrides: dict[str, Any], field: str
+) -> None:
+    # Given a body with one unknown or invalid field
+    # When it is sent to open a return
+    response = create(api, rma_payload(**overrides))
+    # Then it is a 400 naming that field, and nothing was opened
+    assert fields_named(assert_error(response, 400, "validation_error")) == [field]
+    assert body(list_rmas(api, "status=NEW"))["items"] == []
+
+
+@pytest.mark.parametrize("raw", ["[]", '"R-001001"', "null", "42"])
+def test_a_body_that_is_not_an_object_is_refused(api: Any, raw: str) -> None:
+    # Given / When valid JSON that is not an object is sent
+    response = create(api, raw)
+    # Then it is a 400 about the body as a whole
+    assert fields_named(assert_error(response, 400, "validation_error")) == ["body"]
+
+
+def test_an_admin_action_refuses_unknown_fields(api: Any, open_rma: Callable[..., Any]) -> None:
+    # Given a return waiting for a decision
+    open_rma()
+    # When an action body carries a field the admin API does not know
+    response = api.http.post(
+        "/rmas/R-001001/accept",
+        headers={**ADMIN_AUTH, **JSON},
+        body=json.dumps({"note": "ok", "urgent": True}),
+    )
+    # Then it is a 400 naming it
+    assert fields_named(assert_error(response, 400, "validation_error")) == ["urgent"]
+
+
+@pytest.mark.parametrize("route", POST_ROUTES, ids=str)
+def test_a_body_larger_than_the_limit_is_refused(
+    api: Any,
+    open_rma: Callable[..., Any],
+    rma_service: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    route: Route,
+) -> None:
+    # Given bodies limited to 256 bytes, and a return waiting for a decision
+    reconfigure(monkeypatch, MAX_BODY_BYTES="256")
+    rma = open_rma()
+    # When a larger (otherwise valid) body is sent
+    raw = json.dumps({**(route.payload or {}), "comment": "x" * 300})
+    response = send(api, route, AUTH[route.audience], raw=raw)
+    # Then it is a 400 about the body, saying the limit, and nothing changed
+    details = assert_error(response, 400, "invalid_request")
+    assert details == {"field": "body", "max_bytes": 256, "received_bytes": len(raw)}
+    assert rma_service.find(rma.id) == rma
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"]
+)
+@pytest.mark.parametrize("route", POST_ROUTES, ids=str)
+def test_a_body_that_is_not_declared_json_is_refused(
+    api: Any, route: Route, content_type: str
+) -> None:
+    # Given / When a body is sent with another content type
+    response = send(api, route, {**AUTH[route.audience], "Content-Type": content_type})
+    # Then it is a 415 in the envelope
+    assert_error(response, 415, "unsupported_media_type")
+
+
+def test_json_with_a_charset_is_json(api: Any) -> None:
+    # Given / When a body is declared as JSON with its charset
+    response = api.http.post(
+        "/rmas",
+        headers={**ADMIN_AUTH, "Content-Type": "application/json; charset=utf-8"},
+        body=json.dumps(rma_payload()),
+    )
+    # Then it is read as JSON
+    assert response.status_code == 201, response.body
+
+
+def test_an_unsupported_method_is_refused_in_the_envelope(api: Any) -> None:
+    # Given / When a route is called with a method it does not have
+    response = api.http.delete("/rmas", headers=ADMIN_AUTH)
+    # Then it is a 405 in the envelope
+    assert_error(response, 405, "method_not_allowed_error")
+
+
+# --- Query strings --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("status=BOGUS", "status"),
+        ("limit=0", "limit"),
+        ("limit=1000", "limit"),
+        ("limit=abc", "limit"),
+        ("colour=blue", "colour"),
+    ],
+)
+def test_a_listing_with_an_invalid_query_is_refused(api: Any, query: str, field: str) -> None:
+    # Given / When returns are listed with a bad query value
+    response = list_rmas(api, query)
+    # Then it is a 400 naming the parameter
+    assert fields_named(assert_error(response, 400, "validation_error")) == [field]
+
+
+@pytest.mark.parametrize("cursor", ["%25%25%25", "bm90IGpzb24", "eyJhIjogMX0", "W10", "x" * 200])
+def test_a_forged_cursor_is_refused(api: Any, cursor: str) -> None:
+    # Given / When returns are listed with a cursor this listing never gave
+    response = list_rmas(api, f"status=REQUESTED&cursor={cursor}")
+    # Then it is a 400 about the cursor
+    assert assert_error(response, 400, "invalid_request") == {"field": "cursor"}
+
+
+def test_a_cursor_of_another_status_is_refused(api: Any, open_rma: Callable[..., Any]) -> None:
+    # Given a cursor into the REQUESTED returns
+    for _ in range(3):
+        open_rma()
+    cursor = body(list_rmas(api, "status=REQUESTED&limit=1"))["next_cursor"]
+    assert cursor
+    # When it is used to list the NEW ones
+    response = list_rmas(api, f"status=NEW&limit=1&cursor={cursor}")
+    # Then it is a 400 about the cursor
+    assert assert_error(response, 400, "invalid_request") == {"field": "cursor"}

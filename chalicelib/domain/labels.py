@@ -90,6 +90,7 @@ _LABELS: dict[type[StrEnum], dict[Any, tuple[str, str]]] = {
     },
 }
 
+
 def label(value: StrEnum, locale: str | None = DEFAULT_LOCALE) -> str:
     """The label of `value` in `locale` ("fr", "fr-CA", "en_GB"...); English when unsupported."""
     english, french = _LABELS[type(value)][value]

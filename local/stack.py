@@ -1,0 +1,339 @@
+"""`make run`: the whole backend on one laptop, in one process.
+
+An in-process moto server stands in for AWS, the resources are created from the same definitions
+the deployment uses, demo data is seeded through the service layer, and Chalice's local server
+serves the API on 127.0.0.1. `start()` does all of it and returns a `RunningStack`, which the
+tests share with `main()`.
+"""
+
+from __future__ import annotations
+
+import errno
+import http.client
+import json
+import logging
+import os
+import shlex
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Protocol
+
+from chalicelib.repositories.aws import client
+from chalicelib.repositories.rma_repository import RmaRepository
+from chalicelib.repositories.table_schema import table_definition
+from chalicelib.settings import get_settings
+from local.seed import DemoClock, DemoData, seed_demo_data, seeding_service
+
+if TYPE_CHECKING:
+    from chalice.local import LocalDevServer
+    from moto.server import ThreadedMotoServer
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+TABLE_NAME = "returns-desk-local"
+DEFAULT_WIDGET_TOKEN = "local-widget-token"
+DEFAULT_ADMIN_TOKEN = "local-admin-token"
+
+# Variables that could make a client talk to something other than the embedded moto (a profile,
+# a service-specific endpoint) or carry real credentials along with the dummy ones.
+_FOREIGN_AWS_VARIABLES = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+)
+_SERVICE_ENDPOINT_PREFIX = "AWS_ENDPOINT_URL_"
+
+
+class EnvironmentEditor(Protocol):
+    """How the stack changes environment variables; pytest's `monkeypatch` is one."""
+
+    def setenv(self, name: str, value: str) -> None: ...
+
+    def delenv(self, name: str, raising: bool = ...) -> None: ...
+
+
+class ProcessEnvironment:
+    """Changes `os.environ` for good: what `make run` wants."""
+
+    def setenv(self, name: str, value: str) -> None:
+        os.environ[name] = value
+
+    def delenv(self, name: str, raising: bool = True) -> None:
+        if raising or name in os.environ:
+            del os.environ[name]
+
+
+@dataclass
+class RunningStack:
+    """A started stack: where it answers, with which tokens, what was seeded; `stop()` ends it."""
+
+    url: str
+    widget_token: str
+    admin_token: str
+    demo: DemoData
+    startup_seconds: float
+    _moto: ThreadedMotoServer
+    _api: LocalDevServer
+    _api_thread: threading.Thread
+
+    def stop(self) -> None:
+        """Stop the API first, so no request reaches a stopped moto; leave no state behind."""
+        self._api.shutdown()
+        self._api.server.server_close()
+        self._api_thread.join()
+        stop_moto(self._moto)
+        # The cached clients and services point at the endpoint that just went away.
+        _forget_cached_clients()
+
+
+def start(port: int = DEFAULT_PORT, environment: EnvironmentEditor | None = None) -> RunningStack:
+    """Start moto, create and seed the resources, and serve the API on `HOST:port` (0: any free
+    port) in a background thread. Returns once the API accepts connections."""
+    started = time.perf_counter()
+    moto = start_moto()
+    try:
+        configure_environment(moto_endpoint(moto), environment or ProcessEnvironment())
+        settings = get_settings()
+        create_resources(settings.table_name)
+        demo = seed(settings.table_name, present=datetime.now(UTC).replace(second=0, microsecond=0))
+        api, api_thread = serve(port)
+    except BaseException:
+        # Also on Ctrl-C while starting: neither moto nor clients bound to it outlive the failure.
+        stop_moto(moto)
+        _forget_cached_clients()
+        raise
+    assert settings.gorgias_widget_token is not None
+    assert settings.admin_api_token is not None
+    return RunningStack(
+        url=f"http://{HOST}:{api.server.server_address[1]}",
+        widget_token=settings.gorgias_widget_token.get_secret_value(),
+        admin_token=settings.admin_api_token.get_secret_value(),
+        demo=demo,
+        startup_seconds=time.perf_counter() - started,
+        _moto=moto,
+        _api=api,
+        _api_thread=api_thread,
+    )
+
+
+def start_moto() -> ThreadedMotoServer:
+    """moto's server on a free port of 127.0.0.1, its DynamoDB writes made atomic."""
+    # Imported here: moto is heavy, and only the local stack and the tests need it.
+    from moto.server import ThreadedMotoServer
+
+    from local.moto_support import serialize_dynamodb_writes
+
+    serialize_dynamodb_writes()
+    # werkzeug logs every AWS call at INFO; the API's own request lines are what matter here.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
+    server.start()
+    return server
+
+
+def moto_endpoint(server: ThreadedMotoServer) -> str:
+    host, port = server.get_host_and_port()
+    return f"http://{host}:{port}"
+
+
+def stop_moto(server: ThreadedMotoServer) -> None:
+    """Forget every resource, then stop the server.
+
+    moto keeps its state in process-wide backends that `mock_aws` shares, so a stack that stops
+    without resetting them would leak its table into the next stack or test of this process.
+    """
+    host, port = server.get_host_and_port()
+    connection = http.client.HTTPConnection(host, port, timeout=5)
+    try:
+        connection.request("POST", "/moto-api/reset")  # moto's documented reset endpoint
+        connection.getresponse().read()
+    finally:
+        connection.close()
+    server.stop()
+
+
+def configure_environment(endpoint_url: str, environment: EnvironmentEditor) -> None:
+    """Point every boto3 client at `endpoint_url` with dummy credentials, and give the app its
+    local settings. Must run before anything creates a client; forgets any already created."""
+    for name in _FOREIGN_AWS_VARIABLES + tuple(
+        name for name in os.environ if name.startswith(_SERVICE_ENDPOINT_PREFIX)
+    ):
+        environment.delenv(name, raising=False)
+    local_values = {
+        "AWS_ENDPOINT_URL": endpoint_url,  # honoured by boto3 for every service
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "TABLE_NAME": TABLE_NAME,
+        # Empty counts as unset: `ADMIN_API_TOKEN= make run` should not lock the admin routes.
+        "GORGIAS_WIDGET_TOKEN": os.environ.get("GORGIAS_WIDGET_TOKEN") or DEFAULT_WIDGET_TOKEN,
+        "ADMIN_API_TOKEN": os.environ.get("ADMIN_API_TOKEN") or DEFAULT_ADMIN_TOKEN,
+        # Metrics would print an EMF blob after every request, tracing would look for X-Ray.
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+    for name, value in local_values.items():
+        environment.setenv(name, value)
+    _forget_cached_clients()
+
+
+def _forget_cached_clients() -> None:
+    """Drop the cached clients, services and settings: the next ones read the environment anew."""
+    # Imported here: the container brings in the Powertools singletons, which read the
+    # environment when they are created, so not before configure_environment() has run.
+    from chalicelib.services import container
+
+    container.reset()
+    client.cache_clear()
+
+
+def create_resources(table_name: str) -> None:
+    """Every AWS resource the app needs, from the definitions the deployment template uses.
+
+    The one place to add the S3 bucket, the SQS queues and the state machine as they arrive.
+    """
+    client("dynamodb").create_table(**table_definition(table_name))
+
+
+def seed(table_name: str, present: datetime) -> DemoData:
+    """Demo customers and returns, opened over the weeks before `present`."""
+    clock = DemoClock(present)
+    return seed_demo_data(seeding_service(RmaRepository(table_name), clock), clock)
+
+
+def serve(port: int) -> tuple[LocalDevServer, threading.Thread]:
+    """Chalice's local server for the app on `HOST:port`, answering from a daemon thread."""
+    # Imported here, after configure_environment(), for the same reason as the container.
+    from chalice.config import Config
+    from chalice.local import LocalChalice, LocalDevServer, create_local_server
+
+    from app import app
+
+    # Not .chalice/config.json: its stages name deployed tables and SSM parameters.
+    config = Config.create(app_name=app.app_name, chalice_app=app)
+    if isinstance(app, LocalChalice):
+        # create_local_server() re-parents the app's class to make `current_request` per thread;
+        # doing it twice in one process (tests start several stacks) would make a cycle.
+        server = LocalDevServer(app, config, HOST, port)
+    else:
+        server = create_local_server(app, config, HOST, port)
+    # The HTTPServer's own loop: LocalDevServer.serve_forever() prints the port asked for, which
+    # is wrong when it was 0. A short poll because shutdown() waits for the loop to notice it.
+    thread = threading.Thread(
+        target=server.server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name="chalice-local",
+        daemon=True,
+    )
+    thread.start()
+    return server, thread
+
+
+def banner(stack: RunningStack) -> str:
+    """What to read and paste once the stack is up."""
+    approve, reject = stack.demo.awaiting_decision
+    widget = _curl(
+        stack.widget_token, f"{stack.url}/gorgias/widget?email={stack.demo.customer_email}"
+    )
+    agent = {"id": 1, "email": "agent@example.com", "name": "Local Agent"}
+    decide = (
+        _curl(
+            stack.widget_token,
+            f"{stack.url}/gorgias/actions/approve",
+            {"rma": str(approve.return_number), "ticket_id": 1, "agent": agent},
+        ),
+        _curl(
+            stack.widget_token,
+            f"{stack.url}/gorgias/actions/reject",
+            {
+                "rma": str(reject.return_number),
+                "ticket_id": 1,
+                "agent": agent,
+                "reason": "Outside the return window",
+            },
+        ),
+    )
+    create = _curl(
+        stack.admin_token,
+        f"{stack.url}/rmas",
+        {
+            "order": {"number": "#5001"},
+            "customer": {"email": "new.customer@example.com", "name": "New Customer"},
+            "lines": [
+                {
+                    "sku": "CANVAS-TOTE-NAT",
+                    "name": "Canvas tote bag, natural",
+                    "quantity": 1,
+                    "unit_price": "29.00",
+                    "reason": "DAMAGED_PRODUCT",
+                }
+            ],
+        },
+    )
+    return "\n".join(
+        [
+            f"returns-desk local stack ready in {stack.startup_seconds:.2f} s",
+            f"  API            {stack.url}",
+            f"  widget token   {stack.widget_token}   (Gorgias routes)",
+            f"  admin token    {stack.admin_token}   (admin routes)",
+            f"  demo customer  {stack.demo.customer_email}: "
+            f"{approve.return_reference} and {reject.return_reference} await a decision",
+            "",
+            "The widget (5 newest returns, two awaiting a decision):",
+            f"  {widget}",
+            f"Approve {approve.return_reference} and reject {reject.return_reference}, "
+            "typing numbers as an agent would:",
+            *(f"  {command}" for command in decide),
+            "Open a return through the admin API:",
+            f"  {create}",
+            "",
+            "Ctrl-C stops everything.",
+        ]
+    )
+
+
+def _curl(token: str, url: str, body: dict[str, object] | None = None) -> str:
+    parts = ["curl", "-s", "-H", f"Authorization: Bearer {token}"]
+    if body is not None:
+        parts += ["-H", "Content-Type: application/json", "-d", json.dumps(body)]
+    return shlex.join([*parts, url])
+
+
+def main() -> int:
+    """`make run`: start, print the banner, and stop cleanly on Ctrl-C or SIGTERM."""
+    # `timeout`, `docker stop` and IDE stop buttons send SIGTERM: stop as Ctrl-C does. SIGINT is
+    # set too because a shell that starts us in the background ignores it, and Python keeps that.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, signal.default_int_handler)
+    port = int(os.environ.get("PORT") or DEFAULT_PORT)
+    try:
+        stack = start(port)
+    except KeyboardInterrupt:
+        return 0
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        print(f"{HOST}:{port} is already in use; try PORT={port + 1} make run", file=sys.stderr)
+        return 1
+    print(banner(stack), flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        # A second Ctrl-C while stopping must not turn a clean exit into a traceback.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stack.stop()
+    print("Stopped.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -3,13 +3,26 @@ PYTHON_BIN ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+# The npm dev tools (the ASL validator), pinned in package-lock.json.
+NODE_INSTALLED := node_modules/.installed
 
-.PHONY: run test lint format bench clean
+# `make package STAGE=prod`
+STAGE ?= dev
+BUILD := build
+# chalice package refuses to run without a region, although the template it writes does not
+# depend on it (every ARN and endpoint in it is an intrinsic function): any region will do.
+PACKAGE_REGION ?= $(or $(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1)
+
+.PHONY: run test lint format bench package clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PYTHON_BIN) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(INSTALLED)
+
+$(NODE_INSTALLED): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_INSTALLED)
 
 run: $(INSTALLED)  ## Local stack: moto, table, demo data, API on 127.0.0.1:$${PORT:-8000}
 	$(PY) -m local.stack
@@ -17,9 +30,10 @@ run: $(INSTALLED)  ## Local stack: moto, table, demo data, API on 127.0.0.1:$${P
 test: $(INSTALLED) lint  ## The whole suite
 	$(PY) -m pytest -q
 
-lint: $(INSTALLED)
+lint: $(INSTALLED) $(NODE_INSTALLED) package  ## ruff, the ASL validator, cfn-lint (via package)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	node_modules/.bin/asl-validator $(addprefix --json-path ,$(wildcard statemachines/*.asl.json))
 
 format: $(INSTALLED)
 	$(PY) -m ruff check --fix .
@@ -28,5 +42,15 @@ format: $(INSTALLED)
 bench: $(INSTALLED)  ## AWS calls per operation and import time; not part of the tests
 	$(PY) -m bench
 
+package: $(INSTALLED)  ## CloudFormation template of STAGE in build/package/sam.json, linted
+	$(PY) -m deploy --stage $(STAGE) --out $(BUILD)
+	rm -rf $(BUILD)/package
+	AWS_DEFAULT_REGION=$(PACKAGE_REGION) $(VENV)/bin/chalice package --stage $(STAGE) \
+		--merge-template $(BUILD)/merge-template.json $(BUILD)/package
+	$(VENV)/bin/cfn-lint $(BUILD)/package/sam.json
+	@# Chalice caches one ~20 MB zip per version of requirements.txt + app code: keep the current.
+	@for zip in .chalice/deployments/*.zip; do \
+		cmp -s "$$zip" $(BUILD)/package/deployment.zip || rm -f "$$zip"; done
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache node_modules $(BUILD)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from chalice import Chalice, Response
@@ -11,6 +12,8 @@ from chalice.app import Request
 from chalicelib.api.admin import admin
 from chalicelib.api.gorgias import gorgias
 from chalicelib.api.http import normalize_framework_errors
+from chalicelib.api.policy import policy
+from chalicelib.lifecycle_entrypoints import run_lifecycle_task
 from chalicelib.observability import logger, metrics, tracer
 
 app = Chalice(app_name="returns-desk", configure_logs=False)
@@ -18,6 +21,7 @@ app = Chalice(app_name="returns-desk", configure_logs=False)
 copy_config_to_registered_loggers(source_logger=logger, include={app.log.name})
 app.register_blueprint(gorgias)
 app.register_blueprint(admin)
+app.register_blueprint(policy)
 
 _SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
@@ -50,3 +54,61 @@ def observe_request(event: Request, get_response: Callable[[Request], Response])
 def health() -> dict[str, str]:
     """The one route without auth: load balancers and uptime checks call it."""
     return {"status": "ok"}
+
+
+# --- The return lifecycle's tasks (statemachines/return_lifecycle.asl.json) ---------------------
+
+
+@app.lambda_function(name="check_eligibility")
+def check_eligibility(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_lifecycle_task("check_eligibility", event, context)
+
+
+@app.lambda_function(name="reject_ineligible")
+def reject_ineligible(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_lifecycle_task("reject_ineligible", event, context)
+
+
+@app.lambda_function(name="approve_automatically")
+def approve_automatically(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_lifecycle_task("approve_automatically", event, context)
+
+
+@app.lambda_function(name="store_task_token")
+def store_task_token(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_lifecycle_task("store_task_token", event, context)
+
+
+@app.lambda_function(name="escalate_decision")
+def escalate_decision(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_lifecycle_task("escalate_decision", event, context)
+
+
+@app.lambda_function(name="issue_label")
+def issue_label(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_lifecycle_task("issue_label", event, context)
+
+
+@app.lambda_function(name="expire_return")
+def expire_return(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_lifecycle_task("expire_return", event, context)
+
+
+@app.lambda_function(name="resolve_financial")
+def resolve_financial(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_lifecycle_task("resolve_financial", event, context)
+
+
+@app.lambda_function(name="execute_refund")
+def execute_refund(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_lifecycle_task("execute_refund", event, context)
+
+
+@app.lambda_function(name="complete_return")
+def complete_return(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_lifecycle_task("complete_return", event, context)
+
+
+@app.lambda_function(name="mark_anomaly")
+def mark_anomaly(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_lifecycle_task("mark_anomaly", event, context)

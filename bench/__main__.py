@@ -33,6 +33,10 @@ def main() -> int:
     print(measurement_table(measurements), end="\n\n")
     print(scan_summary(scans), end="\n\n", flush=True)
 
+    from bench.lifecycle_cost import cost_summary, measure_lifecycle_cost
+
+    print(cost_summary(measure_lifecycle_cost(TABLE_NAME)), end="\n\n", flush=True)
+
     import_cost = measure_import_cost()
     print(import_summary(import_cost), end="\n\n")
 

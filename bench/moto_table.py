@@ -12,13 +12,14 @@ from chalicelib.repositories.aws import client
 from chalicelib.repositories.table_schema import table_definition
 from chalicelib.services import container
 from local.moto_support import serialize_dynamodb_writes
+from local.step_functions import MOTO_CONFIG
 
 
 @contextmanager
 def moto_table(table_name: str) -> Iterator[Any]:
     """Yields the DynamoDB client the app itself will use, so that hooks on it see every call."""
     serialize_dynamodb_writes()
-    with mock_aws():
+    with mock_aws(config=MOTO_CONFIG):
         # Forget clients and services built before moto was in place.
         client.cache_clear()
         container.reset()

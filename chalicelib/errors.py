@@ -65,3 +65,8 @@ class ConcurrentModificationError(ReturnsDeskError):
 
 class DependencyUnavailableError(ReturnsDeskError):
     code = "dependency_unavailable"
+
+
+class TransientError(Exception):
+    """A lifecycle step may succeed if tried again (a lost race, a throttled call). The state
+    machine retries errors of this name, with backoff."""

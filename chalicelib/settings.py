@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     )
 
     table_name: str = "returns-desk"
+    # The return lifecycle state machine; without it returns are moved by people only.
+    lifecycle_state_machine_arn: str | None = None
 
     gorgias_widget_token: SecretStr | None = None
     gorgias_widget_token_parameter: str | None = None

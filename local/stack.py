@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
+from urllib.parse import urlsplit
 
 from chalicelib.repositories.aws import client
 from chalicelib.repositories.rma_repository import RmaRepository
@@ -98,10 +99,12 @@ def start(port: int = DEFAULT_PORT, environment: EnvironmentEditor | None = None
     started = time.perf_counter()
     moto = start_moto()
     try:
-        configure_environment(moto_endpoint(moto), environment or ProcessEnvironment())
+        editor = environment or ProcessEnvironment()
+        configure_environment(moto_endpoint(moto), editor)
+        table_name = get_settings().table_name
+        create_resources(table_name, editor)
         settings = get_settings()
-        create_resources(settings.table_name)
-        demo = seed(settings.table_name, present=datetime.now(UTC).replace(second=0, microsecond=0))
+        demo = seed(table_name, present=datetime.now(UTC).replace(second=0, microsecond=0))
         api, api_thread = serve(port)
     except BaseException:
         # Also on Ctrl-C while starting: neither moto nor clients bound to it outlive the failure.
@@ -128,8 +131,10 @@ def start_moto() -> ThreadedMotoServer:
     from moto.server import ThreadedMotoServer
 
     from local.moto_support import serialize_dynamodb_writes
+    from local.step_functions import execute_state_machines_in_server
 
     serialize_dynamodb_writes()
+    execute_state_machines_in_server()
     # werkzeug logs every AWS call at INFO; the API's own request lines are what matter here.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
@@ -167,6 +172,8 @@ def configure_environment(endpoint_url: str, environment: EnvironmentEditor) -> 
         environment.delenv(name, raising=False)
     local_values = {
         "AWS_ENDPOINT_URL": endpoint_url,  # honoured by boto3 for every service
+        # moto's state machines call their task Lambdas through moto's server on this port.
+        "MOTO_PORT": str(urlsplit(endpoint_url).port),
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_DEFAULT_REGION": "us-east-1",
@@ -193,12 +200,20 @@ def _forget_cached_clients() -> None:
     client.cache_clear()
 
 
-def create_resources(table_name: str) -> None:
-    """Every AWS resource the app needs, from the definitions the deployment template uses.
+def create_resources(table_name: str, environment: EnvironmentEditor) -> None:
+    """Every AWS resource the app needs, from the definitions the deployment template uses:
+    the table, and the lifecycle state machine with its task Lambdas run in this process.
 
-    The one place to add the S3 bucket, the SQS queues and the state machine as they arrive.
+    The one place to add the S3 bucket and the SQS queues as they arrive.
     """
+    from local.step_functions import app_task_handlers, create_lifecycle, run_lambdas_in_process
+
     client("dynamodb").create_table(**table_definition(table_name))
+    arn = create_lifecycle(client("stepfunctions"), os.environ["AWS_DEFAULT_REGION"])
+    environment.setenv("LIFECYCLE_STATE_MACHINE_ARN", arn)
+    run_lambdas_in_process(app_task_handlers())
+    # The services were built before the lifecycle existed; the next ones will start it.
+    _forget_cached_clients()
 
 
 def seed(table_name: str, present: datetime) -> DemoData:

@@ -42,9 +42,10 @@ def aws() -> Iterator[None]:
     from chalicelib.repositories.table_schema import table_definition
     from chalicelib.services import container
     from local.moto_support import serialize_dynamodb_writes
+    from local.step_functions import MOTO_CONFIG
 
     serialize_dynamodb_writes()
-    with mock_aws():
+    with mock_aws(config=MOTO_CONFIG):
         client.cache_clear()
         container.reset()
         client("dynamodb").create_table(**table_definition(os.environ["TABLE_NAME"]))
@@ -107,3 +108,18 @@ def open_rma(rma_service: Any, make_draft: Callable[..., Any]) -> Callable[..., 
         return rma
 
     return open_one
+
+
+@pytest.fixture
+def lifecycle(aws: None, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The return lifecycle state machine, created from its definition file in moto, with its
+    task Lambdas run in this process; the app is configured to start it. Its ARN."""
+    from chalicelib.repositories.aws import client
+    from chalicelib.services import container
+    from local.step_functions import app_task_handlers, create_lifecycle, run_lambdas_in_process
+
+    arn = create_lifecycle(client("stepfunctions"), os.environ["AWS_DEFAULT_REGION"])
+    monkeypatch.setenv("LIFECYCLE_STATE_MACHINE_ARN", arn)
+    container.reset()
+    run_lambdas_in_process(app_task_handlers())
+    return arn

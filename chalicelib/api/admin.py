@@ -6,7 +6,12 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.http import bearer_token_guard, json_response, parse_body, parse_query, route
 from chalicelib.api.representations import RmaEventsResponse, RmaPageResponse, RmaResource
-from chalicelib.api.requests import AdminActionRequest, CreateRmaRequest, ListRmasQuery
+from chalicelib.api.requests import (
+    AdminActionRequest,
+    CreateRmaRequest,
+    ListRmasQuery,
+    ReceiveItemsRequest,
+)
 from chalicelib.domain.rma import Actor
 from chalicelib.domain.statuses import Channel
 from chalicelib.domain.transitions import Action
@@ -34,7 +39,8 @@ ADMIN_ACTIONS = {
 @route(admin, "/rmas", methods=["POST"], guard=_guard)
 def create_rma() -> Response:
     request = parse_body(admin.current_request, CreateRmaRequest)
-    rma = container.rma_service().open(request.to_draft(), actor=Actor(channel=Channel.ADMIN))
+    draft = request.to_draft(container.policy_service().current())
+    rma = container.rma_service().open(draft, actor=Actor(channel=Channel.ADMIN))
     # The path as the caller sent it, so the stage prefix (`/api`) is kept behind API Gateway.
     collection = (admin.current_request.context or {}).get("path") or "/rmas"
     location = f"{collection.rstrip('/')}/{rma.return_reference}"
@@ -67,14 +73,28 @@ def get_rma_events(rma: str) -> Response:
     )
 
 
+# Steps of handling that are not plain status moves: they complete a lifecycle step.
+HANDLING_ACTIONS = ("receive", "refund")
+
+
 @route(admin, "/rmas/{rma}/{action}", methods=["POST"], guard=_guard)
 def act_on_rma(rma: str, action: str) -> Response:
-    if action not in ADMIN_ACTIONS:
-        raise NotFoundError(
-            f"Unknown action '{action}'.", {"action": action, "allowed": sorted(ADMIN_ACTIONS)}
+    if action == "receive":
+        receipt = parse_body(admin.current_request, ReceiveItemsRequest)
+        updated = container.handling_service().receive(
+            rma, receipt.received(), actor=receipt.as_actor(), note=receipt.explanation
         )
+        return json_response(RmaResource.from_rma(updated))
+    if action not in ADMIN_ACTIONS and action not in HANDLING_ACTIONS:
+        allowed = sorted([*ADMIN_ACTIONS, *HANDLING_ACTIONS])
+        raise NotFoundError(f"Unknown action '{action}'.", {"action": action, "allowed": allowed})
     request = parse_body(admin.current_request, AdminActionRequest)
-    updated = container.rma_service().act(
-        rma, ADMIN_ACTIONS[action], actor=request.as_actor(), note=request.explanation
-    )
+    if action == "refund":
+        updated = container.handling_service().approve_refund(
+            rma, actor=request.as_actor(), note=request.explanation
+        )
+    else:
+        updated = container.rma_service().act(
+            rma, ADMIN_ACTIONS[action], actor=request.as_actor(), note=request.explanation
+        )
     return json_response(RmaResource.from_rma(updated))

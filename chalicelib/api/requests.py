@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints
 
+from chalicelib.domain.handling import ReceivedLine
+from chalicelib.domain.policy import ReturnPolicy
 from chalicelib.domain.rma import (
     Actor,
     Contact,
@@ -15,11 +16,18 @@ from chalicelib.domain.rma import (
     LongText,
     Money,
     OrderRef,
+    ReturnTerms,
     RmaDraft,
     RmaLine,
     ShortText,
 )
-from chalicelib.domain.statuses import Channel, ExpectedResolution, ProcessingStatus, ReturnReason
+from chalicelib.domain.statuses import (
+    Channel,
+    ExpectedResolution,
+    ProcessingStatus,
+    ProductState,
+    ReturnReason,
+)
 
 
 def _blank_as_none(value: Any) -> Any:
@@ -82,7 +90,17 @@ class CreateRmaLine(RequestModel):
     unit_price: Money
     reason: ReturnReason
     comment: LongText | None = None
+    ordered_quantity: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    final_sale: bool = False
     photos: Annotated[list[ShortText], Field(max_length=10)] = []
+
+
+_POLICY_TERMS = {
+    "apply_return_fee",
+    "retained_amount_for_shipping",
+    "auto_generate_financial_resolution",
+    "auto_execute_financial_resolution",
+}
 
 
 class CreateRmaRequest(RequestModel):
@@ -93,29 +111,42 @@ class CreateRmaRequest(RequestModel):
     lines: Annotated[list[CreateRmaLine], Field(min_length=1, max_length=100)]
     expected_resolution: ExpectedResolution = ExpectedResolution.REFUND
     currency: CurrencyCode = "EUR"
-    apply_return_fee: bool = False
-    retained_amount_for_shipping: Money = Decimal("0")
-    auto_generate_financial_resolution: bool = True
-    auto_execute_financial_resolution: bool = False
+    # The money terms of this return; each one left out comes from the return policy.
+    apply_return_fee: bool | None = None
+    retained_amount_for_shipping: Money | None = None
+    auto_generate_financial_resolution: bool | None = None
+    auto_execute_financial_resolution: bool | None = None
     sender: Contact | None = None
     delivery: Contact | None = None
     comment: LongText | None = None
 
-    def to_draft(self) -> RmaDraft:
+    def to_draft(self, policy: ReturnPolicy | None = None) -> RmaDraft:
+        defaults = terms_from_policy(policy) if policy else ReturnTerms()
+        terms = {
+            **defaults.model_dump(include=_POLICY_TERMS),
+            **self.model_dump(include=_POLICY_TERMS, exclude_none=True),
+        }
         return RmaDraft(
+            **terms,
             order=self.order,
             customer=self.customer,
             lines=[RmaLine(**line.model_dump()) for line in self.lines],
             expected_resolution=self.expected_resolution,
             currency=self.currency,
-            apply_return_fee=self.apply_return_fee,
-            retained_amount_for_shipping=self.retained_amount_for_shipping,
-            auto_generate_financial_resolution=self.auto_generate_financial_resolution,
-            auto_execute_financial_resolution=self.auto_execute_financial_resolution,
             sender=self.sender,
             delivery=self.delivery,
             comment=self.comment,
         )
+
+
+def terms_from_policy(policy: ReturnPolicy) -> ReturnTerms:
+    """The money terms a new return gets unless its creator says otherwise."""
+    return ReturnTerms(
+        apply_return_fee=policy.return_fee > 0,
+        retained_amount_for_shipping=policy.retained_amount_for_shipping,
+        auto_generate_financial_resolution=policy.auto_generate_financial_resolution,
+        auto_execute_financial_resolution=policy.auto_execute_financial_resolution,
+    )
 
 
 class AdminActor(RequestModel):
@@ -137,6 +168,21 @@ class AdminActionRequest(RequestModel):
     @property
     def explanation(self) -> str | None:
         return self.reason or self.note
+
+
+class ReceivedLinePayload(RequestModel):
+    sku: ShortText
+    quantity: Annotated[int, Field(ge=1, le=10_000)]
+    product_state: ProductState
+
+
+class ReceiveItemsRequest(AdminActionRequest):
+    """Body of `POST /rmas/{ref}/receive`: what arrived and in which state."""
+
+    lines: Annotated[list[ReceivedLinePayload], Field(min_length=1, max_length=100)]
+
+    def received(self) -> list[ReceivedLine]:
+        return [ReceivedLine(line.sku, line.quantity, line.product_state) for line in self.lines]
 
 
 class ListRmasQuery(RequestModel):

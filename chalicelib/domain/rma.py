@@ -15,6 +15,7 @@ from chalicelib.domain.statuses import (
     FinancialMethod,
     FinancialStatus,
     FulfillmentStatus,
+    LifecycleStep,
     LineState,
     ProcessingStatus,
     ProductState,
@@ -68,6 +69,9 @@ class RmaLine(DomainModel):
     unit_price: Money
     reason: ReturnReason
     comment: LongText | None = None
+    # What the order says about the line, when known: eligibility uses them.
+    ordered_quantity: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    final_sale: bool = False
     product_state: ProductState | None = None
     line_state: LineState = LineState.PENDING
     received_quantity: Annotated[int, Field(ge=0)] = 0
@@ -137,6 +141,12 @@ class Rma(RmaDraft):
     held_from: ProcessingStatus | None = None
     shipments: list[Shipment] = []
     financial_resolutions: list[FinancialResolution] = []
+    # What the shopper is told to do with the parcel (the default label provider's output).
+    return_instructions: LongText | None = None
+    # The lifecycle step waiting on a person or the warehouse, and the Step Functions task
+    # token that resumes it.
+    waiting_for: LifecycleStep | None = None
+    task_token: Annotated[str, StringConstraints(max_length=2048)] | None = None
     created_at: datetime
     updated_at: datetime
     issued_at: datetime | None = None
@@ -146,6 +156,10 @@ class Rma(RmaDraft):
     @property
     def latest_shipment(self) -> Shipment | None:
         return self.shipments[-1] if self.shipments else None
+
+    @property
+    def requested_value(self) -> Decimal:
+        return sum((line.unit_price * line.quantity for line in self.lines), Decimal("0"))
 
 
 class RmaEvent(DomainModel):

@@ -94,3 +94,11 @@ class Channel(StrEnum):
     ADMIN = "admin"
     WAREHOUSE = "warehouse"
     WORKFLOW = "workflow"
+
+
+class LifecycleStep(StrEnum):
+    """Where the lifecycle waits for someone outside it."""
+
+    AGENT_DECISION = "AGENT_DECISION"
+    ITEM_RECEIPT = "ITEM_RECEIPT"
+    REFUND_APPROVAL = "REFUND_APPROVAL"

@@ -133,6 +133,31 @@ def apply_action(
     return updated, event
 
 
+def apply_update(
+    rma: Rma,
+    *,
+    action: str,
+    actor: Actor,
+    at: datetime,
+    changes: dict[str, Any],
+    note: str | None = None,
+) -> tuple[Rma, RmaEvent]:
+    """A change that keeps the processing status (a label issued, a refund resolved...), one
+    version later, with its action-log entry."""
+    updated = rma.model_copy(update={**changes, "updated_at": at, "version": rma.version + 1})
+    event = RmaEvent(
+        rma_id=rma.id,
+        version=updated.version,
+        at=at,
+        actor=actor,
+        action=action,
+        from_status=rma.processing_status,
+        to_status=updated.processing_status,
+        note=note,
+    )
+    return updated, event
+
+
 def _companion_statuses(target: ProcessingStatus) -> dict[str, Any]:
     """How the delivery, financial and fulfillment dimensions follow a processing move."""
     if target is P.REJECTED:

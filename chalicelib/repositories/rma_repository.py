@@ -107,25 +107,28 @@ class RmaRepository:
             ]
         )
 
-    def save_transition(self, rma: Rma, event: RmaEvent) -> None:
+    def save_transition(self, rma: Rma, event: RmaEvent | None) -> None:
         """Write `rma` (one version after the stored one) and its log entry in one transaction.
 
-        Raises ConcurrentModificationError when someone else wrote the RMA since it was read.
+        `event` is None only for bookkeeping that is no action of anyone's (a task token kept
+        for the lifecycle). Raises ConcurrentModificationError when someone else wrote the RMA
+        since it was read.
         """
-        try:
-            self._dynamodb.transact_write_items(
-                TransactItems=[
-                    self._put(
-                        self._rma_item(rma),
-                        condition="version = :read_version",
-                        values={":read_version": rma.version - 1},
-                    ),
-                    self._put(
-                        self._event_item(event),
-                        condition=f"attribute_not_exists({PARTITION_KEY})",
-                    ),
-                ]
+        writes = [
+            self._put(
+                self._rma_item(rma),
+                condition="version = :read_version",
+                values={":read_version": rma.version - 1},
             )
+        ]
+        if event is not None:
+            writes.append(
+                self._put(
+                    self._event_item(event), condition=f"attribute_not_exists({PARTITION_KEY})"
+                )
+            )
+        try:
+            self._dynamodb.transact_write_items(TransactItems=writes)
         except self._dynamodb.exceptions.TransactionCanceledException as error:
             raise ConcurrentModificationError(rma.return_reference) from error
 

@@ -3,16 +3,76 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
+from chalicelib.integrations.labels import LabelProvider, ReturnInstructions
+from chalicelib.integrations.payments import ManualPayments, PaymentProvider
+from chalicelib.repositories.lifecycle_executions import LifecycleExecutions
 from chalicelib.repositories.rma_repository import RmaRepository
 from chalicelib.services.gorgias_decisions import GorgiasDecisionService
+from chalicelib.services.handling_service import HandlingService
+from chalicelib.services.lifecycle import Lifecycle
 from chalicelib.services.rma_service import RmaService
 from chalicelib.settings import get_settings
+
+if TYPE_CHECKING:
+    # Built only where used: the API's request path never needs the lifecycle's tasks.
+    from chalicelib.services.lifecycle_tasks import LifecycleTasks
+    from chalicelib.services.policy_service import PolicyService
+
+
+@lru_cache(maxsize=1)
+def lifecycle_executions() -> LifecycleExecutions | None:
+    arn = get_settings().lifecycle_state_machine_arn
+    return LifecycleExecutions(arn) if arn else None
+
+
+@lru_cache(maxsize=1)
+def lifecycle() -> Lifecycle | None:
+    executions = lifecycle_executions()
+    return Lifecycle(executions) if executions else None
 
 
 @lru_cache(maxsize=1)
 def rma_service() -> RmaService:
-    return RmaService(RmaRepository(get_settings().table_name))
+    return RmaService(RmaRepository(get_settings().table_name), lifecycle=lifecycle())
+
+
+@lru_cache(maxsize=1)
+def policy_service() -> PolicyService:
+    from chalicelib.repositories.policy_repository import PolicyRepository
+    from chalicelib.services.policy_service import PolicyService
+
+    return PolicyService(PolicyRepository(get_settings().table_name))
+
+
+@lru_cache(maxsize=1)
+def handling_service() -> HandlingService:
+    return HandlingService(rma_service(), lifecycle())
+
+
+def label_provider() -> LabelProvider:
+    return ReturnInstructions()
+
+
+def payment_provider() -> PaymentProvider:
+    return ManualPayments()
+
+
+@lru_cache(maxsize=1)
+def lifecycle_tasks() -> LifecycleTasks:
+    from chalicelib.services.lifecycle_tasks import LifecycleTasks
+
+    executions = lifecycle_executions()
+    if executions is None:
+        raise RuntimeError("LIFECYCLE_STATE_MACHINE_ARN is not set; the lifecycle cannot run.")
+    return LifecycleTasks(
+        rma_service(),
+        policy_service().current,
+        executions,
+        label_provider(),
+        payment_provider(),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -35,7 +95,18 @@ def gorgias_decisions() -> GorgiasDecisionService:
     return GorgiasDecisionService(rma_service(), client)
 
 
+_BUILT = (
+    lifecycle_executions,
+    lifecycle,
+    rma_service,
+    policy_service,
+    handling_service,
+    lifecycle_tasks,
+    gorgias_decisions,
+)
+
+
 def reset() -> None:
     """Forget every built service and the settings (tests and the local stack change them)."""
-    for cached in (rma_service, gorgias_decisions, get_settings):
+    for cached in (*_BUILT, get_settings):
         cached.cache_clear()

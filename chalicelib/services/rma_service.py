@@ -13,6 +13,7 @@ from chalicelib.domain.statuses import ProcessingStatus
 from chalicelib.domain.transitions import Action, apply_action, opening_event
 from chalicelib.errors import RmaNotFoundError
 from chalicelib.repositories.rma_repository import RmaPage, RmaRepository
+from chalicelib.services.lifecycle import Handoff, Lifecycle, handoff_for
 
 _RMA_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -32,10 +33,12 @@ class RmaService:
         *,
         clock: Callable[[], datetime] = utc_now,
         new_id: Callable[[], str] = new_rma_id,
+        lifecycle: Lifecycle | None = None,
     ) -> None:
         self._repository = repository
         self._clock = clock
         self._new_id = new_id
+        self._lifecycle = lifecycle
 
     def open(self, draft: RmaDraft, *, actor: Actor) -> Rma:
         """A new RMA in NEW, with the next return number and reference."""
@@ -74,8 +77,24 @@ class RmaService:
         ConcurrentModificationError, and nothing is written in either case."""
         rma = self.find(typed)
         updated, event = apply_action(rma, action, actor=actor, at=self._clock(), note=note)
+        handoff = handoff_for(action, rma.waiting_for) if rma.task_token else None
+        if handoff is not None:
+            updated = updated.model_copy(update={"task_token": None, "waiting_for": None})
         self._repository.save_transition(updated, event)
+        self._notify_lifecycle(rma, action, handoff)
         return updated
+
+    def save(self, rma: Rma, event: RmaEvent | None) -> None:
+        """Store a version of an RMA made by another use case (lifecycle tasks, receipts)."""
+        self._repository.save_transition(rma, event)
+
+    def _notify_lifecycle(self, before: Rma, action: Action, handoff: Handoff | None) -> None:
+        if self._lifecycle is None:
+            return
+        if action is Action.SUBMIT:
+            self._lifecycle.start(before)
+        if handoff is not None and before.task_token:
+            self._lifecycle.hand_off(before.task_token, handoff)
 
     def latest_for_customer(self, email: str, limit: int) -> tuple[list[Rma], int]:
         """The customer's `limit` newest RMAs and how many they have opened in all."""

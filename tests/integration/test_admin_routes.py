@@ -328,7 +328,7 @@ def test_an_unknown_action_is_not_found(api: Any) -> None:
     details = assert_error(response, 404, "not_found")
     assert details == {
         "action": "delete",
-        "allowed": ["accept", "cancel", "hold", "reject", "resume", "submit"],
+        "allowed": ["accept", "cancel", "hold", "receive", "refund", "reject", "resume", "submit"],
     }
     assert get(api, "/rmas/R-001001")["processing_status"] == "NEW"
 

@@ -49,6 +49,8 @@ ROUTES = [
     Route("GET", "/rmas/{rma}", "/rmas/R-001001", "admin"),
     Route("GET", "/rmas/{rma}/events", "/rmas/R-001001/events", "admin"),
     Route("POST", "/rmas/{rma}/{action}", "/rmas/R-001001/accept", "admin"),
+    Route("GET", "/config/policy", "/config/policy", "admin"),
+    Route("PUT", "/config/policy", "/config/policy", "admin", {"policy": {}}),
 ]
 POST_ROUTES = [route for route in ROUTES if route.method == "POST"]
 

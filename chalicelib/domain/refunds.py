@@ -1,0 +1,55 @@
+"""How much money a received return gives back, and in what form."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal
+
+from chalicelib.domain.policy import ReturnPolicy
+from chalicelib.domain.rma import DomainModel, Money, Rma
+from chalicelib.domain.statuses import ExpectedResolution, FinancialMethod
+
+CENT = Decimal("0.01")
+_METHODS: dict[ExpectedResolution, FinancialMethod] = {
+    ExpectedResolution.REFUND: FinancialMethod.REFUND,
+    ExpectedResolution.VOUCHER: FinancialMethod.VOUCHER,
+}
+
+
+class RefundBreakdown(DomainModel):
+    """amount = lines_value - deductions - return_fee - retained_for_shipping, never below 0."""
+
+    lines_value: Money
+    deductions: Money
+    return_fee: Money
+    retained_for_shipping: Money
+    amount: Money
+    # None when nothing is owed in money: the customer gets a replacement, or nothing.
+    method: FinancialMethod | None
+
+
+def compute_refund(rma: Rma, policy: ReturnPolicy) -> RefundBreakdown:
+    """What `rma` gives back for the units actually received, in the state they came back in."""
+    lines_value = Decimal(0)
+    deductions = Decimal(0)
+    for line in rma.lines:
+        value = line.unit_price * line.received_quantity
+        lines_value += value
+        deductions += value * policy.deduction_percent(line.product_state) / 100
+    # Every term but the deductions is already in cents. Rounding the deductions half down is
+    # rounding the amount half up, and keeps the breakdown adding up to the cent.
+    deductions = deductions.quantize(CENT, ROUND_HALF_DOWN)
+    return_fee = policy.return_fee if rma.apply_return_fee else Decimal(0)
+    retained = rma.retained_amount_for_shipping
+    amount = max(lines_value - deductions - return_fee - retained, Decimal(0))
+    return RefundBreakdown(
+        lines_value=_cents(lines_value),
+        deductions=deductions,
+        return_fee=_cents(return_fee),
+        retained_for_shipping=_cents(retained),
+        amount=_cents(amount),
+        method=_METHODS.get(rma.expected_resolution),
+    )
+
+
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, ROUND_HALF_UP)

@@ -1,0 +1,65 @@
+"""People's part in handling an approved return: recording the parcel's receipt and approving
+the refund the lifecycle computed. Each completes the lifecycle step that waits for it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from chalicelib.domain.handling import ReceivedLine, every_line_received, receive_items
+from chalicelib.domain.rma import Actor, Rma
+from chalicelib.domain.statuses import LifecycleStep
+from chalicelib.domain.transitions import apply_update
+from chalicelib.errors import InvalidTransitionError
+from chalicelib.services.lifecycle import Handoff, Lifecycle
+from chalicelib.services.rma_service import RmaService, utc_now
+
+
+class HandlingService:
+    def __init__(
+        self,
+        rmas: RmaService,
+        lifecycle: Lifecycle | None = None,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._rmas = rmas
+        self._lifecycle = lifecycle
+        self._clock = clock
+
+    def receive(
+        self, typed: str, received: list[ReceivedLine], *, actor: Actor, note: str | None = None
+    ) -> Rma:
+        """Record received items; once every line is in, the lifecycle moves on to the refund."""
+        rma = self._rmas.find(typed)
+        updated, event = receive_items(rma, received, actor=actor, at=self._clock(), note=note)
+        completes = every_line_received(updated) and rma.waiting_for is LifecycleStep.ITEM_RECEIPT
+        if completes:
+            updated = updated.model_copy(update={"task_token": None, "waiting_for": None})
+        self._rmas.save(updated, event)
+        if completes:
+            self._hand_off(rma, Handoff(output={"outcome": "RECEIVED"}))
+        return updated
+
+    def approve_refund(self, typed: str, *, actor: Actor, note: str | None = None) -> Rma:
+        """Let the lifecycle pay the resolution it computed and is holding for a person."""
+        rma = self._rmas.find(typed)
+        if rma.waiting_for is not LifecycleStep.REFUND_APPROVAL:
+            raise InvalidTransitionError(
+                rma.return_reference, rma.processing_status, "refunded: no refund awaits approval"
+            )
+        updated, event = apply_update(
+            rma,
+            action="approve_refund",
+            actor=actor,
+            at=self._clock(),
+            changes={"task_token": None, "waiting_for": None},
+            note=note,
+        )
+        self._rmas.save(updated, event)
+        self._hand_off(rma, Handoff(output={"outcome": "REFUND_APPROVED"}))
+        return updated
+
+    def _hand_off(self, before: Rma, handoff: Handoff) -> None:
+        if self._lifecycle is not None and before.task_token:
+            self._lifecycle.hand_off(before.task_token, handoff)

@@ -1,0 +1,275 @@
+"""The work of each state of the return lifecycle, called by the task Lambdas.
+
+Every task reads the RMA, acts through the same domain functions as the API, and writes through
+the repository's conditional transition. Every task is idempotent: Step Functions retries, so a
+task that finds its work already done answers as if it had just done it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from chalicelib.domain.eligibility import RequestedLine, auto_approval, check_lines
+from chalicelib.domain.handling import (
+    every_line_received,
+    issue_label,
+    record_refund,
+    resolve_financial,
+)
+from chalicelib.domain.policy import DecisionTimeoutAction, ReturnPolicy
+from chalicelib.domain.refunds import compute_refund
+from chalicelib.domain.rma import Actor, FinancialResolution, Rma
+from chalicelib.domain.statuses import (
+    Channel,
+    DeliveryStatus,
+    FinancialStatus,
+    LifecycleStep,
+    ProcessingStatus,
+)
+from chalicelib.domain.transitions import Action, apply_update, target_status
+from chalicelib.integrations.labels import LabelProvider
+from chalicelib.integrations.payments import PaymentProvider
+from chalicelib.observability import logger, metrics
+from chalicelib.repositories.lifecycle_executions import LifecycleExecutions
+from chalicelib.services.rma_service import RmaService, utc_now
+
+WORKFLOW = Actor(channel=Channel.WORKFLOW, name="Returns workflow")
+P = ProcessingStatus
+_CLOSED = {P.REJECTED, P.CANCELED, P.DELETED, P.COMPLETE}
+# How many of a customer's returns are looked at to count earlier returns of the same order and
+# recent returns: far more than a shopper opens, and still one Query.
+_CUSTOMER_HISTORY = 100
+
+
+class LifecycleTasks:
+    def __init__(
+        self,
+        rmas: RmaService,
+        policy: Callable[[], ReturnPolicy],
+        executions: LifecycleExecutions,
+        labels: LabelProvider,
+        payments: PaymentProvider,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._rmas = rmas
+        self._policy = policy
+        self._executions = executions
+        self._labels = labels
+        self._payments = payments
+        self._clock = clock
+
+    # --- request -----------------------------------------------------------------------------
+
+    def check_eligibility(self, rma_id: str) -> dict[str, Any]:
+        """Route the request: INELIGIBLE, AUTO_APPROVE or AWAIT_AGENT (or, on a retry or a late
+        start, APPROVED / CLOSED when a person already decided)."""
+        rma = self._rmas.find(rma_id)
+        policy = self._policy()
+        timeouts = {
+            "decision_timeout_seconds": _seconds(policy.agent_decision_timeout),
+            "parcel_timeout_seconds": _seconds(policy.parcel_timeout),
+        }
+        if rma.processing_status in {P.ACCEPTED, P.PROCESSING}:
+            return {"outcome": "APPROVED", **timeouts}
+        if rma.processing_status in _CLOSED:
+            return {"outcome": "CLOSED", **timeouts}
+        if rma.processing_status is not P.REQUESTED:
+            return {"outcome": "AWAIT_AGENT", **timeouts}
+        history = self._rmas.latest_for_customer(rma.customer.email, _CUSTOMER_HISTORY)[0]
+        if self._ineligible_lines(rma, policy, history):
+            return {"outcome": "INELIGIBLE", **timeouts}
+        since = self._clock() - timedelta(days=policy.auto_approval.period_days)
+        verdict = auto_approval(
+            policy=policy,
+            email=rma.customer.email,
+            reasons=[line.reason for line in rma.lines],
+            returned_value=rma.requested_value,
+            returns_in_period=sum(1 for other in history if other.created_at >= since),
+        )
+        return {"outcome": "AUTO_APPROVE" if verdict.approved else "AWAIT_AGENT", **timeouts}
+
+    def reject_ineligible(self, rma_id: str) -> dict[str, Any]:
+        rma = self._rmas.find(rma_id)
+        if rma.processing_status is not P.REQUESTED:
+            return {}
+        history = self._rmas.latest_for_customer(rma.customer.email, _CUSTOMER_HISTORY)[0]
+        reasons = self._ineligible_lines(rma, self._policy(), history)
+        note = "Not eligible: " + "; ".join(reasons)
+        self._rmas.act(rma.id, Action.REJECT, actor=WORKFLOW, note=note)
+        return {}
+
+    def approve_automatically(self, rma_id: str) -> dict[str, Any]:
+        rma = self._rmas.find(rma_id)
+        if target_status(rma, Action.ACCEPT) is not None:
+            self._rmas.act(rma.id, Action.ACCEPT, actor=WORKFLOW, note="Approved automatically")
+            metrics.add_metric(name="ReturnsAutoApproved", unit=MetricUnit.Count, value=1)
+        return {}
+
+    def escalate_decision(self, rma_id: str) -> dict[str, Any]:
+        """No agent decided in time: remind the team and, by policy, put the return on hold."""
+        rma = self._rmas.find(rma_id)
+        logger.warning(
+            "Return waiting for a decision too long", extra={"reference": rma.return_reference}
+        )
+        metrics.add_metric(name="DecisionsOverdue", unit=MetricUnit.Count, value=1)
+        policy = self._policy()
+        if (
+            policy.on_decision_timeout is DecisionTimeoutAction.HOLD
+            and target_status(rma, Action.HOLD) is not None
+        ):
+            self._rmas.act(
+                rma.id, Action.HOLD, actor=WORKFLOW, note="No decision within the policy's delay"
+            )
+        return {}
+
+    # --- waiting on people -------------------------------------------------------------------
+
+    def store_task_token(self, rma_id: str, step: str, task_token: str) -> dict[str, Any]:
+        """Keep the token that resumes `step` on the RMA, unless the step is already over
+        (a person was faster than the lifecycle), in which case resume it right away."""
+        rma = self._rmas.find(rma_id)
+        done = _step_outcome(rma, LifecycleStep(step))
+        if done is not None:
+            if done == "CLOSED":
+                self._executions.fail(task_token, "ReturnClosed", "Closed before the step began")
+            else:
+                self._executions.succeed(task_token, {"outcome": done})
+            return {}
+        updated = rma.model_copy(
+            update={
+                "task_token": task_token,
+                "waiting_for": LifecycleStep(step),
+                "version": rma.version + 1,
+            }
+        )
+        self._rmas.save(updated, None)
+        return {}
+
+    # --- after approval ----------------------------------------------------------------------
+
+    def issue_label(self, rma_id: str) -> dict[str, Any]:
+        rma = self._rmas.find(rma_id)
+        if rma.delivery_status is not DeliveryStatus.PENDING:
+            return {}
+        issued = self._labels.issue(rma, self._policy().return_address)
+        updated, event = issue_label(
+            rma, issued.shipment, issued.instructions, actor=WORKFLOW, at=self._clock()
+        )
+        self._rmas.save(updated, event)
+        return {}
+
+    def expire_return(self, rma_id: str) -> dict[str, Any]:
+        rma = self._rmas.find(rma_id)
+        if target_status(rma, Action.CANCEL) is not None:
+            note = "No parcel arrived within the policy's delay"
+            self._rmas.act(rma.id, Action.CANCEL, actor=WORKFLOW, note=note)
+        return {}
+
+    def resolve_financial(self, rma_id: str) -> dict[str, Any]:
+        """Compute what is owed; tell the state machine whether to pay it without a person."""
+        rma = self._rmas.find(rma_id)
+        if rma.financial_status is FinancialStatus.PENDING and not rma.financial_resolutions:
+            breakdown = compute_refund(rma, self._policy())
+            resolution = (
+                FinancialResolution(amount=breakdown.amount, method=breakdown.method)
+                if breakdown.method is not None
+                else None
+            )
+            note = (
+                f"Lines {breakdown.lines_value}, deductions {breakdown.deductions}, return fee "
+                f"{breakdown.return_fee}, retained for shipping {breakdown.retained_for_shipping}:"
+                f" {breakdown.amount} {rma.currency}"
+            )
+            rma, event = resolve_financial(
+                rma, resolution, actor=WORKFLOW, at=self._clock(), note=note
+            )
+            self._rmas.save(rma, event)
+        payable = rma.financial_status is FinancialStatus.PENDING
+        return {"auto_execute": bool(payable and rma.auto_execute_financial_resolution)}
+
+    def execute_refund(self, rma_id: str) -> dict[str, Any]:
+        rma = self._rmas.find(rma_id)
+        pending = [r for r in rma.financial_resolutions if r.status is FinancialStatus.PENDING]
+        if not pending:
+            return {}
+        receipts = [self._payments.refund(rma, resolution) for resolution in pending]
+        updated, event = record_refund(
+            rma, actor=WORKFLOW, at=self._clock(), note="; ".join(r.note for r in receipts)
+        )
+        self._rmas.save(updated, event)
+        metrics.add_metric(name="RefundsExecuted", unit=MetricUnit.Count, value=1)
+        return {}
+
+    def complete_return(self, rma_id: str) -> dict[str, Any]:
+        rma = self._rmas.find(rma_id)
+        if target_status(rma, Action.COMPLETE) is not None:
+            self._rmas.act(rma.id, Action.COMPLETE, actor=WORKFLOW)
+        return {}
+
+    # --- failures ----------------------------------------------------------------------------
+
+    def mark_anomaly(self, rma_id: str, error: dict[str, Any]) -> dict[str, Any]:
+        """A step failed for good: record the error on the RMA so a person sees it. PROCESSING
+        returns become ANOMALY; earlier ones, which the status table keeps out of ANOMALY, go
+        ON_HOLD; closed ones only get the log entry."""
+        rma = self._rmas.find(rma_id)
+        note = f"Lifecycle step failed: {error.get('Error', 'unknown')}: {error.get('Cause', '')}"
+        note = note[:2000]
+        metrics.add_metric(name="LifecycleAnomalies", unit=MetricUnit.Count, value=1)
+        for action in (Action.FLAG_ANOMALY, Action.HOLD):
+            if target_status(rma, action) is not None:
+                self._rmas.act(rma.id, action, actor=WORKFLOW, note=note)
+                return {}
+        updated, event = apply_update(
+            rma, action="lifecycle_error", actor=WORKFLOW, at=self._clock(), changes={}, note=note
+        )
+        self._rmas.save(updated, event)
+        return {}
+
+    def _ineligible_lines(self, rma: Rma, policy: ReturnPolicy, history: list[Rma]) -> list[str]:
+        """Why each ineligible line is not returnable ("SKU: reason"); empty when all are."""
+        returned = _already_returned(rma, history)
+        verdicts = check_lines(
+            [RequestedLine.from_rma_line(line, returned[line.sku]) for line in rma.lines],
+            policy=policy,
+            ordered_at=rma.order.ordered_at,
+            delivered_at=rma.order.delivered_at,
+            today=self._clock().date(),
+            locale=rma.customer.locale,
+        )
+        return [f"{v.sku}: {v.reason}" for v in verdicts if not v.eligible]
+
+
+def _already_returned(rma: Rma, history: list[Rma]) -> Counter[str]:
+    """Quantities of each SKU of the same order in the customer's other live returns."""
+    returned: Counter[str] = Counter()
+    for other in history:
+        if (
+            other.id != rma.id
+            and other.order.number == rma.order.number
+            and other.processing_status not in {P.REJECTED, P.CANCELED, P.DELETED}
+        ):
+            for line in other.lines:
+                returned[line.sku] += line.quantity
+    return returned
+
+
+def _step_outcome(rma: Rma, step: LifecycleStep) -> str | None:
+    """The outcome of `step` if the RMA is already past it, else None."""
+    if rma.processing_status in {P.REJECTED, P.CANCELED, P.DELETED}:
+        return "CLOSED"
+    if step is LifecycleStep.AGENT_DECISION and rma.processing_status in {P.ACCEPTED, P.PROCESSING}:
+        return "APPROVED"
+    if step is LifecycleStep.ITEM_RECEIPT and rma.processing_status is P.PROCESSING:
+        return "RECEIVED" if every_line_received(rma) else None
+    return None
+
+
+def _seconds(delay: timedelta) -> int:
+    return max(1, int(delay.total_seconds()))

@@ -1,0 +1,85 @@
+"""CloudWatch alarms: failed and timed-out lifecycle executions, API handler errors.
+
+A lifecycle that ends in ANOMALY fails its execution on purpose (the `LifecycleFailed` state),
+so ExecutionsFailed is the "a return needs a person" signal. Alarms notify the SNS topic given
+as the `AlarmTopicArn` parameter, if any.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deploy.cfn import Resource, ref
+from deploy.stage import StageNames
+
+ALARM_TOPIC_PARAMETER = "AlarmTopicArn"
+_HAS_ALARM_TOPIC = "HasAlarmTopic"
+
+
+def alarm_parameters() -> dict[str, Any]:
+    return {
+        ALARM_TOPIC_PARAMETER: {
+            "Type": "String",
+            "Default": "",
+            "Description": "SNS topic the alarms notify; empty for none",
+        }
+    }
+
+
+def alarm_conditions() -> dict[str, Any]:
+    return {_HAS_ALARM_TOPIC: {"Fn::Not": [{"Fn::Equals": [ref(ALARM_TOPIC_PARAMETER), ""]}]}}
+
+
+def state_machine_alarms(names: StageNames, state_machine_id: str) -> dict[str, Resource]:
+    dimensions = [{"Name": "StateMachineArn", "Value": ref(state_machine_id)}]
+    return {
+        f"{state_machine_id}{metric}Alarm": _alarm(
+            f"{names.state_machine_name}-{metric}",
+            f"A return lifecycle execution {what}: the RMA's action log says why.",
+            namespace="AWS/States",
+            metric=metric,
+            dimensions=dimensions,
+        )
+        for metric, what in (("ExecutionsFailed", "failed"), ("ExecutionsTimedOut", "timed out"))
+    }
+
+
+def function_errors_alarm(names: StageNames, function_id: str) -> dict[str, Resource]:
+    return {
+        f"{function_id}ErrorsAlarm": _alarm(
+            f"{names.prefix}-{function_id}-Errors",
+            f"{function_id} raised unhandled errors.",
+            namespace="AWS/Lambda",
+            metric="Errors",
+            dimensions=[{"Name": "FunctionName", "Value": ref(function_id)}],
+        )
+    }
+
+
+def _alarm(
+    name: str, description: str, *, namespace: str, metric: str, dimensions: list[dict[str, Any]]
+) -> Resource:
+    # Any occurrence in five minutes alarms: each one is a return that stopped moving.
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmName": name,
+            "AlarmDescription": description,
+            "Namespace": namespace,
+            "MetricName": metric,
+            "Dimensions": dimensions,
+            "Statistic": "Sum",
+            "Period": 300,
+            "EvaluationPeriods": 1,
+            "Threshold": 1,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": {
+                "Fn::If": [
+                    _HAS_ALARM_TOPIC,
+                    [ref(ALARM_TOPIC_PARAMETER)],
+                    ref("AWS::NoValue"),
+                ]
+            },
+        },
+    }

@@ -70,3 +70,13 @@ class DependencyUnavailableError(ReturnsDeskError):
 class TransientError(Exception):
     """A lifecycle step may succeed if tried again (a lost race, a throttled call). The state
     machine retries errors of this name, with backoff."""
+
+
+class DecisionNeeded(Exception):
+    """The lifecycle meant to approve a return automatically, but a person put it on hold: it
+    goes back to waiting for a decision (caught by name in the state machine)."""
+
+
+class ParcelOverdueError(Exception):
+    """The parcel delay ran out on a return that cannot simply expire (partly received, or on
+    hold): a person has to look at it."""

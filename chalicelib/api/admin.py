@@ -8,11 +8,12 @@ from chalicelib.api.http import bearer_token_guard, json_response, parse_body, p
 from chalicelib.api.representations import RmaEventsResponse, RmaPageResponse, RmaResource
 from chalicelib.api.requests import (
     AdminActionRequest,
+    ApproveRefundRequest,
     CreateRmaRequest,
     ListRmasQuery,
     ReceiveItemsRequest,
 )
-from chalicelib.domain.rma import Actor
+from chalicelib.domain.rma import Actor, Rma
 from chalicelib.domain.statuses import Channel
 from chalicelib.domain.transitions import Action
 from chalicelib.errors import NotFoundError
@@ -80,21 +81,29 @@ HANDLING_ACTIONS = ("receive", "refund")
 @route(admin, "/rmas/{rma}/{action}", methods=["POST"], guard=_guard)
 def act_on_rma(rma: str, action: str) -> Response:
     if action == "receive":
-        receipt = parse_body(admin.current_request, ReceiveItemsRequest)
-        updated = container.handling_service().receive(
-            rma, receipt.received(), actor=receipt.as_actor(), note=receipt.explanation
-        )
-        return json_response(RmaResource.from_rma(updated))
-    if action not in ADMIN_ACTIONS and action not in HANDLING_ACTIONS:
-        allowed = sorted([*ADMIN_ACTIONS, *HANDLING_ACTIONS])
-        raise NotFoundError(f"Unknown action '{action}'.", {"action": action, "allowed": allowed})
-    request = parse_body(admin.current_request, AdminActionRequest)
-    if action == "refund":
-        updated = container.handling_service().approve_refund(
-            rma, actor=request.as_actor(), note=request.explanation
-        )
-    else:
+        updated = _receive(rma)
+    elif action == "refund":
+        updated = _approve_refund(rma)
+    elif action in ADMIN_ACTIONS:
+        request = parse_body(admin.current_request, AdminActionRequest)
         updated = container.rma_service().act(
             rma, ADMIN_ACTIONS[action], actor=request.as_actor(), note=request.explanation
         )
+    else:
+        allowed = sorted([*ADMIN_ACTIONS, *HANDLING_ACTIONS])
+        raise NotFoundError(f"Unknown action '{action}'.", {"action": action, "allowed": allowed})
     return json_response(RmaResource.from_rma(updated))
+
+
+def _receive(rma: str) -> Rma:
+    receipt = parse_body(admin.current_request, ReceiveItemsRequest)
+    return container.handling_service().receive(
+        rma, receipt.received(), actor=receipt.as_actor(), note=receipt.explanation
+    )
+
+
+def _approve_refund(rma: str) -> Rma:
+    approval = parse_body(admin.current_request, ApproveRefundRequest)
+    return container.handling_service().approve_refund(
+        rma, actor=approval.as_actor(), amount=approval.amount, note=approval.explanation
+    )

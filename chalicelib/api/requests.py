@@ -170,6 +170,12 @@ class AdminActionRequest(RequestModel):
         return self.reason or self.note
 
 
+class ApproveRefundRequest(AdminActionRequest):
+    """Body of `POST /rmas/{ref}/refund`: the amount, to set or correct the computed one."""
+
+    amount: Money | None = None
+
+
 class ReceivedLinePayload(RequestModel):
     sku: ShortText
     quantity: Annotated[int, Field(ge=1, le=10_000)]

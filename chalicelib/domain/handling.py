@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from chalicelib.domain.refunds import payment_method
 from chalicelib.domain.rma import Actor, FinancialResolution, Rma, RmaEvent, RmaLine, Shipment
 from chalicelib.domain.statuses import (
     DeliveryStatus,
@@ -151,4 +152,35 @@ def record_refund(rma: Rma, *, actor: Actor, at: datetime, note: str) -> tuple[R
         at=at,
         changes={"financial_resolutions": resolutions, "financial_status": status},
         note=note,
+    )
+
+
+def approve_refund(
+    rma: Rma, amount: Decimal | None, *, actor: Actor, at: datetime, note: str | None
+) -> tuple[Rma, RmaEvent]:
+    """A person lets the pending resolution be paid, or sets its amount (which replaces a
+    computed one, and is required when none was computed)."""
+    changes: dict[str, object] = {"task_token": None, "waiting_for": None}
+    if amount is not None:
+        method = payment_method(rma)
+        if method is None:
+            raise InvalidRequestError(
+                f"Return {rma.return_reference} expects {rma.expected_resolution}: "
+                "nothing is paid back in money.",
+                {"field": "amount"},
+            )
+        settled = [r for r in rma.financial_resolutions if r.status is not FinancialStatus.PENDING]
+        changes["financial_resolutions"] = [
+            *settled,
+            FinancialResolution(amount=amount, method=method),
+        ]
+        changes["financial_status"] = FinancialStatus.PENDING
+    elif not any(r.status is FinancialStatus.PENDING for r in rma.financial_resolutions):
+        raise InvalidRequestError(
+            f"No refund was computed for return {rma.return_reference}: give its amount.",
+            {"field": "amount"},
+        )
+    default_note = f"Refund of {amount} {rma.currency} approved" if amount else "Refund approved"
+    return apply_update(
+        rma, action="approve_refund", actor=actor, at=at, changes=changes, note=note or default_note
     )

@@ -47,8 +47,13 @@ def compute_refund(rma: Rma, policy: ReturnPolicy) -> RefundBreakdown:
         return_fee=_cents(return_fee),
         retained_for_shipping=_cents(retained),
         amount=_cents(amount),
-        method=_METHODS.get(rma.expected_resolution),
+        method=payment_method(rma),
     )
+
+
+def payment_method(rma: Rma) -> FinancialMethod | None:
+    """How the return is paid back in money, by its expected resolution; None when it is not."""
+    return _METHODS.get(rma.expected_resolution)
 
 
 def _cents(value: Decimal) -> Decimal:

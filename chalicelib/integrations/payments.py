@@ -20,15 +20,22 @@ class PaymentReceipt:
 
 
 class PaymentProvider(Protocol):
-    def refund(self, rma: Rma, resolution: FinancialResolution) -> PaymentReceipt: ...
+    def refund(
+        self, rma: Rma, resolution: FinancialResolution, *, idempotency_key: str
+    ) -> PaymentReceipt:
+        """Pay `resolution`. A second call with the same key must not pay again: Step
+        Functions retries the task when the write after a payment fails."""
+        ...
 
 
 class ManualPayments:
     """The default: the merchant pays through their own back office; returns-desk records it."""
 
-    def refund(self, rma: Rma, resolution: FinancialResolution) -> PaymentReceipt:
+    def refund(
+        self, rma: Rma, resolution: FinancialResolution, *, idempotency_key: str
+    ) -> PaymentReceipt:
         return PaymentReceipt(
-            reference=f"manual-{rma.return_reference}",
+            reference=f"manual-{idempotency_key}",
             note=(
                 f"{resolution.method} of {resolution.amount} {rma.currency} recorded as executed "
                 "manually in the store's back office"

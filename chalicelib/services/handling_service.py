@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 
-from chalicelib.domain.handling import ReceivedLine, every_line_received, receive_items
+from chalicelib.domain.handling import (
+    ReceivedLine,
+    approve_refund,
+    every_line_received,
+    receive_items,
+)
 from chalicelib.domain.rma import Actor, Rma
 from chalicelib.domain.statuses import LifecycleStep
-from chalicelib.domain.transitions import apply_update
 from chalicelib.errors import InvalidTransitionError
 from chalicelib.services.lifecycle import Handoff, Lifecycle
 from chalicelib.services.rma_service import RmaService, utc_now
@@ -41,21 +46,21 @@ class HandlingService:
             self._hand_off(rma, Handoff(output={"outcome": "RECEIVED"}))
         return updated
 
-    def approve_refund(self, typed: str, *, actor: Actor, note: str | None = None) -> Rma:
-        """Let the lifecycle pay the resolution it computed and is holding for a person."""
+    def approve_refund(
+        self,
+        typed: str,
+        *,
+        actor: Actor,
+        amount: Decimal | None = None,
+        note: str | None = None,
+    ) -> Rma:
+        """Let the lifecycle pay the resolution it holds for a person, at `amount` if given."""
         rma = self._rmas.find(typed)
         if rma.waiting_for is not LifecycleStep.REFUND_APPROVAL:
             raise InvalidTransitionError(
                 rma.return_reference, rma.processing_status, "refunded: no refund awaits approval"
             )
-        updated, event = apply_update(
-            rma,
-            action="approve_refund",
-            actor=actor,
-            at=self._clock(),
-            changes={"task_token": None, "waiting_for": None},
-            note=note,
-        )
+        updated, event = approve_refund(rma, amount, actor=actor, at=self._clock(), note=note)
         self._rmas.save(updated, event)
         self._hand_off(rma, Handoff(output={"outcome": "REFUND_APPROVED"}))
         return updated

@@ -7,6 +7,7 @@ task that finds its work already done answers as if it had just done it.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -32,8 +33,9 @@ from chalicelib.domain.statuses import (
     ProcessingStatus,
 )
 from chalicelib.domain.transitions import Action, apply_update, target_status
+from chalicelib.errors import DecisionNeeded, ParcelOverdueError
 from chalicelib.integrations.labels import LabelProvider
-from chalicelib.integrations.payments import PaymentProvider
+from chalicelib.integrations.payments import PaymentDeclinedError, PaymentProvider
 from chalicelib.observability import logger, metrics
 from chalicelib.repositories.lifecycle_executions import LifecycleExecutions
 from chalicelib.services.rma_service import RmaService, utc_now
@@ -109,11 +111,17 @@ class LifecycleTasks:
         if target_status(rma, Action.ACCEPT) is not None:
             self._rmas.act(rma.id, Action.ACCEPT, actor=WORKFLOW, note="Approved automatically")
             metrics.add_metric(name="ReturnsAutoApproved", unit=MetricUnit.Count, value=1)
+        elif rma.processing_status is P.ON_HOLD and rma.held_from is P.REQUESTED:
+            raise DecisionNeeded(
+                f"Return {rma.return_reference} was put on hold before it could be approved"
+            )
         return {}
 
     def escalate_decision(self, rma_id: str) -> dict[str, Any]:
         """No agent decided in time: remind the team and, by policy, put the return on hold."""
         rma = self._rmas.find(rma_id)
+        if rma.processing_status not in {P.REQUESTED, P.ON_HOLD}:
+            return {}  # decided as the delay ran out: the wait that follows sees it
         logger.warning(
             "Return waiting for a decision too long", extra={"reference": rma.return_reference}
         )
@@ -121,7 +129,7 @@ class LifecycleTasks:
         policy = self._policy()
         if (
             policy.on_decision_timeout is DecisionTimeoutAction.HOLD
-            and target_status(rma, Action.HOLD) is not None
+            and rma.processing_status is P.REQUESTED
         ):
             self._rmas.act(
                 rma.id, Action.HOLD, actor=WORKFLOW, note="No decision within the policy's delay"
@@ -166,39 +174,60 @@ class LifecycleTasks:
 
     def expire_return(self, rma_id: str) -> dict[str, Any]:
         rma = self._rmas.find(rma_id)
-        if target_status(rma, Action.CANCEL) is not None:
-            note = "No parcel arrived within the policy's delay"
-            self._rmas.act(rma.id, Action.CANCEL, actor=WORKFLOW, note=note)
+        if rma.processing_status in _CLOSED:
+            return {}
+        if target_status(rma, Action.CANCEL) is None:
+            received = sum(line.received_quantity for line in rma.lines)
+            expected = sum(line.quantity for line in rma.lines)
+            raise ParcelOverdueError(
+                f"The parcel delay ran out with {received} of {expected} items received "
+                f"while the return is {rma.processing_status}"
+            )
+        note = "No parcel arrived within the policy's delay"
+        self._rmas.act(rma.id, Action.CANCEL, actor=WORKFLOW, note=note)
         return {}
 
     def resolve_financial(self, rma_id: str) -> dict[str, Any]:
-        """Compute what is owed; tell the state machine whether to pay it without a person."""
+        """Compute what is owed, and tell the state machine what comes next: EXECUTE it,
+        AWAIT_APPROVAL of a person (who may also set the amount), or NOTHING_TO_PAY."""
         rma = self._rmas.find(rma_id)
-        if rma.financial_status is FinancialStatus.PENDING and not rma.financial_resolutions:
-            breakdown = compute_refund(rma, self._policy())
-            resolution = (
-                FinancialResolution(amount=breakdown.amount, method=breakdown.method)
-                if breakdown.method is not None
-                else None
-            )
-            note = (
-                f"Lines {breakdown.lines_value}, deductions {breakdown.deductions}, return fee "
-                f"{breakdown.return_fee}, retained for shipping {breakdown.retained_for_shipping}:"
-                f" {breakdown.amount} {rma.currency}"
-            )
-            rma, event = resolve_financial(
-                rma, resolution, actor=WORKFLOW, at=self._clock(), note=note
-            )
-            self._rmas.save(rma, event)
-        payable = rma.financial_status is FinancialStatus.PENDING
-        return {"auto_execute": bool(payable and rma.auto_execute_financial_resolution)}
+        unresolved = rma.financial_status is FinancialStatus.PENDING
+        if unresolved and not rma.financial_resolutions:
+            if not rma.auto_generate_financial_resolution:
+                return {"next": "AWAIT_APPROVAL"}
+            rma = self._record_resolution(rma)
+        if not _pending(rma):
+            return {"next": "NOTHING_TO_PAY"}
+        return {"next": "EXECUTE" if rma.auto_execute_financial_resolution else "AWAIT_APPROVAL"}
+
+    def _record_resolution(self, rma: Rma) -> Rma:
+        breakdown = compute_refund(rma, self._policy())
+        resolution = (
+            FinancialResolution(amount=breakdown.amount, method=breakdown.method)
+            if breakdown.method is not None
+            else None
+        )
+        note = (
+            f"Lines {breakdown.lines_value}, deductions {breakdown.deductions}, return fee "
+            f"{breakdown.return_fee}, retained for shipping {breakdown.retained_for_shipping}:"
+            f" {breakdown.amount} {rma.currency}"
+        )
+        updated, event = resolve_financial(
+            rma, resolution, actor=WORKFLOW, at=self._clock(), note=note
+        )
+        self._rmas.save(updated, event)
+        return updated
 
     def execute_refund(self, rma_id: str) -> dict[str, Any]:
         rma = self._rmas.find(rma_id)
-        pending = [r for r in rma.financial_resolutions if r.status is FinancialStatus.PENDING]
-        if not pending:
+        if not _pending(rma):
             return {}
-        receipts = [self._payments.refund(rma, resolution) for resolution in pending]
+        # The key names the resolution, so a retried task never pays it twice.
+        receipts = [
+            self._payments.refund(rma, resolution, idempotency_key=f"{rma.id}:{index}")
+            for index, resolution in enumerate(rma.financial_resolutions)
+            if resolution.status is FinancialStatus.PENDING
+        ]
         updated, event = record_refund(
             rma, actor=WORKFLOW, at=self._clock(), note="; ".join(r.note for r in receipts)
         )
@@ -217,14 +246,19 @@ class LifecycleTasks:
     def mark_anomaly(self, rma_id: str, error: dict[str, Any]) -> dict[str, Any]:
         """A step failed for good: record the error on the RMA so a person sees it. PROCESSING
         returns become ANOMALY; earlier ones, which the status table keeps out of ANOMALY, go
-        ON_HOLD; closed ones only get the log entry."""
+        ON_HOLD; closed ones only get the log entry. A declined refund is an EXECUTION_ERROR."""
         rma = self._rmas.find(rma_id)
-        note = f"Lifecycle step failed: {error.get('Error', 'unknown')}: {error.get('Cause', '')}"
-        note = note[:2000]
+        kind, message = _failure(error)
+        note = f"Lifecycle step failed: {kind}: {message}"[:2000]
+        changes = (
+            {"financial_status": FinancialStatus.EXECUTION_ERROR}
+            if kind == PaymentDeclinedError.__name__
+            else {}
+        )
         metrics.add_metric(name="LifecycleAnomalies", unit=MetricUnit.Count, value=1)
         for action in (Action.FLAG_ANOMALY, Action.HOLD):
             if target_status(rma, action) is not None:
-                self._rmas.act(rma.id, action, actor=WORKFLOW, note=note)
+                self._rmas.act(rma.id, action, actor=WORKFLOW, note=note, changes=changes)
                 return {}
         updated, event = apply_update(
             rma, action="lifecycle_error", actor=WORKFLOW, at=self._clock(), changes={}, note=note
@@ -258,6 +292,22 @@ def _already_returned(rma: Rma, history: list[Rma]) -> Counter[str]:
             for line in other.lines:
                 returned[line.sku] += line.quantity
     return returned
+
+
+def _failure(error: dict[str, Any]) -> tuple[str, str]:
+    """The error name and message of a Catch's `{"Error", "Cause"}`; a Lambda's Cause is the
+    JSON of its `errorType` and `errorMessage`."""
+    kind = str(error.get("Error", "unknown"))
+    cause = error.get("Cause", "")
+    try:
+        message = json.loads(cause).get("errorMessage", cause)
+    except (TypeError, ValueError, AttributeError):
+        message = cause
+    return kind, str(message)
+
+
+def _pending(rma: Rma) -> bool:
+    return any(r.status is FinancialStatus.PENDING for r in rma.financial_resolutions)
 
 
 def _step_outcome(rma: Rma, step: LifecycleStep) -> str | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from chalicelib.domain.references import format_reference, parse_return_number
 from chalicelib.domain.rma import Actor, Rma, RmaDraft, RmaEvent
@@ -72,11 +73,22 @@ class RmaService:
             raise RmaNotFoundError(typed)
         return rma, events
 
-    def act(self, typed: str, action: Action, *, actor: Actor, note: str | None = None) -> Rma:
-        """Apply `action`; a refused move is an InvalidTransitionError, a lost race a
-        ConcurrentModificationError, and nothing is written in either case."""
+    def act(
+        self,
+        typed: str,
+        action: Action,
+        *,
+        actor: Actor,
+        note: str | None = None,
+        changes: Mapping[str, Any] | None = None,
+    ) -> Rma:
+        """Apply `action` (and `changes` to other fields, in the same write); a refused move is
+        an InvalidTransitionError, a lost race a ConcurrentModificationError, and nothing is
+        written in either case."""
         rma = self.find(typed)
         updated, event = apply_action(rma, action, actor=actor, at=self._clock(), note=note)
+        if changes:
+            updated = updated.model_copy(update=dict(changes))
         handoff = handoff_for(action, rma.waiting_for) if rma.task_token else None
         if handoff is not None:
             updated = updated.model_copy(update={"task_token": None, "waiting_for": None})

@@ -7,6 +7,7 @@ test_lifecycle_resilience.py.
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,7 @@ from tests.lifecycle_support import (
     ITEM_RECEIPT,
     LABEL_ISSUED,
     REFUND_APPROVAL,
+    REFUND_RESOLVED,
     REFUNDED_AUTOMATICALLY,
     REFUNDED_ONCE_APPROVED,
     REQUEST,
@@ -243,3 +245,64 @@ def test_a_refund_waits_for_a_person_when_the_return_says_so_whatever_the_policy
     )
     approval = next(e for e in action_log(api, rma["id"]) if e["action"] == "approve_refund")
     assert approval["actor"]["channel"] == "admin"
+
+
+def test_a_replacement_owes_no_money_and_completes_once_received(api: Any, lifecycle: str) -> None:
+    # Given a return whose shopper wants a replacement, approved and waiting for the parcel
+    rma = submit_return(api, expected_resolution="REPLACE")
+    waiting_in(rma["id"], ITEM_RECEIPT)
+
+    # When the parcel is received
+    assert receive(api, rma["id"], "BRAND_NEW_WITH_LABEL").status_code == 200
+
+    # Then nothing waits for a refund approval: the return completes with nothing paid
+    nothing_to_pay = [*REFUND_RESOLVED, "CompleteReturn", "ReturnCompleted"]
+    ended(lifecycle, rma["id"], "SUCCEEDED", [*AUTO_APPROVED, *nothing_to_pay])
+    assert statuses(current(rma["id"])) == ("COMPLETE", "DELIVERED", "NONE", "COMPLETE")
+    assert current(rma["id"]).financial_resolutions == []
+
+
+def test_a_return_without_an_automatic_resolution_is_paid_the_amount_a_person_sets(
+    api: Any, lifecycle: str
+) -> None:
+    # Given a return that asks for its refund to be set by a person, received
+    rma = submit_return(api, auto_generate_financial_resolution=False)
+    waiting_in(rma["id"], ITEM_RECEIPT)
+    assert receive(api, rma["id"], "WORE").status_code == 200
+    waiting_in(rma["id"], REFUND_APPROVAL)
+    assert current(rma["id"]).financial_resolutions == []
+
+    # When the refund is approved without an amount, Then it is refused, naming the amount
+    refused = admin_action(api, rma["id"], "refund")
+    assert refused.status_code == 400
+    assert json.loads(refused.body)["error"]["details"]["field"] == "amount"
+
+    # When it is approved with an amount
+    assert admin_action(api, rma["id"], "refund", {"amount": "22.50"}).status_code == 200
+
+    # Then that amount is paid and the return completes
+    ended(lifecycle, rma["id"], "SUCCEEDED", [*AUTO_APPROVED, *REFUNDED_ONCE_APPROVED])
+    done = current(rma["id"])
+    assert statuses(done) == ("COMPLETE", "DELIVERED", "PARTIALLY_REFUNDED", "COMPLETE")
+    assert [r.amount for r in done.financial_resolutions] == [Decimal("22.50")]
+
+
+def test_a_person_approving_a_refund_may_correct_the_computed_amount(
+    api: Any, lifecycle: str
+) -> None:
+    # Given a received worn item whose computed refund (20.00) waits for approval
+    rma = submit_return(api)
+    waiting_in(rma["id"], ITEM_RECEIPT)
+    assert receive(api, rma["id"], "WORE").status_code == 200
+    assert [r.amount for r in waiting_in(rma["id"], REFUND_APPROVAL).financial_resolutions] == [
+        Decimal("20.00")
+    ]
+
+    # When the agent approves it at the full price
+    assert admin_action(api, rma["id"], "refund", {"amount": "25.00"}).status_code == 200
+
+    # Then the full price is paid: the return is fully refunded
+    ended(lifecycle, rma["id"], "SUCCEEDED", [*AUTO_APPROVED, *REFUNDED_ONCE_APPROVED])
+    done = current(rma["id"])
+    assert statuses(done) == ("COMPLETE", "DELIVERED", "REFUNDED", "COMPLETE")
+    assert [r.amount for r in done.financial_resolutions] == [Decimal("25.00")]

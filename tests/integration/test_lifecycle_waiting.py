@@ -203,11 +203,6 @@ def test_a_return_in_processing_cannot_be_canceled_and_its_lifecycle_goes_on(
 # --- Known bugs --------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    reason="BUG: EscalateDecision puts on hold a return an agent approved as the decision delay "
-    "ran out, and the lifecycle then waits for a decision already made",
-    strict=True,
-)
 def test_an_approval_that_crosses_the_decision_delay_is_not_put_on_hold(
     api: Any, lifecycle: str
 ) -> None:
@@ -229,12 +224,6 @@ def test_an_approval_that_crosses_the_decision_delay_is_not_put_on_hold(
     assert statuses(after)[:2] == ("ACCEPTED", "HANDLED")
 
 
-@pytest.mark.xfail(
-    reason="BUG: when the parcel delay runs out on a return that is partly received or on hold, "
-    "ExpireReturn does nothing and the lifecycle ends SUCCEEDED, leaving the return with no "
-    "lifecycle to refund it and nothing in its log",
-    strict=True,
-)
 @pytest.mark.parametrize(
     ("returned", "meanwhile"),
     [

@@ -20,9 +20,11 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
+from chalicelib.api.requests import CreateRmaRequest
+from chalicelib.domain.rma import Rma
 from chalicelib.repositories.aws import client
 from chalicelib.repositories.rma_repository import RmaRepository
 from chalicelib.repositories.table_schema import table_definition
@@ -78,6 +80,9 @@ class RunningStack:
     widget_token: str
     admin_token: str
     demo: DemoData
+    # A return submitted at start-up, which the lifecycle approved by itself and which now
+    # waits for its parcel.
+    auto_approved: Rma
     startup_seconds: float
     _moto: ThreadedMotoServer
     _api: LocalDevServer
@@ -105,6 +110,7 @@ def start(port: int = DEFAULT_PORT, environment: EnvironmentEditor | None = None
         create_resources(table_name, editor)
         settings = get_settings()
         demo = seed(table_name, present=datetime.now(UTC).replace(second=0, microsecond=0))
+        auto_approved = start_lifecycles(demo)
         api, api_thread = serve(port)
     except BaseException:
         # Also on Ctrl-C while starting: neither moto nor clients bound to it outlive the failure.
@@ -118,6 +124,7 @@ def start(port: int = DEFAULT_PORT, environment: EnvironmentEditor | None = None
         widget_token=settings.gorgias_widget_token.get_secret_value(),
         admin_token=settings.admin_api_token.get_secret_value(),
         demo=demo,
+        auto_approved=auto_approved,
         startup_seconds=time.perf_counter() - started,
         _moto=moto,
         _api=api,
@@ -222,6 +229,48 @@ def seed(table_name: str, present: datetime) -> DemoData:
     return seed_demo_data(seeding_service(RmaRepository(table_name), clock), clock)
 
 
+def start_lifecycles(demo: DemoData) -> Rma:
+    """Put the lifecycle to work: the demo customer's two returns awaiting a decision get
+    theirs (so an agent's approval sends instructions), and a new return is submitted, which
+    the default policy approves by itself. That one, once it waits for its parcel."""
+    from chalicelib.domain.rma import Actor
+    from chalicelib.domain.statuses import Channel, LifecycleStep
+    from chalicelib.domain.transitions import Action
+    from chalicelib.services import container
+
+    lifecycle = container.lifecycle()
+    assert lifecycle is not None
+    for rma in demo.awaiting_decision:
+        lifecycle.start(rma)
+    rmas = container.rma_service()
+    shopper = Actor(channel=Channel.PORTAL, email=_NEW_CUSTOMER["email"])
+    opened = rmas.open(CreateRmaRequest.model_validate(_NEW_RETURN).to_draft(), actor=shopper)
+    rmas.act(opened.id, Action.SUBMIT, actor=shopper)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        current = rmas.find(opened.id)
+        if current.waiting_for is LifecycleStep.ITEM_RECEIPT:
+            return current
+        time.sleep(0.05)
+    raise RuntimeError("The lifecycle did not approve the demo return in time")
+
+
+_NEW_CUSTOMER = {"email": "new.customer@example.com", "name": "New Customer"}
+_NEW_RETURN: dict[str, Any] = {
+    "order": {"number": "#5001"},
+    "customer": _NEW_CUSTOMER,
+    "lines": [
+        {
+            "sku": "CANVAS-TOTE-NAT",
+            "name": "Canvas tote bag, natural",
+            "quantity": 1,
+            "unit_price": "29.00",
+            "reason": "SIZE_PROBLEM",
+        }
+    ],
+}
+
+
 def serve(port: int) -> tuple[LocalDevServer, threading.Thread]:
     """Chalice's local server for the app on `HOST:port`, answering from a daemon thread."""
     # Imported here, after configure_environment(), for the same reason as the container.
@@ -275,21 +324,17 @@ def banner(stack: RunningStack) -> str:
         ),
     )
     create = _curl(
-        stack.admin_token,
-        f"{stack.url}/rmas",
-        {
-            "order": {"number": "#5001"},
-            "customer": {"email": "new.customer@example.com", "name": "New Customer"},
-            "lines": [
-                {
-                    "sku": "CANVAS-TOTE-NAT",
-                    "name": "Canvas tote bag, natural",
-                    "quantity": 1,
-                    "unit_price": "29.00",
-                    "reason": "DAMAGED_PRODUCT",
-                }
-            ],
-        },
+        stack.admin_token, f"{stack.url}/rmas", {**_NEW_RETURN, "order": {"number": "#5002"}}
+    )
+    parcel = stack.auto_approved.return_reference
+    lifecycle = (
+        _curl(
+            stack.admin_token,
+            f"{stack.url}/rmas/{parcel}/receive",
+            {"lines": [{"sku": "CANVAS-TOTE-NAT", "quantity": 1, "product_state": "WORE"}]},
+        ),
+        _curl(stack.admin_token, f"{stack.url}/rmas/{parcel}/refund", {}),
+        _curl(stack.admin_token, f"{stack.url}/rmas/{parcel}/events"),
     )
     return "\n".join(
         [
@@ -305,7 +350,10 @@ def banner(stack: RunningStack) -> str:
             f"Approve {approve.return_reference} and reject {reject.return_reference}, "
             "typing numbers as an agent would:",
             *(f"  {command}" for command in decide),
-            "Open a return through the admin API:",
+            f"{parcel} was approved by the lifecycle and waits for its parcel: receive it (worn:"
+            " 20% off), approve the refund, then read its story:",
+            *(f"  {command}" for command in lifecycle),
+            "Open a return through the admin API (submit it with POST /rmas/<ref>/submit):",
             f"  {create}",
             "",
             "Ctrl-C stops everything.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -16,6 +17,7 @@ from chalicelib.repositories.table_schema import table_definition
 from chalicelib.services import container
 from local.seed import DEMO_CUSTOMER_EMAIL, DemoClock, DemoData, seed_demo_data, seeding_service
 from local.stack import RunningStack, start
+from tests.lifecycle_support import eventually
 
 PRESENT = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 P = ProcessingStatus
@@ -141,6 +143,31 @@ def test_an_agent_approves_a_return_by_typing_its_number_once(
     assert first.json()["rma"]["status"] == "ACCEPTED"
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "invalid_transition"
+
+
+def test_the_lifecycle_runs_locally_from_approval_to_refund(
+    stack: RunningStack, http: httpx.Client
+) -> None:
+    # Given the stack, whose lifecycle approved a submitted return by itself at start-up
+    parcel = stack.auto_approved
+    assert (parcel.processing_status, parcel.delivery_status) == ("ACCEPTED", "HANDLED")
+    admin = bearer(stack.admin_token)
+
+    def stored() -> dict[str, Any]:
+        answer: dict[str, Any] = http.get(f"/rmas/{parcel.id}", headers=admin).json()
+        return answer
+
+    # When its parcel is received worn, and the refund is approved once computed
+    lines = [{"sku": parcel.lines[0].sku, "quantity": 1, "product_state": "WORE"}]
+    received = http.post(f"/rmas/{parcel.id}/receive", json={"lines": lines}, headers=admin)
+    assert received.status_code == 200
+    eventually(lambda: stored()["waiting_for"] == "REFUND_APPROVAL", "the refund to be computed")
+    assert http.post(f"/rmas/{parcel.id}/refund", json={}, headers=admin).status_code == 200
+    # Then the lifecycle completes it, 20% off for the wear
+    eventually(lambda: stored()["processing_status"] == "COMPLETE", "the return to complete")
+    done = stored()
+    assert done["financial_status"] == "PARTIALLY_REFUNDED"
+    assert done["financial_resolutions"][0]["amount"] == "23.20"
 
 
 def test_a_wrong_token_is_refused(stack: RunningStack, http: httpx.Client) -> None:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints
 
-from chalicelib.domain.handling import ReceivedLine
-from chalicelib.domain.policy import ReturnPolicy
 from chalicelib.domain.rma import (
     Actor,
     Contact,
@@ -28,6 +26,10 @@ from chalicelib.domain.statuses import (
     ProductState,
     ReturnReason,
 )
+
+if TYPE_CHECKING:
+    from chalicelib.domain.handling import ReceivedLine
+    from chalicelib.domain.policy import ReturnPolicy
 
 
 def _blank_as_none(value: Any) -> Any:
@@ -71,7 +73,8 @@ class GorgiasDecisionRequest(LenientRequestModel):
 
     rma: TypedReference
     ticket_id: Annotated[PositiveId | None, Optional] = None
-    agent: GorgiasAgentPayload = GorgiasAgentPayload()
+    # A factory, not an instance: building one at import would build its validator too.
+    agent: GorgiasAgentPayload = Field(default_factory=GorgiasAgentPayload)
     reason: Annotated[LongText | None, Optional] = None
     note: Annotated[LongText | None, Optional] = None
 
@@ -160,7 +163,7 @@ class AdminActionRequest(RequestModel):
 
     reason: LongText | None = None
     note: LongText | None = None
-    actor: AdminActor = AdminActor()
+    actor: AdminActor = Field(default_factory=AdminActor)
 
     def as_actor(self) -> Actor:
         return Actor(channel=Channel.ADMIN, **self.actor.model_dump())
@@ -188,6 +191,8 @@ class ReceiveItemsRequest(AdminActionRequest):
     lines: Annotated[list[ReceivedLinePayload], Field(min_length=1, max_length=100)]
 
     def received(self) -> list[ReceivedLine]:
+        from chalicelib.domain.handling import ReceivedLine
+
         return [ReceivedLine(line.sku, line.quantity, line.product_state) for line in self.lines]
 
 

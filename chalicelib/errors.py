@@ -20,6 +20,12 @@ class InvalidRequestError(ReturnsDeskError):
     code = "invalid_request"
 
 
+class LinesNotReturnableError(ReturnsDeskError):
+    """Requested lines break the return policy; `details.lines` says which and why."""
+
+    code = "lines_not_returnable"
+
+
 class UnsupportedMediaTypeError(ReturnsDeskError):
     code = "unsupported_media_type"
 

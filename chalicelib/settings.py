@@ -42,13 +42,37 @@ class Settings(BaseSettings):
     # the agent is waiting on the answer.
     gorgias_max_retry_after_seconds: float = Field(default=3.0, ge=0)
 
+    # Shopify signs its webhooks with this secret (HMAC-SHA256 of the raw body).
+    shopify_webhook_secret: SecretStr | None = None
+    shopify_webhook_secret_parameter: str | None = None
+
+    # The shoppers' portal: login codes are hashed and session tokens signed with this secret.
+    portal_secret: SecretStr | None = None
+    portal_secret_parameter: str | None = None
+    portal_session_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    login_code_minutes: int = Field(default=10, ge=1, le=60)
+    login_code_attempts: int = Field(default=5, ge=1, le=20)
+    # Who the shoppers' emails come from, and whose name they carry.
+    merchant_name: str = "Our store"
+    sender_email: str = "returns@example.com"
+    support_email: str = "support@example.com"
+    # Where shoppers upload photos of returned items (presigned uploads).
+    photos_bucket: str | None = None
+    photo_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
     widget_size: int = Field(default=5, ge=1, le=20)
     public_base_url: str | None = None
 
     @model_validator(mode="after")
     def _secrets_from_parameter_store(self) -> Settings:
-        for field in ("gorgias_widget_token", "admin_api_token", "gorgias_api_key"):
+        for field in (
+            "gorgias_widget_token",
+            "admin_api_token",
+            "gorgias_api_key",
+            "shopify_webhook_secret",
+            "portal_secret",
+        ):
             parameter = getattr(self, f"{field}_parameter")
             if getattr(self, field) is None and parameter:
                 object.__setattr__(self, field, SecretStr(_read_secure_parameter(parameter)))

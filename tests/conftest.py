@@ -20,6 +20,9 @@ _TEST_ENVIRONMENT = {
     "TABLE_NAME": "returns-desk-test",
     "GORGIAS_WIDGET_TOKEN": "widget-token",
     "ADMIN_API_TOKEN": "admin-token",
+    "SHOPIFY_WEBHOOK_SECRET": "shopify-secret",
+    "PORTAL_SECRET": "portal-secret-for-tests-only-0123456789",
+    "PHOTOS_BUCKET": "returns-desk-photos-test",
     "POWERTOOLS_TRACE_DISABLED": "true",
 }
 os.environ.update(_TEST_ENVIRONMENT)

@@ -1,0 +1,271 @@
+"""The shoppers' return portal: their orders, their returns, nothing else."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from chalice import Blueprint, Response
+from pydantic import Field
+
+from chalicelib.api.http import json_response, parse_body, route
+from chalicelib.api.portal_auth import portal_session_guard, shopper_email
+from chalicelib.api.representations import ResponseModel, WidgetTracking
+from chalicelib.api.requests import RequestModel
+from chalicelib.domain.labels import label
+from chalicelib.domain.order import Order
+from chalicelib.domain.rma import LongText, Rma, RmaEvent, ShortText
+from chalicelib.domain.statuses import (
+    DeliveryStatus,
+    ExpectedResolution,
+    FinancialStatus,
+    FulfillmentStatus,
+    ProcessingStatus,
+    ReturnReason,
+)
+from chalicelib.errors import NotFoundError
+from chalicelib.services import container
+from chalicelib.services.portal_service import RequestedReturnLine, ReturnableLine
+
+portal = Blueprint(__name__)
+
+# --- bodies ------------------------------------------------------------------------------------
+
+
+class PortalReturnLine(RequestModel):
+    sku: ShortText
+    quantity: Annotated[int, Field(ge=1, le=10_000)]
+    reason: ReturnReason
+    comment: LongText | None = None
+
+
+class CreatePortalReturn(RequestModel):
+    order_number: ShortText
+    lines: Annotated[list[PortalReturnLine], Field(min_length=1, max_length=100)]
+    expected_resolution: ExpectedResolution = ExpectedResolution.REFUND
+    comment: LongText | None = None
+
+
+class PhotoRequest(RequestModel):
+    sku: ShortText
+    content_type: Literal["image/jpeg", "image/png", "image/webp", "image/heic"]
+
+
+# --- answers -----------------------------------------------------------------------------------
+
+
+class PortalOrderLine(ResponseModel):
+    sku: str
+    name: str
+    ordered: int
+    returnable: int
+    eligible: bool
+    code: str | None
+    reason: str | None
+
+    @classmethod
+    def of(cls, line: ReturnableLine) -> PortalOrderLine:
+        return cls(
+            sku=line.sku,
+            name=line.name,
+            ordered=line.ordered,
+            returnable=line.returnable,
+            eligible=line.verdict.eligible,
+            code=line.verdict.code,
+            reason=line.verdict.reason,
+        )
+
+
+class PortalOrder(ResponseModel):
+    number: str
+    ordered_at: date
+    delivered_at: date | None
+    currency: str
+    lines: list[PortalOrderLine]
+
+    @classmethod
+    def of(cls, order: Order, lines: list[ReturnableLine]) -> PortalOrder:
+        return cls(
+            number=order.number,
+            ordered_at=order.ordered_at,
+            delivered_at=order.delivered_at,
+            currency=order.currency,
+            lines=[PortalOrderLine.of(line) for line in lines],
+        )
+
+
+class PortalOrders(ResponseModel):
+    orders: list[PortalOrder]
+
+
+class PortalItem(ResponseModel):
+    sku: str
+    name: str
+    quantity: int
+    reason: ReturnReason
+    reason_label: str
+    photos: list[str]
+
+
+class PortalRefund(ResponseModel):
+    amount: Decimal
+    method: str
+    status: FinancialStatus
+
+
+class TimelineEntry(ResponseModel):
+    at: datetime
+    action: str
+    status: ProcessingStatus
+    status_label: str
+    by: str
+
+
+class PortalReturn(ResponseModel):
+    """A return as its shopper follows it, labelled in their language."""
+
+    reference: str
+    order_number: str
+    created_at: datetime
+    status: ProcessingStatus
+    status_label: str
+    delivery_status: DeliveryStatus
+    delivery_status_label: str
+    financial_status: FinancialStatus
+    financial_status_label: str
+    fulfillment_status: FulfillmentStatus
+    fulfillment_status_label: str
+    expected_resolution: ExpectedResolution
+    expected_resolution_label: str
+    items: list[PortalItem]
+    tracking: WidgetTracking | None
+    return_instructions: str | None
+    refunds: list[PortalRefund]
+    timeline: list[TimelineEntry] | None = None
+
+    @classmethod
+    def of(cls, rma: Rma, events: list[RmaEvent] | None = None) -> PortalReturn:
+        locale = rma.customer.locale
+        shipment = rma.latest_shipment
+        return cls(
+            reference=rma.return_reference,
+            order_number=rma.order.number,
+            created_at=rma.created_at,
+            status=rma.processing_status,
+            status_label=label(rma.processing_status, locale),
+            delivery_status=rma.delivery_status,
+            delivery_status_label=label(rma.delivery_status, locale),
+            financial_status=rma.financial_status,
+            financial_status_label=label(rma.financial_status, locale),
+            fulfillment_status=rma.fulfillment_status,
+            fulfillment_status_label=label(rma.fulfillment_status, locale),
+            expected_resolution=rma.expected_resolution,
+            expected_resolution_label=label(rma.expected_resolution, locale),
+            items=[
+                PortalItem(
+                    sku=line.sku,
+                    name=line.name,
+                    quantity=line.quantity,
+                    reason=line.reason,
+                    reason_label=label(line.reason, locale),
+                    photos=line.photos,
+                )
+                for line in rma.lines
+            ],
+            tracking=WidgetTracking.from_shipment(shipment, locale) if shipment else None,
+            return_instructions=rma.return_instructions,
+            refunds=[
+                PortalRefund(amount=r.amount, method=r.method, status=r.status)
+                for r in rma.financial_resolutions
+            ],
+            # Who acted is shown by role only: agents' names and emails stay internal.
+            timeline=None
+            if events is None
+            else [
+                TimelineEntry(
+                    at=event.at,
+                    action=event.action,
+                    status=event.to_status,
+                    status_label=label(event.to_status, locale),
+                    by=event.actor.channel,
+                )
+                for event in events
+            ],
+        )
+
+
+class PortalReturns(ResponseModel):
+    returns: list[PortalReturn]
+
+
+class PhotoUploadAnswer(ResponseModel):
+    key: str
+    url: str
+    fields: dict[str, str]
+    max_bytes: int
+
+
+# --- routes ------------------------------------------------------------------------------------
+
+
+def _shopper() -> str:
+    return shopper_email(portal.current_request)
+
+
+@route(portal, "/portal/orders", guard=portal_session_guard)
+def list_orders() -> Response:
+    orders = container.portal_service().orders(_shopper())
+    return json_response(PortalOrders(orders=[PortalOrder.of(o, lines) for o, lines in orders]))
+
+
+@route(portal, "/portal/orders/{number}", guard=portal_session_guard)
+def get_order(number: str) -> Response:
+    order, lines = container.portal_service().order(_shopper(), number)
+    return json_response(PortalOrder.of(order, lines))
+
+
+@route(portal, "/portal/returns", methods=["POST"], guard=portal_session_guard)
+def create_return() -> Response:
+    request = parse_body(portal.current_request, CreatePortalReturn)
+    rma = container.portal_service().open_return(
+        _shopper(),
+        request.order_number,
+        [RequestedReturnLine(x.sku, x.quantity, x.reason, x.comment) for x in request.lines],
+        expected_resolution=request.expected_resolution,
+        comment=request.comment,
+    )
+    return json_response(PortalReturn.of(rma), 201)
+
+
+@route(portal, "/portal/returns", guard=portal_session_guard)
+def list_returns() -> Response:
+    rmas = container.portal_service().returns(_shopper())
+    return json_response(PortalReturns(returns=[PortalReturn.of(rma) for rma in rmas]))
+
+
+@route(portal, "/portal/returns/{reference}", guard=portal_session_guard)
+def get_return(reference: str) -> Response:
+    rma, events = container.portal_service().follow(_shopper(), reference)
+    return json_response(PortalReturn.of(rma, events))
+
+
+@route(portal, "/portal/returns/{reference}/{action}", methods=["POST"], guard=portal_session_guard)
+def act_on_return(reference: str, action: str) -> Response:
+    service = container.portal_service()
+    if action == "photos":
+        photo = parse_body(portal.current_request, PhotoRequest)
+        upload = service.add_photo(_shopper(), reference, photo.sku, photo.content_type)
+        return json_response(
+            PhotoUploadAnswer(
+                key=upload.key, url=upload.url, fields=upload.fields, max_bytes=upload.max_bytes
+            ),
+            201,
+        )
+    if action == "cancel":
+        return json_response(PortalReturn.of(service.cancel(_shopper(), reference)))
+    if action == "submit":
+        return json_response(PortalReturn.of(service.submit(_shopper(), reference)))
+    raise NotFoundError(
+        f"Unknown action '{action}'.", {"action": action, "allowed": ["cancel", "photos", "submit"]}
+    )

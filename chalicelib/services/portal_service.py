@@ -1,0 +1,326 @@
+"""What a signed-in shopper can do: see which of their order lines can be returned and why not,
+open a return, add photos, follow it, and cancel it while that is still allowed.
+
+Every method takes the shopper's verified email and answers "not found" for anything that is
+not theirs: a shopper cannot even learn that another shopper's order or return exists.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain.eligibility import LineVerdict, RequestedLine, check_lines
+from chalicelib.domain.order import Order
+from chalicelib.domain.policy import ReturnPolicy
+from chalicelib.domain.rma import Actor, Customer, OrderRef, Rma, RmaDraft, RmaEvent, RmaLine
+from chalicelib.domain.statuses import Channel, ExpectedResolution, ProcessingStatus, ReturnReason
+from chalicelib.domain.transitions import Action, apply_update
+from chalicelib.errors import InvalidRequestError, LinesNotReturnableError, RmaNotFoundError
+from chalicelib.services.order_service import OrderService
+from chalicelib.services.rma_service import RmaService, utc_now
+
+_LIVE = {ProcessingStatus.REJECTED, ProcessingStatus.CANCELED, ProcessingStatus.DELETED}
+_HISTORY = 100
+
+
+@dataclass(frozen=True)
+class ReturnableLine:
+    sku: str
+    name: str
+    ordered: int
+    returnable: int
+    verdict: LineVerdict
+
+
+@dataclass(frozen=True)
+class RequestedReturnLine:
+    sku: str
+    quantity: int
+    reason: ReturnReason
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class PhotoUpload:
+    key: str
+    url: str
+    fields: dict[str, str]
+    max_bytes: int
+
+
+class PhotoUploads:
+    """Where photos go: presigned S3 POSTs limited to images of a capped size."""
+
+    def __init__(self, bucket: str, max_bytes: int, s3: Any | None = None) -> None:
+        from chalicelib.repositories.aws import client
+
+        self._bucket = bucket
+        self._max_bytes = max_bytes
+        self._s3 = s3 if s3 is not None else client("s3")
+
+    def presign(self, key: str, content_type: str) -> PhotoUpload:
+        post = self._s3.generate_presigned_post(
+            Bucket=self._bucket,
+            Key=key,
+            Fields={"Content-Type": content_type},
+            Conditions=[
+                {"Content-Type": content_type},
+                ["content-length-range", 1, self._max_bytes],
+            ],
+            ExpiresIn=900,
+        )
+        return PhotoUpload(
+            key=key, url=post["url"], fields=post["fields"], max_bytes=self._max_bytes
+        )
+
+
+class PortalService:
+    def __init__(
+        self,
+        rmas: RmaService,
+        orders: OrderService,
+        policy: Callable[[], ReturnPolicy],
+        photos: Callable[[], PhotoUploads],
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        new_key: Callable[[], str] | None = None,
+    ) -> None:
+        import uuid
+
+        self._rmas = rmas
+        self._orders = orders
+        self._policy = policy
+        self._photos = photos
+        self._clock = clock
+        self._new_key = new_key or (lambda: uuid.uuid4().hex)
+
+    # --- orders ------------------------------------------------------------------------------
+
+    def orders(self, shopper: str) -> list[tuple[Order, list[ReturnableLine]]]:
+        history = self._history(shopper)
+        return [
+            (order, self._returnable(order, history))
+            for order in self._orders.for_customer(shopper)
+        ]
+
+    def order(self, shopper: str, number: str) -> tuple[Order, list[ReturnableLine]]:
+        order = self._orders.find_for_customer(number, shopper)
+        return order, self._returnable(order, self._history(shopper))
+
+    # --- returns -----------------------------------------------------------------------------
+
+    def open_return(
+        self,
+        shopper: str,
+        order_number: str,
+        lines: list[RequestedReturnLine],
+        *,
+        expected_resolution: ExpectedResolution,
+        comment: str | None,
+    ) -> Rma:
+        """Open a return for lines of the shopper's order. Lines that break the policy refuse
+        the whole request (LinesNotReturnable, naming each). Submitted at once, which starts
+        the lifecycle, unless a line still needs the photos its reason requires: then it waits
+        in NEW for them and for `submit`."""
+        order = self._orders.find_for_customer(order_number, shopper)
+        policy = self._policy()
+        by_sku = {line.sku: line for line in order.lines}
+        unknown = [line.sku for line in lines if line.sku not in by_sku]
+        if unknown:
+            raise InvalidRequestError(
+                f"Not on order {order.number}: {', '.join(unknown)}.",
+                {"field": "lines", "skus": unknown},
+            )
+        returned = _already_returned(order.number, self._history(shopper))
+        verdicts = check_lines(
+            [
+                RequestedLine(
+                    sku=line.sku,
+                    quantity=line.quantity,
+                    reason=line.reason,
+                    # Photos come after the return exists; their rule is applied at submit.
+                    photos=("pending",),
+                    final_sale=by_sku[line.sku].final_sale,
+                    ordered_quantity=by_sku[line.sku].quantity,
+                    already_returned=returned[line.sku],
+                )
+                for line in lines
+            ],
+            policy=policy,
+            ordered_at=order.ordered_at,
+            delivered_at=order.delivered_at,
+            today=self._clock().date(),
+            locale=order.locale,
+        )
+        refused = [v for v in verdicts if not v.eligible]
+        if refused:
+            raise LinesNotReturnableError(
+                "Some lines cannot be returned: "
+                + "; ".join(f"{v.sku}: {v.reason}" for v in refused),
+                {"lines": [v.model_dump(mode="json") for v in refused]},
+            )
+        shopper_actor = _shopper_actor(order)
+        rma = self._rmas.open(
+            RmaDraft(
+                order=OrderRef(
+                    number=order.number,
+                    external_id=order.external_id,
+                    ordered_at=order.ordered_at,
+                    delivered_at=order.delivered_at,
+                ),
+                customer=Customer(
+                    email=order.customer_email, name=order.customer_name, locale=order.locale
+                ),
+                lines=[
+                    RmaLine(
+                        sku=line.sku,
+                        name=by_sku[line.sku].name,
+                        quantity=line.quantity,
+                        unit_price=by_sku[line.sku].unit_price,
+                        reason=line.reason,
+                        comment=line.comment,
+                        ordered_quantity=by_sku[line.sku].quantity,
+                        final_sale=by_sku[line.sku].final_sale,
+                    )
+                    for line in lines
+                ],
+                expected_resolution=expected_resolution,
+                currency=order.currency,
+                comment=comment,
+            ),
+            actor=shopper_actor,
+        )
+        if not _photos_missing(rma, policy):
+            rma = self._rmas.act(rma.id, Action.SUBMIT, actor=shopper_actor)
+        return rma
+
+    def submit(self, shopper: str, reference: str) -> Rma:
+        rma = self._own(shopper, reference)
+        missing = _photos_missing(rma, self._policy())
+        if missing:
+            raise InvalidRequestError(
+                "Add a photo of each item first: " + ", ".join(missing) + ".",
+                {"field": "photos", "skus": missing},
+            )
+        return self._rmas.act(rma.id, Action.SUBMIT, actor=_shopper_actor_of(rma))
+
+    def add_photo(self, shopper: str, reference: str, sku: str, content_type: str) -> PhotoUpload:
+        """A presigned upload for a photo of `sku`; its key is recorded on the return's line."""
+        rma = self._own(shopper, reference)
+        if rma.processing_status not in {ProcessingStatus.NEW, ProcessingStatus.REQUESTED}:
+            raise InvalidRequestError(
+                f"Return {rma.return_reference} no longer takes photos.", {"field": "sku"}
+            )
+        if sku not in {line.sku for line in rma.lines}:
+            raise InvalidRequestError(f"{sku} is not on this return.", {"field": "sku"})
+        extension = content_type.split("/")[-1].replace("jpeg", "jpg")
+        key = f"returns/{rma.id}/photos/{self._new_key()}.{extension}"
+        upload = self._photos().presign(key, content_type)
+        lines = [
+            line.model_copy(update={"photos": [*line.photos, key]}) if line.sku == sku else line
+            for line in rma.lines
+        ]
+        updated, event = apply_update(
+            rma,
+            action="add_photo",
+            actor=_shopper_actor_of(rma),
+            at=self._clock(),
+            changes={"lines": lines},
+            note=f"Photo of {sku}",
+        )
+        self._rmas.save(updated, event)
+        return upload
+
+    def returns(self, shopper: str) -> list[Rma]:
+        return self._history(shopper)
+
+    def follow(self, shopper: str, reference: str) -> tuple[Rma, list[RmaEvent]]:
+        rma = self._own(shopper, reference)
+        return self._rmas.history(rma.id)
+
+    def cancel(self, shopper: str, reference: str) -> Rma:
+        rma = self._own(shopper, reference)
+        return self._rmas.act(rma.id, Action.CANCEL, actor=_shopper_actor_of(rma))
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _own(self, shopper: str, reference: str) -> Rma:
+        """The shopper's return; anyone else's is "not found", exactly like a missing one."""
+        try:
+            rma = self._rmas.find(reference)
+        except RmaNotFoundError:
+            rma = None
+        if rma is None or rma.customer.email_key != shopper:
+            raise RmaNotFoundError(reference)
+        return rma
+
+    def _history(self, shopper: str) -> list[Rma]:
+        return self._rmas.latest_for_customer(shopper, _HISTORY)[0]
+
+    def _returnable(self, order: Order, history: list[Rma]) -> list[ReturnableLine]:
+        """Each line of `order` as the portal shows it: how many units can still be returned,
+        and when none can, why (the order-level rules: window, final sale, quantities)."""
+        policy = self._policy()
+        returned = _already_returned(order.number, history)
+        neutral = _neutral_reason(policy)
+        verdicts = check_lines(
+            [
+                RequestedLine(
+                    sku=line.sku,
+                    quantity=max(1, line.quantity - returned[line.sku]),
+                    reason=neutral,
+                    photos=("pending",),
+                    final_sale=line.final_sale,
+                    ordered_quantity=line.quantity,
+                    already_returned=returned[line.sku],
+                )
+                for line in order.lines
+            ],
+            policy=policy,
+            ordered_at=order.ordered_at,
+            delivered_at=order.delivered_at,
+            today=self._clock().date(),
+            locale=order.locale,
+        )
+        return [
+            ReturnableLine(
+                sku=line.sku,
+                name=line.name,
+                ordered=line.quantity,
+                returnable=max(0, line.quantity - returned[line.sku]) if verdict.eligible else 0,
+                verdict=verdict,
+            )
+            for line, verdict in zip(order.lines, verdicts, strict=True)
+        ]
+
+
+def _already_returned(order_number: str, history: list[Rma]) -> Counter[str]:
+    returned: Counter[str] = Counter()
+    for rma in history:
+        if rma.order.number == order_number and rma.processing_status not in _LIVE:
+            for line in rma.lines:
+                returned[line.sku] += line.quantity
+    return returned
+
+
+def _neutral_reason(policy: ReturnPolicy) -> ReturnReason:
+    """A reason the policy allows, for checking the rules that do not depend on the reason."""
+    return next(iter(policy.allowed_reasons), ReturnReason.UNSATISFIED)
+
+
+def _photos_missing(rma: Rma, policy: ReturnPolicy) -> list[str]:
+    return [
+        line.sku for line in rma.lines if policy.photo_required(line.reason) and not line.photos
+    ]
+
+
+def _shopper_actor(order: Order) -> Actor:
+    return Actor(channel=Channel.PORTAL, email=order.customer_email, name=order.customer_name)
+
+
+def _shopper_actor_of(rma: Rma) -> Actor:
+    return Actor(channel=Channel.PORTAL, email=rma.customer.email, name=rma.customer.name)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from chalice import Chalice, Response
@@ -11,8 +11,14 @@ from chalice.app import Request
 
 from chalicelib.api.admin import admin
 from chalicelib.api.gorgias import gorgias
-from chalicelib.api.http import normalize_framework_errors
+from chalicelib.api.http import json_response, normalize_framework_errors, route
+from chalicelib.api.openapi import docs
+from chalicelib.api.orders import orders
 from chalicelib.api.policy import policy
+from chalicelib.api.portal import portal
+from chalicelib.api.portal_auth import portal_auth
+from chalicelib.api.webhooks import webhooks
+from chalicelib.api.representations import ResponseModel
 from chalicelib.lifecycle_entrypoints import run_lifecycle_task
 from chalicelib.observability import logger, metrics, tracer
 
@@ -22,6 +28,11 @@ copy_config_to_registered_loggers(source_logger=logger, include={app.log.name})
 app.register_blueprint(gorgias)
 app.register_blueprint(admin)
 app.register_blueprint(policy)
+app.register_blueprint(orders)
+app.register_blueprint(webhooks)
+app.register_blueprint(portal_auth)
+app.register_blueprint(portal)
+app.register_blueprint(docs)
 
 _SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
@@ -50,10 +61,14 @@ def observe_request(event: Request, get_response: Callable[[Request], Response])
         logger.remove_keys(["method", "path"])
 
 
-@app.route("/health")
-def health() -> dict[str, str]:
+class HealthResponse(ResponseModel):
+    status: Literal["ok"]
+
+
+@route(app, "/health", summary="Liveness", tags=("health",), responses={200: HealthResponse})
+def health() -> Response:
     """The one route without auth: load balancers and uptime checks call it."""
-    return {"status": "ok"}
+    return json_response(HealthResponse(status="ok"))
 
 
 # --- The return lifecycle's tasks (statemachines/return_lifecycle.asl.json) ---------------------

@@ -13,13 +13,14 @@ import http.client
 import json
 import logging
 import os
+import re
 import shlex
 import signal
 import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
@@ -28,7 +29,9 @@ from chalicelib.domain.rma import Rma
 from chalicelib.repositories.aws import client
 from chalicelib.repositories.rma_repository import RmaRepository
 from chalicelib.repositories.table_schema import table_definition
+from chalicelib.services.order_service import OrderService
 from chalicelib.settings import get_settings
+from local.demo_orders import DEMO_ORDER_NUMBER, seed_demo_orders
 from local.seed import DemoClock, DemoData, seed_demo_data, seeding_service
 
 if TYPE_CHECKING:
@@ -38,6 +41,7 @@ if TYPE_CHECKING:
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 TABLE_NAME = "returns-desk-local"
+PHOTOS_BUCKET = "returns-desk-local-photos"
 DEFAULT_WIDGET_TOKEN = "local-widget-token"
 DEFAULT_ADMIN_TOKEN = "local-admin-token"
 
@@ -111,6 +115,8 @@ def start(port: int = DEFAULT_PORT, environment: EnvironmentEditor | None = None
         settings = get_settings()
         demo = seed(table_name, present=datetime.now(UTC).replace(second=0, microsecond=0))
         auto_approved = start_lifecycles(demo)
+        seed_demo_orders(container_orders(), date.today())
+        watch_outbox()
         api, api_thread = serve(port)
     except BaseException:
         # Also on Ctrl-C while starting: neither moto nor clients bound to it outlive the failure.
@@ -188,6 +194,11 @@ def configure_environment(endpoint_url: str, environment: EnvironmentEditor) -> 
         # Empty counts as unset: `ADMIN_API_TOKEN= make run` should not lock the admin routes.
         "GORGIAS_WIDGET_TOKEN": os.environ.get("GORGIAS_WIDGET_TOKEN") or DEFAULT_WIDGET_TOKEN,
         "ADMIN_API_TOKEN": os.environ.get("ADMIN_API_TOKEN") or DEFAULT_ADMIN_TOKEN,
+        "SHOPIFY_WEBHOOK_SECRET": os.environ.get("SHOPIFY_WEBHOOK_SECRET")
+        or "local-shopify-secret",
+        "PORTAL_SECRET": os.environ.get("PORTAL_SECRET")
+        or "local-portal-secret-not-for-production",
+        "PHOTOS_BUCKET": PHOTOS_BUCKET,
         # Metrics would print an EMF blob after every request, tracing would look for X-Ray.
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_TRACE_DISABLED": "true",
@@ -216,6 +227,9 @@ def create_resources(table_name: str, environment: EnvironmentEditor) -> None:
     from local.step_functions import app_task_handlers, create_lifecycle, run_lambdas_in_process
 
     client("dynamodb").create_table(**table_definition(table_name))
+    client("s3").create_bucket(Bucket=PHOTOS_BUCKET)
+    # SES sends only from verified identities, in moto as in AWS.
+    client("ses").verify_email_identity(EmailAddress=get_settings().sender_email)
     arn = create_lifecycle(client("stepfunctions"), os.environ["AWS_DEFAULT_REGION"])
     environment.setenv("LIFECYCLE_STATE_MACHINE_ARN", arn)
     run_lambdas_in_process(app_task_handlers())
@@ -269,6 +283,36 @@ _NEW_RETURN: dict[str, Any] = {
         }
     ],
 }
+
+
+def container_orders() -> OrderService:
+    from chalicelib.services import container
+
+    return container.order_service()
+
+
+def watch_outbox(interval: float = 0.5) -> None:
+    """Print what the app emails (sign-in codes above all): the local SES keeps sent messages
+    instead of delivering them. A daemon thread, ended with the process."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    outbox = ses_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]].sent_messages
+
+    def watch() -> None:
+        shown = len(outbox)
+        while True:
+            for message in list(outbox)[shown:]:
+                code = re.search(r"\b\d{6}\b", message.body or "")
+                print(
+                    f"[email] to {', '.join(message.destinations.get('ToAddresses', []))}: "
+                    f"{message.subject}" + (f" (code {code.group(0)})" if code else ""),
+                    flush=True,
+                )
+            shown = len(outbox)
+            time.sleep(interval)
+
+    threading.Thread(target=watch, name="local-outbox", daemon=True).start()
 
 
 def serve(port: int) -> tuple[LocalDevServer, threading.Thread]:
@@ -327,6 +371,14 @@ def banner(stack: RunningStack) -> str:
         stack.admin_token, f"{stack.url}/rmas", {**_NEW_RETURN, "order": {"number": "#5002"}}
     )
     parcel = stack.auto_approved.return_reference
+    portal_login = _curl(
+        None,
+        f"{stack.url}/portal/login",
+        {"email": stack.demo.customer_email, "order_number": DEMO_ORDER_NUMBER},
+    )
+    portal_verify = _curl(
+        None, f"{stack.url}/portal/verify", {"email": stack.demo.customer_email, "code": "<code>"}
+    )
     lifecycle = (
         _curl(
             stack.admin_token,
@@ -353,6 +405,11 @@ def banner(stack: RunningStack) -> str:
             f"{parcel} was approved by the lifecycle and waits for its parcel: receive it (worn:"
             " 20% off), approve the refund, then read its story:",
             *(f"  {command}" for command in lifecycle),
+            f"The shoppers' portal: sign in as {stack.demo.customer_email} with order "
+            f"{DEMO_ORDER_NUMBER} (its code is printed here once emailed), then use the token:",
+            f"  {portal_login}",
+            f"  {portal_verify}",
+            f"  curl -s -H 'Authorization: Bearer <token>' {stack.url}/portal/orders",
             "Open a return through the admin API (submit it with POST /rmas/<ref>/submit):",
             f"  {create}",
             "",
@@ -361,8 +418,8 @@ def banner(stack: RunningStack) -> str:
     )
 
 
-def _curl(token: str, url: str, body: dict[str, object] | None = None) -> str:
-    parts = ["curl", "-s", "-H", f"Authorization: Bearer {token}"]
+def _curl(token: str | None, url: str, body: dict[str, object] | None = None) -> str:
+    parts = ["curl", "-s"] + (["-H", f"Authorization: Bearer {token}"] if token else [])
     if body is not None:
         parts += ["-H", "Content-Type: application/json", "-d", json.dumps(body)]
     return shlex.join([*parts, url])

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.http import bearer_token_guard, json_response, parse_body, parse_query, route
+from chalicelib.api.http import (
+    Operation,
+    bearer_token_guard,
+    json_response,
+    parse_body,
+    parse_query,
+    route,
+)
 from chalicelib.api.representations import RmaEventsResponse, RmaPageResponse, RmaResource
 from chalicelib.api.requests import (
     AdminActionRequest,
@@ -37,7 +44,17 @@ ADMIN_ACTIONS = {
 }
 
 
-@route(admin, "/rmas", methods=["POST"], guard=_guard)
+@route(
+    admin,
+    "/rmas",
+    methods=["POST"],
+    guard=_guard,
+    security="admin",
+    summary="Open a return",
+    tags=("admin",),
+    body=CreateRmaRequest,
+    responses={201: RmaResource},
+)
 def create_rma() -> Response:
     request = parse_body(admin.current_request, CreateRmaRequest)
     draft = request.to_draft(container.policy_service().current())
@@ -48,7 +65,16 @@ def create_rma() -> Response:
     return json_response(RmaResource.from_rma(rma), 201, {"Location": location})
 
 
-@route(admin, "/rmas", guard=_guard)
+@route(
+    admin,
+    "/rmas",
+    guard=_guard,
+    security="admin",
+    summary="List returns in one status",
+    tags=("admin",),
+    query=ListRmasQuery,
+    responses={200: RmaPageResponse},
+)
 def list_rmas() -> Response:
     query = parse_query(admin.current_request, ListRmasQuery)
     page = container.rma_service().list_by_status(
@@ -61,12 +87,30 @@ def list_rmas() -> Response:
     )
 
 
-@route(admin, "/rmas/{rma}", guard=_guard)
+@route(
+    admin,
+    "/rmas/{rma}",
+    guard=_guard,
+    security="admin",
+    summary="Read a return",
+    tags=("admin",),
+    responses={200: RmaResource},
+    errors=[404],
+)
 def get_rma(rma: str) -> Response:
     return json_response(RmaResource.from_rma(container.rma_service().find(rma)))
 
 
-@route(admin, "/rmas/{rma}/events", guard=_guard)
+@route(
+    admin,
+    "/rmas/{rma}/events",
+    guard=_guard,
+    security="admin",
+    summary="Read a return's action log",
+    tags=("admin",),
+    responses={200: RmaEventsResponse},
+    errors=[404],
+)
 def get_rma_events(rma: str) -> Response:
     found, events = container.rma_service().history(rma)
     return json_response(
@@ -78,7 +122,24 @@ def get_rma_events(rma: str) -> Response:
 HANDLING_ACTIONS = ("receive", "refund")
 
 
-@route(admin, "/rmas/{rma}/{action}", methods=["POST"], guard=_guard)
+@route(
+    admin,
+    "/rmas/{rma}/{action}",
+    methods=["POST"],
+    guard=_guard,
+    security="admin",
+    tags=("admin",),
+    responses={200: RmaResource},
+    errors=[404, 409],
+    actions={
+        **{
+            name: Operation(summary=f"{name.capitalize()} a return", body=AdminActionRequest)
+            for name in ADMIN_ACTIONS
+        },
+        "receive": Operation(summary="Record what came back", body=ReceiveItemsRequest),
+        "refund": Operation(summary="Approve the refund", body=ApproveRefundRequest),
+    },
+)
 def act_on_rma(rma: str, action: str) -> Response:
     if action == "receive":
         updated = _receive(rma)

@@ -21,9 +21,21 @@ from chalicelib.settings import get_settings
 
 gorgias = Blueprint(__name__)
 _guard = bearer_token_guard(lambda: get_settings().gorgias_widget_token)
+# A restricted or unknown agent (403), no such return (404), not awaiting a decision (409),
+# Gorgias unable to tell the agent's role (503).
+_DECISION_ERRORS = (403, 404, 409, 503)
 
 
-@route(gorgias, "/gorgias/widget", guard=_guard)
+@route(
+    gorgias,
+    "/gorgias/widget",
+    guard=_guard,
+    security="gorgias",
+    summary="A customer's latest returns, for the ticket sidebar",
+    tags=("gorgias",),
+    query=WidgetQuery,
+    responses={200: WidgetResponse},
+)
 def widget() -> Response:
     query = parse_query(gorgias.current_request, WidgetQuery)
     rmas, total = container.rma_service().latest_for_customer(
@@ -39,12 +51,34 @@ def widget() -> Response:
     )
 
 
-@route(gorgias, "/gorgias/actions/approve", methods=["POST"], guard=_guard)
+@route(
+    gorgias,
+    "/gorgias/actions/approve",
+    methods=["POST"],
+    guard=_guard,
+    security="gorgias",
+    summary="An agent approves a return",
+    tags=("gorgias",),
+    body=GorgiasDecisionRequest,
+    responses={200: DecisionResponse},
+    errors=_DECISION_ERRORS,
+)
 def approve() -> Response:
     return _decide(Action.ACCEPT)
 
 
-@route(gorgias, "/gorgias/actions/reject", methods=["POST"], guard=_guard)
+@route(
+    gorgias,
+    "/gorgias/actions/reject",
+    methods=["POST"],
+    guard=_guard,
+    security="gorgias",
+    summary="An agent rejects a return",
+    tags=("gorgias",),
+    body=GorgiasDecisionRequest,
+    responses={200: DecisionResponse},
+    errors=_DECISION_ERRORS,
+)
 def reject() -> Response:
     return _decide(Action.REJECT)
 

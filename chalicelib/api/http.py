@@ -1,16 +1,19 @@
-"""What every route shares: bearer-token guards, body and query parsing, JSON responses, and
-the one mapping from errors to HTTP answers (`{"error": {"code", "message", "details"}}`)."""
+"""What every route shares: bearer-token guards, body and query parsing, JSON responses, the
+one mapping from errors to HTTP answers (`{"error": {"code", "message", "details"}}`), and what
+each route declares about itself for the OpenAPI document (`ROUTE_DOCS`)."""
 
 from __future__ import annotations
 
 import functools
 import hmac
-from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+from urllib.parse import unquote
 
-from chalice import Blueprint, Response
+from chalice import Blueprint, Chalice, Response
 from chalice.app import Request
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
 from chalicelib.errors import (
     AuthenticationError,
@@ -28,6 +31,8 @@ from chalicelib.settings import get_settings
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 TokenSource = Callable[[], SecretStr | None]
+# Who may call a route, by the OpenAPI security scheme that describes its guard.
+SecurityScheme = Literal["gorgias", "admin", "portal", "shopify_hmac"]
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -107,15 +112,86 @@ def bearer_token_guard(expected: TokenSource) -> Callable[[Request], None]:
     return check
 
 
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+class ErrorEnvelope(BaseModel):
+    """How every error is answered (`error_response`): only the OpenAPI document uses it."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    error: ErrorDetail
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What an operation takes and answers, for the OpenAPI document. `errors` adds to the
+    statuses that follow from the rest: 400 for a body or a query, 415 for a body, 401 for a
+    guard."""
+
+    summary: str | None = None
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    # Success status -> the model of its JSON body.
+    responses: Mapping[int, type[BaseModel]] = field(default_factory=dict)
+    errors: Collection[int] = ()
+
+
+@dataclass(frozen=True)
+class RouteDoc:
+    """One `route()` registration: the function Chalice calls (named and documented as the
+    view it wraps), and what the route declared."""
+
+    endpoint: Callable[..., Response]
+    path: str
+    methods: tuple[str, ...]
+    guarded: bool
+    security: SecurityScheme | None
+    tags: tuple[str, ...]
+    operation: Operation
+    # For a path ending in a parameter that names an action (`/rmas/{rma}/{action}`): each
+    # action as its own operation; what it leaves unset comes from `operation`.
+    actions: Mapping[str, Operation]
+
+
+# Every route() registration, in import order; chalicelib.api.openapi reads it.
+ROUTE_DOCS: list[RouteDoc] = []
+
+
 def route(
-    blueprint: Blueprint,
+    blueprint: Blueprint | Chalice,
     path: str,
     *,
     methods: Iterable[str] = ("GET",),
     guard: Callable[[Request], None] | None = None,
+    security: SecurityScheme | None = None,
+    summary: str | None = None,
+    tags: Iterable[str] = (),
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    responses: Mapping[int, type[BaseModel]] | None = None,
+    errors: Iterable[int] = (),
+    actions: Mapping[str, Operation] | None = None,
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
-    """Register a JSON view behind `guard`, answering every error with the JSON envelope."""
+    """Register a JSON view behind `guard`, answering every error with the JSON envelope.
+
+    The other arguments only describe the route in the OpenAPI document: `security` names the
+    scheme of `guard`, `body` and `query` the models the view parses, `responses` the model of
+    each success status, and `errors` the error statuses besides those that follow from a body,
+    a query or a guard (see `Operation`)."""
     methods = list(methods)
+    operation = Operation(
+        summary=summary,
+        body=body,
+        query=query,
+        responses=dict(responses or {}),
+        errors=frozenset(errors),
+    )
 
     def register(view: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(view)
@@ -123,13 +199,27 @@ def route(
             try:
                 if guard is not None:
                     guard(blueprint.current_request)
-                return view(**params)
+                # API Gateway hands path parameters over still percent-encoded: `#1042` typed
+                # in a URL arrives as `%231042`.
+                return view(**{name: unquote(value) for name, value in params.items()})
             except (ReturnsDeskError, ValidationError) as error:
                 return _response_for(error)
 
         # Every content type reaches the view, so that the token is checked before the body's
         # type: an anonymous caller learns nothing but 401.
         blueprint.route(path, methods=methods, content_types=["*/*"])(endpoint)
+        ROUTE_DOCS.append(
+            RouteDoc(
+                endpoint=endpoint,
+                path=path,
+                methods=tuple(methods),
+                guarded=guard is not None,
+                security=security,
+                tags=tuple(tags),
+                operation=operation,
+                actions=dict(actions or {}),
+            )
+        )
         return view
 
     return register

@@ -31,13 +31,32 @@ class PolicyResponse(ResponseModel):
     version: int
 
 
-@route(policy, "/config/policy", guard=_guard)
+@route(
+    policy,
+    "/config/policy",
+    guard=_guard,
+    security="admin",
+    summary="Read the return policy",
+    tags=("policy",),
+    responses={200: PolicyResponse},
+)
 def get_policy() -> Response:
     current, version = container.policy_service().current_with_version()
     return json_response(PolicyResponse(policy=current, version=version))
 
 
-@route(policy, "/config/policy", methods=["PUT"], guard=_guard)
+@route(
+    policy,
+    "/config/policy",
+    methods=["PUT"],
+    guard=_guard,
+    security="admin",
+    summary="Replace the return policy",
+    tags=("policy",),
+    body=ReplacePolicyRequest,
+    responses={200: PolicyResponse},
+    errors=[409],
+)
 def replace_policy() -> Response:
     request = parse_body(policy.current_request, ReplacePolicyRequest)
     stored, version = container.policy_service().replace(request.policy, request.version)

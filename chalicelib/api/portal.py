@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from chalice import Blueprint, Response
 from pydantic import Field
 
-from chalicelib.api.http import json_response, parse_body, route
+from chalicelib.api.http import Operation, json_response, parse_body, route
 from chalicelib.api.portal_auth import portal_session_guard, shopper_email
 from chalicelib.api.representations import ResponseModel, WidgetTracking
 from chalicelib.api.requests import RequestModel
@@ -213,19 +213,47 @@ def _shopper() -> str:
     return shopper_email(portal.current_request)
 
 
-@route(portal, "/portal/orders", guard=portal_session_guard)
+@route(
+    portal,
+    "/portal/orders",
+    guard=portal_session_guard,
+    security="portal",
+    summary="The shopper's orders, and what can be returned",
+    tags=("portal",),
+    responses={200: PortalOrders},
+)
 def list_orders() -> Response:
     orders = container.portal_service().orders(_shopper())
     return json_response(PortalOrders(orders=[PortalOrder.of(o, lines) for o, lines in orders]))
 
 
-@route(portal, "/portal/orders/{number}", guard=portal_session_guard)
+@route(
+    portal,
+    "/portal/orders/{number}",
+    guard=portal_session_guard,
+    security="portal",
+    summary="One of the shopper's orders, line by line",
+    tags=("portal",),
+    responses={200: PortalOrder},
+    errors=[404],
+)
 def get_order(number: str) -> Response:
     order, lines = container.portal_service().order(_shopper(), number)
     return json_response(PortalOrder.of(order, lines))
 
 
-@route(portal, "/portal/returns", methods=["POST"], guard=portal_session_guard)
+@route(
+    portal,
+    "/portal/returns",
+    methods=["POST"],
+    guard=portal_session_guard,
+    security="portal",
+    summary="Open a return",
+    tags=("portal",),
+    body=CreatePortalReturn,
+    responses={201: PortalReturn},
+    errors=[404, 422],
+)
 def create_return() -> Response:
     request = parse_body(portal.current_request, CreatePortalReturn)
     rma = container.portal_service().open_return(
@@ -238,19 +266,55 @@ def create_return() -> Response:
     return json_response(PortalReturn.of(rma), 201)
 
 
-@route(portal, "/portal/returns", guard=portal_session_guard)
+@route(
+    portal,
+    "/portal/returns",
+    guard=portal_session_guard,
+    security="portal",
+    summary="The shopper's returns",
+    tags=("portal",),
+    responses={200: PortalReturns},
+)
 def list_returns() -> Response:
     rmas = container.portal_service().returns(_shopper())
     return json_response(PortalReturns(returns=[PortalReturn.of(rma) for rma in rmas]))
 
 
-@route(portal, "/portal/returns/{reference}", guard=portal_session_guard)
+@route(
+    portal,
+    "/portal/returns/{reference}",
+    guard=portal_session_guard,
+    security="portal",
+    summary="Follow a return",
+    tags=("portal",),
+    responses={200: PortalReturn},
+    errors=[404],
+)
 def get_return(reference: str) -> Response:
     rma, events = container.portal_service().follow(_shopper(), reference)
     return json_response(PortalReturn.of(rma, events))
 
 
-@route(portal, "/portal/returns/{reference}/{action}", methods=["POST"], guard=portal_session_guard)
+@route(
+    portal,
+    "/portal/returns/{reference}/{action}",
+    methods=["POST"],
+    guard=portal_session_guard,
+    security="portal",
+    tags=("portal",),
+    errors=[404, 409],
+    actions={
+        "photos": Operation(
+            summary="Get a presigned upload for a photo of an item",
+            body=PhotoRequest,
+            responses={201: PhotoUploadAnswer},
+        ),
+        "cancel": Operation(summary="Cancel a return", responses={200: PortalReturn}),
+        "submit": Operation(
+            summary="Submit a return once its photos are in", responses={200: PortalReturn}
+        ),
+    },
+)
 def act_on_return(reference: str, action: str) -> Response:
     service = container.portal_service()
     if action == "photos":

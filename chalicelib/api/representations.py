@@ -28,6 +28,8 @@ class WidgetItem(ResponseModel):
     quantity: int
     reason: ReturnReason
     reason_label: str
+    # S3 keys of the shopper's photos of this item.
+    photos: list[str] = []
 
 
 class WidgetTracking(ResponseModel):
@@ -78,6 +80,7 @@ class WidgetReturn(ResponseModel):
                 quantity=line.quantity,
                 reason=line.reason,
                 reason_label=label(line.reason, locale),
+                photos=line.photos,
             )
             for line in rma.lines
         ]

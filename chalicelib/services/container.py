@@ -16,9 +16,13 @@ from chalicelib.services.rma_service import RmaService
 from chalicelib.settings import get_settings
 
 if TYPE_CHECKING:
-    # Built only where used: the API's request path never needs the lifecycle's tasks.
+    # Built only where used: most requests need few of these, and Lambda cold starts pay for
+    # every import.
     from chalicelib.services.lifecycle_tasks import LifecycleTasks
+    from chalicelib.services.order_service import OrderService
     from chalicelib.services.policy_service import PolicyService
+    from chalicelib.services.portal_auth import PortalAuthService, SessionTokens
+    from chalicelib.services.portal_service import PhotoUploads, PortalService
 
 
 @lru_cache(maxsize=1)
@@ -44,6 +48,49 @@ def policy_service() -> PolicyService:
     from chalicelib.services.policy_service import PolicyService
 
     return PolicyService(PolicyRepository(get_settings().table_name))
+
+
+@lru_cache(maxsize=1)
+def order_service() -> OrderService:
+    from chalicelib.repositories.order_repository import OrderRepository
+    from chalicelib.services.order_service import OrderService
+
+    return OrderService(OrderRepository(get_settings().table_name))
+
+
+@lru_cache(maxsize=1)
+def session_tokens() -> SessionTokens:
+    from chalicelib.services.portal_auth import build_session_tokens
+
+    return build_session_tokens()
+
+
+@lru_cache(maxsize=1)
+def portal_auth() -> PortalAuthService:
+    from chalicelib.services.portal_auth import portal_auth_service
+
+    orders = order_service()
+    return portal_auth_service(
+        orders.belongs_to, order_locale=orders.customer_locale, tokens=session_tokens()
+    )
+
+
+@lru_cache(maxsize=1)
+def photo_uploads() -> PhotoUploads:
+    from chalicelib.errors import DependencyUnavailableError
+    from chalicelib.services.portal_service import PhotoUploads
+
+    settings = get_settings()
+    if not settings.photos_bucket:
+        raise DependencyUnavailableError("Photo uploads are not configured (PHOTOS_BUCKET).")
+    return PhotoUploads(settings.photos_bucket, settings.photo_max_bytes)
+
+
+@lru_cache(maxsize=1)
+def portal_service() -> PortalService:
+    from chalicelib.services.portal_service import PortalService
+
+    return PortalService(rma_service(), order_service(), policy_service().current, photo_uploads)
 
 
 @lru_cache(maxsize=1)
@@ -100,6 +147,11 @@ _BUILT = (
     lifecycle,
     rma_service,
     policy_service,
+    order_service,
+    session_tokens,
+    portal_auth,
+    photo_uploads,
+    portal_service,
     handling_service,
     lifecycle_tasks,
     gorgias_decisions,

@@ -169,6 +169,7 @@ def test_a_widget_return_shows_every_field_an_agent_reads(
                 "quantity": 1,
                 "reason": "SIZE_PROBLEM",
                 "reason_label": "Size doesn't fit",
+                "photos": [],
             },
             {
                 "sku": "MUG-1",
@@ -176,6 +177,7 @@ def test_a_widget_return_shows_every_field_an_agent_reads(
                 "quantity": 2,
                 "reason": "DAMAGED_PRODUCT",
                 "reason_label": "Arrived damaged",
+                "photos": [],
             },
         ],
         "tracking": None,

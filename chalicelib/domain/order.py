@@ -1,0 +1,74 @@
+"""A customer's order, as the shop reports it: what the return portal and eligibility check
+against (which lines, how many of each, when ordered and delivered, sold as final sale or not)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
+
+from pydantic import EmailStr, Field, field_validator, model_validator
+
+from chalicelib.domain.rma import CurrencyCode, DomainModel, Locale, Money, ShortText
+
+
+def email_key(email: str) -> str:
+    """Emails compare case-insensitively everywhere (as `Customer.email_key` does for RMAs)."""
+    return email.strip().lower()
+
+
+class OrderLine(DomainModel):
+    sku: ShortText
+    name: ShortText
+    quantity: Annotated[int, Field(ge=1, le=10_000)]
+    unit_price: Money
+    # Sold as final sale: never returnable, whatever the policy says.
+    final_sale: bool = False
+    fulfilled_quantity: Annotated[int, Field(ge=0, le=10_000)] = 0
+
+    @model_validator(mode="after")
+    def _fulfilled_at_most_ordered(self) -> OrderLine:
+        if self.fulfilled_quantity > self.quantity:
+            raise ValueError("fulfilled_quantity cannot be more than quantity")
+        return self
+
+
+class OrderDetails(DomainModel):
+    """Everything about an order but its identity and provenance: what the admin API's
+    `PUT /orders/{number}` body carries."""
+
+    external_id: ShortText | None = None
+    customer_email: EmailStr
+    customer_name: ShortText | None = None
+    locale: Locale = "en"
+    currency: CurrencyCode = "EUR"
+    ordered_at: date
+    # The day the (last) parcel was delivered; None until a carrier says so.
+    delivered_at: date | None = None
+    lines: Annotated[list[OrderLine], Field(min_length=1, max_length=250)]
+
+    @model_validator(mode="after")
+    def _delivered_after_ordered(self) -> OrderDetails:
+        if self.delivered_at is not None and self.delivered_at < self.ordered_at:
+            raise ValueError("delivered_at cannot be before ordered_at")
+        return self
+
+
+class Order(OrderDetails):
+    # As people see and type it, e.g. "#1001".
+    number: ShortText
+    source: Literal["shopify", "admin"]
+    # When the source last changed the order (Shopify's `updated_at`, or when the admin API
+    # received it): of two versions of an order, the later one wins.
+    source_updated_at: datetime
+
+    @field_validator("source_updated_at")
+    @classmethod
+    def _in_utc(cls, value: datetime) -> datetime:
+        # Versions from different offsets must compare as instants; naive ones are taken as UTC.
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    @property
+    def customer_key(self) -> str:
+        return email_key(self.customer_email)

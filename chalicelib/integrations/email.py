@@ -1,0 +1,124 @@
+"""Emails to shoppers. Services ask an `EmailSender`; `SesEmailSender` sends through Amazon SES
+(moto's SES locally and in the tests, where sent messages can be read back)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+from typing import Any, Protocol
+
+
+class EmailNotSentError(Exception):
+    """The email service refused or could not take the message."""
+
+
+@dataclass(frozen=True)
+class EmailMessage:
+    subject: str
+    text: str
+    html: str
+    # Where the shopper's replies go: the support inbox, so they land in Gorgias.
+    reply_to: str | None = None
+
+
+class EmailSender(Protocol):
+    def send(self, recipient: str, message: EmailMessage) -> None:
+        """Send `message` to `recipient`; raises EmailNotSentError when it cannot."""
+        ...
+
+
+class SesEmailSender:
+    def __init__(self, sender_email: str, ses: Any | None = None) -> None:
+        from chalicelib.repositories.aws import client
+
+        self._sender = sender_email
+        self._ses = ses if ses is not None else client("ses")
+
+    def send(self, recipient: str, message: EmailMessage) -> None:
+        # Imported here: botocore's exceptions are only needed once an email goes out.
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._ses.send_email(
+                Source=self._sender,
+                Destination={"ToAddresses": [recipient]},
+                Message={
+                    "Subject": _utf8(message.subject),
+                    "Body": {"Text": _utf8(message.text), "Html": _utf8(message.html)},
+                },
+                ReplyToAddresses=[message.reply_to] if message.reply_to else [],
+            )
+        except ClientError as error:
+            # The error code only: SES messages may quote the recipient's address.
+            code = error.response["Error"]["Code"]
+            raise EmailNotSentError(f"SES refused the email: {code}") from error
+        except BotoCoreError as error:
+            raise EmailNotSentError(f"SES could not be reached: {type(error).__name__}") from error
+
+
+def _utf8(data: str) -> dict[str, str]:
+    return {"Data": data, "Charset": "UTF-8"}
+
+
+# --- The login code email ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _LoginWording:
+    subject: str
+    intro: str
+    expiry: str
+    not_you: str
+    questions: str
+
+
+_LOGIN_WORDING = {
+    "en": _LoginWording(
+        subject="{merchant}: your sign-in code",
+        intro="Your sign-in code is:",
+        expiry="Enter it on the returns page within {minutes} minutes.",
+        not_you="If you did not ask for it, ignore this email: nobody can sign in without it.",
+        questions="Questions? Write to",
+    ),
+    "fr": _LoginWording(
+        subject="{merchant}: votre code de connexion",
+        intro="Votre code de connexion :",
+        expiry="Saisissez-le sur la page des retours dans les {minutes} minutes.",
+        not_you=(
+            "Si vous ne l'avez pas demandé, ignorez ce message : personne ne peut se connecter "
+            "sans lui."
+        ),
+        questions="Une question ? Écrivez à",
+    ),
+}
+
+
+def login_code_email(
+    code: str, *, merchant_name: str, minutes: int, support_email: str, locale: str | None
+) -> EmailMessage:
+    """The email carrying a shopper's login code, in French for French locales, else English."""
+    language = (locale or "en").replace("_", "-").split("-")[0].lower()
+    if language not in _LOGIN_WORDING:
+        language = "en"
+    wording = _LOGIN_WORDING[language]
+    expiry = wording.expiry.format(minutes=minutes)
+    text = (
+        f"{wording.intro} {code}\n\n{expiry}\n{wording.not_you}\n\n"
+        f"{wording.questions} {support_email}\n\n{merchant_name}\n"
+    )
+    merchant, support = escape(merchant_name), escape(support_email)
+    html = (
+        f'<!DOCTYPE html><html lang="{language}">'
+        '<body style="font-family: sans-serif; color: #222;">'
+        f"<p>{escape(wording.intro)}</p>"
+        f'<p style="font-size: 28px; font-weight: bold; letter-spacing: 6px;">{code}</p>'
+        f"<p>{escape(expiry)}<br>{escape(wording.not_you)}</p>"
+        f'<p>{escape(wording.questions)} <a href="mailto:{support}">{support}</a></p>'
+        f"<p>{merchant}</p></body></html>"
+    )
+    return EmailMessage(
+        subject=wording.subject.format(merchant=merchant_name),
+        text=text,
+        html=html,
+        reply_to=support_email,
+    )

@@ -1,0 +1,117 @@
+"""Orders in DynamoDB. The only module that knows their keys.
+
+Item layout: pk `ORDER#<number>` (the number as people type it, e.g. `ORDER##1001`), sk `ORDER`;
+customer-index `CUSTOMER#<email>` (the same partition as the customer's RMAs) /
+`ORDER#<ordered on>#<number>`, so that a customer's orders and returns are told apart by the
+sort key's prefix. `source_version` is `source_updated_at` in microseconds since the epoch: a
+number, because DynamoDB compares the ISO strings of two offsets or precisions as text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from chalicelib.domain.order import Order, email_key
+from chalicelib.repositories.rma_repository import _customer_pk as customer_pk
+from chalicelib.repositories.table_schema import (
+    CUSTOMER_INDEX,
+    CUSTOMER_INDEX_PK,
+    CUSTOMER_INDEX_SK,
+    PARTITION_KEY,
+    SORT_KEY,
+)
+
+_ORDER_SK = "ORDER"
+_ORDER_PREFIX = "ORDER#"
+_SOURCE_VERSION = "source_version"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _order_key(number: str) -> dict[str, str]:
+    return {PARTITION_KEY: f"{_ORDER_PREFIX}{number.strip()}", SORT_KEY: _ORDER_SK}
+
+
+def _source_version(order: Order) -> int:
+    return (order.source_updated_at - _EPOCH) // timedelta(microseconds=1)
+
+
+class OrderRepository:
+    def __init__(self, table_name: str, dynamodb: Any | None = None) -> None:
+        # Imported here rather than at module level: boto3 is only needed once a request arrives.
+        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+        from chalicelib.repositories.aws import client
+
+        self._table = table_name
+        self._dynamodb = dynamodb if dynamodb is not None else client("dynamodb")
+        self._serialize: Callable[[Any], dict[str, Any]] = TypeSerializer().serialize
+        self._deserialize: Callable[[dict[str, Any]], Any] = TypeDeserializer().deserialize
+
+    def get(self, number: str) -> Order | None:
+        response = self._dynamodb.get_item(
+            TableName=self._table, Key=self._to_dynamo(_order_key(number)), ConsistentRead=True
+        )
+        item = response.get("Item")
+        return self._to_order(item) if item else None
+
+    def upsert(self, order: Order) -> bool:
+        """Store `order` unless the stored version is as new or newer; whether it was stored.
+
+        Webhooks arrive twice and out of order: a duplicate or a stale version is no error, it
+        just changes nothing.
+        """
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item=self._to_dynamo(self._order_item(order)),
+                ConditionExpression=f"attribute_not_exists({PARTITION_KEY}) OR #version < :new",
+                ExpressionAttributeNames={"#version": _SOURCE_VERSION},
+                ExpressionAttributeValues=self._to_dynamo({":new": _source_version(order)}),
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def for_customer(self, email: str, limit: int = 50) -> list[Order]:
+        """A customer's `limit` most recent orders, newest first: one Query."""
+        response = self._dynamodb.query(
+            TableName=self._table,
+            IndexName=CUSTOMER_INDEX,
+            KeyConditionExpression="#pk = :pk AND begins_with(#sk, :order)",
+            ExpressionAttributeNames={"#pk": CUSTOMER_INDEX_PK, "#sk": CUSTOMER_INDEX_SK},
+            ExpressionAttributeValues={
+                ":pk": {"S": customer_pk(email_key(email))},
+                ":order": {"S": _ORDER_PREFIX},
+            },
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [self._to_order(item) for item in response["Items"]]
+
+    # --- mapping -----------------------------------------------------------------------------
+
+    def _order_item(self, order: Order) -> dict[str, Any]:
+        return {
+            **_order_key(order.number),
+            CUSTOMER_INDEX_PK: customer_pk(order.customer_key),
+            CUSTOMER_INDEX_SK: f"{_ORDER_PREFIX}{order.ordered_at.isoformat()}#{order.number}",
+            _SOURCE_VERSION: _source_version(order),
+            **order.model_dump(mode="json", exclude_none=True),
+        }
+
+    def _to_order(self, item: dict[str, Any]) -> Order:
+        document = {name: self._deserialize(value) for name, value in item.items()}
+        for attribute in (
+            PARTITION_KEY,
+            SORT_KEY,
+            CUSTOMER_INDEX_PK,
+            CUSTOMER_INDEX_SK,
+            _SOURCE_VERSION,
+        ):
+            document.pop(attribute, None)
+        return Order.model_validate(document)
+
+    def _to_dynamo(self, document: dict[str, Any]) -> dict[str, Any]:
+        return {name: self._serialize(value) for name, value in document.items()}

@@ -1,0 +1,48 @@
+"""The bucket shoppers upload photos of returned items to, through presigned POSTs."""
+
+from __future__ import annotations
+
+from deploy.cfn import Resource, sub
+from deploy.stage import StageNames
+
+PHOTOS_BUCKET = "PhotosBucket"
+
+
+def photos_bucket_name(names: StageNames) -> dict[str, str]:
+    """Bucket names are global: the account id keeps two merchants' stages apart. The policy
+    files name `<app>-<stage>-photos-*` for the same reason the state machine's name is fixed."""
+    return sub(f"{names.prefix}-photos-${{AWS::AccountId}}")
+
+
+def photos_bucket_resource(names: StageNames) -> Resource:
+    return {
+        "Type": "AWS::S3::Bucket",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "BucketName": photos_bucket_name(names),
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            },
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                ]
+            },
+            # Browsers post straight to S3 from the merchant's portal page.
+            "CorsConfiguration": {
+                "CorsRules": [
+                    {
+                        "AllowedMethods": ["POST"],
+                        "AllowedOrigins": ["*"],
+                        "AllowedHeaders": ["*"],
+                        "MaxAge": 3000,
+                    }
+                ]
+            },
+        },
+    }

@@ -1,0 +1,161 @@
+"""Fuzzing: schemathesis makes requests from the OpenAPI document, valid and invalid, and sends
+them to the local stack of `make run` over HTTP with each route's own credentials. No answer may
+be a 5xx, and each must be one the document declares: status, content type, headers and body.
+
+`make test` sends about 15 generated requests per operation, the same ones on every run.
+`make fuzz` (FUZZ_EXAMPLES=n) sends n per operation, new ones each run, plus schemathesis's
+coverage phase: boundary values, each required field left out... some 2,000 more requests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import strategies as st
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from app import app
+from chalicelib.api.openapi import build_openapi
+from chalicelib.domain.references import format_reference
+from chalicelib.integrations import shopify
+from chalicelib.repositories.rma_repository import FIRST_RETURN_NUMBER
+from chalicelib.services.portal_auth import build_session_tokens
+from chalicelib.settings import get_settings
+from local.stack import RunningStack, start
+
+FUZZ_EXAMPLES = os.environ.get("FUZZ_EXAMPLES")
+LONG_RUN = FUZZ_EXAMPLES is not None
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+
+CONFIG = schemathesis.Config.from_dict(
+    {
+        "generation": {
+            "max-examples": int(FUZZ_EXAMPLES or 15),
+            "deterministic": not LONG_RUN,
+            "database": "none",
+        },
+        "suppress-health-check": ["all"],
+        "phases": {
+            "coverage": {
+                "enabled": LONG_RUN,
+                # Behind API Gateway, a method a path does not have never reaches the app; and
+                # Chalice's local server answers some (TRACE) with a bare 501 of its own.
+                "unexpected-methods": [],
+            }
+        },
+    }
+)
+# The local stack answers at its root: no stage prefix.
+schema = schemathesis.openapi.from_dict(build_openapi(app, server="/"), config=CONFIG)
+
+# The returns the demo data opens, those the fuzzer opens, and a few numbers past them.
+KNOWN_REFERENCES = [
+    format_reference(number) for number in range(FIRST_RETURN_NUMBER, FIRST_RETURN_NUMBER + 30)
+]
+
+
+def _sometimes_a_known_return(values: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    """Half of the generated references name a return that exists, so that the routes answer
+    for returns in each status, and not only "not found"."""
+    if not isinstance(values, dict) or "rma" not in values:
+        return st.just(values)
+    known = st.sampled_from(KNOWN_REFERENCES).map(lambda reference: {**values, "rma": reference})
+    return st.one_of(known, st.just(values))
+
+
+@schema.hook("flatmap_path_parameters")
+def _path_names_known_returns(
+    context: schemathesis.HookContext, path_parameters: dict[str, Any]
+) -> st.SearchStrategy[dict[str, Any]]:
+    return _sometimes_a_known_return(path_parameters)
+
+
+@schema.hook("flatmap_body")
+def _body_names_known_returns(context: schemathesis.HookContext, body: Any) -> st.SearchStrategy:
+    return _sometimes_a_known_return(body)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def shopper_session(case: schemathesis.Case, stack: RunningStack) -> dict[str, str]:
+    """A portal session of the demo customer, signed with the stack's secret (it runs here)."""
+    return bearer(build_session_tokens().issue(stack.demo.customer_email).token)
+
+
+def shopify_signature(case: schemathesis.Case, stack: RunningStack) -> dict[str, str]:
+    """Shopify's signature of the bytes schemathesis sends: a JSON body as `requests` encodes
+    `json=`, or nothing."""
+    body = b"" if case.media_type is None else json.dumps(case.body).encode()
+    secret = get_settings().shopify_webhook_secret
+    assert secret is not None
+    return {shopify.SIGNATURE_HEADER: shopify.sign(secret.get_secret_value(), body)}
+
+
+# The headers that satisfy each security scheme of the document, for a request to a running
+# stack.
+CREDENTIALS: dict[str, Callable[[schemathesis.Case, RunningStack], dict[str, str]]] = {
+    "gorgias": lambda case, stack: bearer(stack.widget_token),
+    "admin": lambda case, stack: bearer(stack.admin_token),
+    "portal": shopper_session,
+    "shopify_hmac": shopify_signature,
+}
+
+
+def credentials(case: schemathesis.Case, stack: RunningStack) -> dict[str, str]:
+    """The headers of the first security requirement of the case's operation."""
+    requirements = case.operation.definition.raw.get("security") or [{}]
+    return {
+        name: value
+        for scheme in requirements[0]
+        for name, value in CREDENTIALS[scheme](case, stack).items()
+    }
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[RunningStack]:
+    with pytest.MonkeyPatch.context() as environment:
+        running = start(port=0, environment=environment)
+        yield running
+        running.stop()
+
+
+def test_the_fuzzer_holds_credentials_for_every_security_scheme_in_use() -> None:
+    # Given the security schemes the document's operations require
+    used = {
+        scheme
+        for operation in schema.get_all_operations()
+        for requirement in operation.ok().definition.raw.get("security", [])
+        for scheme in requirement
+    }
+    # Then the fuzzer can call each operation as its rightful caller
+    missing = sorted(used - set(CREDENTIALS))
+    assert not missing, f"Add the headers for {missing} to CREDENTIALS in {__name__}"
+
+
+@schema.parametrize()
+def test_the_api_answers_as_its_document_says(case: schemathesis.Case, stack: RunningStack) -> None:
+    # Given a generated request, sent with its operation's credentials
+    # When the local stack answers it
+    # Then the answer is no 5xx, and is what the document declares
+    case.call_and_validate(
+        base_url=stack.url, headers=credentials(case, stack), checks=CHECKS, timeout=10
+    )

@@ -1,0 +1,208 @@
+"""Specification of the shoppers' return portal: a shopper sees their own orders, which lines
+can be returned and why not, opens a return (with photos when its reasons need them), follows
+it and cancels it while that is still allowed. Nobody sees anybody else's."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from chalicelib.domain.order import Order, OrderLine
+from chalicelib.domain.rma import Actor
+from chalicelib.domain.statuses import Channel
+from chalicelib.domain.transitions import Action
+from chalicelib.services import container
+from tests.support import JSON, WIDGET_AUTH, body
+
+JANE = "jane.doe@example.com"
+BOB = "bob.martin@example.com"
+
+
+def store_order(number: str, email: str, *, days_ago: int = 5) -> Order:
+    order = Order(
+        number=number,
+        customer_email=email,
+        customer_name="Jane Doe",
+        ordered_at=date.today() - timedelta(days=days_ago + 3),
+        delivered_at=date.today() - timedelta(days=days_ago),
+        currency="EUR",
+        lines=[
+            OrderLine(sku="TEE-M", name="T-shirt (M)", quantity=2, unit_price="25.00"),
+            OrderLine(sku="MUG", name="Mug", quantity=1, unit_price="12.00"),
+            OrderLine(
+                sku="SALE-SCARF",
+                name="Scarf (final sale)",
+                quantity=1,
+                unit_price="9.00",
+                final_sale=True,
+            ),
+        ],
+        source="admin",
+        source_updated_at=f"{date.today().isoformat()}T00:00:00Z",
+    )
+    container.order_service().record(order)
+    return order
+
+
+def signed_in(email: str) -> dict[str, str]:
+    token = container.session_tokens().issue(email.lower()).token
+    return {"Authorization": f"Bearer {token}"}
+
+
+def call(api: Any, method: str, path: str, email: str, payload: Any = None) -> Any:
+    headers = {**signed_in(email), **JSON}
+    return api.http.request(
+        method, path, headers=headers, body=json.dumps(payload) if payload is not None else None
+    )
+
+
+def open_return(api: Any, email: str = JANE, **fields: Any) -> Any:
+    payload = {
+        "order_number": "#1001",
+        "lines": [{"sku": "TEE-M", "quantity": 1, "reason": "SIZE_PROBLEM"}],
+        **fields,
+    }
+    return call(api, "POST", "/portal/returns", email, payload)
+
+
+@pytest.fixture
+def orders(api: Any) -> None:
+    store_order("#1001", JANE)
+    store_order("#2001", BOB)
+
+
+def test_a_shopper_sees_their_orders_and_which_lines_can_be_returned(
+    api: Any, orders: None
+) -> None:
+    # When Jane lists her orders
+    response = call(api, "GET", "/portal/orders", JANE)
+    # Then she sees hers only, each line with what can be returned and why not
+    assert response.status_code == 200
+    [order] = body(response)["orders"]
+    assert order["number"] == "#1001"
+    lines = {line["sku"]: line for line in order["lines"]}
+    assert (lines["TEE-M"]["eligible"], lines["TEE-M"]["returnable"]) == (True, 2)
+    assert (lines["SALE-SCARF"]["eligible"], lines["SALE-SCARF"]["code"]) == (False, "FINAL_SALE")
+    assert lines["SALE-SCARF"]["reason"]
+
+
+def test_an_order_outside_the_window_shows_why_nothing_can_be_returned(api: Any) -> None:
+    store_order("#1002", JANE, days_ago=90)
+    order = body(call(api, "GET", "/portal/orders/%231002", JANE))
+    assert {line["code"] for line in order["lines"]} <= {"OUTSIDE_WINDOW", "FINAL_SALE"}
+    assert all(line["returnable"] == 0 for line in order["lines"])
+
+
+def test_another_shoppers_order_is_not_found(api: Any, orders: None) -> None:
+    response = call(api, "GET", "/portal/orders/%232001", JANE)
+    assert response.status_code == 404
+
+
+def test_a_return_is_opened_submitted_and_counted_against_the_order(api: Any, orders: None) -> None:
+    # When Jane returns one of her two T-shirts
+    response = open_return(api)
+    # Then it is opened and submitted, and only one more T-shirt can be returned
+    assert response.status_code == 201, response.body
+    created = body(response)
+    assert created["status"] == "REQUESTED"
+    assert created["reference"].startswith("R-")
+    order = body(call(api, "GET", "/portal/orders/%231001", JANE))
+    assert {line["sku"]: line["returnable"] for line in order["lines"]}["TEE-M"] == 1
+
+
+def test_ineligible_lines_are_refused_each_with_its_reason(api: Any, orders: None) -> None:
+    response = open_return(
+        api,
+        lines=[
+            {"sku": "SALE-SCARF", "quantity": 1, "reason": "UNSATISFIED"},
+            {"sku": "TEE-M", "quantity": 3, "reason": "SIZE_PROBLEM"},
+        ],
+    )
+    assert response.status_code == 422
+    error = body(response)["error"]
+    assert error["code"] == "lines_not_returnable"
+    assert {(line["sku"], line["code"]) for line in error["details"]["lines"]} == {
+        ("SALE-SCARF", "FINAL_SALE"),
+        ("TEE-M", "QUANTITY_EXCEEDED"),
+    }
+
+
+def test_a_damaged_item_waits_for_its_photo_before_it_is_submitted(api: Any, orders: None) -> None:
+    # Given a return of a mug that arrived damaged, which needs a photo
+    created = body(
+        open_return(api, lines=[{"sku": "MUG", "quantity": 1, "reason": "DAMAGED_PRODUCT"}])
+    )
+    assert created["status"] == "NEW"
+    reference = created["reference"]
+    refused = call(api, "POST", f"/portal/returns/{reference}/submit", JANE, {})
+    assert refused.status_code == 400
+    # When the shopper asks where to upload a photo of it
+    upload = call(
+        api,
+        "POST",
+        f"/portal/returns/{reference}/photos",
+        JANE,
+        {"sku": "MUG", "content_type": "image/jpeg"},
+    )
+    # Then they get a presigned upload limited to that image, and the key shows on the return
+    assert upload.status_code == 201, upload.body
+    answer = body(upload)
+    assert answer["fields"]["Content-Type"] == "image/jpeg"
+    assert answer["key"].endswith(".jpg")
+    widget = body(api.http.get(f"/gorgias/widget?email={JANE}", headers=WIDGET_AUTH))
+    assert widget["returns"][0]["items"][0]["photos"] == [answer["key"]]
+    # And the return can now be submitted
+    submitted = call(api, "POST", f"/portal/returns/{reference}/submit", JANE, {})
+    assert body(submitted)["status"] == "REQUESTED"
+
+
+def test_only_images_may_be_uploaded(api: Any, orders: None) -> None:
+    reference = body(open_return(api))["reference"]
+    response = call(
+        api,
+        "POST",
+        f"/portal/returns/{reference}/photos",
+        JANE,
+        {"sku": "TEE-M", "content_type": "application/pdf"},
+    )
+    assert response.status_code == 400
+
+
+def test_a_shopper_follows_their_return_with_its_timeline(api: Any, orders: None) -> None:
+    reference = body(open_return(api))["reference"]
+    followed = body(call(api, "GET", f"/portal/returns/{reference}", JANE))
+    assert followed["status_label"] == "Awaiting approval"
+    assert [entry["action"] for entry in followed["timeline"]] == ["create", "submit"]
+    assert {entry["by"] for entry in followed["timeline"]} == {"portal"}
+    listed = body(call(api, "GET", "/portal/returns", JANE))["returns"]
+    assert [r["reference"] for r in listed] == [reference]
+
+
+def test_a_shopper_cancels_before_processing_but_not_after(api: Any, orders: None) -> None:
+    first = body(open_return(api))["reference"]
+    canceled = call(api, "POST", f"/portal/returns/{first}/cancel", JANE, {})
+    assert body(canceled)["status"] == "CANCELED"
+    # Given a second return the warehouse already started processing
+    second = body(open_return(api))["reference"]
+    admin = Actor(channel=Channel.ADMIN)
+    container.rma_service().act(second, Action.ACCEPT, actor=admin)
+    container.rma_service().act(second, Action.START_PROCESSING, actor=admin)
+    refused = call(api, "POST", f"/portal/returns/{second}/cancel", JANE, {})
+    assert refused.status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("method", "action"),
+    [("GET", ""), ("POST", "/cancel"), ("POST", "/submit"), ("POST", "/photos")],
+)
+def test_another_shoppers_return_is_not_found(
+    api: Any, orders: None, method: str, action: str
+) -> None:
+    reference = body(open_return(api))["reference"]
+    payload = {"sku": "TEE-M", "content_type": "image/png"} if action == "/photos" else {}
+    response = call(api, method, f"/portal/returns/{reference}{action}", BOB, payload)
+    assert response.status_code == 404
+    assert body(call(api, "GET", f"/portal/returns/{reference}", JANE))["status"] == "REQUESTED"

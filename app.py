@@ -17,8 +17,8 @@ from chalicelib.api.orders import orders
 from chalicelib.api.policy import policy
 from chalicelib.api.portal import portal
 from chalicelib.api.portal_auth import portal_auth
-from chalicelib.api.webhooks import webhooks
 from chalicelib.api.representations import ResponseModel
+from chalicelib.api.webhooks import webhooks
 from chalicelib.lifecycle_entrypoints import run_lifecycle_task
 from chalicelib.observability import logger, metrics, tracer
 

@@ -19,6 +19,7 @@ def main() -> int:
     from bench.imports import measure_import_cost
     from bench.measure import http_client, measure
     from bench.moto_table import moto_table
+    from bench.portal import measure_portal
     from bench.report import dataset_summary, import_summary, measurement_table, scan_summary
     from bench.scenarios import all_scenarios
 
@@ -29,6 +30,7 @@ def main() -> int:
         print(dataset_summary(dataset), end="\n\n", flush=True)
         api = http_client(app)
         measurements = [measure(api, counter, scenario) for scenario in all_scenarios(dataset)]
+        measurements += measure_portal(api, counter)
         scans = counter.scans
     print(measurement_table(measurements), end="\n\n")
     print(scan_summary(scans), end="\n\n", flush=True)

@@ -14,6 +14,7 @@ BENCH_ENVIRONMENT = {
     "TABLE_NAME": TABLE_NAME,
     "GORGIAS_WIDGET_TOKEN": "widget-token",
     "ADMIN_API_TOKEN": "admin-token",
+    "PORTAL_SECRET": "bench-portal-secret-0123456789abcdef",
     "POWERTOOLS_METRICS_DISABLED": "true",
     "POWERTOOLS_TRACE_DISABLED": "true",
     # One JSON log line per request would bury the report; warnings still show.

@@ -34,13 +34,16 @@ class Scenario:
     name: str
     method: str
     path: str
-    # The environment variable holding the bearer token the route's audience uses.
-    token_variable: str
+    # The environment variable holding the bearer token the route's audience uses; None for
+    # the routes that take no token or another one (`token`).
+    token_variable: str | None
     budget: Budget
     body: Mapping[str, Any] | None = None
     expected_status: int = 200
     # Whether the decoded answer is the right one: a cheap wrong answer is no success.
     answer_is_right: Callable[[Any], bool] = lambda answer: True
+    # A bearer token known only at run time (a shopper's session).
+    token: str | None = None
 
 
 def widget(email: str, returns_opened: int) -> Scenario:

@@ -80,3 +80,17 @@ def test_every_benchmarked_request_stays_within_its_budget_and_nothing_scans(
     # Then each stays within its budget, and nothing, loading included, ever scanned
     assert {m.scenario.name: m.problems for m in measurements if not m.ok} == {}
     assert counter.scans == 0
+
+
+def test_the_portal_signs_in_and_opens_a_return_with_key_lookups_and_queries_only(
+    counter: DynamoDBCallCounter, app_client: Any
+) -> None:
+    # Given a shopper with a stored order
+    # When they sign in (code, then session) and open a return
+    from bench.portal import measure_portal
+
+    measured = measure_portal(app_client, counter)
+    # Then each request stays within its budget, and nothing Scans
+    for measurement in measured:
+        assert measurement.ok, (measurement.scenario.name, measurement.problems)
+    assert counter.scans == 0

@@ -13,7 +13,7 @@ BUILD := build
 # depend on it (every ARN and endpoint in it is an intrinsic function): any region will do.
 PACKAGE_REGION ?= $(or $(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1)
 
-.PHONY: run test lint format bench package clean
+.PHONY: openapi fuzz run test lint format bench package clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PYTHON_BIN) -m venv $(VENV)
@@ -27,8 +27,14 @@ $(NODE_INSTALLED): package.json package-lock.json
 run: $(INSTALLED)  ## Local stack: moto, table, demo data, API on 127.0.0.1:$${PORT:-8000}
 	$(PY) -m local.stack
 
-test: $(INSTALLED) lint  ## The whole suite
-	$(PY) -m pytest -q
+test: $(INSTALLED) lint  ## The whole suite, on both cores (files stay whole on one worker)
+	$(PY) -m pytest -q -n 2 --dist loadfile
+
+openapi: $(INSTALLED)  ## Regenerate the checked-in OpenAPI document
+	$(PY) -m chalicelib.api.openapi openapi.json
+
+fuzz: $(INSTALLED)  ## A longer schemathesis run: FUZZ_EXAMPLES generated requests per operation
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest -q tests/integration/test_fuzz.py
 
 lint: $(INSTALLED) $(NODE_INSTALLED) package  ## ruff, the ASL validator, cfn-lint (via package)
 	$(PY) -m ruff check .

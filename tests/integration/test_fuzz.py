@@ -71,12 +71,16 @@ KNOWN_REFERENCES = [
 ]
 
 
-def _sometimes_a_known_return(values: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
-    """Half of the generated references name a return that exists, so that the routes answer
-    for returns in each status, and not only "not found"."""
-    if not isinstance(values, dict) or "rma" not in values:
+def _sometimes_a_known_return(values: Any) -> st.SearchStrategy[Any]:
+    """Half of the generated references (`rma` of the admin and Gorgias routes, `reference` of
+    the portal's) name a return that exists, so that the routes answer for returns in each
+    status, and not only "not found"."""
+    names = [name for name in ("rma", "reference") if isinstance(values, dict) and name in values]
+    if not names:
         return st.just(values)
-    known = st.sampled_from(KNOWN_REFERENCES).map(lambda reference: {**values, "rma": reference})
+    known = st.sampled_from(KNOWN_REFERENCES).map(
+        lambda reference: {**values, **dict.fromkeys(names, reference)}
+    )
     return st.one_of(known, st.just(values))
 
 

@@ -185,10 +185,16 @@ def _log_code_request(outcome: str) -> None:
 # --- Building from the settings ------------------------------------------------------------------
 
 
+# A shorter secret could be found offline from any shopper's own session token.
+MIN_SECRET_LENGTH = 32
+
+
 def _portal_secret(settings: Settings) -> str:
     secret = settings.portal_secret.get_secret_value() if settings.portal_secret else ""
-    if not secret:
-        raise DependencyUnavailableError("The shoppers' portal is not configured (PORTAL_SECRET).")
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise DependencyUnavailableError(
+            f"The shoppers' portal is not configured (PORTAL_SECRET, {MIN_SECRET_LENGTH}+ bytes)."
+        )
     return secret
 
 

@@ -349,3 +349,11 @@ def test_without_a_portal_secret_the_portal_is_unavailable_rather_than_open(
             portal_session_guard(portal_request(headers))
     with pytest.raises(DependencyUnavailableError):
         container.portal_auth()
+
+
+def test_a_short_portal_secret_counts_as_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a secret short enough to be found from a shopper's own session token
+    reconfigure(monkeypatch, PORTAL_SECRET="too-short")
+    # When the portal's services are built, Then the portal is refused as not configured
+    with pytest.raises(DependencyUnavailableError):
+        container.session_tokens()

@@ -311,7 +311,9 @@ def get_return(reference: str) -> Response:
         ),
         "cancel": Operation(summary="Cancel a return", responses={200: PortalReturn}),
         "submit": Operation(
-            summary="Submit a return once its photos are in", responses={200: PortalReturn}
+            summary="Submit a return once its photos are in",
+            responses={200: PortalReturn},
+            errors=[400],
         ),
     },
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.labels import label
 from chalicelib.domain.rma import Rma, RmaEvent, Shipment
@@ -128,6 +128,8 @@ class RmaResource(Rma):
     """The complete RMA for the admin API, with the label of each status beside it."""
 
     status_labels: dict[str, str]
+    # The lifecycle's task token resumes a step: a capability, not information. Kept inside.
+    task_token: str | None = Field(default=None, exclude=True)
 
     @classmethod
     def from_rma(cls, rma: Rma) -> RmaResource:

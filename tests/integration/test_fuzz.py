@@ -96,6 +96,10 @@ def _body_names_known_returns(context: schemathesis.HookContext, body: Any) -> s
     return _sometimes_a_known_return(body)
 
 
+# The headers that satisfy a security scheme, for a request to a running stack.
+Credentials = dict[str, Callable[[schemathesis.Case, RunningStack], dict[str, str]]]
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -114,9 +118,8 @@ def shopify_signature(case: schemathesis.Case, stack: RunningStack) -> dict[str,
     return {shopify.SIGNATURE_HEADER: shopify.sign(secret.get_secret_value(), body)}
 
 
-# The headers that satisfy each security scheme of the document, for a request to a running
-# stack.
-CREDENTIALS: dict[str, Callable[[schemathesis.Case, RunningStack], dict[str, str]]] = {
+# Each security scheme of the document, as its rightful callers satisfy it.
+CREDENTIALS: Credentials = {
     "gorgias": lambda case, stack: bearer(stack.widget_token),
     "admin": lambda case, stack: bearer(stack.admin_token),
     "portal": shopper_session,
@@ -124,13 +127,15 @@ CREDENTIALS: dict[str, Callable[[schemathesis.Case, RunningStack], dict[str, str
 }
 
 
-def credentials(case: schemathesis.Case, stack: RunningStack) -> dict[str, str]:
+def credentials(
+    case: schemathesis.Case, stack: RunningStack, callers: Credentials
+) -> dict[str, str]:
     """The headers of the first security requirement of the case's operation."""
     requirements = case.operation.definition.raw.get("security") or [{}]
     return {
         name: value
         for scheme in requirements[0]
-        for name, value in CREDENTIALS[scheme](case, stack).items()
+        for name, value in callers[scheme](case, stack).items()
     }
 
 
@@ -155,11 +160,16 @@ def test_the_fuzzer_holds_credentials_for_every_security_scheme_in_use() -> None
     assert not missing, f"Add the headers for {missing} to CREDENTIALS in {__name__}"
 
 
+# The parametrization by callers also gives each operation's test a node id of its own: under
+# pytest 9, schemathesis 4.32 names them all alike, and pytest-xdist would run only the first.
 @schema.parametrize()
-def test_the_api_answers_as_its_document_says(case: schemathesis.Case, stack: RunningStack) -> None:
+@pytest.mark.parametrize("callers", [CREDENTIALS], ids=["rightful-callers"])
+def test_the_api_answers_as_its_document_says(
+    case: schemathesis.Case, stack: RunningStack, callers: Credentials
+) -> None:
     # Given a generated request, sent with its operation's credentials
     # When the local stack answers it
     # Then the answer is no 5xx, and is what the document declares
     case.call_and_validate(
-        base_url=stack.url, headers=credentials(case, stack), checks=CHECKS, timeout=10
+        base_url=stack.url, headers=credentials(case, stack, callers), checks=CHECKS, timeout=10
     )

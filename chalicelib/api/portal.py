@@ -11,7 +11,7 @@ from pydantic import Field
 
 from chalicelib.api.http import Operation, json_response, parse_body, route
 from chalicelib.api.portal_auth import portal_session_guard, shopper_email
-from chalicelib.api.representations import ResponseModel, WidgetTracking
+from chalicelib.api.representations import ResponseModel, WidgetTracking, labelled_statuses
 from chalicelib.api.requests import RequestModel
 from chalicelib.domain.labels import label
 from chalicelib.domain.order import Order
@@ -152,16 +152,7 @@ class PortalReturn(ResponseModel):
             reference=rma.return_reference,
             order_number=rma.order.number,
             created_at=rma.created_at,
-            status=rma.processing_status,
-            status_label=label(rma.processing_status, locale),
-            delivery_status=rma.delivery_status,
-            delivery_status_label=label(rma.delivery_status, locale),
-            financial_status=rma.financial_status,
-            financial_status_label=label(rma.financial_status, locale),
-            fulfillment_status=rma.fulfillment_status,
-            fulfillment_status_label=label(rma.fulfillment_status, locale),
-            expected_resolution=rma.expected_resolution,
-            expected_resolution_label=label(rma.expected_resolution, locale),
+            **labelled_statuses(rma, locale),
             items=[
                 PortalItem(
                     sku=line.sku,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,6 +21,23 @@ from chalicelib.domain.statuses import (
 
 class ResponseModel(BaseModel):
     model_config = ConfigDict(defer_build=True)
+
+
+def labelled_statuses(rma: Rma, locale: str) -> dict[str, Any]:
+    """The four statuses and the expected resolution, each with its label in `locale`: the
+    fields every view of a return for people (agents, shoppers) shows alike."""
+    return {
+        "status": rma.processing_status,
+        "status_label": label(rma.processing_status, locale),
+        "delivery_status": rma.delivery_status,
+        "delivery_status_label": label(rma.delivery_status, locale),
+        "financial_status": rma.financial_status,
+        "financial_status_label": label(rma.financial_status, locale),
+        "fulfillment_status": rma.fulfillment_status,
+        "fulfillment_status_label": label(rma.fulfillment_status, locale),
+        "expected_resolution": rma.expected_resolution,
+        "expected_resolution_label": label(rma.expected_resolution, locale),
+    }
 
 
 class WidgetItem(ResponseModel):
@@ -88,16 +106,7 @@ class WidgetReturn(ResponseModel):
         return cls(
             id=rma.id,
             reference=rma.return_reference,
-            status=rma.processing_status,
-            status_label=label(rma.processing_status, locale),
-            delivery_status=rma.delivery_status,
-            delivery_status_label=label(rma.delivery_status, locale),
-            financial_status=rma.financial_status,
-            financial_status_label=label(rma.financial_status, locale),
-            fulfillment_status=rma.fulfillment_status,
-            fulfillment_status_label=label(rma.fulfillment_status, locale),
-            expected_resolution=rma.expected_resolution,
-            expected_resolution_label=label(rma.expected_resolution, locale),
+            **labelled_statuses(rma, locale),
             created_at=rma.created_at,
             order_number=rma.order.number,
             items_summary=", ".join(f"{i.quantity} x {i.name} ({i.reason_label})" for i in items),

@@ -7,11 +7,10 @@ replaces the previous one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import suppress
-from typing import Any
 
 from chalicelib.domain.login import LoginCode
+from chalicelib.repositories.dynamo import DynamoTable
 from chalicelib.repositories.table_schema import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
 
 
@@ -19,18 +18,7 @@ def _code_key(email_key: str) -> dict[str, str]:
     return {PARTITION_KEY: f"LOGIN#{email_key}", SORT_KEY: "CODE"}
 
 
-class LoginRepository:
-    def __init__(self, table_name: str, dynamodb: Any | None = None) -> None:
-        # Imported here rather than at module level: boto3 is only needed once a request arrives.
-        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
-        from chalicelib.repositories.aws import client
-
-        self._table = table_name
-        self._dynamodb = dynamodb if dynamodb is not None else client("dynamodb")
-        self._serialize: Callable[[Any], dict[str, Any]] = TypeSerializer().serialize
-        self._deserialize: Callable[[dict[str, Any]], Any] = TypeDeserializer().deserialize
-
+class LoginRepository(DynamoTable):
     def issue(self, code: LoginCode, *, replacing_issued_before: int) -> bool:
         """Store `code` unless the email has one issued at or after the cutoff; whether it was
         stored. One conditional Put: two logins racing cannot both send a code."""
@@ -72,7 +60,7 @@ class LoginRepository:
             )
         except self._dynamodb.exceptions.ConditionalCheckFailedException:
             return None
-        stored = {name: self._deserialize(value) for name, value in response["Attributes"].items()}
+        stored = self._from_dynamo(response["Attributes"])
         return LoginCode(
             email_key=email_key,
             code_hash=stored["code_hash"],
@@ -90,6 +78,3 @@ class LoginRepository:
                 ConditionExpression="issued_at = :issued_at",
                 ExpressionAttributeValues=self._to_dynamo({":issued_at": code.issued_at}),
             )
-
-    def _to_dynamo(self, document: dict[str, Any]) -> dict[str, Any]:
-        return {name: self._serialize(value) for name, value in document.items()}

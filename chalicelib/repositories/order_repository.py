@@ -9,11 +9,11 @@ number, because DynamoDB compares the ISO strings of two offsets or precisions a
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.order import Order, email_key
+from chalicelib.repositories.dynamo import DynamoTable
 from chalicelib.repositories.rma_repository import _customer_pk as customer_pk
 from chalicelib.repositories.table_schema import (
     CUSTOMER_INDEX,
@@ -37,18 +37,7 @@ def _source_version(order: Order) -> int:
     return (order.source_updated_at - _EPOCH) // timedelta(microseconds=1)
 
 
-class OrderRepository:
-    def __init__(self, table_name: str, dynamodb: Any | None = None) -> None:
-        # Imported here rather than at module level: boto3 is only needed once a request arrives.
-        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
-        from chalicelib.repositories.aws import client
-
-        self._table = table_name
-        self._dynamodb = dynamodb if dynamodb is not None else client("dynamodb")
-        self._serialize: Callable[[Any], dict[str, Any]] = TypeSerializer().serialize
-        self._deserialize: Callable[[dict[str, Any]], Any] = TypeDeserializer().deserialize
-
+class OrderRepository(DynamoTable):
     def get(self, number: str) -> Order | None:
         response = self._dynamodb.get_item(
             TableName=self._table, Key=self._to_dynamo(_order_key(number)), ConsistentRead=True
@@ -102,7 +91,7 @@ class OrderRepository:
         }
 
     def _to_order(self, item: dict[str, Any]) -> Order:
-        document = {name: self._deserialize(value) for name, value in item.items()}
+        document = self._from_dynamo(item)
         for attribute in (
             PARTITION_KEY,
             SORT_KEY,
@@ -112,6 +101,3 @@ class OrderRepository:
         ):
             document.pop(attribute, None)
         return Order.model_validate(document)
-
-    def _to_dynamo(self, document: dict[str, Any]) -> dict[str, Any]:
-        return {name: self._serialize(value) for name, value in document.items()}

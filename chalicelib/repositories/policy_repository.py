@@ -6,28 +6,17 @@ and `version` (1 for the first stored policy, one more on each replacement).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from chalicelib.domain.policy import ReturnPolicy
 from chalicelib.errors import ConcurrentModificationError
+from chalicelib.repositories.dynamo import DynamoTable
 from chalicelib.repositories.table_schema import PARTITION_KEY, SORT_KEY
 
 _POLICY_KEY = {PARTITION_KEY: "CONFIG#POLICY", SORT_KEY: "POLICY"}
 
 
-class PolicyRepository:
-    def __init__(self, table_name: str, dynamodb: Any | None = None) -> None:
-        # Imported here rather than at module level: boto3 is only needed once a request arrives.
-        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
-        from chalicelib.repositories.aws import client
-
-        self._table = table_name
-        self._dynamodb = dynamodb if dynamodb is not None else client("dynamodb")
-        self._serialize: Callable[[Any], dict[str, Any]] = TypeSerializer().serialize
-        self._deserialize: Callable[[dict[str, Any]], Any] = TypeDeserializer().deserialize
-
+class PolicyRepository(DynamoTable):
     def get(self) -> tuple[ReturnPolicy, int]:
         """The stored policy and its version; the default policy and version 0 until one is."""
         response = self._dynamodb.get_item(
@@ -62,6 +51,3 @@ class PolicyRepository:
         except self._dynamodb.exceptions.ConditionalCheckFailedException as error:
             raise ConcurrentModificationError("policy") from error
         return new_version
-
-    def _to_dynamo(self, document: dict[str, Any]) -> dict[str, Any]:
-        return {name: self._serialize(value) for name, value in document.items()}

@@ -14,13 +14,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.domain.rma import Rma, RmaEvent
 from chalicelib.domain.statuses import ProcessingStatus
 from chalicelib.errors import ConcurrentModificationError, InvalidRequestError
+from chalicelib.repositories.dynamo import DynamoTable
 from chalicelib.repositories.table_schema import (
     CUSTOMER_INDEX,
     CUSTOMER_INDEX_PK,
@@ -60,18 +60,7 @@ def _status_pk(status: ProcessingStatus) -> str:
     return f"STATUS#{status}"
 
 
-class RmaRepository:
-    def __init__(self, table_name: str, dynamodb: Any | None = None) -> None:
-        # Imported here rather than at module level: boto3 is only needed once a request arrives.
-        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
-        from chalicelib.repositories.aws import client
-
-        self._table = table_name
-        self._dynamodb = dynamodb if dynamodb is not None else client("dynamodb")
-        self._serialize: Callable[[Any], dict[str, Any]] = TypeSerializer().serialize
-        self._deserialize: Callable[[dict[str, Any]], Any] = TypeDeserializer().deserialize
-
+class RmaRepository(DynamoTable):
     # --- numbering ---------------------------------------------------------------------------
 
     def allocate_return_number(self) -> int:
@@ -269,12 +258,6 @@ class RmaRepository:
             if "LastEvaluatedKey" not in response:
                 return items
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-    def _to_dynamo(self, document: dict[str, Any]) -> dict[str, Any]:
-        return {name: self._serialize(value) for name, value in document.items()}
-
-    def _from_dynamo(self, item: dict[str, Any]) -> dict[str, Any]:
-        return {name: self._deserialize(value) for name, value in item.items()}
 
 
 def _encode_cursor(last_evaluated_key: dict[str, Any]) -> str:

@@ -10,9 +10,9 @@ from chalice import Chalice, Response
 from chalice.app import Request
 
 from chalicelib.api.admin import admin
+from chalicelib.api.docs import docs
 from chalicelib.api.gorgias import gorgias
 from chalicelib.api.http import json_response, normalize_framework_errors, route
-from chalicelib.api.openapi import docs
 from chalicelib.api.orders import orders
 from chalicelib.api.policy import policy
 from chalicelib.api.portal import portal

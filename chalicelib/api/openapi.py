@@ -7,7 +7,6 @@ checked-in file is not what the code describes.
 
 from __future__ import annotations
 
-import functools
 import inspect
 import json
 import re
@@ -18,8 +17,8 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-from chalice import Blueprint, Chalice, Response
-from pydantic import BaseModel, ConfigDict, RootModel
+from chalice import Chalice
+from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from chalicelib.api.http import (
@@ -27,11 +26,7 @@ from chalicelib.api.http import (
     ErrorEnvelope,
     Operation,
     RouteDoc,
-    bearer_token_guard,
-    json_response,
-    route,
 )
-from chalicelib.settings import get_settings
 
 OPENAPI_VERSION = "3.1.0"
 API_TITLE = "returns-desk"
@@ -340,38 +335,6 @@ def _references(value: Any) -> set[str]:
 
 
 # --- GET /openapi.json -------------------------------------------------------------------------
-
-docs = Blueprint(__name__)
-_guard = bearer_token_guard(lambda: get_settings().admin_api_token)
-
-
-class OpenApiDocument(RootModel[dict[str, Any]]):
-    """An OpenAPI 3.1 document."""
-
-    model_config = ConfigDict(defer_build=True)
-
-
-@functools.lru_cache(maxsize=4)
-def _served_document(app: Chalice, server: str) -> OpenApiDocument:
-    return OpenApiDocument(build_openapi(app, server))
-
-
-@route(
-    docs,
-    "/openapi.json",
-    guard=_guard,
-    security="admin",
-    summary="This API's OpenAPI 3.1 description",
-    tags=("docs",),
-    responses={200: OpenApiDocument},
-)
-def openapi_document() -> Response:
-    """The document's server is the path prefix of this request: the stage, behind API
-    Gateway."""
-    context = docs.current_request.context or {}
-    path, resource = context.get("path") or "", context.get("resourcePath") or ""
-    prefix = path[: -len(resource)] if resource and path.endswith(resource) else ""
-    return json_response(_served_document(docs.current_app, prefix or "/"))
 
 
 def main(arguments: list[str]) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from chalice import Blueprint, Response
 from pydantic import Field
@@ -14,7 +14,6 @@ from chalicelib.api.portal_auth import portal_session_guard, shopper_email
 from chalicelib.api.representations import ResponseModel, WidgetTracking, labelled_statuses
 from chalicelib.api.requests import RequestModel
 from chalicelib.domain.labels import label
-from chalicelib.domain.order import Order
 from chalicelib.domain.rma import LongText, Rma, RmaEvent, ShortText
 from chalicelib.domain.statuses import (
     DeliveryStatus,
@@ -26,7 +25,10 @@ from chalicelib.domain.statuses import (
 )
 from chalicelib.errors import NotFoundError
 from chalicelib.services import container
-from chalicelib.services.portal_service import RequestedReturnLine, ReturnableLine
+
+if TYPE_CHECKING:
+    from chalicelib.domain.order import Order
+    from chalicelib.services.portal_service import ReturnableLine
 
 portal = Blueprint(__name__)
 
@@ -246,6 +248,8 @@ def get_order(number: str) -> Response:
     errors=[404, 422],
 )
 def create_return() -> Response:
+    from chalicelib.services.portal_service import RequestedReturnLine
+
     request = parse_body(portal.current_request, CreatePortalReturn)
     rma = container.portal_service().open_return(
         _shopper(),

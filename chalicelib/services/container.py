@@ -5,12 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from chalicelib.integrations.labels import LabelProvider, ReturnInstructions
-from chalicelib.integrations.payments import ManualPayments, PaymentProvider
 from chalicelib.repositories.lifecycle_executions import LifecycleExecutions
 from chalicelib.repositories.rma_repository import RmaRepository
 from chalicelib.services.gorgias_decisions import GorgiasDecisionService
-from chalicelib.services.handling_service import HandlingService
 from chalicelib.services.lifecycle import Lifecycle
 from chalicelib.services.rma_service import RmaService
 from chalicelib.settings import get_settings
@@ -18,6 +15,9 @@ from chalicelib.settings import get_settings
 if TYPE_CHECKING:
     # Built only where used: most requests need few of these, and Lambda cold starts pay for
     # every import.
+    from chalicelib.integrations.labels import LabelProvider
+    from chalicelib.integrations.payments import PaymentProvider
+    from chalicelib.services.handling_service import HandlingService
     from chalicelib.services.lifecycle_tasks import LifecycleTasks
     from chalicelib.services.order_service import OrderService
     from chalicelib.services.policy_service import PolicyService
@@ -95,14 +95,20 @@ def portal_service() -> PortalService:
 
 @lru_cache(maxsize=1)
 def handling_service() -> HandlingService:
+    from chalicelib.services.handling_service import HandlingService
+
     return HandlingService(rma_service(), lifecycle())
 
 
 def label_provider() -> LabelProvider:
+    from chalicelib.integrations.labels import ReturnInstructions
+
     return ReturnInstructions()
 
 
 def payment_provider() -> PaymentProvider:
+    from chalicelib.integrations.payments import ManualPayments
+
     return ManualPayments()
 
 

@@ -1,0 +1,251 @@
+"""The emails a shopper receives when their return reaches a step they care about.
+
+Pure rendering: which status change deserves an email, and its subject, plain text and HTML in
+the customer's language. Sending and the due-mark belong to the email job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from chalicelib.domain.labels import DEFAULT_LOCALE, SUPPORTED_LOCALES, label
+from chalicelib.domain.rma import FinancialResolution, Rma
+from chalicelib.domain.statuses import (
+    DeliveryStatus,
+    FinancialMethod,
+    FinancialStatus,
+    ProcessingStatus,
+)
+
+P = ProcessingStatus
+_TEMPLATES = Path(__file__).with_name("templates")
+_PAID = frozenset({FinancialStatus.REFUNDED, FinancialStatus.PARTIALLY_REFUNDED})
+
+
+class StatusEmailKind(StrEnum):
+    REQUEST_RECEIVED = "REQUEST_RECEIVED"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    PARCEL_RECEIVED = "PARCEL_RECEIVED"
+    REFUND_ISSUED = "REFUND_ISSUED"
+    VOUCHER_ISSUED = "VOUCHER_ISSUED"
+    COMPLETED = "COMPLETED"
+    CANCELED = "CANCELED"
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+_PROCESSING_KINDS = {
+    P.REQUESTED: StatusEmailKind.REQUEST_RECEIVED,
+    P.ACCEPTED: StatusEmailKind.APPROVED,
+    P.REJECTED: StatusEmailKind.REJECTED,
+    P.COMPLETE: StatusEmailKind.COMPLETED,
+    P.CANCELED: StatusEmailKind.CANCELED,
+}
+_PAID_KINDS = {
+    FinancialMethod.REFUND: StatusEmailKind.REFUND_ISSUED,
+    FinancialMethod.VOUCHER: StatusEmailKind.VOUCHER_ISSUED,
+}
+
+
+def email_kind_for(before: Rma | None, after: Rma) -> StatusEmailKind | None:
+    """The email `after` deserves, given the RMA it was (None when it was just created).
+
+    One change gives at most one email: the processing move first, then the money, then the
+    parcel. A return resuming from ON_HOLD goes back to a step the shopper already heard about.
+    """
+    was = before.processing_status if before else None
+    if after.processing_status is not was and was is not P.ON_HOLD:
+        kind = _PROCESSING_KINDS.get(after.processing_status)
+        if kind is not None:
+            return kind
+    paid_before = before.financial_status if before else None
+    paid = _latest_paid(after)
+    if after.financial_status in _PAID and after.financial_status is not paid_before and paid:
+        return _PAID_KINDS[paid.method]
+    delivered_before = before.delivery_status if before else None
+    if after.delivery_status is DeliveryStatus.DELIVERED and delivered_before is not (
+        DeliveryStatus.DELIVERED
+    ):
+        return StatusEmailKind.PARCEL_RECEIVED
+    return None
+
+
+def render_status_email(
+    kind: StatusEmailKind,
+    rma: Rma,
+    *,
+    merchant_name: str,
+    support_email: str,
+    reason: str | None = None,
+) -> RenderedEmail:
+    """The `kind` email for `rma`, in French for French locales, else English; `reason` is the
+    agent's explanation of a rejection."""
+    language = _language(rma.customer.locale)
+    wording = _WORDING[language]
+    paid = _latest_paid(rma) if kind in _PAID_KINDS.values() else None
+    context: dict[str, Any] = {
+        "lang": language,
+        "intro": wording.intros[kind],
+        "w": wording,
+        "customer_name": rma.customer.name,
+        "reference": rma.return_reference,
+        "order_number": rma.order.number,
+        "status_label": label(rma.processing_status, language),
+        "lines": [
+            {"name": line.name, "sku": line.sku, "quantity": line.quantity} for line in rma.lines
+        ],
+        "instructions": rma.return_instructions if kind is StatusEmailKind.APPROVED else None,
+        "label_url": _label_url(rma) if kind is StatusEmailKind.APPROVED else None,
+        "amount": _money(paid.amount, rma.currency, language) if paid else None,
+        "reason": reason if kind is StatusEmailKind.REJECTED else None,
+        "merchant_name": merchant_name,
+        "support_email": support_email,
+    }
+    templates = environment()
+    return RenderedEmail(
+        subject=wording.subjects[kind].format(
+            merchant=merchant_name, reference=rma.return_reference
+        ),
+        text=templates.get_template("status_email.txt.j2").render(context),
+        html=templates.get_template("status_email.html.j2").render(context),
+    )
+
+
+@cache
+def environment() -> Environment:
+    """The templates, loaded on the first email rather than at import (cold start)."""
+    return Environment(
+        loader=FileSystemLoader(_TEMPLATES),
+        # HTML escapes every value; plain text must not, or "O'Brien" reads "O&#39;Brien".
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _latest_paid(rma: Rma) -> FinancialResolution | None:
+    paid = [r for r in rma.financial_resolutions if r.status in _PAID]
+    return paid[-1] if paid else None
+
+
+def _label_url(rma: Rma) -> str | None:
+    shipment = rma.latest_shipment
+    return shipment.label_url if shipment else None
+
+
+def _language(locale: str | None) -> str:
+    language = (locale or DEFAULT_LOCALE).replace("_", "-").split("-")[0].lower()
+    return language if language in SUPPORTED_LOCALES else DEFAULT_LOCALE
+
+
+def _money(amount: Decimal, currency: str, language: str) -> str:
+    figure = f"{amount:.2f}"
+    return f"{figure.replace('.', ',')} {currency}" if language == "fr" else f"{figure} {currency}"
+
+
+@dataclass(frozen=True)
+class _Wording:
+    subjects: dict[StatusEmailKind, str]
+    intros: dict[StatusEmailKind, str]
+    hello: str
+    reference: str
+    order: str
+    status: str
+    items: str
+    instructions: str
+    label: str
+    amount: str
+    reason: str
+    questions: str
+    # French sets a space before a colon.
+    colon: str
+
+
+K = StatusEmailKind
+_WORDING = {
+    "en": _Wording(
+        subjects={
+            K.REQUEST_RECEIVED: "{merchant}: we received your return request {reference}",
+            K.APPROVED: "{merchant}: your return {reference} is approved",
+            K.REJECTED: "{merchant}: your return {reference} was not accepted",
+            K.PARCEL_RECEIVED: "{merchant}: we received your parcel for return {reference}",
+            K.REFUND_ISSUED: "{merchant}: your refund for return {reference} is on its way",
+            K.VOUCHER_ISSUED: "{merchant}: your store credit for return {reference}",
+            K.COMPLETED: "{merchant}: your return {reference} is complete",
+            K.CANCELED: "{merchant}: your return {reference} was canceled",
+        },
+        intros={
+            K.REQUEST_RECEIVED: "We received your return request. We will review it shortly.",
+            K.APPROVED: "Your return is approved. Please send the items back as follows.",
+            K.REJECTED: "We are sorry: we cannot accept your return.",
+            K.PARCEL_RECEIVED: "Your parcel reached our warehouse. We are inspecting the items.",
+            K.REFUND_ISSUED: "We issued your refund.",
+            K.VOUCHER_ISSUED: "We issued your store credit.",
+            K.COMPLETED: "Your return is complete. Thank you for your patience.",
+            K.CANCELED: "Your return was canceled.",
+        },
+        hello="Hello",
+        reference="Return",
+        order="Order",
+        status="Status",
+        items="Items",
+        instructions="How to send the items back",
+        label="Download your return label",
+        amount="Amount",
+        reason="Reason",
+        questions="Questions? Write to",
+        colon=":",
+    ),
+    "fr": _Wording(
+        subjects={
+            K.REQUEST_RECEIVED: "{merchant} : nous avons reçu votre demande de retour {reference}",
+            K.APPROVED: "{merchant} : votre retour {reference} est approuvé",
+            K.REJECTED: "{merchant} : votre retour {reference} n'a pas été accepté",
+            K.PARCEL_RECEIVED: "{merchant} : votre colis pour le retour {reference} est arrivé",
+            K.REFUND_ISSUED: "{merchant} : votre remboursement pour le retour {reference}",
+            K.VOUCHER_ISSUED: "{merchant} : votre avoir pour le retour {reference}",
+            K.COMPLETED: "{merchant} : votre retour {reference} est terminé",
+            K.CANCELED: "{merchant} : votre retour {reference} a été annulé",
+        },
+        intros={
+            K.REQUEST_RECEIVED: (
+                "Nous avons reçu votre demande de retour. Nous l'examinons rapidement."
+            ),
+            K.APPROVED: "Votre retour est approuvé. Renvoyez-nous les articles comme suit.",
+            K.REJECTED: "Nous sommes désolés : nous ne pouvons pas accepter votre retour.",
+            K.PARCEL_RECEIVED: (
+                "Votre colis est arrivé à notre entrepôt. Nous inspectons les articles."
+            ),
+            K.REFUND_ISSUED: "Nous avons émis votre remboursement.",
+            K.VOUCHER_ISSUED: "Nous avons émis votre avoir.",
+            K.COMPLETED: "Votre retour est terminé. Merci de votre patience.",
+            K.CANCELED: "Votre retour a été annulé.",
+        },
+        hello="Bonjour",
+        reference="Retour",
+        order="Commande",
+        status="Statut",
+        items="Articles",
+        instructions="Comment renvoyer les articles",
+        label="Télécharger votre étiquette de retour",
+        amount="Montant",
+        reason="Motif",
+        questions="Une question ? Écrivez à",
+        colon=" :",
+    ),
+}

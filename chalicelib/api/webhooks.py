@@ -9,7 +9,7 @@ cannot use now would not become usable by being sent again. What is ignored is l
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 from chalice import Blueprint, Response
@@ -19,11 +19,12 @@ from pydantic import ValidationError
 from chalicelib.api.http import json_response, route
 from chalicelib.api.representations import ResponseModel
 from chalicelib.errors import AuthenticationError, InvalidRequestError
-from chalicelib.integrations import shopify
 from chalicelib.observability import logger, metrics
 from chalicelib.services import container
-from chalicelib.services.order_service import OrderService
 from chalicelib.settings import get_settings
+
+if TYPE_CHECKING:
+    from chalicelib.services.order_service import OrderService
 
 webhooks = Blueprint(__name__)
 
@@ -38,6 +39,9 @@ class WebhookReceipt(ResponseModel):
 
 
 def verify_shopify_signature(request: Request) -> None:
+    # Imported here: only webhook requests need Shopify's payload models.
+    from chalicelib.integrations import shopify
+
     secret = get_settings().shopify_webhook_secret
     if not shopify.signature_is_valid(
         secret.get_secret_value() if secret else None,
@@ -61,6 +65,8 @@ def verify_shopify_signature(request: Request) -> None:
 def shopify_webhook() -> Response:
     """Topics orders/create, orders/updated and orders/fulfilled record the order;
     fulfillments/update records its delivery. Any other topic is acknowledged and ignored."""
+    from chalicelib.integrations import shopify
+
     request = webhooks.current_request
     topic = (request.headers.get(shopify.TOPIC_HEADER) or "").strip()
     receipt = _receive(topic, _raw_body(request), container.order_service())
@@ -77,6 +83,8 @@ def shopify_webhook() -> Response:
 
 
 def _receive(topic: str, body: bytes, orders: OrderService) -> WebhookReceipt:
+    from chalicelib.integrations import shopify
+
     if topic in shopify.ORDER_TOPICS:
         return _record_order(_json(body), orders)
     if topic == shopify.FULFILLMENT_TOPIC:
@@ -85,6 +93,8 @@ def _receive(topic: str, body: bytes, orders: OrderService) -> WebhookReceipt:
 
 
 def _record_order(payload: Any, orders: OrderService) -> WebhookReceipt:
+    from chalicelib.integrations import shopify
+
     try:
         order = shopify.ShopifyOrder.model_validate(payload).to_order()
     except ValidationError as error:
@@ -95,6 +105,8 @@ def _record_order(payload: Any, orders: OrderService) -> WebhookReceipt:
 def _record_delivery(payload: Any, orders: OrderService) -> WebhookReceipt:
     """A fulfillment names its order only through its own name ("#1001.1"), and carries no
     customer nor lines: what it adds to the stored order is the parcel's delivery."""
+    from chalicelib.integrations import shopify
+
     try:
         fulfillment = shopify.ShopifyFulfillment.model_validate(payload)
     except ValidationError as error:

@@ -11,15 +11,18 @@ from pydantic import Field
 
 from chalicelib.api.http import Operation, json_response, parse_body, route
 from chalicelib.api.portal_auth import portal_session_guard, shopper_email
-from chalicelib.api.representations import ResponseModel, WidgetTracking, labelled_statuses
+from chalicelib.api.representations import (
+    LabelledStatuses,
+    ResponseModel,
+    WidgetTracking,
+    labelled_statuses,
+)
 from chalicelib.api.requests import RequestModel
 from chalicelib.domain.labels import label
 from chalicelib.domain.rma import LongText, Rma, RmaEvent, ShortText
 from chalicelib.domain.statuses import (
-    DeliveryStatus,
     ExpectedResolution,
     FinancialStatus,
-    FulfillmentStatus,
     ProcessingStatus,
     ReturnReason,
 )
@@ -124,22 +127,12 @@ class TimelineEntry(ResponseModel):
     by: str
 
 
-class PortalReturn(ResponseModel):
+class PortalReturn(LabelledStatuses):
     """A return as its shopper follows it, labelled in their language."""
 
     reference: str
     order_number: str
     created_at: datetime
-    status: ProcessingStatus
-    status_label: str
-    delivery_status: DeliveryStatus
-    delivery_status_label: str
-    financial_status: FinancialStatus
-    financial_status_label: str
-    fulfillment_status: FulfillmentStatus
-    fulfillment_status_label: str
-    expected_resolution: ExpectedResolution
-    expected_resolution_label: str
     items: list[PortalItem]
     tracking: WidgetTracking | None
     return_instructions: str | None

@@ -68,11 +68,10 @@ class WidgetTracking(ResponseModel):
         )
 
 
-class WidgetReturn(ResponseModel):
-    """One return as a Gorgias sidebar widget shows it: flat, labels beside values."""
+class LabelledStatuses(ResponseModel):
+    """The four statuses and the expected resolution, each with its label: what every view of a
+    return for people shows alike (`labelled_statuses` fills them)."""
 
-    id: str
-    reference: str
     status: ProcessingStatus
     status_label: str
     delivery_status: DeliveryStatus
@@ -83,6 +82,13 @@ class WidgetReturn(ResponseModel):
     fulfillment_status_label: str
     expected_resolution: ExpectedResolution
     expected_resolution_label: str
+
+
+class WidgetReturn(LabelledStatuses):
+    """One return as a Gorgias sidebar widget shows it: flat, labels beside values."""
+
+    id: str
+    reference: str
     created_at: datetime
     order_number: str
     items_summary: str

@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from chalicelib.domain.labels import label
+from chalicelib.domain.labels import label, language
 from chalicelib.domain.policy import ReturnPolicy, WindowStart
 from chalicelib.domain.rma import DomainModel, RmaLine
 from chalicelib.domain.statuses import ReturnReason
@@ -180,7 +180,7 @@ def _show(value: Any, locale: str, french: bool) -> Any:
 
 def _is_french(locale: str | None) -> bool:
     # Same reading of a locale as labels.label: "fr", "fr-CA", "fr_BE" are French.
-    return (locale or "en").replace("_", "-").split("-")[0].lower() == "fr"
+    return language(locale) == "fr"
 
 
 def auto_approval(

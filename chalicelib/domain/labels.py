@@ -91,8 +91,13 @@ _LABELS: dict[type[StrEnum], dict[Any, tuple[str, str]]] = {
 }
 
 
+def language(locale: str | None) -> str:
+    """The supported language of `locale` ("fr", "fr-CA", "en_GB"...); English otherwise."""
+    code = (locale or DEFAULT_LOCALE).replace("_", "-").split("-")[0].lower()
+    return code if code in SUPPORTED_LOCALES else DEFAULT_LOCALE
+
+
 def label(value: StrEnum, locale: str | None = DEFAULT_LOCALE) -> str:
     """The label of `value` in `locale` ("fr", "fr-CA", "en_GB"...); English when unsupported."""
     english, french = _LABELS[type(value)][value]
-    language = (locale or DEFAULT_LOCALE).replace("_", "-").split("-")[0].lower()
-    return french if language == "fr" else english
+    return french if language(locale) == "fr" else english

@@ -11,6 +11,7 @@ import hmac
 import secrets
 from dataclasses import dataclass, field
 
+from chalicelib.domain.rma import email_key
 from chalicelib.errors import AuthenticationError
 
 CODE_DIGITS = 6
@@ -30,8 +31,8 @@ class InvalidLoginCodeError(AuthenticationError):
 
 
 def shopper_key(email: str) -> str:
-    """Who a code and a session belong to: the email as RMAs are filed (`Customer.email_key`)."""
-    return email.strip().lower()
+    """Who a code and a session belong to: the email as RMAs are filed."""
+    return email_key(email)
 
 
 def new_code() -> str:

@@ -8,12 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import EmailStr, Field, field_validator, model_validator
 
-from chalicelib.domain.rma import CurrencyCode, DomainModel, Locale, Money, ShortText
-
-
-def email_key(email: str) -> str:
-    """Emails compare case-insensitively everywhere (as `Customer.email_key` does for RMAs)."""
-    return email.strip().lower()
+from chalicelib.domain.rma import CurrencyCode, DomainModel, Locale, Money, ShortText, email_key
 
 
 class OrderLine(DomainModel):

@@ -29,6 +29,11 @@ CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Locale = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{2}([-_][a-zA-Z]{2})?$")]
 
 
+def email_key(email: str) -> str:
+    """Emails compare case-insensitively everywhere: RMAs, orders, sign-in codes, sessions."""
+    return email.strip().lower()
+
+
 class DomainModel(BaseModel):
     # defer_build: validators are built on first use rather than at import (cold start).
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
@@ -49,7 +54,7 @@ class Customer(DomainModel):
     @property
     def email_key(self) -> str:
         """Emails compare case-insensitively everywhere."""
-        return self.email.strip().lower()
+        return email_key(self.email)
 
 
 class Contact(DomainModel):

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any, Protocol
 
+from chalicelib.domain.labels import language
+
 
 class EmailNotSentError(Exception):
     """The email service refused or could not take the message."""
@@ -97,10 +99,8 @@ def login_code_email(
     code: str, *, merchant_name: str, minutes: int, support_email: str, locale: str | None
 ) -> EmailMessage:
     """The email carrying a shopper's login code, in French for French locales, else English."""
-    language = (locale or "en").replace("_", "-").split("-")[0].lower()
-    if language not in _LOGIN_WORDING:
-        language = "en"
-    wording = _LOGIN_WORDING[language]
+    lang = language(locale)
+    wording = _LOGIN_WORDING[lang]
     expiry = wording.expiry.format(minutes=minutes)
     text = (
         f"{wording.intro} {code}\n\n{expiry}\n{wording.not_you}\n\n"
@@ -108,7 +108,7 @@ def login_code_email(
     )
     merchant, support = escape(merchant_name), escape(support_email)
     html = (
-        f'<!DOCTYPE html><html lang="{language}">'
+        f'<!DOCTYPE html><html lang="{lang}">'
         '<body style="font-family: sans-serif; color: #222;">'
         f"<p>{escape(wording.intro)}</p>"
         f'<p style="font-size: 28px; font-weight: bold; letter-spacing: 6px;">{code}</p>'

@@ -15,7 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from chalicelib.domain.labels import DEFAULT_LOCALE, SUPPORTED_LOCALES, label
+from chalicelib.domain.labels import label, language
 from chalicelib.domain.rma import FinancialResolution, Rma
 from chalicelib.domain.statuses import (
     DeliveryStatus,
@@ -93,23 +93,23 @@ def render_status_email(
 ) -> RenderedEmail:
     """The `kind` email for `rma`, in French for French locales, else English; `reason` is the
     agent's explanation of a rejection."""
-    language = _language(rma.customer.locale)
-    wording = _WORDING[language]
+    lang = language(rma.customer.locale)
+    wording = _WORDING[lang]
     paid = _latest_paid(rma) if kind in _PAID_KINDS.values() else None
     context: dict[str, Any] = {
-        "lang": language,
+        "lang": lang,
         "intro": wording.intros[kind],
         "w": wording,
         "customer_name": rma.customer.name,
         "reference": rma.return_reference,
         "order_number": rma.order.number,
-        "status_label": label(rma.processing_status, language),
+        "status_label": label(rma.processing_status, lang),
         "lines": [
             {"name": line.name, "sku": line.sku, "quantity": line.quantity} for line in rma.lines
         ],
         "instructions": rma.return_instructions if kind is StatusEmailKind.APPROVED else None,
         "label_url": _label_url(rma) if kind is StatusEmailKind.APPROVED else None,
-        "amount": _money(paid.amount, rma.currency, language) if paid else None,
+        "amount": _money(paid.amount, rma.currency, lang) if paid else None,
         "reason": reason if kind is StatusEmailKind.REJECTED else None,
         "merchant_name": merchant_name,
         "support_email": support_email,
@@ -146,11 +146,6 @@ def _latest_paid(rma: Rma) -> FinancialResolution | None:
 def _label_url(rma: Rma) -> str | None:
     shipment = rma.latest_shipment
     return shipment.label_url if shipment else None
-
-
-def _language(locale: str | None) -> str:
-    language = (locale or DEFAULT_LOCALE).replace("_", "-").split("-")[0].lower()
-    return language if language in SUPPORTED_LOCALES else DEFAULT_LOCALE
 
 
 def _money(amount: Decimal, currency: str, language: str) -> str:

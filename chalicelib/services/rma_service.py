@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.domain.references import format_reference, parse_return_number
-from chalicelib.domain.rma import Actor, Rma, RmaDraft, RmaEvent
+from chalicelib.domain.rma import Actor, Rma, RmaDraft, RmaEvent, email_key
 from chalicelib.domain.statuses import ProcessingStatus
 from chalicelib.domain.transitions import Action, apply_action, opening_event
 from chalicelib.errors import RmaNotFoundError
@@ -110,7 +110,7 @@ class RmaService:
 
     def latest_for_customer(self, email: str, limit: int) -> tuple[list[Rma], int]:
         """The customer's `limit` newest RMAs and how many they have opened in all."""
-        rmas = self._repository.latest_for_customer(email.strip().lower(), limit)
+        rmas = self._repository.latest_for_customer(email_key(email), limit)
         total = max((rma.customer_return_count for rma in rmas), default=0)
         return rmas, max(total, len(rmas))
 

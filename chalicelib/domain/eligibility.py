@@ -6,7 +6,8 @@ lifecycle's CheckEligibility task all ask the same question and get the same ans
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -15,8 +16,8 @@ from typing import Any
 
 from chalicelib.domain.labels import label, language
 from chalicelib.domain.policy import ReturnPolicy, WindowStart
-from chalicelib.domain.rma import DomainModel, RmaLine
-from chalicelib.domain.statuses import ReturnReason
+from chalicelib.domain.rma import DomainModel, Rma, RmaLine
+from chalicelib.domain.statuses import ProcessingStatus, ReturnReason
 
 
 class IneligibilityCode(StrEnum):
@@ -216,3 +217,25 @@ def auto_approval(
             f"days, this one included; auto-approval stops after {rules.max_returns_per_customer}."
         )
     return AutoApprovalVerdict(approved=not why_not, reasons=why_not)
+
+
+# Returns that no longer hold on to their units: those may be asked for again.
+_RELEASED = frozenset(
+    {ProcessingStatus.REJECTED, ProcessingStatus.CANCELED, ProcessingStatus.DELETED}
+)
+
+
+def already_returned(
+    order_number: str, returns: Iterable[Rma], *, excluding: str | None = None
+) -> Counter[str]:
+    """Units of each SKU of an order that `returns` (but the one `excluding` names) still claim."""
+    claimed: Counter[str] = Counter()
+    for rma in returns:
+        if (
+            rma.id != excluding
+            and rma.order.number == order_number
+            and rma.processing_status not in _RELEASED
+        ):
+            for line in rma.lines:
+                claimed[line.sku] += line.quantity
+    return claimed

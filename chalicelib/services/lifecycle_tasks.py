@@ -8,14 +8,18 @@ task that finds its work already done answers as if it had just done it.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from chalicelib.domain.eligibility import RequestedLine, auto_approval, check_lines
+from chalicelib.domain.eligibility import (
+    RequestedLine,
+    already_returned,
+    auto_approval,
+    check_lines,
+)
 from chalicelib.domain.handling import (
     every_line_received,
     issue_label,
@@ -268,7 +272,7 @@ class LifecycleTasks:
 
     def _ineligible_lines(self, rma: Rma, policy: ReturnPolicy, history: list[Rma]) -> list[str]:
         """Why each ineligible line is not returnable ("SKU: reason"); empty when all are."""
-        returned = _already_returned(rma, history)
+        returned = already_returned(rma.order.number, history, excluding=rma.id)
         verdicts = check_lines(
             [RequestedLine.from_rma_line(line, returned[line.sku]) for line in rma.lines],
             policy=policy,
@@ -278,20 +282,6 @@ class LifecycleTasks:
             locale=rma.customer.locale,
         )
         return [f"{v.sku}: {v.reason}" for v in verdicts if not v.eligible]
-
-
-def _already_returned(rma: Rma, history: list[Rma]) -> Counter[str]:
-    """Quantities of each SKU of the same order in the customer's other live returns."""
-    returned: Counter[str] = Counter()
-    for other in history:
-        if (
-            other.id != rma.id
-            and other.order.number == rma.order.number
-            and other.processing_status not in {P.REJECTED, P.CANCELED, P.DELETED}
-        ):
-            for line in other.lines:
-                returned[line.sku] += line.quantity
-    return returned
 
 
 def _failure(error: dict[str, Any]) -> tuple[str, str]:

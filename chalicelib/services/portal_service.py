@@ -7,13 +7,17 @@ not theirs: a shopper cannot even learn that another shopper's order or return e
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain.eligibility import LineVerdict, RequestedLine, check_lines
+from chalicelib.domain.eligibility import (
+    LineVerdict,
+    RequestedLine,
+    already_returned,
+    check_lines,
+)
 from chalicelib.domain.order import Order
 from chalicelib.domain.policy import ReturnPolicy
 from chalicelib.domain.rma import Actor, Customer, OrderRef, Rma, RmaDraft, RmaEvent, RmaLine
@@ -23,7 +27,6 @@ from chalicelib.errors import InvalidRequestError, LinesNotReturnableError, RmaN
 from chalicelib.services.order_service import OrderService
 from chalicelib.services.rma_service import RmaService, utc_now
 
-_LIVE = {ProcessingStatus.REJECTED, ProcessingStatus.CANCELED, ProcessingStatus.DELETED}
 _HISTORY = 100
 
 
@@ -135,7 +138,7 @@ class PortalService:
                 f"Not on order {order.number}: {', '.join(unknown)}.",
                 {"field": "lines", "skus": unknown},
             )
-        returned = _already_returned(order.number, self._history(shopper))
+        returned = already_returned(order.number, self._history(shopper))
         verdicts = check_lines(
             [
                 RequestedLine(
@@ -265,7 +268,7 @@ class PortalService:
         """Each line of `order` as the portal shows it: how many units can still be returned,
         and when none can, why (the order-level rules: window, final sale, quantities)."""
         policy = self._policy()
-        returned = _already_returned(order.number, history)
+        returned = already_returned(order.number, history)
         neutral = _neutral_reason(policy)
         verdicts = check_lines(
             [
@@ -296,15 +299,6 @@ class PortalService:
             )
             for line, verdict in zip(order.lines, verdicts, strict=True)
         ]
-
-
-def _already_returned(order_number: str, history: list[Rma]) -> Counter[str]:
-    returned: Counter[str] = Counter()
-    for rma in history:
-        if rma.order.number == order_number and rma.processing_status not in _LIVE:
-            for line in rma.lines:
-                returned[line.sku] += line.quantity
-    return returned
 
 
 def _neutral_reason(policy: ReturnPolicy) -> ReturnReason:

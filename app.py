@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any, Literal
 
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
-from chalice import Chalice, Response
-from chalice.app import Request
+from chalice import Chalice, Cron, Rate, Response
+from chalice.app import CloudWatchEvent, Request, SQSEvent
 
 from chalicelib.api.admin import admin
 from chalicelib.api.docs import docs
@@ -19,6 +20,8 @@ from chalicelib.api.portal import portal
 from chalicelib.api.portal_auth import portal_auth
 from chalicelib.api.representations import ResponseModel
 from chalicelib.api.webhooks import webhooks
+from chalicelib.email_entrypoints import run_decision_reminder, run_status_emails
+from chalicelib.inspection_entrypoint import process_inspection_messages
 from chalicelib.lifecycle_entrypoints import run_lifecycle_task
 from chalicelib.observability import logger, metrics, tracer
 
@@ -33,6 +36,9 @@ app.register_blueprint(webhooks)
 app.register_blueprint(portal_auth)
 app.register_blueprint(portal)
 app.register_blueprint(docs)
+
+# Chalice names the queue in the template at import; each stage has its own (.chalice/config.json).
+INSPECTION_QUEUE = os.environ.get("INSPECTION_QUEUE_NAME", "returns-desk-inspections")
 
 _SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
@@ -127,3 +133,22 @@ def complete_return(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @app.lambda_function(name="mark_anomaly")
 def mark_anomaly(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return run_lifecycle_task("mark_anomaly", event, context)
+
+
+# --- Events: warehouse inspection uploads and the scheduled emails ------------------------------
+
+
+@app.on_sqs_message(queue=INSPECTION_QUEUE, batch_size=10)
+def process_inspection_uploads(event: SQSEvent) -> dict[str, Any]:
+    """S3 notifications of inspection files; a failed message alone goes back to the queue."""
+    return process_inspection_messages(event.to_dict(), event.context)
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES), name="send_status_emails")
+def send_status_emails(event: CloudWatchEvent) -> dict[str, Any]:
+    return run_status_emails(event.context)
+
+
+@app.schedule(Cron(0, 7, "*", "*", "?", "*"), name="remind_pending_decisions")
+def remind_pending_decisions(event: CloudWatchEvent) -> dict[str, Any]:
+    return run_decision_reminder(event.context)

@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     sender_email: str = "returns@example.com"
     support_email: str = "support@example.com"
     # Where shoppers upload photos of returned items (presigned uploads).
-    photos_bucket: str | None = None
+    returns_bucket: str | None = None
     photo_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
 
     max_body_bytes: int = Field(default=64 * 1024, gt=0)

@@ -20,7 +20,7 @@ from deploy.alarms import (
 from deploy.cfn import Resource, Template, ref
 from deploy.chalice_app import API_HANDLER, function_logical_ids, load_app, load_project_config
 from deploy.lifecycle import STATE_MACHINE, lifecycle_resources, load_definition
-from deploy.photos import PHOTOS_BUCKET, photos_bucket_resource
+from deploy.bucket import RETURNS_BUCKET, returns_bucket_resource
 from deploy.stage import StageNames
 from deploy.table import table_resource
 
@@ -30,7 +30,7 @@ DEFINITION_PATH = Path("statemachines/return_lifecycle.asl.json")
 # Environment variables every function receives; the names are Settings fields in capitals.
 TABLE_NAME_VARIABLE = "TABLE_NAME"
 STATE_MACHINE_ARN_VARIABLE = "LIFECYCLE_STATE_MACHINE_ARN"
-PHOTOS_BUCKET_VARIABLE = "PHOTOS_BUCKET"
+RETURNS_BUCKET_VARIABLE = "RETURNS_BUCKET"
 
 
 class LogicalIdClashError(ValueError):
@@ -52,7 +52,7 @@ def build_merge_template(
     """Table, lifecycle state machine and alarms, plus the environment of every function."""
     resources: dict[str, Resource] = {
         TABLE: table_resource(names.table_name),
-        PHOTOS_BUCKET: photos_bucket_resource(names),
+        RETURNS_BUCKET: returns_bucket_resource(names),
     }
     resources.update(lifecycle_resources(names, definition, function_ids))
     resources.update(state_machine_alarms(names, STATE_MACHINE))
@@ -71,7 +71,7 @@ def build_merge_template(
         "Outputs": {
             "ReturnsTableName": {"Value": ref(TABLE)},
             "LifecycleStateMachineArn": {"Value": ref(STATE_MACHINE)},
-            "PhotosBucketName": {"Value": ref(PHOTOS_BUCKET)},
+            "ReturnsBucketName": {"Value": ref(RETURNS_BUCKET)},
         },
     }
 
@@ -92,7 +92,7 @@ def function_environment(names: StageNames) -> Resource:
                 "Variables": {
                     TABLE_NAME_VARIABLE: ref(TABLE),
                     STATE_MACHINE_ARN_VARIABLE: names.state_machine_arn(),
-                    PHOTOS_BUCKET_VARIABLE: ref(PHOTOS_BUCKET),
+                    RETURNS_BUCKET_VARIABLE: ref(RETURNS_BUCKET),
                 }
             }
         }

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 TABLE_NAME = "returns-desk-local"
-PHOTOS_BUCKET = "returns-desk-local-photos"
+RETURNS_BUCKET = "returns-desk-local-returns"
 DEFAULT_WIDGET_TOKEN = "local-widget-token"
 DEFAULT_ADMIN_TOKEN = "local-admin-token"
 
@@ -198,7 +198,7 @@ def configure_environment(endpoint_url: str, environment: EnvironmentEditor) -> 
         or "local-shopify-secret",
         "PORTAL_SECRET": os.environ.get("PORTAL_SECRET")
         or "local-portal-secret-not-for-production",
-        "PHOTOS_BUCKET": PHOTOS_BUCKET,
+        "RETURNS_BUCKET": RETURNS_BUCKET,
         # Metrics would print an EMF blob after every request, tracing would look for X-Ray.
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_TRACE_DISABLED": "true",
@@ -227,7 +227,7 @@ def create_resources(table_name: str, environment: EnvironmentEditor) -> None:
     from local.step_functions import app_task_handlers, create_lifecycle, run_lambdas_in_process
 
     client("dynamodb").create_table(**table_definition(table_name))
-    client("s3").create_bucket(Bucket=PHOTOS_BUCKET)
+    client("s3").create_bucket(Bucket=RETURNS_BUCKET)
     # SES sends only from verified identities, in moto as in AWS.
     client("ses").verify_email_identity(EmailAddress=get_settings().sender_email)
     arn = create_lifecycle(client("stepfunctions"), os.environ["AWS_DEFAULT_REGION"])

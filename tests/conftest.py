@@ -22,7 +22,7 @@ _TEST_ENVIRONMENT = {
     "ADMIN_API_TOKEN": "admin-token",
     "SHOPIFY_WEBHOOK_SECRET": "shopify-secret",
     "PORTAL_SECRET": "portal-secret-for-tests-only-0123456789",
-    "PHOTOS_BUCKET": "returns-desk-photos-test",
+    "RETURNS_BUCKET": "returns-desk-returns-test",
     "POWERTOOLS_TRACE_DISABLED": "true",
 }
 os.environ.update(_TEST_ENVIRONMENT)

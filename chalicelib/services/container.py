@@ -81,9 +81,9 @@ def photo_uploads() -> PhotoUploads:
     from chalicelib.services.portal_service import PhotoUploads
 
     settings = get_settings()
-    if not settings.photos_bucket:
-        raise DependencyUnavailableError("Photo uploads are not configured (PHOTOS_BUCKET).")
-    return PhotoUploads(settings.photos_bucket, settings.photo_max_bytes)
+    if not settings.returns_bucket:
+        raise DependencyUnavailableError("Photo uploads are not configured (RETURNS_BUCKET).")
+    return PhotoUploads(settings.returns_bucket, settings.photo_max_bytes)
 
 
 @lru_cache(maxsize=1)

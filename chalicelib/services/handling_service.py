@@ -41,7 +41,7 @@ class HandlingService:
         completes = every_line_received(updated) and rma.waiting_for is LifecycleStep.ITEM_RECEIPT
         if completes:
             updated = updated.model_copy(update={"task_token": None, "waiting_for": None})
-        self._rmas.save(updated, event)
+        self._rmas.save(updated, event, before=rma)
         if completes:
             self._hand_off(rma, Handoff(output={"outcome": "RECEIVED"}))
         return updated
@@ -61,7 +61,7 @@ class HandlingService:
                 rma.return_reference, rma.processing_status, "refunded: no refund awaits approval"
             )
         updated, event = approve_refund(rma, amount, actor=actor, at=self._clock(), note=note)
-        self._rmas.save(updated, event)
+        self._rmas.save(updated, event, before=rma)
         self._hand_off(rma, Handoff(output={"outcome": "REFUND_APPROVED"}))
         return updated
 

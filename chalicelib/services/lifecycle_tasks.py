@@ -160,7 +160,7 @@ class LifecycleTasks:
                 "version": rma.version + 1,
             }
         )
-        self._rmas.save(updated, None)
+        self._rmas.save(updated, None, before=rma)
         return {}
 
     # --- after approval ----------------------------------------------------------------------
@@ -173,7 +173,7 @@ class LifecycleTasks:
         updated, event = issue_label(
             rma, issued.shipment, issued.instructions, actor=WORKFLOW, at=self._clock()
         )
-        self._rmas.save(updated, event)
+        self._rmas.save(updated, event, before=rma)
         return {}
 
     def expire_return(self, rma_id: str) -> dict[str, Any]:
@@ -219,7 +219,7 @@ class LifecycleTasks:
         updated, event = resolve_financial(
             rma, resolution, actor=WORKFLOW, at=self._clock(), note=note
         )
-        self._rmas.save(updated, event)
+        self._rmas.save(updated, event, before=rma)
         return updated
 
     def execute_refund(self, rma_id: str) -> dict[str, Any]:
@@ -235,7 +235,7 @@ class LifecycleTasks:
         updated, event = record_refund(
             rma, actor=WORKFLOW, at=self._clock(), note="; ".join(r.note for r in receipts)
         )
-        self._rmas.save(updated, event)
+        self._rmas.save(updated, event, before=rma)
         metrics.add_metric(name="RefundsExecuted", unit=MetricUnit.Count, value=1)
         return {}
 
@@ -267,7 +267,7 @@ class LifecycleTasks:
         updated, event = apply_update(
             rma, action="lifecycle_error", actor=WORKFLOW, at=self._clock(), changes={}, note=note
         )
-        self._rmas.save(updated, event)
+        self._rmas.save(updated, event, before=rma)
         return {}
 
     def _ineligible_lines(self, rma: Rma, policy: ReturnPolicy, history: list[Rma]) -> list[str]:

@@ -235,7 +235,7 @@ class PortalService:
             changes={"lines": lines},
             note=f"Photo of {sku}",
         )
-        self._rmas.save(updated, event)
+        self._rmas.save(updated, event, before=rma)
         return upload
 
     def returns(self, shopper: str) -> list[Rma]:

@@ -96,8 +96,9 @@ class RmaService:
         self._notify_lifecycle(rma, action, handoff)
         return updated
 
-    def save(self, rma: Rma, event: RmaEvent | None) -> None:
-        """Store a version of an RMA made by another use case (lifecycle tasks, receipts)."""
+    def save(self, rma: Rma, event: RmaEvent | None, *, before: Rma) -> None:
+        """Store a version of an RMA made by another use case (lifecycle tasks, receipts) from
+        `before`, the version it was made from."""
         self._repository.save_transition(rma, event)
 
     def _notify_lifecycle(self, before: Rma, action: Action, handoff: Handoff | None) -> None:

@@ -1,26 +1,27 @@
-"""The bucket shoppers upload photos of returned items to, through presigned POSTs."""
+"""The returns bucket: photos shoppers upload through presigned POSTs (`returns/<id>/photos/`)
+and the inspection files the warehouse drops (`inspections/`)."""
 
 from __future__ import annotations
 
 from deploy.cfn import Resource, sub
 from deploy.stage import StageNames
 
-PHOTOS_BUCKET = "PhotosBucket"
+RETURNS_BUCKET = "ReturnsBucket"
 
 
-def photos_bucket_name(names: StageNames) -> dict[str, str]:
+def returns_bucket_name(names: StageNames) -> dict[str, str]:
     """Bucket names are global: the account id keeps two merchants' stages apart. The policy
-    files name `<app>-<stage>-photos-*` for the same reason the state machine's name is fixed."""
-    return sub(f"{names.prefix}-photos-${{AWS::AccountId}}")
+    files name `<app>-<stage>-returns-*` for the same reason the state machine's name is fixed."""
+    return sub(f"{names.prefix}-returns-${{AWS::AccountId}}")
 
 
-def photos_bucket_resource(names: StageNames) -> Resource:
+def returns_bucket_resource(names: StageNames) -> Resource:
     return {
         "Type": "AWS::S3::Bucket",
         "DeletionPolicy": "Retain",
         "UpdateReplacePolicy": "Retain",
         "Properties": {
-            "BucketName": photos_bucket_name(names),
+            "BucketName": returns_bucket_name(names),
             "PublicAccessBlockConfiguration": {
                 "BlockPublicAcls": True,
                 "BlockPublicPolicy": True,

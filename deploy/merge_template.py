@@ -17,10 +17,10 @@ from deploy.alarms import (
     function_errors_alarm,
     state_machine_alarms,
 )
+from deploy.bucket import RETURNS_BUCKET, returns_bucket_resource
 from deploy.cfn import Resource, Template, ref
 from deploy.chalice_app import API_HANDLER, function_logical_ids, load_app, load_project_config
 from deploy.lifecycle import STATE_MACHINE, lifecycle_resources, load_definition
-from deploy.bucket import RETURNS_BUCKET, returns_bucket_resource
 from deploy.stage import StageNames
 from deploy.table import table_resource
 

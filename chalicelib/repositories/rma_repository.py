@@ -96,26 +96,25 @@ class RmaRepository(DynamoTable):
             ]
         )
 
-    def save_transition(self, rma: Rma, event: RmaEvent | None) -> None:
-        """Write `rma` (one version after the stored one) and its log entry in one transaction.
+    def save_transition(self, rma: Rma, *events: RmaEvent, read_version: int) -> None:
+        """Write `rma` and its log entries in one transaction, if the stored RMA is still at
+        `read_version`.
 
-        `event` is None only for bookkeeping that is no action of anyone's (a task token kept
-        for the lifecycle). Raises ConcurrentModificationError when someone else wrote the RMA
-        since it was read.
+        No event is for bookkeeping that is no action of anyone's (a task token kept for the
+        lifecycle); several are for one write that moves an RMA more than one step. Raises
+        ConcurrentModificationError when someone else wrote the RMA since it was read.
         """
         writes = [
             self._put(
                 self._rma_item(rma),
                 condition="version = :read_version",
-                values={":read_version": rma.version - 1},
+                values={":read_version": read_version},
             )
         ]
-        if event is not None:
-            writes.append(
-                self._put(
-                    self._event_item(event), condition=f"attribute_not_exists({PARTITION_KEY})"
-                )
-            )
+        writes += [
+            self._put(self._event_item(event), condition=f"attribute_not_exists({PARTITION_KEY})")
+            for event in events
+        ]
         try:
             self._dynamodb.transact_write_items(TransactItems=writes)
         except self._dynamodb.exceptions.TransactionCanceledException as error:

@@ -160,7 +160,7 @@ class LifecycleTasks:
                 "version": rma.version + 1,
             }
         )
-        self._rmas.save(updated, None, before=rma)
+        self._rmas.save(updated, before=rma)
         return {}
 
     # --- after approval ----------------------------------------------------------------------

@@ -92,14 +92,14 @@ class RmaService:
         handoff = handoff_for(action, rma.waiting_for) if rma.task_token else None
         if handoff is not None:
             updated = updated.model_copy(update={"task_token": None, "waiting_for": None})
-        self._repository.save_transition(updated, event)
+        self._repository.save_transition(updated, event, read_version=rma.version)
         self._notify_lifecycle(rma, action, handoff)
         return updated
 
-    def save(self, rma: Rma, event: RmaEvent | None, *, before: Rma) -> None:
+    def save(self, rma: Rma, *events: RmaEvent, before: Rma) -> None:
         """Store a version of an RMA made by another use case (lifecycle tasks, receipts) from
-        `before`, the version it was made from."""
-        self._repository.save_transition(rma, event)
+        `before`, the version it was made from, with the log entries of the change."""
+        self._repository.save_transition(rma, *events, read_version=before.version)
 
     def _notify_lifecycle(self, before: Rma, action: Action, handoff: Handoff | None) -> None:
         if self._lifecycle is None:

@@ -236,6 +236,7 @@ def test_a_return_shipment_is_shown_as_tracking(
             from_status=rma.processing_status,
             to_status=rma.processing_status,
         ),
+        read_version=rma.version,
     )
     # When the widget is rendered in French
     [shown] = widget_of(api, locale="fr")["returns"]

@@ -151,9 +151,9 @@ def test_a_stale_write_loses(open_rma: Callable[..., Any], repository: Any) -> N
     accepted, accept_event = apply_action(rma, Action.ACCEPT, actor=AGENT, at=now)
     rejected, reject_event = apply_action(rma, Action.REJECT, actor=ADMIN, at=now, note="No")
     # When both write, Then the second one is refused and the first one stands
-    repository.save_transition(accepted, accept_event)
+    repository.save_transition(accepted, accept_event, read_version=rma.version)
     with pytest.raises(ConcurrentModificationError):
-        repository.save_transition(rejected, reject_event)
+        repository.save_transition(rejected, reject_event, read_version=rma.version)
     assert repository.get(rma.id).processing_status is ProcessingStatus.ACCEPTED
 
 

@@ -24,7 +24,7 @@ $(NODE_INSTALLED): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_INSTALLED)
 
-run: $(INSTALLED)  ## Local stack: moto, table, demo data, API on 127.0.0.1:$${PORT:-8000}
+run: $(INSTALLED)  ## Local stack: moto, resources, demo data, queue and email pumps, API on 127.0.0.1:$${PORT:-8000}
 	$(PY) -m local.stack
 
 test: $(INSTALLED) lint  ## The whole suite, on both cores (files stay whole on one worker)

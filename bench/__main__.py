@@ -39,10 +39,22 @@ def main() -> int:
 
     print(cost_summary(measure_lifecycle_cost(TABLE_NAME)), end="\n\n", flush=True)
 
+    from bench.status_emails import measure_status_emails, status_email_summary
+
+    with moto_table(TABLE_NAME):
+        emails = measure_status_emails()
+    print(status_email_summary(emails), end="\n\n", flush=True)
+
+    from bench.inspections import inspection_summary, measure_inspection_file
+
+    inspections = measure_inspection_file(TABLE_NAME)
+    print(inspection_summary(inspections), end="\n\n", flush=True)
+
     import_cost = measure_import_cost()
     print(import_summary(import_cost), end="\n\n")
 
-    passed = all(m.ok for m in measurements) and scans == 0 and import_cost.ok
+    passed = all(m.ok for m in measurements) and scans == 0 and import_cost.ok and emails.ok
+    passed = passed and inspections.ok
     verdict = "All targets met" if passed else "TARGETS MISSED"
     print(f"{verdict} in {time.perf_counter() - started:.0f} s")
     return 0 if passed else 1

@@ -105,7 +105,7 @@ def load_dataset(dynamodb: Any, table_name: str, spec: DatasetSpec) -> Dataset:
             requested.append(rma.return_number)
     built = time.perf_counter()
     items = recorder.items
-    batch_calls = _batch_write(dynamodb, table_name, items)
+    batch_calls = batch_write(dynamodb, table_name, items)
     return Dataset(
         spec=spec,
         heavy_customer=customer_email(HEAVY_CUSTOMER),
@@ -133,7 +133,7 @@ def _customer_of_each_rma(spec: DatasetSpec, rng: random.Random) -> list[int]:
     return customers
 
 
-def _batch_write(dynamodb: Any, table_name: str, items: list[Item]) -> int:
+def batch_write(dynamodb: Any, table_name: str, items: list[Item]) -> int:
     """Put `items` 25 at a time; the number of BatchWriteItem calls it took."""
     calls = 0
     for start in range(0, len(items), _BATCH_SIZE):

@@ -24,9 +24,10 @@ ADMIN_TOKEN = "ADMIN_API_TOKEN"
 _AGENT = {"id": 7, "email": "alex@example.com", "name": "Alex"}
 
 # Finding an RMA by typed reference: the reference item, then the RMA. Deciding adds one
-# transaction of two items (the RMA's new version and its action-log entry).
+# transaction of three items (the RMA's new version, its action-log entry and the status email
+# the decision makes due).
 _FIND_BY_REFERENCE = Budget({"GetItem": 2}, max_items_read=2)
-_DECIDE = Budget({"GetItem": 2, "TransactWriteItems": 1}, max_items_read=2, max_items_written=2)
+_DECIDE = Budget({"GetItem": 2, "TransactWriteItems": 1}, max_items_read=2, max_items_written=3)
 
 
 @dataclass(frozen=True)

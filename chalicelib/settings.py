@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     merchant_name: str = "Our store"
     sender_email: str = "returns@example.com"
     support_email: str = "support@example.com"
+    # The status email job, every few minutes: at most this many emails a run (the rest wait for
+    # the next), and this many tries of one email before it is set aside as failed.
+    status_email_batch_size: int = Field(default=200, ge=1, le=1000)
+    status_email_max_attempts: int = Field(default=5, ge=1, le=100)
+    # The daily reminder of returns waiting for a decision names at most this many, oldest first.
+    decision_reminder_limit: int = Field(default=50, ge=1, le=500)
     # Where shoppers upload photos of returned items (presigned uploads).
     returns_bucket: str | None = None
     photo_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)

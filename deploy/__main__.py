@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from deploy.chalice_app import UnknownStageError
+from deploy.inspections import QueueConsumerCountError, QueueNameMismatchError
 from deploy.lifecycle import UnresolvedPlaceholderError
 from deploy.merge_template import LogicalIdClashError, generate
 from deploy.table import UnmappedTableSettingError
@@ -37,6 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         UnresolvedPlaceholderError,
         UnmappedTableSettingError,
         LogicalIdClashError,
+        QueueConsumerCountError,
+        QueueNameMismatchError,
     ) as error:
         parser.exit(1, f"python -m deploy: error: {error}\n")
     args.out.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
-"""CloudWatch alarms: failed and timed-out lifecycle executions, API handler errors.
+"""CloudWatch alarms: failed and timed-out lifecycle executions, function errors, and inspection
+files parked in the dead-letter queue.
 
 A lifecycle that ends in ANOMALY fails its execution on purpose (the `LifecycleFailed` state),
 so ExecutionsFailed is the "a return needs a person" signal. Alarms notify the SNS topic given
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from deploy.cfn import Resource, ref
+from deploy.cfn import Resource, get_att, ref
 from deploy.stage import StageNames
 
 ALARM_TOPIC_PARAMETER = "AlarmTopicArn"
@@ -56,8 +57,29 @@ def function_errors_alarm(names: StageNames, function_id: str) -> dict[str, Reso
     }
 
 
+def dead_letter_queue_alarm(names: StageNames, queue_id: str, what: str) -> dict[str, Resource]:
+    """Alarms while any message waits in the queue: each one is `what` nobody could apply."""
+    return {
+        f"{queue_id}MessagesAlarm": _alarm(
+            f"{names.prefix}-{queue_id}-Messages",
+            f"{what} failed repeatedly and wait in {queue_id}: fix the cause, then redrive.",
+            namespace="AWS/SQS",
+            metric="ApproximateNumberOfMessagesVisible",
+            dimensions=[{"Name": "QueueName", "Value": get_att(queue_id, "QueueName")}],
+            # A gauge, not a count: its highest value in the period, not the sum of samples.
+            statistic="Maximum",
+        )
+    }
+
+
 def _alarm(
-    name: str, description: str, *, namespace: str, metric: str, dimensions: list[dict[str, Any]]
+    name: str,
+    description: str,
+    *,
+    namespace: str,
+    metric: str,
+    dimensions: list[dict[str, Any]],
+    statistic: str = "Sum",
 ) -> Resource:
     # Any occurrence in five minutes alarms: each one is a return that stopped moving.
     return {
@@ -68,7 +90,7 @@ def _alarm(
             "Namespace": namespace,
             "MetricName": metric,
             "Dimensions": dimensions,
-            "Statistic": "Sum",
+            "Statistic": statistic,
             "Period": 300,
             "EvaluationPeriods": 1,
             "Threshold": 1,

@@ -26,3 +26,14 @@ def policy_document(*statements: dict[str, Any]) -> dict[str, Any]:
 
 def allow(sid: str, actions: list[str], resources: Any) -> dict[str, Any]:
     return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
+
+
+def deep_merge(base: dict[str, Any], addition: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `addition` merged in, the way `chalice package` merges the two templates:
+    dictionaries key by key, anything else replaced."""
+    merged = dict(base)
+    for key, value in addition.items():
+        current = merged.get(key)
+        both_dicts = isinstance(current, dict) and isinstance(value, dict)
+        merged[key] = deep_merge(current, value) if both_dicts else value
+    return merged

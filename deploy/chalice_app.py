@@ -2,7 +2,7 @@
 
 The ids come from Chalice's own application graph, the model `chalice package` renders, so a
 function added to app.py (a task, a schedule, a queue consumer) gets the environment without
-anyone listing it here.
+anyone listing it here; so do the names Chalice gives the event sources it subscribes them to.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,27 +43,78 @@ def load_app(project_dir: Path) -> Chalice:
     return importlib.import_module("app").app
 
 
-def function_logical_ids(app: Chalice, project_dir: Path, stage: str) -> list[str]:
-    """Logical ids of every Lambda function `chalice package --stage <stage>` will emit."""
+@dataclass(frozen=True)
+class QueueConsumer:
+    """A function Chalice subscribes to an SQS queue (`@app.on_sqs_message`)."""
+
+    function_id: str
+    # The key of the subscription under the function's `Properties.Events` in Chalice's template.
+    event_id: str
+    timeout_seconds: int
+
+
+@dataclass(frozen=True)
+class ChaliceStage:
+    """The functions `chalice package --stage <stage>` will emit, by logical id."""
+
+    function_ids: list[str]
+    scheduled_function_ids: list[str] = field(default_factory=list)
+    queue_consumers: list[QueueConsumer] = field(default_factory=list)
+    # The stage's variables of .chalice/config.json, top-level ones included.
+    environment_variables: dict[str, str] = field(default_factory=dict)
+
+
+def chalice_config(app: Chalice, project_dir: Path, stage: str) -> Config:
+    """Chalice's own reading of .chalice/config.json for `stage`."""
     config_from_disk = load_project_config(project_dir)
     if stage not in config_from_disk.get("stages", {}):
         raise UnknownStageError(f"stage {stage!r} is not defined in .chalice/config.json")
-    config = Config(
+    return Config(
         chalice_stage=stage,
         user_provided_params={"chalice_app": app, "project_dir": str(project_dir)},
         config_from_disk=config_from_disk,
     )
-    application = ApplicationGraphBuilder().build(config, stage)
-    resources = DependencyBuilder().build_dependencies(application)
+
+
+def chalice_resources(app: Chalice, project_dir: Path, stage: str) -> list[models.Model]:
+    """The application graph `chalice package --stage <stage>` renders, resources in order."""
+    application = ApplicationGraphBuilder().build(chalice_config(app, project_dir, stage), stage)
+    return list(DependencyBuilder().build_dependencies(application))
+
+
+def describe_stage(app: Chalice, project_dir: Path, stage: str) -> ChaliceStage:
+    resources = chalice_resources(app, project_dir, stage)
     api_handlers = {
         id(resource.lambda_function)
         for resource in resources
         if isinstance(resource, models.RestAPI)
     }
-    return [
-        API_HANDLER
-        if id(resource) in api_handlers
-        else to_cfn_resource_name(resource.resource_name)
-        for resource in resources
-        if isinstance(resource, models.LambdaFunction)
-    ]
+    return ChaliceStage(
+        function_ids=[
+            API_HANDLER
+            if id(resource) in api_handlers
+            else to_cfn_resource_name(resource.resource_name)
+            for resource in resources
+            if isinstance(resource, models.LambdaFunction)
+        ],
+        scheduled_function_ids=[
+            to_cfn_resource_name(resource.lambda_function.resource_name)
+            for resource in resources
+            if isinstance(resource, models.ScheduledEvent)
+        ],
+        queue_consumers=[
+            QueueConsumer(
+                function_id=to_cfn_resource_name(resource.lambda_function.resource_name),
+                event_id=to_cfn_resource_name(resource.resource_name),
+                timeout_seconds=resource.lambda_function.timeout,
+            )
+            for resource in resources
+            if isinstance(resource, models.SQSEventSource)
+        ],
+        environment_variables=dict(chalice_config(app, project_dir, stage).environment_variables),
+    )
+
+
+def function_logical_ids(app: Chalice, project_dir: Path, stage: str) -> list[str]:
+    """Logical ids of every Lambda function `chalice package --stage <stage>` will emit."""
+    return describe_stage(app, project_dir, stage).function_ids

@@ -1,25 +1,41 @@
 """The merge template for `chalice package --merge-template`, generated from the code's sources.
 
 Chalice deep-merges this template into the one it generates: resources that Chalice does not
-create are added, and `Resources.<Function>.Properties.Environment.Variables` adds variables to
-those Chalice already sets from .chalice/config.json.
+create are added, `Resources.<Function>.Properties.Environment.Variables` adds variables to
+those Chalice already sets from .chalice/config.json, and the queue consumer's entry adds
+partial batch responses to the SQS event source Chalice gives it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 from deploy.alarms import (
     alarm_conditions,
     alarm_parameters,
+    dead_letter_queue_alarm,
     function_errors_alarm,
     state_machine_alarms,
 )
 from deploy.bucket import RETURNS_BUCKET, returns_bucket_resource
-from deploy.cfn import Resource, Template, ref
-from deploy.chalice_app import API_HANDLER, function_logical_ids, load_app, load_project_config
+from deploy.cfn import Resource, Template, deep_merge, ref
+from deploy.chalice_app import (
+    API_HANDLER,
+    ChaliceStage,
+    describe_stage,
+    load_app,
+    load_project_config,
+)
+from deploy.inspections import (
+    INSPECTION_DEAD_LETTER_QUEUE,
+    check_queue_variable,
+    consumer_settings,
+    inspection_consumer,
+    inspection_queue_outputs,
+    inspection_queue_resources,
+    notify_inspection_queue,
+)
 from deploy.lifecycle import STATE_MACHINE, lifecycle_resources, load_definition
 from deploy.stage import StageNames
 from deploy.table import table_resource
@@ -41,30 +57,51 @@ def generate(project_dir: Path, stage: str) -> Template:
     """The merge template of `stage`, from app.py, .chalice/config.json and the ASL file."""
     app = load_app(project_dir)
     names = StageNames(app_name=load_project_config(project_dir)["app_name"], stage=stage)
-    function_ids = function_logical_ids(app, project_dir, stage)
+    chalice_stage = describe_stage(app, project_dir, stage)
+    check_queue_variable(chalice_stage.environment_variables, names)
     definition = load_definition(project_dir / DEFINITION_PATH)
-    return build_merge_template(names, definition, function_ids)
+    return build_merge_template(names, definition, chalice_stage)
 
 
 def build_merge_template(
-    names: StageNames, definition: dict[str, Any], function_ids: Collection[str]
+    names: StageNames, definition: dict[str, Any], chalice_stage: ChaliceStage
 ) -> Template:
-    """Table, lifecycle state machine and alarms, plus the environment of every function."""
+    """Table, bucket, inspection queues, lifecycle state machine and alarms, plus what every
+    function receives (its environment) and what the queue consumer's event source needs."""
+    function_ids = chalice_stage.function_ids
+    consumer = inspection_consumer(chalice_stage.queue_consumers)
     resources: dict[str, Resource] = {
         TABLE: table_resource(names.table_name),
-        RETURNS_BUCKET: returns_bucket_resource(names),
+        RETURNS_BUCKET: notify_inspection_queue(returns_bucket_resource(names)),
     }
+    resources.update(inspection_queue_resources(names, consumer))
     resources.update(lifecycle_resources(names, definition, function_ids))
     resources.update(state_machine_alarms(names, STATE_MACHINE))
-    if API_HANDLER in function_ids:
-        resources.update(function_errors_alarm(names, API_HANDLER))
+    resources.update(
+        dead_letter_queue_alarm(names, INSPECTION_DEAD_LETTER_QUEUE, "Warehouse inspection files")
+    )
+    # The handlers nobody waits on: an error there shows nowhere else.
+    alarmed = [
+        API_HANDLER,
+        consumer.function_id,
+        *chalice_stage.scheduled_function_ids,
+    ]
+    for function_id in dict.fromkeys(alarmed):
+        if function_id in function_ids:
+            resources.update(function_errors_alarm(names, function_id))
     clashes = sorted(set(resources) & set(function_ids))
     if clashes:
         # Chalice would silently merge our resource into its function of the same name.
         raise LogicalIdClashError(f"logical ids used by both Chalice and deploy/: {clashes}")
     resources.update({function_id: function_environment(names) for function_id in function_ids})
+    resources[consumer.function_id] = deep_merge(
+        resources[consumer.function_id], consumer_settings(consumer)
+    )
     return {
-        "Description": f"{names.app_name} ({names.stage}): API, return lifecycle, table, alarms",
+        "Description": (
+            f"{names.app_name} ({names.stage}): API, return lifecycle, inspection uploads, "
+            "scheduled emails, table, alarms"
+        ),
         "Parameters": alarm_parameters(),
         "Conditions": alarm_conditions(),
         "Resources": resources,
@@ -72,6 +109,7 @@ def build_merge_template(
             "ReturnsTableName": {"Value": ref(TABLE)},
             "LifecycleStateMachineArn": {"Value": ref(STATE_MACHINE)},
             "ReturnsBucketName": {"Value": ref(RETURNS_BUCKET)},
+            **inspection_queue_outputs(),
         },
     }
 

@@ -32,6 +32,14 @@ class StageNames:
         return f"{self.prefix}-lifecycle"
 
     @property
+    def inspection_queue_name(self) -> str:
+        return f"{self.prefix}-inspections"
+
+    @property
+    def inspection_dead_letter_queue_name(self) -> str:
+        return f"{self.inspection_queue_name}-dlq"
+
+    @property
     def state_machine_log_group_name(self) -> str:
         # The /aws/vendedlogs/ prefix keeps CloudWatch Logs from adding a statement per log
         # group to the account's resource policy, whose size is limited.

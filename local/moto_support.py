@@ -2,29 +2,98 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import threading
+from types import SimpleNamespace
 from typing import Any
 
 _lock = threading.RLock()
 _WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
 
 
-def serialize_dynamodb_writes() -> None:
-    """DynamoDB checks a condition and writes atomically; moto checks, then writes, and two
-    threads can interleave in between. Holding one lock per write restores the atomicity that
-    conditional writes (and the tests of concurrent transitions) depend on. Idempotent."""
+def patch_moto_dynamodb() -> None:
+    """Idempotent; call before the first request to moto's DynamoDB.
+
+    - Transactions roll back item by item. moto deep-copies every table a transaction names,
+      once per item it writes, so that it can restore them if the transaction fails: its cost
+      grows with the table, where DynamoDB's grows with the items written. Snapshotting just
+      those items keeps the all-or-nothing behaviour and makes the benchmarks, which compare a
+      transaction per return with single writes, measure our work rather than moto's copying.
+    - Writes are serialized. DynamoDB checks a condition and writes atomically; moto checks,
+      then writes, and two threads can interleave in between. Holding one lock per write
+      restores the atomicity that conditional writes (and the tests of concurrent transitions)
+      depend on.
+    """
+    from moto.dynamodb import models
     from moto.dynamodb.models import DynamoDBBackend
 
+    if getattr(DynamoDBBackend.transact_write_items, "_patched", False):
+        return
+    _roll_back_items_not_tables(models, DynamoDBBackend)
     for name in _WRITES:
         original = getattr(DynamoDBBackend, name)
-        if getattr(original, "_serialized", False):
-            continue
 
         def locked(*args: Any, __original: Any = original, **kwargs: Any) -> Any:
             with _lock:
                 return __original(*args, **kwargs)
 
         functools.update_wrapper(locked, original)
-        locked._serialized = True  # type: ignore[attr-defined]
         setattr(DynamoDBBackend, name, locked)
+    DynamoDBBackend.transact_write_items._patched = True  # type: ignore[attr-defined]
+
+
+def _roll_back_items_not_tables(models: Any, backend_class: Any) -> None:
+    from moto.dynamodb.models.table import Table
+
+    def deepcopy_but_tables(value: Any, memo: Any = None) -> Any:
+        # moto's own rollback then puts back the very table it holds: a no-op.
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+    models.copy = SimpleNamespace(deepcopy=deepcopy_but_tables)
+    original = backend_class.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        before = [
+            (table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key)))
+            for table, hash_key, range_key in _named_items(self, transact_items)
+        ]
+        try:
+            original(self, transact_items)
+        except Exception:
+            for table, hash_key, range_key, item in reversed(before):
+                _restore(table, hash_key, range_key, item)
+            raise
+
+    functools.update_wrapper(transact_write_items, original)
+    backend_class.transact_write_items = transact_write_items
+
+
+def _named_items(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, Any, Any]]:
+    named = []
+    for entry in transact_items:
+        for operation in entry.values():
+            table = backend.tables.get(operation.get("TableName"))
+            if table is None:
+                continue
+            key = operation.get("Key")
+            if key is None:
+                attributes = operation.get("Item", {})
+                key = {
+                    name: attributes[name]
+                    for name in (table.hash_key_attr, table.range_key_attr)
+                    if name is not None and name in attributes
+                }
+            if table.hash_key_attr not in key:
+                continue  # a malformed key: moto itself refuses the call
+            named.append((table, *backend.get_keys_value(table, key)))
+    return named
+
+
+def _restore(table: Any, hash_key: Any, range_key: Any, item: Any) -> None:
+    if item is None:
+        table.delete_item(hash_key, range_key)
+    elif range_key is not None:
+        table.items[hash_key][range_key] = item
+    else:
+        table.items[hash_key] = item

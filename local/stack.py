@@ -25,13 +25,21 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from chalicelib.api.requests import CreateRmaRequest
+from chalicelib.domain.inspection import UPLOAD_PREFIX
 from chalicelib.domain.rma import Rma
 from chalicelib.repositories.aws import client
 from chalicelib.repositories.rma_repository import RmaRepository
 from chalicelib.repositories.table_schema import table_definition
 from chalicelib.services.order_service import OrderService
 from chalicelib.settings import get_settings
+from deploy.inspections import (
+    bucket_notification,
+    dead_letter_queue_attributes,
+    queue_attributes,
+)
+from deploy.stage import StageNames
 from local.demo_orders import DEMO_ORDER_NUMBER, seed_demo_orders
+from local.pumps import BackgroundLoop, Handler, queue_pump, schedule_pump
 from local.seed import DemoClock, DemoData, seed_demo_data, seeding_service
 
 if TYPE_CHECKING:
@@ -40,8 +48,19 @@ if TYPE_CHECKING:
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
-TABLE_NAME = "returns-desk-local"
-RETURNS_BUCKET = "returns-desk-local-returns"
+# The deployment's names for a stage called "local".
+LOCAL_NAMES = StageNames(app_name="returns-desk", stage="local")
+TABLE_NAME = LOCAL_NAMES.table_name
+RETURNS_BUCKET = f"{LOCAL_NAMES.prefix}-returns"
+# Deployed, a failed batch hides for six times the consumer's timeout; locally, a failure should
+# come back while someone watches: five tries, a minute apart at most, then the dead letters.
+LOCAL_VISIBILITY_TIMEOUT_SECONDS = 10
+# The status emails run every five minutes deployed; locally, soon enough to watch them go.
+EMAIL_INTERVAL_SECONDS = 15.0
+# The functions' deployed timeouts (.chalice/config.json), for their local context.
+INSPECTION_TIMEOUT_SECONDS = 300
+EMAIL_TIMEOUT_SECONDS = 60
+DEMO_INSPECTION_FILE = "local/demo_inspection.csv"
 DEFAULT_WIDGET_TOKEN = "local-widget-token"
 DEFAULT_ADMIN_TOKEN = "local-admin-token"
 
@@ -88,12 +107,23 @@ class RunningStack:
     # waits for its parcel.
     auto_approved: Rma
     startup_seconds: float
+    # Where the local AWS answers, and the queue S3 tells of inspection uploads.
+    aws_endpoint: str
+    inspection_queue_url: str
     _moto: ThreadedMotoServer
     _api: LocalDevServer
     _api_thread: threading.Thread
+    # The queue and schedule pumps and the outbox watcher.
+    _loops: list[BackgroundLoop]
+
+    def loops(self) -> list[BackgroundLoop]:
+        return list(self._loops)
 
     def stop(self) -> None:
-        """Stop the API first, so no request reaches a stopped moto; leave no state behind."""
+        """Stop the pumps and the API first, so nothing calls a stopped moto; leave no state
+        behind."""
+        for loop in self._loops:
+            loop.stop()
         self._api.shutdown()
         self._api.server.server_close()
         self._api_thread.join()
@@ -102,24 +132,37 @@ class RunningStack:
         _forget_cached_clients()
 
 
-def start(port: int = DEFAULT_PORT, environment: EnvironmentEditor | None = None) -> RunningStack:
-    """Start moto, create and seed the resources, and serve the API on `HOST:port` (0: any free
-    port) in a background thread. Returns once the API accepts connections."""
+def start(
+    port: int = DEFAULT_PORT,
+    environment: EnvironmentEditor | None = None,
+    *,
+    inspection_handler: Handler | None = None,
+    email_job: Handler | None = None,
+    email_interval: float = EMAIL_INTERVAL_SECONDS,
+) -> RunningStack:
+    """Start moto, create and seed the resources, pump the inspection queue and the status
+    emails (the app's handlers unless given others), and serve the API on `HOST:port` (0: any
+    free port) in a background thread. Returns once the API accepts connections."""
     started = time.perf_counter()
     moto = start_moto()
+    loops: list[BackgroundLoop] = []
     try:
         editor = environment or ProcessEnvironment()
         configure_environment(moto_endpoint(moto), editor)
         table_name = get_settings().table_name
-        create_resources(table_name, editor)
+        queue_url = create_resources(table_name, editor)
         settings = get_settings()
         demo = seed(table_name, present=datetime.now(UTC).replace(second=0, microsecond=0))
         auto_approved = start_lifecycles(demo)
         seed_demo_orders(container_orders(), date.today())
-        watch_outbox()
+        loops.append(watch_outbox())
+        loops.extend(pump_events(queue_url, inspection_handler, email_job, email_interval))
         api, api_thread = serve(port)
     except BaseException:
-        # Also on Ctrl-C while starting: neither moto nor clients bound to it outlive the failure.
+        # Also on Ctrl-C while starting: neither moto, nor clients bound to it, nor the threads
+        # calling it outlive the failure.
+        for loop in loops:
+            loop.stop()
         stop_moto(moto)
         _forget_cached_clients()
         raise
@@ -132,9 +175,12 @@ def start(port: int = DEFAULT_PORT, environment: EnvironmentEditor | None = None
         demo=demo,
         auto_approved=auto_approved,
         startup_seconds=time.perf_counter() - started,
+        aws_endpoint=moto_endpoint(moto),
+        inspection_queue_url=queue_url,
         _moto=moto,
         _api=api,
         _api_thread=api_thread,
+        _loops=loops,
     )
 
 
@@ -143,10 +189,10 @@ def start_moto() -> ThreadedMotoServer:
     # Imported here: moto is heavy, and only the local stack and the tests need it.
     from moto.server import ThreadedMotoServer
 
-    from local.moto_support import serialize_dynamodb_writes
+    from local.moto_support import patch_moto_dynamodb
     from local.step_functions import execute_state_machines_in_server
 
-    serialize_dynamodb_writes()
+    patch_moto_dynamodb()
     execute_state_machines_in_server()
     # werkzeug logs every AWS call at INFO; the API's own request lines are what matter here.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -199,6 +245,7 @@ def configure_environment(endpoint_url: str, environment: EnvironmentEditor) -> 
         "PORTAL_SECRET": os.environ.get("PORTAL_SECRET")
         or "local-portal-secret-not-for-production",
         "RETURNS_BUCKET": RETURNS_BUCKET,
+        "INSPECTION_QUEUE_NAME": LOCAL_NAMES.inspection_queue_name,
         # Metrics would print an EMF blob after every request, tracing would look for X-Ray.
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_TRACE_DISABLED": "true",
@@ -218,23 +265,80 @@ def _forget_cached_clients() -> None:
     client.cache_clear()
 
 
-def create_resources(table_name: str, environment: EnvironmentEditor) -> None:
+def create_resources(table_name: str, environment: EnvironmentEditor) -> str:
     """Every AWS resource the app needs, from the definitions the deployment template uses:
-    the table, and the lifecycle state machine with its task Lambdas run in this process.
-
-    The one place to add the S3 bucket and the SQS queues as they arrive.
+    the table, the bucket telling the inspection queue of uploads, the queue and its dead
+    letters, the senders' identities, and the lifecycle state machine with its task Lambdas run
+    in this process. Returns the inspection queue's URL.
     """
     from local.step_functions import app_task_handlers, create_lifecycle, run_lambdas_in_process
 
     client("dynamodb").create_table(**table_definition(table_name))
     client("s3").create_bucket(Bucket=RETURNS_BUCKET)
+    queue_url = create_inspection_queue(client("sqs"), client("s3"))
     # SES sends only from verified identities, in moto as in AWS.
-    client("ses").verify_email_identity(EmailAddress=get_settings().sender_email)
+    settings = get_settings()
+    for identity in dict.fromkeys((settings.sender_email, settings.support_email)):
+        client("ses").verify_email_identity(EmailAddress=identity)
     arn = create_lifecycle(client("stepfunctions"), os.environ["AWS_DEFAULT_REGION"])
     environment.setenv("LIFECYCLE_STATE_MACHINE_ARN", arn)
     run_lambdas_in_process(app_task_handlers())
     # The services were built before the lifecycle existed; the next ones will start it.
     _forget_cached_clients()
+    return queue_url
+
+
+def create_inspection_queue(sqs: Any, s3: Any) -> str:
+    """The inspection queue, its dead letters and the bucket's notification; the queue's URL.
+
+    No queue policy: moto's S3 sends without asking, and nothing else can reach it."""
+    dead_letters = sqs.create_queue(
+        QueueName=LOCAL_NAMES.inspection_dead_letter_queue_name,
+        Attributes=dead_letter_queue_attributes(),
+    )["QueueUrl"]
+    dead_letter_arn = _queue_arn(sqs, dead_letters)
+    queue_url: str = sqs.create_queue(
+        QueueName=LOCAL_NAMES.inspection_queue_name,
+        Attributes=queue_attributes(dead_letter_arn, LOCAL_VISIBILITY_TIMEOUT_SECONDS),
+    )["QueueUrl"]
+    # S3 answers this with a test event on the queue, in moto as in AWS.
+    s3.put_bucket_notification_configuration(
+        Bucket=RETURNS_BUCKET,
+        NotificationConfiguration=bucket_notification(_queue_arn(sqs, queue_url)),
+    )
+    return queue_url
+
+
+def _queue_arn(sqs: Any, queue_url: str) -> str:
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    return str(attributes["Attributes"]["QueueArn"])
+
+
+def pump_events(
+    queue_url: str,
+    inspection_handler: Handler | None,
+    email_job: Handler | None,
+    email_interval: float,
+) -> list[BackgroundLoop]:
+    """Lambda's part, in threads: the inspection queue to its consumer, the schedule to the
+    status emails. The app's handlers unless others are given."""
+    from app import process_inspection_uploads, send_status_emails
+
+    return [
+        queue_pump(
+            client("sqs"),
+            queue_url,
+            inspection_handler or process_inspection_uploads,
+            function_name="process_inspection_uploads",
+            timeout_seconds=INSPECTION_TIMEOUT_SECONDS,
+        ).start(),
+        schedule_pump(
+            email_job or send_status_emails,
+            function_name="send_status_emails",
+            timeout_seconds=EMAIL_TIMEOUT_SECONDS,
+            interval=email_interval,
+        ).start(),
+    ]
 
 
 def seed(table_name: str, present: datetime) -> DemoData:
@@ -291,28 +395,34 @@ def container_orders() -> OrderService:
     return container.order_service()
 
 
-def watch_outbox(interval: float = 0.5) -> None:
-    """Print what the app emails (sign-in codes above all): the local SES keeps sent messages
-    instead of delivering them. A daemon thread, ended with the process."""
+# Six digits on their own: not the digits of a reference such as R-001042.
+_SIGN_IN_CODE = re.compile(r"(?<![\w-])\d{6}(?![\w-])")
+
+
+def watch_outbox(interval: float = 0.5) -> BackgroundLoop:
+    """Print what the app emails (sign-in codes, status emails): the local SES keeps sent
+    messages instead of delivering them. Recipients are masked, as in the logs."""
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
 
+    from chalicelib.observability import mask_email
+
     outbox = ses_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]].sent_messages
+    shown = len(outbox)
 
-    def watch() -> None:
-        shown = len(outbox)
-        while True:
-            for message in list(outbox)[shown:]:
-                code = re.search(r"\b\d{6}\b", message.body or "")
-                print(
-                    f"[email] to {', '.join(message.destinations.get('ToAddresses', []))}: "
-                    f"{message.subject}" + (f" (code {code.group(0)})" if code else ""),
-                    flush=True,
-                )
-            shown = len(outbox)
-            time.sleep(interval)
+    def show_new() -> None:
+        nonlocal shown
+        for message in list(outbox)[shown:]:
+            code = _SIGN_IN_CODE.search(message.body or "")
+            recipients = ", ".join(message.destinations.get("ToAddresses", []))
+            print(
+                f"[email] to {mask_email(recipients)}: {message.subject}"
+                + (f" (code {code.group(0)})" if code else ""),
+                flush=True,
+            )
+            shown += 1
 
-    threading.Thread(target=watch, name="local-outbox", daemon=True).start()
+    return BackgroundLoop("local-outbox", show_new, interval=interval).start()
 
 
 def serve(port: int) -> tuple[LocalDevServer, threading.Thread]:
@@ -412,6 +522,11 @@ def banner(stack: RunningStack) -> str:
             f"  curl -s -H 'Authorization: Bearer <token>' {stack.url}/portal/orders",
             "Open a return through the admin API (submit it with POST /rmas/<ref>/submit):",
             f"  {create}",
+            "Drop a warehouse inspection file (R-001009 and R-001007 received); the queue hands it "
+            f"to the inspection handler, whose report lands under {UPLOAD_PREFIX}results/:",
+            f"  .venv/bin/python -m local.drop_inspection {stack.aws_endpoint} "
+            f"{DEMO_INSPECTION_FILE}",
+            f"Status emails are sent every {EMAIL_INTERVAL_SECONDS:g} s and printed here.",
             "",
             "Ctrl-C stops everything.",
         ]

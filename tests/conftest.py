@@ -44,10 +44,10 @@ def aws() -> Iterator[None]:
     from chalicelib.repositories.aws import client
     from chalicelib.repositories.table_schema import table_definition
     from chalicelib.services import container
-    from local.moto_support import serialize_dynamodb_writes
+    from local.moto_support import patch_moto_dynamodb
     from local.step_functions import MOTO_CONFIG
 
-    serialize_dynamodb_writes()
+    patch_moto_dynamodb()
     with mock_aws(config=MOTO_CONFIG):
         client.cache_clear()
         container.reset()

@@ -9,11 +9,20 @@ from datetime import datetime
 from decimal import Decimal
 
 from chalicelib.domain.refunds import payment_method
-from chalicelib.domain.rma import Actor, FinancialResolution, Rma, RmaEvent, RmaLine, Shipment
+from chalicelib.domain.rma import (
+    MAX_INSPECTION_PHOTOS,
+    Actor,
+    FinancialResolution,
+    Rma,
+    RmaEvent,
+    RmaLine,
+    Shipment,
+)
 from chalicelib.domain.statuses import (
     DeliveryStatus,
     FinancialStatus,
     FulfillmentStatus,
+    LifecycleStep,
     LineState,
     ProcessingStatus,
     ProductState,
@@ -21,12 +30,27 @@ from chalicelib.domain.statuses import (
 from chalicelib.domain.transitions import Action, apply_action, apply_update
 from chalicelib.errors import InvalidRequestError, InvalidTransitionError
 
+RECEIVING_STATUSES = frozenset({ProcessingStatus.ACCEPTED, ProcessingStatus.PROCESSING})
+_NOTE_CHARS = 2000
+
 
 @dataclass(frozen=True)
 class ReceivedLine:
     sku: str
     quantity: int
     product_state: ProductState
+    # What the warehouse adds when it inspects the item.
+    notes: str | None = None
+    photo_keys: tuple[str, ...] = ()
+    received_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ReceiptProblem:
+    """Why received items cannot be recorded on a return as it stands, in a sentence."""
+
+    sku: str
+    sentence: str
 
 
 def issue_label(
@@ -50,21 +74,25 @@ def issue_label(
 def receive_items(
     rma: Rma, received: list[ReceivedLine], *, actor: Actor, at: datetime, note: str | None = None
 ) -> tuple[Rma, RmaEvent]:
-    """Items arrived and were inspected: lines record quantity and state; an ACCEPTED return
-    starts PROCESSING, its parcel DELIVERED and its inspection IN_PROGRESS."""
-    if rma.processing_status not in {ProcessingStatus.ACCEPTED, ProcessingStatus.PROCESSING}:
+    """Items arrived and were inspected: lines record quantity, state, notes and photos; an
+    ACCEPTED return starts PROCESSING and its parcel is DELIVERED. The inspection is
+    IN_PROGRESS until every line is in, then COMPLETE."""
+    if rma.processing_status not in RECEIVING_STATUSES:
         raise InvalidTransitionError(rma.return_reference, rma.processing_status, "received")
+    problems = receipt_problems(rma, received)
+    if problems:
+        raise InvalidRequestError(problems[0].sentence, {"field": "lines", "sku": problems[0].sku})
+    lines = _lines_after_receipt(rma, received)
+    every_line_in = all(line.received_quantity >= line.quantity for line in lines)
     changes = {
-        "lines": _lines_after_receipt(rma, received),
-        "received_at": rma.received_at or at,
-        "delivery_status": DeliveryStatus.DELIVERED,
-        "fulfillment_status": FulfillmentStatus.IN_PROGRESS,
-        "shipments": [
-            s.model_copy(update={"status": DeliveryStatus.DELIVERED}) for s in rma.shipments
-        ],
+        **_parcel_arrived(rma, received, at),
+        "lines": lines,
+        "fulfillment_status": (
+            FulfillmentStatus.COMPLETE if every_line_in else FulfillmentStatus.IN_PROGRESS
+        ),
     }
     summary = ", ".join(f"{r.quantity} x {r.sku} ({r.product_state})" for r in received)
-    note = "; ".join(filter(None, [f"Received {summary}", note]))
+    note = fit_note("; ".join(filter(None, [f"Received {summary}", note])))
     if rma.processing_status is ProcessingStatus.ACCEPTED:
         started, event = apply_action(rma, Action.START_PROCESSING, actor=actor, at=at, note=note)
         updated = started.model_copy(update=changes)
@@ -76,39 +104,125 @@ def receive_items(
     return updated, event
 
 
+def flag_receipt_anomaly(
+    rma: Rma, received: list[ReceivedLine], reason: str, *, actor: Actor, at: datetime
+) -> tuple[Rma, list[RmaEvent]]:
+    """A parcel arrived that does not match its return: nothing is recorded on its lines, the
+    return becomes an ANOMALY for a person to check (an ACCEPTED one starts PROCESSING first,
+    since the table never moves ACCEPTED to ANOMALY) and its inspection has a problem."""
+    events: list[RmaEvent] = []
+    current = rma
+    if rma.processing_status is ProcessingStatus.ACCEPTED:
+        current, started = apply_action(
+            rma, Action.START_PROCESSING, actor=actor, at=at, note="Parcel received"
+        )
+        events.append(started)
+    flagged, event = apply_action(
+        current, Action.FLAG_ANOMALY, actor=actor, at=at, note=fit_note(reason)
+    )
+    changes = {**_parcel_arrived(rma, received, at), "fulfillment_status": FulfillmentStatus.ERROR}
+    return flagged.model_copy(update=changes), [*events, event]
+
+
+def receipt_problems(rma: Rma, received: list[ReceivedLine]) -> list[ReceiptProblem]:
+    """Why `received` cannot be recorded on `rma`: SKUs not on it, more units than are being
+    returned, more inspection photos than a line keeps. Empty when it can."""
+    by_sku = _by_sku(received)
+    skus = {line.sku for line in rma.lines}
+    problems = [
+        ReceiptProblem(sku, f"{sku} is not on return {rma.return_reference}.")
+        for sku in by_sku
+        if sku not in skus
+    ]
+    for line in rma.lines:
+        items = by_sku.get(line.sku)
+        if not items:
+            continue
+        quantity = line.received_quantity + sum(item.quantity for item in items)
+        if quantity > line.quantity:
+            problems.append(
+                ReceiptProblem(
+                    line.sku,
+                    f"{quantity} x {line.sku} received, but only {line.quantity} are being "
+                    "returned.",
+                )
+            )
+        photos = _photos_after(line, items)
+        if len(photos) > MAX_INSPECTION_PHOTOS:
+            problems.append(
+                ReceiptProblem(
+                    line.sku,
+                    f"{line.sku} would have {len(photos)} inspection photos; a line keeps at "
+                    f"most {MAX_INSPECTION_PHOTOS}.",
+                )
+            )
+    return problems
+
+
 def every_line_received(rma: Rma) -> bool:
     return all(line.received_quantity >= line.quantity for line in rma.lines)
 
 
-def _lines_after_receipt(rma: Rma, received: list[ReceivedLine]) -> list[RmaLine]:
-    by_sku = {line.sku: line for line in rma.lines}
-    counted: dict[str, int] = {}
+def release_item_receipt(before: Rma, received: Rma) -> tuple[Rma, bool]:
+    """Once every line is in, the lifecycle's wait for the items is over: the task token is
+    cleared in the same write (so it is sent back once, with `before`'s token). Whether it is."""
+    completes = every_line_received(received) and before.waiting_for is LifecycleStep.ITEM_RECEIPT
+    if completes:
+        received = received.model_copy(update={"task_token": None, "waiting_for": None})
+    return received, completes
+
+
+def fit_note(text: str) -> str:
+    """A log note within its limit: a long receipt is summed up, not refused."""
+    return text if len(text) <= _NOTE_CHARS else text[: _NOTE_CHARS - 1] + "…"
+
+
+def _by_sku(received: list[ReceivedLine]) -> dict[str, list[ReceivedLine]]:
+    grouped: dict[str, list[ReceivedLine]] = {}
     for item in received:
-        if item.sku not in by_sku:
-            raise InvalidRequestError(
-                f"{item.sku} is not on return {rma.return_reference}.",
-                {"field": "lines", "sku": item.sku},
-            )
-        counted[item.sku] = counted.get(item.sku, 0) + item.quantity
+        grouped.setdefault(item.sku, []).append(item)
+    return grouped
+
+
+def _parcel_arrived(rma: Rma, received: list[ReceivedLine], at: datetime) -> dict[str, object]:
+    """The parcel is in: delivered, received when the warehouse says (else now)."""
+    stated = [item.received_at for item in received if item.received_at is not None]
+    return {
+        "received_at": rma.received_at or min(stated, default=at),
+        "delivery_status": DeliveryStatus.DELIVERED,
+        "shipments": [
+            s.model_copy(update={"status": DeliveryStatus.DELIVERED}) for s in rma.shipments
+        ],
+    }
+
+
+def _lines_after_receipt(rma: Rma, received: list[ReceivedLine]) -> list[RmaLine]:
+    by_sku = _by_sku(received)
     lines = []
     for line in rma.lines:
-        quantity = line.received_quantity + counted.get(line.sku, 0)
-        if quantity > line.quantity:
-            raise InvalidRequestError(
-                f"{quantity} x {line.sku} received, but only {line.quantity} are being returned.",
-                {"field": "lines", "sku": line.sku},
-            )
-        states = [r.product_state for r in received if r.sku == line.sku]
+        items = by_sku.get(line.sku)
+        if not items:
+            lines.append(line)
+            continue
+        quantity = line.received_quantity + sum(item.quantity for item in items)
+        notes = "; ".join(filter(None, [line.inspection_notes, *(item.notes for item in items)]))
         lines.append(
             line.model_copy(
                 update={
                     "received_quantity": quantity,
-                    "product_state": states[-1] if states else line.product_state,
+                    "product_state": items[-1].product_state,
                     "line_state": _line_state(quantity, line.quantity),
+                    "inspection_notes": fit_note(notes) if notes else None,
+                    "inspection_photos": _photos_after(line, items),
                 }
             )
         )
     return lines
+
+
+def _photos_after(line: RmaLine, items: list[ReceivedLine]) -> list[str]:
+    keys = [*line.inspection_photos, *(key for item in items for key in item.photo_keys)]
+    return list(dict.fromkeys(keys))
 
 
 def _line_state(received: int, expected: int) -> LineState:

@@ -141,6 +141,24 @@ class RejectedRow(DomainModel):
 class ParsedFile:
     rows: list[tuple[int, InspectionRow]] = field(default_factory=list)
     rejected: list[RejectedRow] = field(default_factory=list)
+    # The text of each valid row by line, for the report should its return refuse it.
+    raw: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class InspectionUpload:
+    """An uploaded file as its S3 notification names it."""
+
+    bucket: str
+    key: str
+    etag: str
+    version_id: str | None = None
+
+    @property
+    def identity(self) -> str:
+        """Its key and content (the ETag): the same file delivered or uploaded again is the
+        same upload, and is applied once."""
+        return f"s3://{self.bucket}/{self.key}#{self.etag}"
 
 
 class InspectionReport(DomainModel):
@@ -171,6 +189,7 @@ def parse_inspection_file(name: str, content: bytes) -> ParsedFile:
         if problem is None:
             try:
                 parsed.rows.append((line, InspectionRow.model_validate(values)))
+                parsed.raw[line] = raw
                 continue
             except ValidationError as error:
                 problem = _reason(error)

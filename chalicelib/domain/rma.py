@@ -28,6 +28,10 @@ Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Locale = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{2}([-_][a-zA-Z]{2})?$")]
 
+MAX_INSPECTION_PHOTOS = 20
+# Enough to recognise any file a warehouse would send again; the oldest are forgotten first.
+MAX_REMEMBERED_UPLOADS = 20
+
 
 def email_key(email: str) -> str:
     """Emails compare case-insensitively everywhere: RMAs, orders, sign-in codes, sessions."""
@@ -81,6 +85,10 @@ class RmaLine(DomainModel):
     line_state: LineState = LineState.PENDING
     received_quantity: Annotated[int, Field(ge=0)] = 0
     photos: Annotated[list[ShortText], Field(max_length=10)] = []
+    # What the warehouse found: its notes and the object keys of its photos, kept apart from
+    # the shopper's photos above.
+    inspection_notes: LongText | None = None
+    inspection_photos: Annotated[list[ShortText], Field(max_length=MAX_INSPECTION_PHOTOS)] = []
 
 
 class Shipment(DomainModel):
@@ -95,6 +103,15 @@ class FinancialResolution(DomainModel):
     amount: Money
     method: FinancialMethod
     status: FinancialStatus = FinancialStatus.PENDING
+
+
+class AppliedUpload(DomainModel):
+    """An inspection file already applied to a return, so that processing it again (a retried
+    or duplicated delivery, a run resumed after a crash) leaves the return as it is."""
+
+    upload: Annotated[str, StringConstraints(max_length=2000)]
+    # Why its rows were refused, when they were (the return became an anomaly instead).
+    refused: LongText | None = None
 
 
 class Actor(DomainModel):
@@ -156,6 +173,10 @@ class Rma(RmaDraft):
     updated_at: datetime
     issued_at: datetime | None = None
     received_at: datetime | None = None
+    # The warehouse files applied to it, oldest first.
+    inspection_uploads: Annotated[
+        list[AppliedUpload], Field(max_length=MAX_REMEMBERED_UPLOADS)
+    ] = []
     version: int = 1
 
     @property

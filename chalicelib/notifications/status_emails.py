@@ -11,9 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.labels import label, language
 from chalicelib.domain.rma import FinancialResolution, Rma
@@ -23,6 +21,9 @@ from chalicelib.domain.statuses import (
     FinancialStatus,
     ProcessingStatus,
 )
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 P = ProcessingStatus
 _TEMPLATES = Path(__file__).with_name("templates")
@@ -60,17 +61,26 @@ _PAID_KINDS = {
 }
 
 
-def email_kind_for(before: Rma | None, after: Rma) -> StatusEmailKind | None:
+def email_kind_for(
+    before: Rma | None, after: Rma, *, label_follows_approval: bool = False
+) -> StatusEmailKind | None:
     """The email `after` deserves, given the RMA it was (None when it was just created).
 
     One change gives at most one email: the processing move first, then the money, then the
     parcel. A return resuming from ON_HOLD goes back to a step the shopper already heard about.
+    When the lifecycle issues a label right after the approval, the approval is announced with
+    the label rather than before it: an approval email without instructions would leave the
+    shopper asking what to do next.
     """
     was = before.processing_status if before else None
     if after.processing_status is not was and was is not P.ON_HOLD:
         kind = _PROCESSING_KINDS.get(after.processing_status)
+        if kind is StatusEmailKind.APPROVED and label_follows_approval:
+            kind = None
         if kind is not None:
             return kind
+    if label_follows_approval and _label_issued(before, after):
+        return StatusEmailKind.APPROVED
     paid_before = before.financial_status if before else None
     paid = _latest_paid(after)
     if after.financial_status in _PAID and after.financial_status is not paid_before and paid:
@@ -126,7 +136,10 @@ def render_status_email(
 
 @cache
 def environment() -> Environment:
-    """The templates, loaded on the first email rather than at import (cold start)."""
+    """The templates, loaded on the first email rather than at import (cold start): every
+    request imports this module through the RMA service, few of them render an email."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
     return Environment(
         loader=FileSystemLoader(_TEMPLATES),
         # HTML escapes every value; plain text must not, or "O'Brien" reads "O&#39;Brien".
@@ -135,6 +148,14 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+    )
+
+
+def _label_issued(before: Rma | None, after: Rma) -> bool:
+    return (
+        before is not None
+        and before.delivery_status is DeliveryStatus.PENDING
+        and after.delivery_status is DeliveryStatus.HANDLED
     )
 
 

@@ -6,6 +6,10 @@ Item layout (one partition per RMA, so an RMA and its log come back in one Query
   status-index `STATUS#<processing status>` / `<created>#<id>`.
 - Action-log entry: pk `RMA#<id>`, sk `EVENT#<version, 6 digits>`.
 - Reference: pk `REF#<return number>`, sk `REF`, holding the RMA id.
+- Status email due: pk `EMAILS#<id>`, sk `EMAIL#<version, 6 digits>`, written with the change
+  that makes it due and holding the RMA as that change left it; email-due-index `EMAIL_DUE` /
+  `<changed>#<id>#<version>` while it waits, which the email job deletes once sent. A partition
+  of its own, so that reading an RMA with its log never reads its emails.
 - Counters: pk `COUNTER#RETURN_NUMBER` or `COUNTER#CUSTOMER#<email>`, sk `COUNTER`.
 """
 
@@ -14,7 +18,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.domain.rma import Rma, RmaEvent
@@ -25,23 +31,59 @@ from chalicelib.repositories.table_schema import (
     CUSTOMER_INDEX,
     CUSTOMER_INDEX_PK,
     CUSTOMER_INDEX_SK,
+    EMAIL_DUE_INDEX,
+    EMAIL_DUE_INDEX_PK,
+    EMAIL_DUE_INDEX_SK,
     PARTITION_KEY,
     SORT_KEY,
     STATUS_INDEX,
     STATUS_INDEX_PK,
     STATUS_INDEX_SK,
+    TTL_ATTRIBUTE,
 )
 
 # References start at R-001001 so that early ones still read as return numbers, not as typos.
 FIRST_RETURN_NUMBER = 1001
 _RMA_SK = "RMA"
 _EVENT_PREFIX = "EVENT#"
+_EMAIL_PREFIX = "EMAIL#"
+_EMAIL_DUE = "EMAIL_DUE"
+# A due email is held by one run of the job at a time: `claim` names the run, `claimed_until`
+# (epoch seconds) is when another run may take it over.
+_CLAIM_NAMES = {"#claim": "claim", "#until": "claimed_until"}
+_UNCLAIMED = "(attribute_not_exists(#until) OR #until < :now)"
 
 
 @dataclass(frozen=True)
 class RmaPage:
     items: list[Rma]
     cursor: str | None
+
+
+@dataclass(frozen=True)
+class StatusEmailDue:
+    """The status email a write makes due, and the rejection reason it quotes."""
+
+    kind: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class DueStatusEmail:
+    """A status email waiting to be sent, with the RMA as the change left it."""
+
+    rma: Rma
+    kind: str
+    reason: str | None
+    # Sends tried so far, this one's claim included once it is claimed.
+    attempts: int
+
+
+@dataclass(frozen=True)
+class OldestRmas:
+    items: list[Rma]
+    # How many more match beyond `items`.
+    more: int
 
 
 def _rma_pk(rma_id: str) -> str:
@@ -83,8 +125,11 @@ class RmaRepository(DynamoTable):
 
     # --- writes ------------------------------------------------------------------------------
 
-    def create(self, rma: Rma, opening_event: RmaEvent) -> None:
-        """Store a new RMA, its reference and its first log entry, all or nothing."""
+    def create(
+        self, rma: Rma, opening_event: RmaEvent, *, email: StatusEmailDue | None = None
+    ) -> None:
+        """Store a new RMA, its reference, its first log entry and the status email it makes
+        due, all or nothing."""
         self._dynamodb.transact_write_items(
             TransactItems=[
                 self._put(self._rma_item(rma), condition=f"attribute_not_exists({PARTITION_KEY})"),
@@ -93,12 +138,19 @@ class RmaRepository(DynamoTable):
                     condition=f"attribute_not_exists({PARTITION_KEY})",
                 ),
                 self._put(self._event_item(opening_event)),
+                *self._due_email_puts(rma, email),
             ]
         )
 
-    def save_transition(self, rma: Rma, *events: RmaEvent, read_version: int) -> None:
-        """Write `rma` and its log entries in one transaction, if the stored RMA is still at
-        `read_version`.
+    def save_transition(
+        self,
+        rma: Rma,
+        *events: RmaEvent,
+        read_version: int,
+        email: StatusEmailDue | None = None,
+    ) -> None:
+        """Write `rma`, its log entries and the status email it makes due in one transaction,
+        if the stored RMA is still at `read_version`.
 
         No event is for bookkeeping that is no action of anyone's (a task token kept for the
         lifecycle); several are for one write that moves an RMA more than one step. Raises
@@ -115,6 +167,7 @@ class RmaRepository(DynamoTable):
             self._put(self._event_item(event), condition=f"attribute_not_exists({PARTITION_KEY})")
             for event in events
         ]
+        writes += self._due_email_puts(rma, email)
         try:
             self._dynamodb.transact_write_items(TransactItems=writes)
         except self._dynamodb.exceptions.TransactionCanceledException as error:
@@ -137,6 +190,14 @@ class RmaRepository(DynamoTable):
         )
         item = response.get("Item")
         return self._from_dynamo(item)["rma_id"] if item else None
+
+    def find_by_return_numbers(self, return_numbers: Iterable[int]) -> dict[int, Rma]:
+        """The RMAs of those return numbers that exist, by number: their reference items, then
+        the RMAs, each read with BatchGetItem (100 keys a call), strongly consistent."""
+        references = self._batch_get([_reference_key(n) for n in dict.fromkeys(return_numbers)])
+        rma_ids = [self._from_dynamo(item)["rma_id"] for item in references]
+        items = self._batch_get([{PARTITION_KEY: _rma_pk(i), SORT_KEY: _RMA_SK} for i in rma_ids])
+        return {rma.return_number: rma for rma in map(self._to_rma, items)}
 
     def get_with_events(self, rma_id: str) -> tuple[Rma | None, list[RmaEvent]]:
         """An RMA and its whole action log, oldest first, in one Query of its partition."""
@@ -230,6 +291,174 @@ class RmaRepository(DynamoTable):
             document.pop(attribute, None)
         return document
 
+    # --- scheduled jobs: status emails and returns waiting for a decision ---------------------
+
+    def due_status_emails(self, limit: int) -> Iterator[DueStatusEmail]:
+        """At most `limit` due status emails, oldest change first, read a page at a time as they
+        are consumed: the sparse index holds nothing else, so every item read is one to send."""
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": EMAIL_DUE_INDEX,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": EMAIL_DUE_INDEX_PK},
+            "ExpressionAttributeValues": {":pk": {"S": _EMAIL_DUE}},
+        }
+        remaining = limit
+        while remaining > 0:
+            response = self._dynamodb.query(**query, Limit=remaining)
+            for item in response["Items"]:
+                yield self._to_due_email(item)
+            remaining -= len(response["Items"])
+            if "LastEvaluatedKey" not in response:
+                return
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def claim_status_email(
+        self, due: DueStatusEmail, *, claim: str, now: datetime, until: datetime
+    ) -> bool:
+        """Hold `due` for one run of the job until `until`, counting the attempt. False when it
+        was sent, set aside, or is held by another run meanwhile (the index lags the table)."""
+        return self._update_due_email(
+            due,
+            "SET #claim = :claim, #until = :until ADD #attempts :one",
+            condition=f"attribute_exists(#due) AND {_UNCLAIMED}",
+            values={":claim": claim, ":until": _epoch(until), ":now": _epoch(now), ":one": 1},
+            names={**_CLAIM_NAMES, "#due": EMAIL_DUE_INDEX_PK, "#attempts": "attempts"},
+        )
+
+    def clear_status_email(self, due: DueStatusEmail, *, claim: str) -> bool:
+        """`due` was sent: forget it, unless another run took it over (False)."""
+        try:
+            self._dynamodb.delete_item(
+                TableName=self._table,
+                Key=self._key(_email_key(due.rma)),
+                ConditionExpression="#claim = :claim",
+                ExpressionAttributeNames={"#claim": _CLAIM_NAMES["#claim"]},
+                ExpressionAttributeValues=self._to_dynamo({":claim": claim}),
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def release_status_email(self, due: DueStatusEmail, *, claim: str) -> bool:
+        """`due` could not be sent: leave it due for the next run."""
+        return self._update_due_email(
+            due,
+            "REMOVE #claim, #until",
+            condition="#claim = :claim",
+            values={":claim": claim},
+            names=_CLAIM_NAMES,
+        )
+
+    def set_status_email_aside(
+        self, due: DueStatusEmail, *, failed_at: datetime, expires_at: datetime, claim: str | None
+    ) -> bool:
+        """Stop trying `due`: out of the index, kept (until `expires_at`) as a record of the
+        failure. `claim` is this run's hold on it, or None when it was not claimed."""
+        condition = "#claim = :claim" if claim else f"attribute_exists(#due) AND {_UNCLAIMED}"
+        values: dict[str, Any] = {":failed": failed_at.isoformat(), ":expires": _epoch(expires_at)}
+        values.update({":claim": claim} if claim else {":now": _epoch(failed_at)})
+        return self._update_due_email(
+            due,
+            "SET failed_at = :failed, #expires = :expires REMOVE #due, #due_sk, #claim, #until",
+            condition=condition,
+            values=values,
+            names={
+                **_CLAIM_NAMES,
+                "#due": EMAIL_DUE_INDEX_PK,
+                "#due_sk": EMAIL_DUE_INDEX_SK,
+                "#expires": TTL_ATTRIBUTE,
+            },
+        )
+
+    def oldest_in_status(
+        self,
+        status: ProcessingStatus,
+        *,
+        created_before: datetime,
+        limit: int,
+        held_from: ProcessingStatus | None = None,
+    ) -> OldestRmas:
+        """The `limit` oldest RMAs in `status` created before `created_before`, oldest first,
+        and how many more there are; `held_from` keeps only ON_HOLD ones held from it."""
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": STATUS_INDEX,
+            "KeyConditionExpression": "#pk = :pk AND #sk < :before",
+            "ExpressionAttributeNames": {"#pk": STATUS_INDEX_PK, "#sk": STATUS_INDEX_SK},
+            "ExpressionAttributeValues": {
+                ":pk": {"S": _status_pk(status)},
+                ":before": {"S": created_before.astimezone(UTC).isoformat()},
+            },
+        }
+        if held_from is not None:
+            query["FilterExpression"] = "held_from = :held_from"
+            query["ExpressionAttributeValues"][":held_from"] = {"S": str(held_from)}
+        items: list[Rma] = []
+        while True:
+            response = self._dynamodb.query(**query, Limit=limit - len(items))
+            items += [self._to_rma(item) for item in response["Items"]]
+            if len(items) >= limit or "LastEvaluatedKey" not in response:
+                break
+            # A filter may leave a page short: read on until `limit` are found.
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        more = 0
+        # Counted, not kept: the reminder names the oldest and says how many more.
+        while "LastEvaluatedKey" in response:
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            response = self._dynamodb.query(**query, Select="COUNT")
+            more += response["Count"]
+        return OldestRmas(items=items, more=more)
+
+    def _due_email_puts(self, rma: Rma, email: StatusEmailDue | None) -> list[dict[str, Any]]:
+        if email is None:
+            return []
+        return [self._put(self._due_email_item(rma, email))]
+
+    def _due_email_item(self, rma: Rma, email: StatusEmailDue) -> dict[str, Any]:
+        changed = rma.updated_at.isoformat()
+        item = {
+            **_email_key(rma),
+            EMAIL_DUE_INDEX_PK: _EMAIL_DUE,
+            EMAIL_DUE_INDEX_SK: f"{changed}#{rma.id}#{rma.version:06d}",
+            "kind": email.kind,
+            "rma": rma.model_dump(mode="json", exclude_none=True),
+        }
+        if email.reason:
+            item["reason"] = email.reason
+        return item
+
+    def _to_due_email(self, item: dict[str, Any]) -> DueStatusEmail:
+        document = self._from_dynamo(item)
+        return DueStatusEmail(
+            rma=Rma.model_validate(document["rma"]),
+            kind=document["kind"],
+            reason=document.get("reason"),
+            attempts=int(document.get("attempts", 0)),
+        )
+
+    def _update_due_email(
+        self,
+        due: DueStatusEmail,
+        update: str,
+        *,
+        condition: str,
+        values: dict[str, Any],
+        names: dict[str, str],
+    ) -> bool:
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key=self._key(_email_key(due.rma)),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=self._to_dynamo(values),
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
     # --- low level ---------------------------------------------------------------------------
 
     def _put(
@@ -257,6 +486,14 @@ class RmaRepository(DynamoTable):
             if "LastEvaluatedKey" not in response:
                 return items
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _email_key(rma: Rma) -> dict[str, str]:
+    return {PARTITION_KEY: f"EMAILS#{rma.id}", SORT_KEY: f"{_EMAIL_PREFIX}{rma.version:06d}"}
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
 
 
 def _encode_cursor(last_evaluated_key: dict[str, Any]) -> str:

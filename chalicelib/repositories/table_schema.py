@@ -22,11 +22,18 @@ STATUS_INDEX = "status-index"
 STATUS_INDEX_PK = "status_pk"
 STATUS_INDEX_SK = "status_sk"
 
+# Status emails waiting to be sent, oldest first. Sparse: only items due carry its attributes,
+# so the email job reads what it sends and nothing else.
+EMAIL_DUE_INDEX = "email-due-index"
+EMAIL_DUE_INDEX_PK = "due_pk"
+EMAIL_DUE_INDEX_SK = "due_sk"
+
 TTL_ATTRIBUTE = "expires_at"
 
 _INDEXES = {
     CUSTOMER_INDEX: (CUSTOMER_INDEX_PK, CUSTOMER_INDEX_SK),
     STATUS_INDEX: (STATUS_INDEX_PK, STATUS_INDEX_SK),
+    EMAIL_DUE_INDEX: (EMAIL_DUE_INDEX_PK, EMAIL_DUE_INDEX_SK),
 }
 
 

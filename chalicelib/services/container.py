@@ -15,14 +15,20 @@ from chalicelib.settings import get_settings
 if TYPE_CHECKING:
     # Built only where used: most requests need few of these, and Lambda cold starts pay for
     # every import.
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    from chalicelib.integrations.email import EmailSender
     from chalicelib.integrations.labels import LabelProvider
     from chalicelib.integrations.payments import PaymentProvider
+    from chalicelib.services.decision_reminder import DecisionReminder
     from chalicelib.services.handling_service import HandlingService
+    from chalicelib.services.inspection_service import InspectionService
     from chalicelib.services.lifecycle_tasks import LifecycleTasks
     from chalicelib.services.order_service import OrderService
     from chalicelib.services.policy_service import PolicyService
     from chalicelib.services.portal_auth import PortalAuthService, SessionTokens
     from chalicelib.services.portal_service import PhotoUploads, PortalService
+    from chalicelib.services.status_email_job import StatusEmailJob
 
 
 @lru_cache(maxsize=1)
@@ -100,6 +106,22 @@ def handling_service() -> HandlingService:
     return HandlingService(rma_service(), lifecycle())
 
 
+@lru_cache(maxsize=1)
+def inspection_service() -> InspectionService:
+    from chalicelib.repositories.inspection_files import InspectionFiles
+    from chalicelib.services.inspection_service import InspectionService
+
+    reads = RmaRepository(get_settings().table_name)
+    return InspectionService(rma_service(), reads, InspectionFiles(), lifecycle())
+
+
+@lru_cache(maxsize=1)
+def inspection_idempotency() -> DynamoDBPersistenceLayer:
+    from chalicelib.repositories.idempotency import idempotency_store
+
+    return idempotency_store(get_settings().table_name, "inspections")
+
+
 def label_provider() -> LabelProvider:
     from chalicelib.integrations.labels import ReturnInstructions
 
@@ -148,6 +170,43 @@ def gorgias_decisions() -> GorgiasDecisionService:
     return GorgiasDecisionService(rma_service(), client)
 
 
+@lru_cache(maxsize=1)
+def email_sender() -> EmailSender:
+    from chalicelib.integrations.email import SesEmailSender
+
+    return SesEmailSender(get_settings().sender_email)
+
+
+@lru_cache(maxsize=1)
+def status_email_job() -> StatusEmailJob:
+    from chalicelib.services.status_email_job import StatusEmailJob
+
+    settings = get_settings()
+    return StatusEmailJob(
+        RmaRepository(settings.table_name),
+        email_sender(),
+        merchant_name=settings.merchant_name,
+        support_email=settings.support_email,
+        batch_size=settings.status_email_batch_size,
+        max_attempts=settings.status_email_max_attempts,
+    )
+
+
+@lru_cache(maxsize=1)
+def decision_reminder() -> DecisionReminder:
+    from chalicelib.services.decision_reminder import DecisionReminder
+
+    settings = get_settings()
+    return DecisionReminder(
+        RmaRepository(settings.table_name),
+        email_sender(),
+        policy_service().current,
+        merchant_name=settings.merchant_name,
+        support_email=settings.support_email,
+        limit=settings.decision_reminder_limit,
+    )
+
+
 _BUILT = (
     lifecycle_executions,
     lifecycle,
@@ -159,8 +218,13 @@ _BUILT = (
     photo_uploads,
     portal_service,
     handling_service,
+    inspection_service,
+    inspection_idempotency,
     lifecycle_tasks,
     gorgias_decisions,
+    email_sender,
+    status_email_job,
+    decision_reminder,
 )
 
 

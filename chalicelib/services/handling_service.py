@@ -10,8 +10,8 @@ from decimal import Decimal
 from chalicelib.domain.handling import (
     ReceivedLine,
     approve_refund,
-    every_line_received,
     receive_items,
+    release_item_receipt,
 )
 from chalicelib.domain.rma import Actor, Rma
 from chalicelib.domain.statuses import LifecycleStep
@@ -38,9 +38,7 @@ class HandlingService:
         """Record received items; once every line is in, the lifecycle moves on to the refund."""
         rma = self._rmas.find(typed)
         updated, event = receive_items(rma, received, actor=actor, at=self._clock(), note=note)
-        completes = every_line_received(updated) and rma.waiting_for is LifecycleStep.ITEM_RECEIPT
-        if completes:
-            updated = updated.model_copy(update={"task_token": None, "waiting_for": None})
+        updated, completes = release_item_receipt(rma, updated)
         self._rmas.save(updated, event, before=rma)
         if completes:
             self._hand_off(rma, Handoff(output={"outcome": "RECEIVED"}))

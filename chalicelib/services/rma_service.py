@@ -13,7 +13,8 @@ from chalicelib.domain.rma import Actor, Rma, RmaDraft, RmaEvent, email_key
 from chalicelib.domain.statuses import ProcessingStatus
 from chalicelib.domain.transitions import Action, apply_action, opening_event
 from chalicelib.errors import RmaNotFoundError
-from chalicelib.repositories.rma_repository import RmaPage, RmaRepository
+from chalicelib.notifications.status_emails import StatusEmailKind, email_kind_for
+from chalicelib.repositories.rma_repository import RmaPage, RmaRepository, StatusEmailDue
 from chalicelib.services.lifecycle import Handoff, Lifecycle, handoff_for
 
 _RMA_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -55,7 +56,8 @@ class RmaService:
             created_at=now,
             updated_at=now,
         )
-        self._repository.create(rma, opening_event(rma, actor=actor))
+        event = opening_event(rma, actor=actor)
+        self._repository.create(rma, event, email=self._email_due(None, rma, event))
         return rma
 
     def find(self, typed: str) -> Rma:
@@ -92,14 +94,30 @@ class RmaService:
         handoff = handoff_for(action, rma.waiting_for) if rma.task_token else None
         if handoff is not None:
             updated = updated.model_copy(update={"task_token": None, "waiting_for": None})
-        self._repository.save_transition(updated, event, read_version=rma.version)
+        self._repository.save_transition(
+            updated, event, read_version=rma.version, email=self._email_due(rma, updated, event)
+        )
         self._notify_lifecycle(rma, action, handoff)
         return updated
 
     def save(self, rma: Rma, *events: RmaEvent, before: Rma) -> None:
         """Store a version of an RMA made by another use case (lifecycle tasks, receipts) from
         `before`, the version it was made from, with the log entries of the change."""
-        self._repository.save_transition(rma, *events, read_version=before.version)
+        self._repository.save_transition(
+            rma, *events, read_version=before.version, email=self._email_due(before, rma, *events)
+        )
+
+    def _email_due(
+        self, before: Rma | None, after: Rma, *events: RmaEvent
+    ) -> StatusEmailDue | None:
+        """The status email this change owes the shopper, written with the change itself so that
+        no change is stored without its email, nor an email made due by a change not stored."""
+        kind = email_kind_for(before, after, label_follows_approval=self._lifecycle is not None)
+        if kind is None:
+            return None
+        # A rejection quotes the reason its log entry gives; other notes are for the team.
+        reason = events[-1].note if kind is StatusEmailKind.REJECTED and events else None
+        return StatusEmailDue(kind=kind, reason=reason)
 
     def _notify_lifecycle(self, before: Rma, action: Action, handoff: Handoff | None) -> None:
         if self._lifecycle is None:

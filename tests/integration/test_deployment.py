@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,14 +19,35 @@ import pytest
 from chalice.utils import to_cfn_resource_name
 
 import app
+from chalicelib.domain.inspection import (
+    RESULTS_PREFIX,
+    UPLOAD_PREFIX,
+    UPLOAD_SUFFIXES,
+    is_inspection_upload,
+)
 from chalicelib.repositories.table_schema import TTL_ATTRIBUTE, table_definition
 from chalicelib.settings import Settings
 from deploy.__main__ import main
+from deploy.bucket import RETURNS_BUCKET
 from deploy.chalice_app import (
     API_HANDLER,
+    ChaliceStage,
+    QueueConsumer,
     UnknownStageError,
+    describe_stage,
     function_logical_ids,
     load_project_config,
+)
+from deploy.inspections import (
+    DEAD_LETTER_RETENTION_SECONDS,
+    INSPECTION_DEAD_LETTER_QUEUE,
+    INSPECTION_QUEUE,
+    INSPECTION_QUEUE_POLICY,
+    MAX_RECEIVE_COUNT,
+    QUEUE_NAME_VARIABLE,
+    QueueConsumerCountError,
+    QueueNameMismatchError,
+    check_queue_variable,
 )
 from deploy.lifecycle import (
     STATE_MACHINE,
@@ -69,6 +92,21 @@ def stage(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="module")
 def template(stage: str, task_function_ids: set[str]) -> dict[str, Any]:
     return generate(ROOT, stage)
+
+
+@pytest.fixture(scope="module")
+def packaged(stage: str, task_function_ids: set[str]) -> dict[str, Any]:
+    """The template `make package` writes for the stage, from `python -m deploy.preview` in a
+    process of its own (it sets the stage's variables before importing app.py, as Chalice does)."""
+    output = subprocess.run(  # noqa: S603 - our own interpreter and fixed arguments
+        [sys.executable, "-m", "deploy.preview", "--stage", stage],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout
+    packaged_template: dict[str, Any] = json.loads(output)
+    return packaged_template
 
 
 def names_of(stage: str) -> StageNames:
@@ -231,17 +269,180 @@ def test_the_stage_policy_files_point_at_the_stage_resources(stage: str) -> None
     # Given the functions' policy file of the stage (static JSON, so names, not references)
     policy = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
     names = names_of(stage)
-    by_action = {a: s for s in policy["Statement"] for a in s["Action"]}
+    granted = _granted(policy)
     # Then they grant the lifecycle calls on this stage's state machine and nothing wider
     state_machine = f"arn:aws:states:*:*:stateMachine:{names.state_machine_name}"
     for action in ("states:StartExecution", "states:SendTaskSuccess", "states:SendTaskFailure"):
-        assert by_action[action]["Resource"] == state_machine
-    assert not [a for a in by_action if a.startswith("states:") and "*" in a]
-    # And the table they grant is the one the template creates
-    assert (
-        f"arn:aws:dynamodb:*:*:table/{names.table_name}"
-        in by_action["dynamodb:GetItem"]["Resource"]
-    )
+        assert granted[action] == {state_machine}
+    assert not [a for a in granted if a.startswith("states:") and "*" in a]
+    # And the table they grant is the one the template creates, its indexes included (the
+    # status emails' Query) and the writes of the inspections' idempotency records
+    table = f"arn:aws:dynamodb:*:*:table/{names.table_name}"
+    assert granted["dynamodb:Query"] == {table, f"{table}/index/*"}
+    for action in ("GetItem", "PutItem", "UpdateItem", "DeleteItem"):
+        assert table in granted[f"dynamodb:{action}"]
+
+
+def test_the_policy_files_let_the_consumer_read_its_queue_and_files_only(stage: str) -> None:
+    policy = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
+    names = names_of(stage)
+    granted = _granted(policy)
+    # Then Lambda's poller may read and delete the stage's queue, and nothing else of SQS
+    queue = f"arn:aws:sqs:*:*:{names.inspection_queue_name}"
+    sqs = {a: r for a, r in granted.items() if a.startswith("sqs:")}
+    assert sqs == {
+        action: {queue}
+        for action in (
+            "sqs:ReceiveMessage",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:ChangeMessageVisibility",
+        )
+    }
+    # And it reads inspection files, writes reports only under results/, photos only under
+    # returns/, in the stage's bucket
+    bucket = f"arn:aws:s3:::{names.prefix}-returns-*"
+    assert granted["s3:GetObject"] == {f"{bucket}/{UPLOAD_PREFIX}*"}
+    assert granted["s3:PutObject"] == {f"{bucket}/returns/*", f"{bucket}/{RESULTS_PREFIX}*"}
+    # And shoppers' emails go through SES, as for the sign-in codes
+    assert "ses:SendEmail" in granted
+
+
+# --- the inspection uploads: bucket → queue → consumer ----------------------------------------
+
+
+def test_the_inspection_queue_redrives_to_a_dead_letter_queue(
+    template: dict[str, Any], stage: str
+) -> None:
+    # Given the queue and the dead-letter queue of the stage
+    names = names_of(stage)
+    queue = template["Resources"][INSPECTION_QUEUE]["Properties"]
+    dead_letters = template["Resources"][INSPECTION_DEAD_LETTER_QUEUE]["Properties"]
+    consumer = describe_stage(app.app, ROOT, stage).queue_consumers[0]
+    # Then both have the stage's fixed names and SQS-managed encryption
+    assert queue["QueueName"] == names.inspection_queue_name
+    assert dead_letters["QueueName"] == names.inspection_dead_letter_queue_name
+    assert queue["SqsManagedSseEnabled"] is dead_letters["SqsManagedSseEnabled"] is True
+    # And a message failing five times moves to the dead-letter queue, which keeps it 14 days
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": [INSPECTION_DEAD_LETTER_QUEUE, "Arn"]},
+        "maxReceiveCount": MAX_RECEIVE_COUNT,
+    }
+    assert MAX_RECEIVE_COUNT == 5
+    assert dead_letters["MessageRetentionPeriod"] == DEAD_LETTER_RETENTION_SECONDS == 1_209_600
+    # And a batch stays hidden for six times the consumer's timeout (300 s in config.json)
+    assert consumer.timeout_seconds == 300
+    assert queue["VisibilityTimeout"] == 6 * consumer.timeout_seconds
+
+
+def test_the_bucket_notifies_the_queue_of_inspection_uploads_only(
+    template: dict[str, Any],
+) -> None:
+    # Given the returns bucket's notification configuration
+    bucket = template["Resources"][RETURNS_BUCKET]
+    configurations = bucket["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    # Then one configuration per upload suffix sends new objects under inspections/ to the queue
+    rules = [
+        {rule["Name"]: rule["Value"] for rule in c["Filter"]["S3Key"]["Rules"]}
+        for c in configurations
+    ]
+    assert rules == [{"prefix": UPLOAD_PREFIX, "suffix": suffix} for suffix in UPLOAD_SUFFIXES]
+    for configuration in configurations:
+        assert configuration["Event"] == "s3:ObjectCreated:*"
+        assert configuration["Queue"] == {"Fn::GetAtt": [INSPECTION_QUEUE, "Arn"]}
+    # And what the filters let through is what the consumer treats as an upload: never a report
+    for key in ("inspections/2026/batch.csv", f"{RESULTS_PREFIX}2026/batch.csv.json"):
+        notified = any(key.startswith(r["prefix"]) and key.endswith(r["suffix"]) for r in rules)
+        assert notified == is_inspection_upload(key)
+    # And the bucket is created once S3 may send to the queue (S3 checks when configured)
+    assert bucket["DependsOn"] == [INSPECTION_QUEUE_POLICY]
+
+
+def test_only_the_stage_bucket_may_send_to_the_queue(template: dict[str, Any], stage: str) -> None:
+    policy = template["Resources"][INSPECTION_QUEUE_POLICY]["Properties"]
+    assert policy["Queues"] == [{"Ref": INSPECTION_QUEUE}]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    assert statement["Resource"] == {"Fn::GetAtt": [INSPECTION_QUEUE, "Arn"]}
+    bucket_name = template["Resources"][RETURNS_BUCKET]["Properties"]["BucketName"]["Fn::Sub"]
+    assert statement["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": {"Fn::Sub": f"arn:${{AWS::Partition}}:s3:::{bucket_name}"}},
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+    }
+    # (by name: a reference to the bucket, which waits for this policy, would be a cycle)
+    assert RETURNS_BUCKET not in _references(policy)
+
+
+def test_the_stage_names_the_queue_the_template_creates(stage: str) -> None:
+    # Given the variable app.py names its queue from, as the stage sets it
+    variables = describe_stage(app.app, ROOT, stage).environment_variables
+    # Then it is the queue's name, and a stage naming another queue stops the generation
+    assert variables[QUEUE_NAME_VARIABLE] == names_of(stage).inspection_queue_name
+    with pytest.raises(QueueNameMismatchError, match=QUEUE_NAME_VARIABLE):
+        check_queue_variable({QUEUE_NAME_VARIABLE: "returns-desk-inspections"}, names_of(stage))
+
+
+def test_the_packaged_consumer_reads_the_stage_queue_with_partial_batch_responses(
+    packaged: dict[str, Any], stage: str
+) -> None:
+    # Given the consumer function in the packaged template
+    consumer = packaged["Resources"]["ProcessInspectionUploads"]
+    (event,) = consumer["Properties"]["Events"].values()
+    # Then its SQS event source reads the stage's queue, ten messages at a time, and deletes
+    # only the messages the handler does not report as failed
+    assert event["Type"] == "SQS"
+    queue_arn = event["Properties"]["Queue"]["Fn::Sub"]
+    assert queue_arn.endswith(f":{names_of(stage).inspection_queue_name}")
+    assert event["Properties"]["BatchSize"] == 10
+    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # And the function waits for the queue, which it names rather than refers to
+    assert consumer["DependsOn"] == [INSPECTION_QUEUE]
+    assert (consumer["Properties"]["Timeout"], consumer["Properties"]["MemorySize"]) == (300, 1024)
+
+
+def test_the_packaged_status_emails_never_run_twice_at_once(packaged: dict[str, Any]) -> None:
+    emails = packaged["Resources"]["SendStatusEmails"]["Properties"]
+    assert emails["ReservedConcurrentExecutions"] == 1
+    assert emails["Events"]["SendStatusEmailsEvent"]["Properties"] == {
+        "Schedule": "rate(5 minutes)"
+    }
+
+
+def test_dead_letters_and_event_handler_errors_raise_alarms(template: dict[str, Any]) -> None:
+    alarms = [
+        r["Properties"]
+        for r in template["Resources"].values()
+        if r.get("Type") == "AWS::CloudWatch::Alarm"
+    ]
+    (dead_letters,) = [a for a in alarms if a["Namespace"] == "AWS/SQS"]
+    assert dead_letters["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert dead_letters["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": [INSPECTION_DEAD_LETTER_QUEUE, "QueueName"]}}
+    ]
+    assert dead_letters["Statistic"] == "Maximum"
+    assert dead_letters["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert dead_letters["Threshold"] == 1
+    erroring = {
+        a["Dimensions"][0]["Value"]["Ref"]
+        for a in alarms
+        if a["Namespace"] == "AWS/Lambda" and a["MetricName"] == "Errors"
+    }
+    assert erroring == {
+        API_HANDLER,
+        "ProcessInspectionUploads",
+        "SendStatusEmails",
+        "RemindPendingDecisions",
+    }
+
+
+def test_the_outputs_name_the_queues(template: dict[str, Any]) -> None:
+    outputs = template["Outputs"]
+    assert outputs["InspectionQueueUrl"] == {"Value": {"Ref": INSPECTION_QUEUE}}
+    assert outputs["InspectionDeadLetterQueueUrl"] == {
+        "Value": {"Ref": INSPECTION_DEAD_LETTER_QUEUE}
+    }
+    assert {"InspectionQueueName", "InspectionDeadLetterQueueName"} <= set(outputs)
 
 
 # --- the command ---------------------------------------------------------------------------------
@@ -261,14 +462,46 @@ def test_an_unknown_stage_is_refused() -> None:
 
 
 def test_the_template_builds_from_any_set_of_functions() -> None:
-    # Given only the task functions (no API): no API alarm, nothing else changes
+    # Given only the task functions and a queue consumer (no API): no API alarm
     function_ids = [p.removesuffix("FunctionArn") for p in placeholders(DEFINITION)]
-    template = build_merge_template(names_of("dev"), DEFINITION, function_ids)
+    consumer = QueueConsumer("Consume", "ConsumeSqsEventSource", timeout_seconds=10)
+    chalice_stage = ChaliceStage(
+        function_ids=[*function_ids, "Consume"], queue_consumers=[consumer]
+    )
+    template = build_merge_template(names_of("dev"), DEFINITION, chalice_stage)
     assert f"{API_HANDLER}ErrorsAlarm" not in template["Resources"]
     assert set(function_ids) <= set(template["Resources"])
+    queue = template["Resources"][INSPECTION_QUEUE]["Properties"]
+    assert queue["VisibilityTimeout"] == 60
+
+
+@pytest.mark.parametrize("consumers", [0, 2])
+def test_the_inspection_queue_needs_exactly_one_consumer(consumers: int) -> None:
+    chalice_stage = ChaliceStage(
+        function_ids=[f"Consume{n}" for n in range(consumers)],
+        queue_consumers=[
+            QueueConsumer(f"Consume{n}", f"Consume{n}SqsEventSource", 60) for n in range(consumers)
+        ],
+    )
+    with pytest.raises(QueueConsumerCountError, match=f"declares {consumers}"):
+        build_merge_template(names_of("dev"), DEFINITION, chalice_stage)
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+
+def _granted(policy: dict[str, Any]) -> dict[str, set[str]]:
+    """Each action of an IAM policy document to the resources it is allowed on."""
+    granted: dict[str, set[str]] = {}
+    for statement in policy["Statement"]:
+        assert statement["Effect"] == "Allow"
+        resources = statement["Resource"]
+        for action in statement["Action"]:
+            granted.setdefault(action, set()).update(
+                [resources] if isinstance(resources, str) else resources
+            )
+    return granted
+
 
 _SUB_VARIABLE = re.compile(r"\$\{([^}!.]+)(?:\.[^}]+)?\}")
 

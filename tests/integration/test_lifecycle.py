@@ -225,7 +225,7 @@ def test_a_refund_waits_for_a_person_when_the_return_says_so_whatever_the_policy
 
     # Then the lifecycle computes the refund and waits for a person to approve it
     waiting = waiting_in(rma["id"], REFUND_APPROVAL)
-    assert statuses(waiting) == ("PROCESSING", "DELIVERED", "PENDING", "IN_PROGRESS")
+    assert statuses(waiting) == ("PROCESSING", "DELIVERED", "PENDING", "COMPLETE")
     assert by_workflow(api, rma["id"])[-1] == (
         "resolve_financial",
         "PROCESSING",

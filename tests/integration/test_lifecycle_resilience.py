@@ -137,7 +137,7 @@ def test_a_refund_the_payment_provider_declines_puts_the_return_in_anomaly(
         [*AUTO_APPROVED, *REFUND_RESOLVED, "ExecuteRefund", *ANOMALY],
     )
     assert failed["error"] == "ReturnAnomaly"
-    anomaly = ("ANOMALY", "DELIVERED", "EXECUTION_ERROR", "IN_PROGRESS")
+    anomaly = ("ANOMALY", "DELIVERED", "EXECUTION_ERROR", "COMPLETE")
     assert statuses(current(rma["id"])) == anomaly
     action, status, note = by_workflow(api, rma["id"])[-1]
     assert (action, status) == ("flag_anomaly", "ANOMALY")

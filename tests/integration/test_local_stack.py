@@ -1,24 +1,31 @@
-"""The local stack of `make run`: its demo data, then the whole stack over real HTTP."""
+"""The local stack of `make run`: its demo data, the whole stack over real HTTP, and the queue
+and schedule it pumps."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus
 
 import httpx
 import pytest
 
+from chalicelib.domain.inspection import UPLOAD_SUFFIXES, parse_inspection_file
 from chalicelib.domain.statuses import ProcessingStatus
 from chalicelib.repositories.aws import client
 from chalicelib.repositories.rma_repository import RmaRepository
 from chalicelib.repositories.table_schema import table_definition
 from chalicelib.services import container
+from deploy.inspections import MAX_RECEIVE_COUNT
 from local.seed import DEMO_CUSTOMER_EMAIL, DemoClock, DemoData, seed_demo_data, seeding_service
-from local.stack import RunningStack, start
+from local.stack import DEMO_INSPECTION_FILE, RETURNS_BUCKET, RunningStack, start
 from tests.lifecycle_support import eventually
 
+ROOT = Path(__file__).resolve().parents[2]
 PRESENT = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 P = ProcessingStatus
 
@@ -194,3 +201,113 @@ def test_stopping_closes_both_servers_and_restores_the_environment() -> None:
     assert dict(os.environ) == before
     # And no client bound to the stopped endpoint is cached
     assert client.cache_info().currsize == 0
+
+
+# --- the event handlers, pumped locally ---------------------------------------------------------
+
+
+class Recorder:
+    """A stand-in handler: keeps each event it gets, and fails if told to."""
+
+    def __init__(self, failure: Exception | None = None) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.contexts: list[Any] = []
+        self._failure = failure
+
+    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        self.events.append(event)
+        self.contexts.append(context)
+        if self._failure is not None:
+            raise self._failure
+        return {"batchItemFailures": []}
+
+    def uploaded_keys(self) -> list[str]:
+        """The keys S3 notified of (URL-encoded in the notification, as in AWS)."""
+        bodies = [json.loads(r["body"]) for event in self.events for r in event["Records"]]
+        return [
+            unquote_plus(r["s3"]["object"]["key"])
+            for body in bodies
+            for r in body.get("Records", [])
+        ]
+
+
+def test_an_inspection_upload_reaches_the_queue_consumer(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a stack whose queue consumer records what it gets
+    consumer = Recorder()
+    running = start(
+        port=0, environment=monkeypatch, inspection_handler=consumer, email_job=Recorder()
+    )
+    try:
+        sqs, s3 = client("sqs"), client("s3")
+        # Then its queue redrives to the dead letters, and the bucket notifies it of uploads
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=running.inspection_queue_url, AttributeNames=["All"]
+        )["Attributes"]
+        redrive = json.loads(attributes["RedrivePolicy"])
+        assert redrive["maxReceiveCount"] == MAX_RECEIVE_COUNT
+        assert redrive["deadLetterTargetArn"].endswith(":returns-desk-local-inspections-dlq")
+        notification = s3.get_bucket_notification_configuration(Bucket=RETURNS_BUCKET)
+        assert len(notification["QueueConfigurations"]) == len(UPLOAD_SUFFIXES)
+        # When a photo, a report and an inspection file land in the bucket, in that order
+        for key in (
+            "returns/r1/photos/a.jpg",
+            "inspections/results/a.csv.json",
+            "inspections/a.csv",
+        ):
+            s3.put_object(Bucket=RETURNS_BUCKET, Key=key, Body=b"return_reference\n")
+        # Then the consumer gets the inspection file, and only it
+        eventually(lambda: consumer.uploaded_keys() == ["inspections/a.csv"], "the upload")
+        assert (
+            sqs.get_queue_attributes(
+                QueueUrl=running.inspection_queue_url,
+                AttributeNames=["ApproximateNumberOfMessages"],
+            )["Attributes"]["ApproximateNumberOfMessages"]
+            == "0"
+        )
+    finally:
+        running.stop()
+
+
+def test_the_pumps_outlive_failing_handlers_and_stop_with_the_stack(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given handlers that are not written yet
+    consumer = Recorder(NotImplementedError())
+    emails = Recorder(NotImplementedError())
+    running = start(
+        port=0,
+        environment=monkeypatch,
+        inspection_handler=consumer,
+        email_job=emails,
+        email_interval=0.05,
+    )
+    try:
+        # When each has failed more than once (the queue starts with S3's test event)
+        eventually(lambda: len(emails.events) >= 2, "the email job to run twice")
+        eventually(lambda: len(consumer.events) >= 1, "the consumer to get a batch")
+        # Then the pumps still run, and the email job got EventBridge's scheduled event
+        assert all(loop.is_alive() for loop in running.loops())
+        assert emails.events[0]["detail-type"] == "Scheduled Event"
+        # And both got a context with what powertools reads of Lambda's
+        for context in (emails.contexts[0], consumer.contexts[0]):
+            assert context.get_remaining_time_in_millis() > 0
+            assert context.aws_request_id
+            assert context.invoked_function_arn.endswith(f":function:{context.function_name}")
+            assert context.memory_limit_in_mb
+    finally:
+        running.stop()
+    # And stopping the stack stops them
+    assert not any(loop.is_alive() for loop in running.loops())
+
+
+def test_the_demo_inspection_file_receives_returns_the_demo_awaits(aws: None) -> None:
+    # Given the demo data and the inspection file the banner offers
+    demo = seed(os.environ["TABLE_NAME"])
+    parsed = parse_inspection_file(DEMO_INSPECTION_FILE, (ROOT / DEMO_INSPECTION_FILE).read_bytes())
+    # Then every row is valid and names a line of a return waiting for its parcel
+    assert not parsed.rejected
+    by_reference = {r.return_reference: r for r in demo.returns}
+    for _, row in parsed.rows:
+        rma = by_reference[row.return_reference]
+        assert rma.processing_status in {P.ACCEPTED, P.PROCESSING}
+        assert row.sku in {line.sku for line in rma.lines}

@@ -186,6 +186,25 @@ def test_a_refund_that_completes_the_return_is_announced_as_completed() -> None:
     assert email_kind_for(before, after) is K.COMPLETED
 
 
+def test_when_a_label_follows_the_approval_the_approval_is_announced_with_it() -> None:
+    # Given a lifecycle that issues a label right after each approval
+    requested = an_rma()
+    accepted = an_rma(processing_status=P.ACCEPTED)
+    labelled = accepted.model_copy(
+        update={"delivery_status": DeliveryStatus.HANDLED, "return_instructions": "Post it."}
+    )
+    # When we ask about the approval, then about the label
+    on_approval = email_kind_for(requested, accepted, label_follows_approval=True)
+    on_label = email_kind_for(accepted, labelled, label_follows_approval=True)
+    # Then the approval email is due once, with the label
+    assert (on_approval, on_label) == (None, K.APPROVED)
+    # And a rejection or cancellation is still announced at once
+    assert (
+        email_kind_for(requested, an_rma(processing_status=P.REJECTED), label_follows_approval=True)
+        is K.REJECTED
+    )
+
+
 # --- What each email says ----------------------------------------------------------------------
 
 APPROVED = an_rma(

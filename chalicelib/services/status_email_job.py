@@ -1,0 +1,171 @@
+"""The status email job: sends the emails status changes made due, oldest change first, each
+once, and clears each once sent.
+
+A change writes its due email in the same transaction as itself (see RmaService), holding the
+RMA as the change left it: the job renders from that, so a change made while an email is being
+sent is a due email of its own and is never lost or merged into the one in flight.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from chalicelib.integrations.email import EmailMessage, EmailNotSentError, EmailSender
+from chalicelib.notifications.status_emails import StatusEmailKind, render_status_email
+from chalicelib.observability import logger, metrics
+from chalicelib.repositories.rma_repository import DueStatusEmail, RmaRepository
+from chalicelib.services.rma_service import utc_now
+
+# Longer than any run can last (a Lambda stops at 15 minutes): a run's hold on an email never
+# runs out while the run is alive, and an email whose run died is tried again after it.
+CLAIM_DURATION = timedelta(minutes=15)
+# So many failures in a row, and SES is taken to be down: the rest wait for the next run rather
+# than spend their attempts.
+OUTAGE_AFTER_FAILURES = 3
+# A run stops taking new emails when less time than this is left before its Lambda's timeout:
+# one email (claim, render, SES, delete) takes well under a second.
+SAFETY_SECONDS = 2.0
+# How long an email set aside as failed stays in the table for whoever investigates it.
+FAILED_KEPT = timedelta(days=90)
+
+
+class _Outcome(StrEnum):
+    SENT = "StatusEmailsSent"
+    RETRIED_LATER = "StatusEmailsRetried"
+    SET_ASIDE = "StatusEmailsSetAside"
+    SKIPPED = "StatusEmailsSkipped"
+
+
+@dataclass(frozen=True)
+class StatusEmailRun:
+    """What one run did."""
+
+    sent: int = 0
+    # Not sent this time, still due: the next run tries again.
+    retried_later: int = 0
+    # Out of tries: no longer due, kept as a record of the failure.
+    set_aside: int = 0
+    # Held by another run, or behind an earlier email of the same return that was not sent.
+    skipped: int = 0
+    stopped_early: bool = False
+
+
+class StatusEmailJob:
+    def __init__(
+        self,
+        repository: RmaRepository,
+        sender: EmailSender,
+        *,
+        merchant_name: str,
+        support_email: str,
+        batch_size: int,
+        max_attempts: int,
+        clock: Callable[[], datetime] = utc_now,
+        new_claim: Callable[[], str] = lambda: uuid.uuid4().hex,
+    ) -> None:
+        self._repository = repository
+        self._sender = sender
+        self._merchant_name = merchant_name
+        self._support_email = support_email
+        self._batch_size = batch_size
+        self._max_attempts = max_attempts
+        self._clock = clock
+        self._new_claim = new_claim
+
+    def run(self, seconds_left: Callable[[], float] = lambda: float("inf")) -> StatusEmailRun:
+        """Send up to `batch_size` due emails, oldest change first, while `seconds_left` (before
+        the Lambda's timeout) allows."""
+        counts: Counter[_Outcome] = Counter()
+        # Returns whose earlier email was not sent in this run: their later emails wait too, so
+        # that a shopper never reads "refunded" before "parcel received".
+        held_back: set[str] = set()
+        failures_in_a_row = 0
+        stopped_early = False
+        for due in self._repository.due_status_emails(self._batch_size):
+            if seconds_left() < SAFETY_SECONDS:
+                stopped_early = True
+                break
+            outcome = self._deliver(due, held_back)
+            counts[outcome] += 1
+            failures_in_a_row = failures_in_a_row + 1 if outcome is _Outcome.RETRIED_LATER else 0
+            if failures_in_a_row >= OUTAGE_AFTER_FAILURES:
+                logger.warning("SES refuses every email: the rest wait for the next run")
+                stopped_early = True
+                break
+        for outcome, count in counts.items():
+            metrics.add_metric(name=outcome.value, unit=MetricUnit.Count, value=count)
+        return StatusEmailRun(
+            sent=counts[_Outcome.SENT],
+            retried_later=counts[_Outcome.RETRIED_LATER],
+            set_aside=counts[_Outcome.SET_ASIDE],
+            skipped=counts[_Outcome.SKIPPED],
+            stopped_early=stopped_early,
+        )
+
+    def _deliver(self, due: DueStatusEmail, held_back: set[str]) -> _Outcome:
+        """Send one due email, unless another run holds it or an earlier one of its return
+        was not sent."""
+        rma = due.rma
+        if rma.id in held_back:
+            return _Outcome.SKIPPED
+        now = self._clock()
+        if due.attempts >= self._max_attempts:
+            # Its last run died before it could say so (the claim counted the attempt).
+            if self._set_aside(due, now, claim=None):
+                return _Outcome.SET_ASIDE
+            held_back.add(rma.id)
+            return _Outcome.SKIPPED
+        claim = self._new_claim()
+        if not self._repository.claim_status_email(
+            due, claim=claim, now=now, until=now + CLAIM_DURATION
+        ):
+            held_back.add(rma.id)
+            return _Outcome.SKIPPED
+        try:
+            self._sender.send(rma.customer.email, self._message(due))
+        except EmailNotSentError as error:
+            held_back.add(rma.id)
+            attempts = due.attempts + 1
+            log = {"reference": rma.return_reference, "kind": due.kind, "attempts": attempts}
+            log = {**log, "error": str(error)}
+            if attempts >= self._max_attempts:
+                logger.error("Status email set aside after failed attempts", extra=log)
+                self._set_aside(due, now, claim=claim)
+                return _Outcome.SET_ASIDE
+            logger.warning("Status email not sent: due again next run", extra=log)
+            self._repository.release_status_email(due, claim=claim)
+            return _Outcome.RETRIED_LATER
+        if not self._repository.clear_status_email(due, claim=claim):
+            # Our hold ran out mid-send and another run took the email: it clears it.
+            logger.warning(
+                "Status email taken over while being sent",
+                extra={"reference": rma.return_reference, "kind": due.kind},
+            )
+        return _Outcome.SENT
+
+    def _message(self, due: DueStatusEmail) -> EmailMessage:
+        rendered = render_status_email(
+            StatusEmailKind(due.kind),
+            due.rma,
+            merchant_name=self._merchant_name,
+            support_email=self._support_email,
+            reason=due.reason,
+        )
+        return EmailMessage(
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            reply_to=self._support_email,
+        )
+
+    def _set_aside(self, due: DueStatusEmail, now: datetime, *, claim: str | None) -> bool:
+        return self._repository.set_status_email_aside(
+            due, failed_at=now, expires_at=now + FAILED_KEPT, claim=claim
+        )

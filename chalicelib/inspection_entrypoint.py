@@ -12,12 +12,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
-from chalicelib.domain.inspection import InspectionUpload, is_inspection_upload
 from chalicelib.observability import logger, metrics
 from chalicelib.services import container
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    from chalicelib.domain.inspection import InspectionUpload
 
 # S3 sends this once, when the notification is configured; it names no object.
 S3_TEST_EVENT = "s3:TestEvent"
@@ -28,7 +29,8 @@ IDEMPOTENCY_SECONDS = 24 * 60 * 60
 
 def process_inspection_messages(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Process each S3 notification of the batch; the failed ones are reported back to SQS."""
-    # Imported here: every function of the app imports this module, and only this one uses them.
+    # Imported here, like the domain's inspection module below: every function of the app
+    # imports this module, and only this one uses them.
     from aws_lambda_powertools.utilities.batch import (
         BatchProcessor,
         EventType,
@@ -81,6 +83,8 @@ def inspection_uploads(notification: dict[str, Any]) -> list[InspectionUpload]:
         return []
     from aws_lambda_powertools.utilities.data_classes import S3Event
 
+    from chalicelib.domain.inspection import InspectionUpload, is_inspection_upload
+
     uploads = []
     for record in S3Event(notification).records:
         stored = record.s3.get_object
@@ -103,6 +107,8 @@ def inspection_uploads(notification: dict[str, Any]) -> list[InspectionUpload]:
 def _process_upload(upload: dict[str, Any]) -> dict[str, Any]:
     """One upload, once: the result is what powertools keeps, so it stays small (row counts,
     not the report, which can be far larger than an item)."""
+    from chalicelib.domain.inspection import InspectionUpload
+
     report = container.inspection_service().process(InspectionUpload(**upload))
     if report is None:
         return {"replaced": True}

@@ -90,7 +90,9 @@ def target_status(rma: Rma, action: Action) -> ProcessingStatus | None:
         # A held return only resumes; anything else waits until it does.
         target = rma.held_from if action is Action.RESUME else None
     elif action is Action.RESUME:
-        target = None
+        # A person checked an anomaly (a parcel that did not match, a failed step): the return
+        # is handled again.
+        target = P.PROCESSING if rma.processing_status is P.ANOMALY else None
     if target is None or not can_transition(rma.processing_status, target):
         return None
     return target
@@ -119,6 +121,8 @@ def apply_action(
     }
     if target is P.ACCEPTED and rma.issued_at is None:
         changes["issued_at"] = at
+    if rma.fulfillment_status is FulfillmentStatus.ERROR and target is P.PROCESSING:
+        changes["fulfillment_status"] = FulfillmentStatus.IN_PROGRESS
     updated = rma.model_copy(update=changes)
     event = RmaEvent(
         rma_id=rma.id,

@@ -1,44 +1,26 @@
 """The emails a shopper receives when their return reaches a step they care about.
 
-Pure rendering: which status change deserves an email, and its subject, plain text and HTML in
-the customer's language. Sending and the due-mark belong to the email job.
+Pure rendering: an email's subject, plain text and HTML in the customer's language. Which change
+deserves one is the domain's (chalicelib/domain/status_emails.py); sending and the due-mark belong
+to the email job.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.labels import label, language
-from chalicelib.domain.rma import FinancialResolution, Rma
-from chalicelib.domain.statuses import (
-    DeliveryStatus,
-    FinancialMethod,
-    FinancialStatus,
-    ProcessingStatus,
-)
+from chalicelib.domain.rma import Rma
+from chalicelib.domain.status_emails import PAID_KINDS, StatusEmailKind, latest_paid
 
 if TYPE_CHECKING:
     from jinja2 import Environment
 
-P = ProcessingStatus
 _TEMPLATES = Path(__file__).with_name("templates")
-_PAID = frozenset({FinancialStatus.REFUNDED, FinancialStatus.PARTIALLY_REFUNDED})
-
-
-class StatusEmailKind(StrEnum):
-    REQUEST_RECEIVED = "REQUEST_RECEIVED"
-    APPROVED = "APPROVED"
-    REJECTED = "REJECTED"
-    PARCEL_RECEIVED = "PARCEL_RECEIVED"
-    REFUND_ISSUED = "REFUND_ISSUED"
-    VOUCHER_ISSUED = "VOUCHER_ISSUED"
-    COMPLETED = "COMPLETED"
-    CANCELED = "CANCELED"
 
 
 @dataclass(frozen=True)
@@ -46,51 +28,6 @@ class RenderedEmail:
     subject: str
     text: str
     html: str
-
-
-_PROCESSING_KINDS = {
-    P.REQUESTED: StatusEmailKind.REQUEST_RECEIVED,
-    P.ACCEPTED: StatusEmailKind.APPROVED,
-    P.REJECTED: StatusEmailKind.REJECTED,
-    P.COMPLETE: StatusEmailKind.COMPLETED,
-    P.CANCELED: StatusEmailKind.CANCELED,
-}
-_PAID_KINDS = {
-    FinancialMethod.REFUND: StatusEmailKind.REFUND_ISSUED,
-    FinancialMethod.VOUCHER: StatusEmailKind.VOUCHER_ISSUED,
-}
-
-
-def email_kind_for(
-    before: Rma | None, after: Rma, *, label_follows_approval: bool = False
-) -> StatusEmailKind | None:
-    """The email `after` deserves, given the RMA it was (None when it was just created).
-
-    One change gives at most one email: the processing move first, then the money, then the
-    parcel. A return resuming from ON_HOLD goes back to a step the shopper already heard about.
-    When the lifecycle issues a label right after the approval, the approval is announced with
-    the label rather than before it: an approval email without instructions would leave the
-    shopper asking what to do next.
-    """
-    was = before.processing_status if before else None
-    if after.processing_status is not was and was is not P.ON_HOLD:
-        kind = _PROCESSING_KINDS.get(after.processing_status)
-        if kind is StatusEmailKind.APPROVED and label_follows_approval:
-            kind = None
-        if kind is not None:
-            return kind
-    if label_follows_approval and _label_issued(before, after):
-        return StatusEmailKind.APPROVED
-    paid_before = before.financial_status if before else None
-    paid = _latest_paid(after)
-    if after.financial_status in _PAID and after.financial_status is not paid_before and paid:
-        return _PAID_KINDS[paid.method]
-    delivered_before = before.delivery_status if before else None
-    if after.delivery_status is DeliveryStatus.DELIVERED and delivered_before is not (
-        DeliveryStatus.DELIVERED
-    ):
-        return StatusEmailKind.PARCEL_RECEIVED
-    return None
 
 
 def render_status_email(
@@ -105,7 +42,7 @@ def render_status_email(
     agent's explanation of a rejection."""
     lang = language(rma.customer.locale)
     wording = _WORDING[lang]
-    paid = _latest_paid(rma) if kind in _PAID_KINDS.values() else None
+    paid = latest_paid(rma) if kind in PAID_KINDS else None
     context: dict[str, Any] = {
         "lang": lang,
         "intro": wording.intros[kind],
@@ -149,19 +86,6 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-
-
-def _label_issued(before: Rma | None, after: Rma) -> bool:
-    return (
-        before is not None
-        and before.delivery_status is DeliveryStatus.PENDING
-        and after.delivery_status is DeliveryStatus.HANDLED
-    )
-
-
-def _latest_paid(rma: Rma) -> FinancialResolution | None:
-    paid = [r for r in rma.financial_resolutions if r.status in _PAID]
-    return paid[-1] if paid else None
 
 
 def _label_url(rma: Rma) -> str | None:

@@ -10,10 +10,10 @@ from typing import Any
 
 from chalicelib.domain.references import format_reference, parse_return_number
 from chalicelib.domain.rma import Actor, Rma, RmaDraft, RmaEvent, email_key
+from chalicelib.domain.status_emails import StatusEmailKind, email_kind_for
 from chalicelib.domain.statuses import ProcessingStatus
 from chalicelib.domain.transitions import Action, apply_action, opening_event
 from chalicelib.errors import RmaNotFoundError
-from chalicelib.notifications.status_emails import StatusEmailKind, email_kind_for
 from chalicelib.repositories.rma_repository import RmaPage, RmaRepository, StatusEmailDue
 from chalicelib.services.lifecycle import Handoff, Lifecycle, handoff_for
 

@@ -17,8 +17,9 @@ from enum import StrEnum
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from chalicelib.domain.status_emails import StatusEmailKind
 from chalicelib.integrations.email import EmailMessage, EmailNotSentError, EmailSender
-from chalicelib.notifications.status_emails import StatusEmailKind, render_status_email
+from chalicelib.notifications.status_emails import render_status_email
 from chalicelib.observability import logger, metrics
 from chalicelib.repositories.rma_repository import DueStatusEmail, RmaRepository
 from chalicelib.services.rma_service import utc_now

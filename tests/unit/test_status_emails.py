@@ -11,6 +11,7 @@ from jinja2 import UndefinedError
 from markupsafe import escape
 
 from chalicelib.domain.rma import Customer, FinancialResolution, OrderRef, Rma, RmaLine, Shipment
+from chalicelib.domain.status_emails import StatusEmailKind, email_kind_for
 from chalicelib.domain.statuses import (
     DeliveryStatus,
     FinancialMethod,
@@ -18,12 +19,7 @@ from chalicelib.domain.statuses import (
     ProcessingStatus,
     ReturnReason,
 )
-from chalicelib.notifications.status_emails import (
-    StatusEmailKind,
-    email_kind_for,
-    environment,
-    render_status_email,
-)
+from chalicelib.notifications.status_emails import environment, render_status_email
 
 P = ProcessingStatus
 K = StatusEmailKind

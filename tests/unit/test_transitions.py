@@ -144,8 +144,18 @@ def test_on_hold_resumes_to_where_it_was_held_from(held_from: ProcessingStatus) 
     assert (event.from_status, event.to_status) == (P.ON_HOLD, held_from)
 
 
-@pytest.mark.parametrize("status", [s for s in ProcessingStatus if s is not P.ON_HOLD])
-def test_resume_is_refused_unless_on_hold(status: ProcessingStatus) -> None:
+def test_an_anomaly_resumes_to_processing_once_a_person_checked_it() -> None:
+    # Given a return flagged as an anomaly while its inspection was going wrong
+    flagged = an_rma(P.ANOMALY).model_copy(update={"fulfillment_status": FulfillmentStatus.ERROR})
+    # When a person resumes it
+    resumed, event = apply_action(flagged, Action.RESUME, actor=AGENT, at=T1)
+    # Then it is handled again, its inspection in progress
+    assert (event.from_status, event.to_status) == (P.ANOMALY, P.PROCESSING)
+    assert resumed.fulfillment_status is FulfillmentStatus.IN_PROGRESS
+
+
+@pytest.mark.parametrize("status", [s for s in ProcessingStatus if s not in {P.ON_HOLD, P.ANOMALY}])
+def test_resume_is_refused_unless_on_hold_or_an_anomaly(status: ProcessingStatus) -> None:
     with pytest.raises(InvalidTransitionError):
         apply_action(an_rma(status), Action.RESUME, actor=AGENT, at=T1)
 

@@ -1,0 +1,87 @@
+"""Which change of a return deserves an email to the shopper. Pure: the RMA service marks the
+email due in the same write as the change, and the email job renders and sends it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from chalicelib.domain.rma import FinancialResolution, Rma
+from chalicelib.domain.statuses import (
+    DeliveryStatus,
+    FinancialMethod,
+    FinancialStatus,
+    ProcessingStatus,
+)
+
+P = ProcessingStatus
+_PAID = frozenset({FinancialStatus.REFUNDED, FinancialStatus.PARTIALLY_REFUNDED})
+
+
+class StatusEmailKind(StrEnum):
+    REQUEST_RECEIVED = "REQUEST_RECEIVED"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    PARCEL_RECEIVED = "PARCEL_RECEIVED"
+    REFUND_ISSUED = "REFUND_ISSUED"
+    VOUCHER_ISSUED = "VOUCHER_ISSUED"
+    COMPLETED = "COMPLETED"
+    CANCELED = "CANCELED"
+
+
+_PROCESSING_KINDS = {
+    P.REQUESTED: StatusEmailKind.REQUEST_RECEIVED,
+    P.ACCEPTED: StatusEmailKind.APPROVED,
+    P.REJECTED: StatusEmailKind.REJECTED,
+    P.COMPLETE: StatusEmailKind.COMPLETED,
+    P.CANCELED: StatusEmailKind.CANCELED,
+}
+_PAID_METHOD_KINDS = {
+    FinancialMethod.REFUND: StatusEmailKind.REFUND_ISSUED,
+    FinancialMethod.VOUCHER: StatusEmailKind.VOUCHER_ISSUED,
+}
+PAID_KINDS = frozenset(_PAID_METHOD_KINDS.values())
+
+
+def email_kind_for(
+    before: Rma | None, after: Rma, *, label_follows_approval: bool = False
+) -> StatusEmailKind | None:
+    """The email `after` deserves, given the RMA it was (None when it was just created).
+
+    One change gives at most one email: the processing move first, then the money, then the
+    parcel. A return resuming from ON_HOLD goes back to a step the shopper already heard about.
+    When the lifecycle issues a label right after the approval, the approval is announced with
+    the label rather than before it: an approval email without instructions would leave the
+    shopper asking what to do next.
+    """
+    was = before.processing_status if before else None
+    if after.processing_status is not was and was is not P.ON_HOLD:
+        kind = _PROCESSING_KINDS.get(after.processing_status)
+        if kind is StatusEmailKind.APPROVED and label_follows_approval:
+            kind = None
+        if kind is not None:
+            return kind
+    if label_follows_approval and _label_issued(before, after):
+        return StatusEmailKind.APPROVED
+    paid_before = before.financial_status if before else None
+    paid = latest_paid(after)
+    if after.financial_status in _PAID and after.financial_status is not paid_before and paid:
+        return _PAID_METHOD_KINDS[paid.method]
+    delivered_before = before.delivery_status if before else None
+    if after.delivery_status is DeliveryStatus.DELIVERED and delivered_before is not (
+        DeliveryStatus.DELIVERED
+    ):
+        return StatusEmailKind.PARCEL_RECEIVED
+    return None
+
+
+def latest_paid(rma: Rma) -> FinancialResolution | None:
+    paid = [r for r in rma.financial_resolutions if r.status in _PAID]
+    return paid[-1] if paid else None
+
+
+def _label_issued(before: Rma | None, after: Rma) -> bool:
+    return (
+        before is not None
+        and before.delivery_status is DeliveryStatus.PENDING
+        and after.delivery_status is DeliveryStatus.HANDLED
+    )

@@ -69,8 +69,14 @@ def visibility_timeout(function_timeout_seconds: int) -> int:
 
 def upload_key_filters() -> list[tuple[str, str]]:
     """(prefix, suffix) of the keys that notify: one pair per suffix, as S3 filters hold one
-    suffix each. Reports (`inspections/results/*.json`) match none of them."""
-    return [(UPLOAD_PREFIX, suffix) for suffix in UPLOAD_SUFFIXES]
+    suffix each, in lower and upper case since S3 matches them exactly (`BATCH.CSV` from a
+    warehouse's Windows export is an upload too). Reports (`inspections/results/*.json`) match
+    none of them."""
+    return [
+        (UPLOAD_PREFIX, spelled)
+        for suffix in UPLOAD_SUFFIXES
+        for spelled in (suffix, suffix.upper())
+    ]
 
 
 # --- CloudFormation ----------------------------------------------------------------------------

@@ -341,17 +341,26 @@ def test_the_bucket_notifies_the_queue_of_inspection_uploads_only(
     # Given the returns bucket's notification configuration
     bucket = template["Resources"][RETURNS_BUCKET]
     configurations = bucket["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
-    # Then one configuration per upload suffix sends new objects under inspections/ to the queue
+    # Then one configuration per upload suffix, in either case, sends new objects under
+    # inspections/ to the queue
     rules = [
         {rule["Name"]: rule["Value"] for rule in c["Filter"]["S3Key"]["Rules"]}
         for c in configurations
     ]
-    assert rules == [{"prefix": UPLOAD_PREFIX, "suffix": suffix} for suffix in UPLOAD_SUFFIXES]
+    assert rules == [
+        {"prefix": UPLOAD_PREFIX, "suffix": spelled}
+        for suffix in UPLOAD_SUFFIXES
+        for spelled in (suffix, suffix.upper())
+    ]
     for configuration in configurations:
         assert configuration["Event"] == "s3:ObjectCreated:*"
         assert configuration["Queue"] == {"Fn::GetAtt": [INSPECTION_QUEUE, "Arn"]}
     # And what the filters let through is what the consumer treats as an upload: never a report
-    for key in ("inspections/2026/batch.csv", f"{RESULTS_PREFIX}2026/batch.csv.json"):
+    for key in (
+        "inspections/2026/batch.csv",
+        "inspections/2026/BATCH.CSV",
+        f"{RESULTS_PREFIX}2026/batch.csv.json",
+    ):
         notified = any(key.startswith(r["prefix"]) and key.endswith(r["suffix"]) for r in rules)
         assert notified == is_inspection_upload(key)
     # And the bucket is created once S3 may send to the queue (S3 checks when configured)

@@ -14,13 +14,13 @@ from urllib.parse import unquote_plus
 import httpx
 import pytest
 
-from chalicelib.domain.inspection import UPLOAD_SUFFIXES, parse_inspection_file
+from chalicelib.domain.inspection import parse_inspection_file
 from chalicelib.domain.statuses import ProcessingStatus
 from chalicelib.repositories.aws import client
 from chalicelib.repositories.rma_repository import RmaRepository
 from chalicelib.repositories.table_schema import table_definition
 from chalicelib.services import container
-from deploy.inspections import MAX_RECEIVE_COUNT
+from deploy.inspections import MAX_RECEIVE_COUNT, upload_key_filters
 from local.seed import DEMO_CUSTOMER_EMAIL, DemoClock, DemoData, seed_demo_data, seeding_service
 from local.stack import DEMO_INSPECTION_FILE, RETURNS_BUCKET, RunningStack, start
 from tests.lifecycle_support import eventually
@@ -247,7 +247,7 @@ def test_an_inspection_upload_reaches_the_queue_consumer(monkeypatch: pytest.Mon
         assert redrive["maxReceiveCount"] == MAX_RECEIVE_COUNT
         assert redrive["deadLetterTargetArn"].endswith(":returns-desk-local-inspections-dlq")
         notification = s3.get_bucket_notification_configuration(Bucket=RETURNS_BUCKET)
-        assert len(notification["QueueConfigurations"]) == len(UPLOAD_SUFFIXES)
+        assert len(notification["QueueConfigurations"]) == len(upload_key_filters())
         # When a photo, a report and an inspection file land in the bucket, in that order
         for key in (
             "returns/r1/photos/a.jpg",

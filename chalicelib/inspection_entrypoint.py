@@ -22,8 +22,10 @@ if TYPE_CHECKING:
 
 # S3 sends this once, when the notification is configured; it names no object.
 S3_TEST_EVENT = "s3:TestEvent"
-# Longer than SQS keeps a message (4 days by default) would be safer still, but the returns
-# remember their uploads anyway; this only spares a late duplicate from reading the file again.
+# Duplicates of a processed notification (S3 and SQS deliver at least once) arrive within
+# minutes; a message that failed keeps no record, so a redrive from the dead-letter queue, days
+# later, is processed. Past a day, the returns' own memory of their last 20 uploads still
+# refuses to count a file twice.
 IDEMPOTENCY_SECONDS = 24 * 60 * 60
 
 

@@ -1,5 +1,6 @@
-"""CloudWatch alarms: failed and timed-out lifecycle executions, function errors, and inspection
-files parked in the dead-letter queue.
+"""CloudWatch alarms: failed and timed-out lifecycle executions, function errors, inspection
+files parked in the dead-letter queue, and the app's own signals that a person must look
+(a parcel that did not match its return, a status email given up on).
 
 A lifecycle that ends in ANOMALY fails its execution on purpose (the `LifecycleFailed` state),
 so ExecutionsFailed is the "a return needs a person" signal. Alarms notify the SNS topic given
@@ -10,8 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.observability import METRICS_NAMESPACE, SERVICE_NAME
 from deploy.cfn import Resource, get_att, ref
 from deploy.stage import StageNames
+
+# Metrics the app emits (Powertools, dimension `service`) that each need a person.
+APPLICATION_ALARMS = {
+    "InspectionAnomalies": "An inspection file did not match its return, now an ANOMALY.",
+    "StatusEmailsSetAside": "A status email could not be sent and was set aside.",
+}
 
 ALARM_TOPIC_PARAMETER = "AlarmTopicArn"
 _HAS_ALARM_TOPIC = "HasAlarmTopic"
@@ -69,6 +77,19 @@ def dead_letter_queue_alarm(names: StageNames, queue_id: str, what: str) -> dict
             # A gauge, not a count: its highest value in the period, not the sum of samples.
             statistic="Maximum",
         )
+    }
+
+
+def application_alarms(names: StageNames) -> dict[str, Resource]:
+    return {
+        f"{metric}Alarm": _alarm(
+            f"{names.prefix}-{metric}",
+            description,
+            namespace=METRICS_NAMESPACE,
+            metric=metric,
+            dimensions=[{"Name": "service", "Value": SERVICE_NAME}],
+        )
+        for metric, description in APPLICATION_ALARMS.items()
     }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from deploy.alarms import (
     alarm_conditions,
     alarm_parameters,
+    application_alarms,
     dead_letter_queue_alarm,
     function_errors_alarm,
     state_machine_alarms,
@@ -77,6 +78,7 @@ def build_merge_template(
     resources.update(inspection_queue_resources(names, consumer))
     resources.update(lifecycle_resources(names, definition, function_ids))
     resources.update(state_machine_alarms(names, STATE_MACHINE))
+    resources.update(application_alarms(names))
     resources.update(
         dead_letter_queue_alarm(names, INSPECTION_DEAD_LETTER_QUEUE, "Warehouse inspection files")
     )

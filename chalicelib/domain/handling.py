@@ -164,12 +164,27 @@ def every_line_received(rma: Rma) -> bool:
 
 
 def release_item_receipt(before: Rma, received: Rma) -> tuple[Rma, bool]:
-    """Once every line is in, the lifecycle's wait for the items is over: the task token is
-    cleared in the same write (so it is sent back once, with `before`'s token). Whether it is."""
+    """Once every line is in, the lifecycle's wait for the items is over: `waiting_for` is
+    cleared in the same write, and whether the lifecycle must be resumed is returned.
+
+    The task token stays on the return until the lifecycle stores its next one: should the
+    hand-off fail after this write, the retry finds it (`receipt_hand_off_pending`) and sends
+    it again; a token sent twice is refused by Step Functions, which changes nothing."""
     completes = every_line_received(received) and before.waiting_for is LifecycleStep.ITEM_RECEIPT
     if completes:
-        received = received.model_copy(update={"task_token": None, "waiting_for": None})
+        received = received.model_copy(update={"waiting_for": None})
     return received, completes
+
+
+def receipt_hand_off_pending(rma: Rma) -> bool:
+    """Every line is in and the item-receipt token is still on the return: its hand-off may
+    not have reached the lifecycle."""
+    return (
+        rma.task_token is not None
+        and rma.waiting_for is None
+        and rma.processing_status is ProcessingStatus.PROCESSING
+        and every_line_received(rma)
+    )
 
 
 def fit_note(text: str) -> str:

@@ -166,7 +166,8 @@ class Rma(RmaDraft):
     # What the shopper is told to do with the parcel (the default label provider's output).
     return_instructions: LongText | None = None
     # The lifecycle step waiting on a person or the warehouse, and the Step Functions task
-    # token that resumes it.
+    # token that resumes it (an item-receipt token outlives its wait until it is sent: see
+    # `release_item_receipt`).
     waiting_for: LifecycleStep | None = None
     task_token: Annotated[str, StringConstraints(max_length=2048)] | None = None
     created_at: datetime

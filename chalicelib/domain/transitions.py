@@ -121,6 +121,9 @@ def apply_action(
     }
     if target is P.ACCEPTED and rma.issued_at is None:
         changes["issued_at"] = at
+    if not ALLOWED_TRANSITIONS[target]:
+        # A final status: no lifecycle step waits on the return any more.
+        changes.update(task_token=None, waiting_for=None)
     if rma.fulfillment_status is FulfillmentStatus.ERROR and target is P.PROCESSING:
         changes["fulfillment_status"] = FulfillmentStatus.IN_PROGRESS
     updated = rma.model_copy(update=changes)

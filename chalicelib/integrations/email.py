@@ -11,7 +11,18 @@ from chalicelib.domain.labels import language
 
 
 class EmailNotSentError(Exception):
-    """The email service refused or could not take the message."""
+    """The email service refused or could not take the message; `transient` when the same
+    message may well go through later (throttling, an outage), rather than being refused."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+# SES's answers that say "not now" rather than "not this message".
+_TRANSIENT_SES_ERRORS = frozenset(
+    {"Throttling", "ThrottlingException", "ServiceUnavailable", "InternalFailure"}
+)
 
 
 @dataclass(frozen=True)
@@ -53,9 +64,13 @@ class SesEmailSender:
         except ClientError as error:
             # The error code only: SES messages may quote the recipient's address.
             code = error.response["Error"]["Code"]
-            raise EmailNotSentError(f"SES refused the email: {code}") from error
+            raise EmailNotSentError(
+                f"SES refused the email: {code}", transient=code in _TRANSIENT_SES_ERRORS
+            ) from error
         except BotoCoreError as error:
-            raise EmailNotSentError(f"SES could not be reached: {type(error).__name__}") from error
+            raise EmailNotSentError(
+                f"SES could not be reached: {type(error).__name__}", transient=True
+            ) from error
 
 
 def _utf8(data: str) -> dict[str, str]:

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from chalicelib.domain.rma import Rma, RmaEvent
 from chalicelib.domain.statuses import ProcessingStatus
 from chalicelib.errors import ConcurrentModificationError, InvalidRequestError
@@ -70,13 +72,17 @@ class StatusEmailDue:
 
 @dataclass(frozen=True)
 class DueStatusEmail:
-    """A status email waiting to be sent, with the RMA as the change left it."""
+    """A status email waiting to be sent, with the RMA as the change left it; `rma` is None
+    when that copy no longer reads as an RMA, and `unreadable` says why."""
 
-    rma: Rma
+    # Where the email waits: opaque outside this module.
+    item_key: dict[str, str]
+    rma: Rma | None
     kind: str
     reason: str | None
     # Sends tried so far, this one's claim included once it is claimed.
     attempts: int
+    unreadable: str | None = None
 
 
 @dataclass(frozen=True)
@@ -331,7 +337,7 @@ class RmaRepository(DynamoTable):
         try:
             self._dynamodb.delete_item(
                 TableName=self._table,
-                Key=self._key(_email_key(due.rma)),
+                Key=self._key(due.item_key),
                 ConditionExpression="#claim = :claim",
                 ExpressionAttributeNames={"#claim": _CLAIM_NAMES["#claim"]},
                 ExpressionAttributeValues=self._to_dynamo({":claim": claim}),
@@ -340,14 +346,14 @@ class RmaRepository(DynamoTable):
             return False
         return True
 
-    def release_status_email(self, due: DueStatusEmail, *, claim: str) -> bool:
-        """`due` could not be sent: leave it due for the next run."""
+    def release_status_email(self, due: DueStatusEmail, *, claim: str, count_try: bool) -> bool:
+        """`due` could not be sent: leave it due for the next run, its claim's try counted or,
+        when the failure says nothing of this email (SES throttling), not."""
+        update = "REMOVE #claim, #until" if count_try else "REMOVE #claim, #until ADD #attempts :un"
+        values: dict[str, Any] = {":claim": claim} if count_try else {":claim": claim, ":un": -1}
+        names = _CLAIM_NAMES if count_try else {**_CLAIM_NAMES, "#attempts": "attempts"}
         return self._update_due_email(
-            due,
-            "REMOVE #claim, #until",
-            condition="#claim = :claim",
-            values={":claim": claim},
-            names=_CLAIM_NAMES,
+            due, update, condition="#claim = :claim", values=values, names=names
         )
 
     def set_status_email_aside(
@@ -422,7 +428,10 @@ class RmaRepository(DynamoTable):
             EMAIL_DUE_INDEX_PK: _EMAIL_DUE,
             EMAIL_DUE_INDEX_SK: f"{changed}#{rma.id}#{rma.version:06d}",
             "kind": email.kind,
-            "rma": rma.model_dump(mode="json", exclude_none=True),
+            # What the email shows; the lifecycle's token and the uploads log are no shopper's.
+            "rma": rma.model_dump(
+                mode="json", exclude_none=True, exclude={"task_token", "inspection_uploads"}
+            ),
         }
         if email.reason:
             item["reason"] = email.reason
@@ -430,11 +439,22 @@ class RmaRepository(DynamoTable):
 
     def _to_due_email(self, item: dict[str, Any]) -> DueStatusEmail:
         document = self._from_dynamo(item)
+        rma, unreadable = None, None
+        try:
+            rma = Rma.model_validate(document["rma"])
+        except ValidationError as error:
+            # Where and what kind of error only: the values may be the shopper's.
+            unreadable = "; ".join(
+                f"{'.'.join(map(str, detail['loc']))}: {detail['type']}"
+                for detail in error.errors(include_url=False, include_input=False)
+            )
         return DueStatusEmail(
-            rma=Rma.model_validate(document["rma"]),
+            item_key={PARTITION_KEY: document[PARTITION_KEY], SORT_KEY: document[SORT_KEY]},
+            rma=rma,
             kind=document["kind"],
             reason=document.get("reason"),
             attempts=int(document.get("attempts", 0)),
+            unreadable=unreadable,
         )
 
     def _update_due_email(
@@ -449,7 +469,7 @@ class RmaRepository(DynamoTable):
         try:
             self._dynamodb.update_item(
                 TableName=self._table,
-                Key=self._key(_email_key(due.rma)),
+                Key=self._key(due.item_key),
                 UpdateExpression=update,
                 ConditionExpression=condition,
                 ExpressionAttributeNames=names,

@@ -114,15 +114,31 @@ class StatusEmailJob:
         """Send one due email, unless another run holds it or an earlier one of its return
         was not sent."""
         rma = due.rma
+        now = self._clock()
+        if rma is None:
+            logger.error(
+                "Status email unreadable: set aside",
+                extra={"email_item": due.item_key, "problem": due.unreadable},
+            )
+            return self._set_aside_unsendable(due, now)
         if rma.id in held_back:
             return _Outcome.SKIPPED
-        now = self._clock()
         if due.attempts >= self._max_attempts:
             # Its last run died before it could say so (the claim counted the attempt).
             if self._set_aside(due, now, claim=None):
                 return _Outcome.SET_ASIDE
             held_back.add(rma.id)
             return _Outcome.SKIPPED
+        try:
+            message = self._message(due)
+        except Exception:
+            # A template or a stored email that cannot render will not render next run either.
+            logger.exception(
+                "Status email cannot be rendered: set aside",
+                extra={"reference": rma.return_reference, "kind": due.kind},
+            )
+            held_back.add(rma.id)
+            return self._set_aside_unsendable(due, now)
         claim = self._new_claim()
         if not self._repository.claim_status_email(
             due, claim=claim, now=now, until=now + CLAIM_DURATION
@@ -130,10 +146,11 @@ class StatusEmailJob:
             held_back.add(rma.id)
             return _Outcome.SKIPPED
         try:
-            self._sender.send(rma.customer.email, self._message(due))
+            self._sender.send(rma.customer.email, message)
         except EmailNotSentError as error:
             held_back.add(rma.id)
-            attempts = due.attempts + 1
+            # Throttling or an outage says nothing of this email: the try is not counted.
+            attempts = due.attempts if error.transient else due.attempts + 1
             log = {"reference": rma.return_reference, "kind": due.kind, "attempts": attempts}
             log = {**log, "error": str(error)}
             if attempts >= self._max_attempts:
@@ -141,7 +158,7 @@ class StatusEmailJob:
                 self._set_aside(due, now, claim=claim)
                 return _Outcome.SET_ASIDE
             logger.warning("Status email not sent: due again next run", extra=log)
-            self._repository.release_status_email(due, claim=claim)
+            self._repository.release_status_email(due, claim=claim, count_try=not error.transient)
             return _Outcome.RETRIED_LATER
         if not self._repository.clear_status_email(due, claim=claim):
             # Our hold ran out mid-send and another run took the email: it clears it.
@@ -165,6 +182,9 @@ class StatusEmailJob:
             html=rendered.html,
             reply_to=self._support_email,
         )
+
+    def _set_aside_unsendable(self, due: DueStatusEmail, now: datetime) -> _Outcome:
+        return _Outcome.SET_ASIDE if self._set_aside(due, now, claim=None) else _Outcome.SKIPPED
 
     def _set_aside(self, due: DueStatusEmail, now: datetime, *, claim: str | None) -> bool:
         return self._repository.set_status_email_aside(

@@ -25,6 +25,7 @@ from chalicelib.domain.inspection import (
     UPLOAD_SUFFIXES,
     is_inspection_upload,
 )
+from chalicelib.observability import METRICS_NAMESPACE, SERVICE_NAME
 from chalicelib.repositories.table_schema import TTL_ATTRIBUTE, table_definition
 from chalicelib.settings import Settings
 from deploy.__main__ import main
@@ -283,6 +284,24 @@ def test_the_stage_policy_files_point_at_the_stage_resources(stage: str) -> None
         assert table in granted[f"dynamodb:{action}"]
 
 
+def test_the_policy_files_grant_every_dynamodb_call_the_code_makes(stage: str) -> None:
+    # Given the DynamoDB operations the repositories call (a transaction's parts are its
+    # writes' own actions, which IAM checks instead of TransactWriteItems)
+    calls = set()
+    for module in (ROOT / "chalicelib").rglob("*.py"):
+        calls |= set(re.findall(r"_dynamodb\.([a-z_]+)\(", module.read_text()))
+    actions = {
+        f"dynamodb:{''.join(word.capitalize() for word in call.split('_'))}"
+        for call in calls - {"transact_write_items"}
+    }
+    assert {"dynamodb:BatchGetItem", "dynamodb:Query"} <= actions
+    # Then the stage's policy grants each of them on the stage's table
+    granted = _granted(json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text()))
+    table = f"arn:aws:dynamodb:*:*:table/{names_of(stage).table_name}"
+    for action in sorted(actions):
+        assert table in granted.get(action, set()), action
+
+
 def test_the_policy_files_let_the_consumer_read_its_queue_and_files_only(stage: str) -> None:
     policy = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
     names = names_of(stage)
@@ -443,6 +462,23 @@ def test_dead_letters_and_event_handler_errors_raise_alarms(template: dict[str, 
         "SendStatusEmails",
         "RemindPendingDecisions",
     }
+
+
+def test_anomalous_inspections_and_abandoned_emails_raise_alarms(
+    template: dict[str, Any],
+) -> None:
+    # Given the alarms on the app's own metrics (Powertools EMF: namespace, `service` dimension)
+    alarms = {
+        r["Properties"]["MetricName"]: r["Properties"]
+        for r in template["Resources"].values()
+        if r.get("Type") == "AWS::CloudWatch::Alarm"
+        and r["Properties"]["Namespace"] == METRICS_NAMESPACE
+    }
+    # Then a parcel that did not match its return and an email given up on each alarm
+    assert set(alarms) == {"InspectionAnomalies", "StatusEmailsSetAside"}
+    for alarm in alarms.values():
+        assert alarm["Dimensions"] == [{"Name": "service", "Value": SERVICE_NAME}]
+        assert alarm["Threshold"] == 1
 
 
 def test_the_outputs_name_the_queues(template: dict[str, Any]) -> None:

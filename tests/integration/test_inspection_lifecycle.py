@@ -51,3 +51,48 @@ def test_an_inspection_upload_resumes_the_lifecycle_which_refunds_the_return(
     assert done.lines[0].inspection_notes == "As new"
     assert (done.task_token, done.waiting_for) == (None, None)
     assert inbox.report(key) == {"file_name": key, "rows_applied": [2], "rows_rejected": []}
+
+
+def test_a_hand_off_lost_after_the_receipt_is_sent_again_when_the_message_comes_back(
+    api: Any, lifecycle: str, inbox: Inbox
+) -> None:
+    # Given a return whose lifecycle waits for the parcel, and Step Functions failing the first
+    # hand-off back to it (after the receipt is written)
+    use_policy(auto_execute_financial_resolution=True)
+    rma = submit_return(api, auto_execute_financial_resolution=True)
+    waiting_in(rma["id"], ITEM_RECEIPT)
+    hand_offs = fail_first_task_success()
+
+    # When the warehouse's file is delivered, fails, and is delivered again by the queue
+    row = f"{rma['return_reference']},{line()['sku']},1,BRAND_NEW_WITH_LABEL,,,"
+    inbox.upload("2026/11/03/morning.csv", csv_file(row))
+    first = inbox.deliver()
+    second = inbox.deliver()
+
+    # Then the second delivery counts nothing twice but resumes the lifecycle, which refunds
+    assert first[0]["batchItemFailures"]
+    assert second == [{"batchItemFailures": []}]
+    assert hand_offs["calls"] == 2
+    ended(lifecycle, rma["id"], "SUCCEEDED", [*AUTO_APPROVED, *REFUNDED_AUTOMATICALLY])
+    done = current(rma["id"])
+    assert done.lines[0].received_quantity == 1
+    assert statuses(done) == ("COMPLETE", "DELIVERED", "REFUNDED", "COMPLETE")
+
+
+def fail_first_task_success() -> dict[str, int]:
+    """Step Functions refusing the first SendTaskSuccess as a network failure would."""
+    from botocore.exceptions import EndpointConnectionError
+
+    from chalicelib.repositories.aws import client
+
+    calls = {"calls": 0}
+
+    def fail_once(**_: Any) -> None:
+        calls["calls"] += 1
+        if calls["calls"] == 1:
+            raise EndpointConnectionError(endpoint_url="https://states.example")
+
+    client("stepfunctions").meta.events.register(
+        "before-call.states.SendTaskSuccess", fail_once, unique_id="fail-first-task-success"
+    )
+    return calls

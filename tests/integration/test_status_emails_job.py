@@ -225,6 +225,83 @@ def test_an_address_that_keeps_failing_is_set_aside_without_holding_up_the_other
     assert bounced not in capsys.readouterr().out
 
 
+class ThrottledSender:
+    """SES throttling the first `times` sends, then taking them."""
+
+    def __init__(self, times: int) -> None:
+        self._ses = SesEmailSender(get_settings().sender_email)
+        self.times = times
+
+    def send(self, recipient: str, message: EmailMessage) -> None:
+        if self.times > 0:
+            self.times -= 1
+            raise EmailNotSentError("SES refused the email: Throttling", transient=True)
+        self._ses.send(recipient, message)
+
+
+def test_throttling_never_uses_up_an_emails_tries(
+    ses: Any, open_rma: Callable[..., Rma], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given two tries per email, and SES throttling the first three sends
+    reconfigure(monkeypatch, STATUS_EMAIL_MAX_ATTEMPTS="2")
+    open_rma(JANE)
+    sender = ThrottledSender(times=3)
+
+    # When the job runs four times
+    runs = [run_job(sender) for _ in range(4)]
+
+    # Then the email waits through the throttling, is never set aside, and goes out once
+    assert runs == [StatusEmailRun(retried_later=1)] * 3 + [StatusEmailRun(sent=1)]
+    assert len(sent_to(JANE)) == 1
+
+
+def damage_due_email(email: str, damage: Callable[[dict[str, Any]], None]) -> None:
+    """Change the stored due email of `email`'s return as an older release may have left it."""
+    dynamodb, table = client("dynamodb"), os.environ["TABLE_NAME"]
+    [item] = [
+        item
+        for item in dynamodb.query(
+            TableName=table,
+            IndexName="email-due-index",
+            KeyConditionExpression="due_pk = :due",
+            ExpressionAttributeValues={":due": {"S": "EMAIL_DUE"}},
+        )["Items"]
+        if item["rma"]["M"]["customer"]["M"]["email"]["S"] == email
+    ]
+    damage(item)
+    dynamodb.put_item(TableName=table, Item=item)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda item: item["rma"]["M"].pop("lines"), id="snapshot-unreadable"),
+        pytest.param(lambda item: item.update(kind={"S": "GONE"}), id="cannot-render"),
+    ],
+)
+def test_an_email_that_can_never_be_sent_is_set_aside_at_once_without_blocking_the_others(
+    ses: Any,
+    open_rma: Callable[..., Rma],
+    damage: Callable[[dict[str, Any]], None],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Given two due emails, the older of which can no longer be read or rendered
+    broken = "broken@example.com"
+    open_rma(broken)
+    open_rma(JANE)
+    damage_due_email(broken, damage)
+
+    # When the job runs twice
+    runs = [run_job(), run_job()]
+
+    # Then the broken one is set aside at once, the other sent, and nothing is left
+    assert runs == [StatusEmailRun(sent=1, set_aside=1), StatusEmailRun()]
+    assert len(sent_to(JANE)) == 1
+    assert sent_to(broken) == []
+    # And the logs never show the address
+    assert broken not in capsys.readouterr().out
+
+
 def test_a_failed_email_holds_back_the_later_ones_of_its_return_to_keep_their_order(
     ses: Any, open_rma: Callable[..., Rma], rma_service: Any
 ) -> None:

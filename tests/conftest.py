@@ -126,3 +126,14 @@ def lifecycle(aws: None, monkeypatch: pytest.MonkeyPatch) -> str:
     container.reset()
     run_lambdas_in_process(app_task_handlers())
     return arn
+
+
+@pytest.fixture
+def ses(aws: None) -> Any:
+    """SES with the sender's identity verified, as the deployment requires."""
+    from chalicelib.repositories.aws import client
+    from chalicelib.settings import get_settings
+
+    ses = client("ses")
+    ses.verify_email_identity(EmailAddress=get_settings().sender_email)
+    return ses

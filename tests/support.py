@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pytest
@@ -52,3 +53,11 @@ def reconfigure(monkeypatch: pytest.MonkeyPatch, **environment: str | None) -> N
         else:
             monkeypatch.setenv(name, value)
     container.reset()
+
+
+def sent_emails() -> list[Any]:
+    """What the app sent through moto's SES, oldest first."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return list(ses_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]].sent_messages)

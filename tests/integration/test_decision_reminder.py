@@ -6,7 +6,6 @@ On moto's DynamoDB and SES; time-machine sets when each return was opened.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,24 +21,10 @@ from chalicelib.repositories.aws import client
 from chalicelib.services import container
 from chalicelib.services.decision_reminder import DecisionReminderRun
 from chalicelib.settings import get_settings
-from tests.support import reconfigure
+from tests.support import reconfigure, sent_emails
 
 AGENT = Actor(channel=Channel.GORGIAS, id="7", name="Alex")
 NOW = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def ses(aws: None) -> Any:
-    ses = client("ses")
-    ses.verify_email_identity(EmailAddress=get_settings().sender_email)
-    return ses
-
-
-def sent_emails() -> list[Any]:
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.ses.models import ses_backends
-
-    return list(ses_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]].sent_messages)
 
 
 @pytest.fixture

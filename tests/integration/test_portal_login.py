@@ -31,7 +31,7 @@ from chalicelib.repositories.aws import client
 from chalicelib.services import container
 from chalicelib.services.portal_auth import portal_auth_service
 from chalicelib.settings import get_settings
-from tests.support import JSON, body
+from tests.support import JSON, body, sent_emails
 from tests.unit.test_login import portal_request
 
 JANE = "jane.doe@example.com"
@@ -89,14 +89,6 @@ def login(portal: Any, email: str = JANE, order_number: str = JANES_ORDER) -> An
 
 def verify(portal: Any, code: str, email: str = JANE) -> Any:
     return post(portal, "/portal/verify", {"email": email, "code": code})
-
-
-def sent_emails() -> list[Any]:
-    """What the app sent through moto's SES, oldest first."""
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.ses.models import ses_backends
-
-    return list(ses_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]].sent_messages)
 
 
 def code_in(message: Any) -> str:

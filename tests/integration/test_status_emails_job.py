@@ -25,27 +25,11 @@ from chalicelib.repositories.rma_repository import RmaRepository
 from chalicelib.services import container
 from chalicelib.services.status_email_job import StatusEmailJob, StatusEmailRun
 from chalicelib.settings import get_settings
-from tests.support import reconfigure
+from tests.support import reconfigure, sent_emails
 
 AGENT = Actor(channel=Channel.GORGIAS, id="7", name="Alex")
 JANE = "jane.doe@example.com"
 CHLOE = "chloe@example.fr"
-
-
-@pytest.fixture
-def ses(aws: None) -> Any:
-    """SES with the sender's identity verified, as the deployment requires."""
-    ses = client("ses")
-    ses.verify_email_identity(EmailAddress=get_settings().sender_email)
-    return ses
-
-
-def sent_emails() -> list[Any]:
-    """What was sent through moto's SES, oldest first."""
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.ses.models import ses_backends
-
-    return list(ses_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]].sent_messages)
 
 
 def sent_to(address: str) -> list[str]:

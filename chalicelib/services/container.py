@@ -111,8 +111,7 @@ def inspection_service() -> InspectionService:
     from chalicelib.repositories.inspection_files import InspectionFiles
     from chalicelib.services.inspection_service import InspectionService
 
-    reads = RmaRepository(get_settings().table_name)
-    return InspectionService(rma_service(), reads, InspectionFiles(), lifecycle())
+    return InspectionService(rma_service(), InspectionFiles(), lifecycle())
 
 
 @lru_cache(maxsize=1)

@@ -34,7 +34,6 @@ from chalicelib.domain.rma import Actor, Rma
 from chalicelib.domain.statuses import Channel
 from chalicelib.errors import ConcurrentModificationError, RmaNotFoundError
 from chalicelib.observability import logger, metrics
-from chalicelib.repositories.rma_repository import RmaRepository
 from chalicelib.services.lifecycle import Handoff, Lifecycle
 from chalicelib.services.rma_service import RmaService, utc_now
 
@@ -54,14 +53,12 @@ class InspectionService:
     def __init__(
         self,
         rmas: RmaService,
-        reads: RmaRepository,
         files: InspectionFileStore,
         lifecycle: Lifecycle | None = None,
         *,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._rmas = rmas
-        self._reads = reads
         self._files = files
         self._lifecycle = lifecycle
         self._clock = clock
@@ -97,7 +94,7 @@ class InspectionService:
     def _receipts(self, upload: InspectionUpload, parsed: ParsedFile) -> list[ReturnReceipt]:
         by_reference = group_by_return(parsed.rows)
         numbers = {ref: parse_return_number(ref) for ref in by_reference}
-        found = self._reads.find_by_return_numbers(n for n in numbers.values() if n is not None)
+        found = self._rmas.find_by_return_numbers(n for n in numbers.values() if n is not None)
         receipts = []
         for reference, rows in by_reference.items():
             rma = found.get(numbers[reference] or 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -67,6 +67,10 @@ class RmaService:
         if rma is None:
             raise RmaNotFoundError(typed)
         return rma
+
+    def find_by_return_numbers(self, return_numbers: Iterable[int]) -> dict[int, Rma]:
+        """The RMAs of those return numbers that exist, by number, read in batches."""
+        return self._repository.find_by_return_numbers(return_numbers)
 
     def history(self, typed: str) -> tuple[Rma, list[RmaEvent]]:
         rma_id = self._resolve_id(typed)

@@ -172,6 +172,8 @@ class Rma(RmaDraft):
     task_token: Annotated[str, StringConstraints(max_length=2048)] | None = None
     created_at: datetime
     updated_at: datetime
+    # When it was submitted: the wait for an agent's decision starts there.
+    requested_at: datetime | None = None
     issued_at: datetime | None = None
     received_at: datetime | None = None
     # The warehouse files applied to it, oldest first.
@@ -183,6 +185,11 @@ class Rma(RmaDraft):
     @property
     def latest_shipment(self) -> Shipment | None:
         return self.shipments[-1] if self.shipments else None
+
+    @property
+    def waiting_for_decision_since(self) -> datetime:
+        """Returns submitted before `requested_at` was kept count from their creation."""
+        return self.requested_at or self.created_at
 
     @property
     def requested_value(self) -> Decimal:

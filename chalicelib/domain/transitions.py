@@ -119,6 +119,8 @@ def apply_action(
         "version": rma.version + 1,
         **_companion_statuses(target),
     }
+    if target is P.REQUESTED and rma.requested_at is None:
+        changes["requested_at"] = at
     if target is P.ACCEPTED and rma.issued_at is None:
         changes["issued_at"] = at
     if not ALLOWED_TRANSITIONS[target]:

@@ -46,8 +46,8 @@ def render_decision_reminder(
                 order_number=rma.order.number,
                 customer_name=rma.customer.name,
                 status=label(rma.processing_status, "en"),
-                waiting_since=rma.created_at.strftime("%Y-%m-%d %H:%M UTC"),
-                waiting_for=duration(now - rma.created_at),
+                waiting_since=rma.waiting_for_decision_since.strftime("%Y-%m-%d %H:%M UTC"),
+                waiting_for=duration(now - rma.waiting_for_decision_since),
             )
             for rma in overdue
         ],

@@ -381,25 +381,28 @@ class RmaRepository(DynamoTable):
         self,
         status: ProcessingStatus,
         *,
-        created_before: datetime,
+        waiting_since_before: datetime,
         limit: int,
         held_from: ProcessingStatus | None = None,
     ) -> OldestRmas:
-        """The `limit` oldest RMAs in `status` created before `created_before`, oldest first,
-        and how many more there are; `held_from` keeps only ON_HOLD ones held from it."""
+        """The `limit` oldest RMAs in `status` waiting for a decision since before
+        `waiting_since_before`, by creation, and how many more there are; `held_from` keeps only
+        ON_HOLD ones held from it. The index is sorted by creation, which comes first: it
+        bounds the Query, and a filter drops the returns submitted since."""
+        before = {"S": waiting_since_before.astimezone(UTC).isoformat()}
+        filters = ["(attribute_not_exists(requested_at) OR requested_at < :before)"]
+        values: dict[str, Any] = {":pk": {"S": _status_pk(status)}, ":before": before}
+        if held_from is not None:
+            filters.append("held_from = :held_from")
+            values[":held_from"] = {"S": str(held_from)}
         query: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": STATUS_INDEX,
             "KeyConditionExpression": "#pk = :pk AND #sk < :before",
+            "FilterExpression": " AND ".join(filters),
             "ExpressionAttributeNames": {"#pk": STATUS_INDEX_PK, "#sk": STATUS_INDEX_SK},
-            "ExpressionAttributeValues": {
-                ":pk": {"S": _status_pk(status)},
-                ":before": {"S": created_before.astimezone(UTC).isoformat()},
-            },
+            "ExpressionAttributeValues": values,
         }
-        if held_from is not None:
-            query["FilterExpression"] = "held_from = :held_from"
-            query["ExpressionAttributeValues"][":held_from"] = {"S": str(held_from)}
         items: list[Rma] = []
         while True:
             response = self._dynamodb.query(**query, Limit=limit - len(items))

@@ -50,18 +50,20 @@ class DecisionReminder:
 
         Waiting means REQUESTED, or ON_HOLD from REQUESTED: by default the lifecycle puts a
         return on hold exactly when its decision is overdue, and it still waits for an agent.
-        The delay counts from the return's creation, which the status index is sorted by.
+        The delay counts from the return's submission.
         """
         now = self._clock()
         timeout = self._policy().agent_decision_timeout
         cutoff = now - timeout
         requested = self._repository.oldest_in_status(
-            P.REQUESTED, created_before=cutoff, limit=self._limit
+            P.REQUESTED, waiting_since_before=cutoff, limit=self._limit
         )
         held = self._repository.oldest_in_status(
-            P.ON_HOLD, created_before=cutoff, limit=self._limit, held_from=P.REQUESTED
+            P.ON_HOLD, waiting_since_before=cutoff, limit=self._limit, held_from=P.REQUESTED
         )
-        oldest = sorted([*requested.items, *held.items], key=lambda rma: rma.created_at)
+        oldest = sorted(
+            [*requested.items, *held.items], key=lambda rma: rma.waiting_for_decision_since
+        )
         listed = oldest[: self._limit]
         overdue = len(oldest) + requested.more + held.more
         if not listed:

@@ -112,6 +112,28 @@ def test_nothing_overdue_sends_nothing(ses: Any, open_rma: Callable[..., Rma]) -
     assert sent_emails() == []
 
 
+def test_the_wait_counts_from_the_submission_not_the_draft(
+    ses: Any, open_rma: Callable[..., Rma], rma_service: Any
+) -> None:
+    # Given a draft opened six days ago, submitted one day ago, and one submitted three days ago
+    with time_machine.travel(NOW - timedelta(days=6), tick=False):
+        late_draft = open_rma("gus@example.com", customer=customer("Gus"), submitted=False)
+    with time_machine.travel(NOW - timedelta(days=3), tick=False):
+        waiting = open_rma("hana@example.com", customer=customer("Hana"))
+    with time_machine.travel(NOW - timedelta(days=1), tick=False):
+        rma_service.act(late_draft.id, Action.SUBMIT, actor=AGENT)
+
+    # When the reminder runs
+    run = remind()
+
+    # Then only the return waiting three days since its submission is named, with that wait
+    assert run == DecisionReminderRun(overdue=1, listed=1, sent=True)
+    [email] = sent_emails()
+    assert waiting.return_reference in email.body
+    assert late_draft.return_reference not in email.body
+    assert "3 days" in email.body
+
+
 def test_the_reminder_queries_the_status_index_and_never_scans(
     returns: dict[str, Rma],
 ) -> None:

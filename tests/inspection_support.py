@@ -4,14 +4,20 @@ as Lambda's SQS event source would."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.domain.inspection import UPLOAD_PREFIX, UPLOAD_SUFFIXES, result_key
+from chalicelib.domain.inspection import UPLOAD_PREFIX, result_key
 from chalicelib.repositories.aws import client
+from deploy.inspections import (
+    bucket_notification,
+    dead_letter_queue_attributes,
+    queue_attributes,
+)
 from local.sqs_events import LocalLambdaContext, deliver_batch
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -28,7 +34,8 @@ class Inbox:
         """Drop a file under the inspections prefix; its key."""
         key = f"{UPLOAD_PREFIX}{name}"
         body = content.encode() if isinstance(content, str) else content
-        client("s3").put_object(Bucket=self.bucket, Key=key, Body=body)
+        # As the warehouse's tools do: S3's managed upload (PutObject for a file this size).
+        client("s3").upload_fileobj(io.BytesIO(body), self.bucket, key)
         return key
 
     def deliver(self, handler: Handler | None = None) -> list[dict[str, Any]]:
@@ -67,42 +74,21 @@ def csv_file(*rows: str) -> str:
 
 
 def open_inbox() -> Inbox:
-    """The returns bucket notifying a queue (with a dead-letter queue) of inspection files, with
-    the filters of the deployment: the prefix, and one configuration per upload suffix. The test
-    event S3 sends when notifications are configured is left on the queue."""
+    """The returns bucket notifying a queue (with a dead-letter queue) of inspection files, as
+    the deployment and the local stack configure them. The test event S3 sends when
+    notifications are configured is left on the queue."""
     s3, sqs = client("s3"), client("sqs")
     bucket = os.environ["RETURNS_BUCKET"]
     s3.create_bucket(Bucket=bucket)
-    dead_letters = sqs.create_queue(QueueName="inspections-dlq")["QueueUrl"]
-    dlq_arn = _queue_arn(dead_letters)
-    queue_url = sqs.create_queue(
-        QueueName="inspections",
-        # Visible again at once: a failed message comes back on the next receive.
-        Attributes={
-            "VisibilityTimeout": "0",
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5}),
-        },
+    dead_letters = sqs.create_queue(
+        QueueName="inspections-dlq", Attributes=dead_letter_queue_attributes()
     )["QueueUrl"]
+    # Visible again at once: a failed message comes back on the next receive.
+    attributes = queue_attributes(_queue_arn(dead_letters), visibility_timeout_seconds=0)
+    queue_url = sqs.create_queue(QueueName="inspections", Attributes=attributes)["QueueUrl"]
     queue_arn = _queue_arn(queue_url)
     s3.put_bucket_notification_configuration(
-        Bucket=bucket,
-        NotificationConfiguration={
-            "QueueConfigurations": [
-                {
-                    "QueueArn": queue_arn,
-                    "Events": ["s3:ObjectCreated:*"],
-                    "Filter": {
-                        "Key": {
-                            "FilterRules": [
-                                {"Name": "prefix", "Value": UPLOAD_PREFIX},
-                                {"Name": "suffix", "Value": suffix},
-                            ]
-                        }
-                    },
-                }
-                for suffix in UPLOAD_SUFFIXES
-            ]
-        },
+        Bucket=bucket, NotificationConfiguration=bucket_notification(queue_arn)
     )
     return Inbox(bucket, queue_url, queue_arn)
 

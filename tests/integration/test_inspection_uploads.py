@@ -163,6 +163,17 @@ def test_json_lines_with_a_space_in_the_key_complete_the_inspection_of_every_lin
     assert inbox.report(key)["rows_applied"] == [1]
 
 
+def test_a_file_named_in_capitals_is_an_upload_too(
+    inbox: Inbox, accepted: Callable[..., Rma]
+) -> None:
+    # Given an approved return, When a warehouse export named BATCH.CSV reports it received
+    rma = accepted()
+    key = inbox.upload("BATCH.CSV", csv_file(f"{rma.return_reference},TSHIRT-BLUE-M,1,WORE,,,"))
+    inbox.deliver()
+    # Then S3 told the queue of it, and it was applied
+    assert inbox.report(key)["rows_applied"] == [2]
+
+
 def test_rows_that_do_not_match_their_return_make_it_an_anomaly_and_none_is_applied(
     inbox: Inbox, accepted: Callable[..., Rma]
 ) -> None:

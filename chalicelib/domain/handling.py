@@ -83,7 +83,7 @@ def receive_items(
     if problems:
         raise InvalidRequestError(problems[0].sentence, {"field": "lines", "sku": problems[0].sku})
     lines = _lines_after_receipt(rma, received)
-    every_line_in = all(line.received_quantity >= line.quantity for line in lines)
+    every_line_in = _all_received(lines)
     changes = {
         **_parcel_arrived(rma, received, at),
         "lines": lines,
@@ -160,7 +160,11 @@ def receipt_problems(rma: Rma, received: list[ReceivedLine]) -> list[ReceiptProb
 
 
 def every_line_received(rma: Rma) -> bool:
-    return all(line.received_quantity >= line.quantity for line in rma.lines)
+    return _all_received(rma.lines)
+
+
+def _all_received(lines: list[RmaLine]) -> bool:
+    return all(line.received_quantity >= line.quantity for line in lines)
 
 
 def release_item_receipt(before: Rma, received: Rma) -> tuple[Rma, bool]:

@@ -138,9 +138,10 @@ def mark_anomaly(event: dict[str, Any], context: Any) -> dict[str, Any]:
 # --- Events: warehouse inspection uploads and the scheduled emails ------------------------------
 
 
-@app.on_sqs_message(queue=INSPECTION_QUEUE, batch_size=10)
+# One file an invocation: a 10,000-row file fills a good part of the function's timeout.
+@app.on_sqs_message(queue=INSPECTION_QUEUE, batch_size=1)
 def process_inspection_uploads(event: SQSEvent) -> dict[str, Any]:
-    """S3 notifications of inspection files; a failed message alone goes back to the queue."""
+    """S3 notifications of inspection files; a failed message goes back to the queue."""
     return process_inspection_messages(event.to_dict(), event.context)
 
 

@@ -3,8 +3,9 @@
 Each SQS message is an S3 notification. Messages succeed or fail one by one (partial batch
 responses), so a failed file alone goes back to the queue, and to the dead-letter queue once it
 has failed too often. A file is processed at most once per upload: powertools idempotency,
-keyed on bucket, key and ETag, answers a duplicate delivery with the first result; should a run
-crash, the returns themselves remember the upload (see services/inspection_service.py).
+keyed on bucket, key, ETag and version, answers a duplicate delivery with the first result;
+should a run crash, the returns themselves remember the upload (see
+services/inspection_service.py).
 """
 
 from __future__ import annotations

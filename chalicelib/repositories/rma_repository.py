@@ -389,9 +389,14 @@ class RmaRepository(DynamoTable):
         `waiting_since_before`, by creation, and how many more there are; `held_from` keeps only
         ON_HOLD ones held from it. The index is sorted by creation, which comes first: it
         bounds the Query, and a filter drops the returns submitted since."""
-        before = {"S": waiting_since_before.astimezone(UTC).isoformat()}
-        filters = ["(attribute_not_exists(requested_at) OR requested_at < :before)"]
-        values: dict[str, Any] = {":pk": {"S": _status_pk(status)}, ":before": before}
+        before = waiting_since_before.astimezone(UTC).isoformat()
+        filters = ["(attribute_not_exists(requested_at) OR requested_at < :requested_before)"]
+        values: dict[str, Any] = {
+            ":pk": {"S": _status_pk(status)},
+            # The index key holds isoformat(); the RMA's own dates are pydantic's ("...Z").
+            ":before": {"S": before},
+            ":requested_before": {"S": before.replace("+00:00", "Z")},
+        }
         if held_from is not None:
             filters.append("held_from = :held_from")
             values[":held_from"] = {"S": str(held_from)}

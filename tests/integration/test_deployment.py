@@ -322,6 +322,8 @@ def test_the_policy_files_let_the_consumer_read_its_queue_and_files_only(stage: 
     # returns/, in the stage's bucket
     bucket = f"arn:aws:s3:::{names.prefix}-returns-*"
     assert granted["s3:GetObject"] == {f"{bucket}/{UPLOAD_PREFIX}*"}
+    # (by version too: a notification of a versioned bucket names the version to read)
+    assert granted["s3:GetObjectVersion"] == {f"{bucket}/{UPLOAD_PREFIX}*"}
     assert granted["s3:PutObject"] == {f"{bucket}/returns/*", f"{bucket}/{RESULTS_PREFIX}*"}
     # And shoppers' emails go through SES, as for the sign-in codes
     assert "ses:SendEmail" in granted
@@ -417,12 +419,12 @@ def test_the_packaged_consumer_reads_the_stage_queue_with_partial_batch_response
     # Given the consumer function in the packaged template
     consumer = packaged["Resources"]["ProcessInspectionUploads"]
     (event,) = consumer["Properties"]["Events"].values()
-    # Then its SQS event source reads the stage's queue, ten messages at a time, and deletes
-    # only the messages the handler does not report as failed
+    # Then its SQS event source reads the stage's queue, one file at a time (a big one takes
+    # minutes), and deletes only the messages the handler does not report as failed
     assert event["Type"] == "SQS"
     queue_arn = event["Properties"]["Queue"]["Fn::Sub"]
     assert queue_arn.endswith(f":{names_of(stage).inspection_queue_name}")
-    assert event["Properties"]["BatchSize"] == 10
+    assert event["Properties"]["BatchSize"] == 1
     assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     # And the function waits for the queue, which it names rather than refers to
     assert consumer["DependsOn"] == [INSPECTION_QUEUE]

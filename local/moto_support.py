@@ -50,7 +50,7 @@ def _roll_back_items_not_tables(models: Any, backend_class: Any) -> None:
         # moto's own rollback then puts back the very table it holds: a no-op.
         return value if isinstance(value, Table) else copy.deepcopy(value, memo)
 
-    models.copy = SimpleNamespace(deepcopy=deepcopy_but_tables)
+    models.copy = SimpleNamespace(**{**vars(copy), "deepcopy": deepcopy_but_tables})
     original = backend_class.transact_write_items
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:

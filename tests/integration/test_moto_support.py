@@ -47,6 +47,32 @@ def test_a_failed_transaction_leaves_every_item_as_it_was(aws: None) -> None:
     assert _value("existing-too") is None
 
 
+def test_a_failed_transaction_undoes_its_updates_and_deletes_too(aws: None) -> None:
+    # Given two existing items
+    dynamodb, table = client("dynamodb"), os.environ["TABLE_NAME"]
+    dynamodb.transact_write_items(
+        TransactItems=[_put("updated", "before"), _put("deleted", "kept")]
+    )
+    doomed = [
+        {
+            "Update": {
+                "TableName": table,
+                "Key": {"pk": {"S": "updated"}, "sk": {"S": "ITEM"}},
+                "UpdateExpression": "SET #value = :after",
+                "ExpressionAttributeNames": {"#value": "value"},
+                "ExpressionAttributeValues": {":after": {"S": "after"}},
+            }
+        },
+        {"Delete": {"TableName": table, "Key": {"pk": {"S": "deleted"}, "sk": {"S": "ITEM"}}}},
+        _put("missing", "x", condition="attribute_exists(pk)"),
+    ]
+    # When a transaction updates one, deletes the other, then fails
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        dynamodb.transact_write_items(TransactItems=doomed)
+    # Then both are as they were
+    assert (_value("updated"), _value("deleted")) == ("before", "kept")
+
+
 def test_a_successful_transaction_writes_every_item(aws: None) -> None:
     # Given a transaction of two items, When it runs
     client("dynamodb").transact_write_items(TransactItems=[_put("a", "1"), _put("b", "2")])

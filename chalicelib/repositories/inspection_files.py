@@ -20,7 +20,9 @@ class InspectionFiles:
         if upload.version_id:
             request["VersionId"] = upload.version_id
         else:
-            request["IfMatch"] = f'"{upload.etag.strip(chr(34))}"'
+            # S3 compares the quoted form; notifications carry the ETag without quotes.
+            etag = upload.etag.strip('"')
+            request["IfMatch"] = f'"{etag}"'
         try:
             response = self._s3.get_object(**request)
         except self._s3.exceptions.ClientError as error:

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from chalicelib.domain.inspection import InspectionRow, InspectionUpload
 from chalicelib.domain.inspection_receipt import ReturnReceipt, Rows, receive_inspection
-from chalicelib.domain.rma import Actor, Customer, OrderRef, Rma, RmaLine
+from chalicelib.domain.rma import Actor, Rma, RmaLine
 from chalicelib.domain.statuses import (
     Channel,
     DeliveryStatus,
@@ -17,6 +17,7 @@ from chalicelib.domain.statuses import (
     ProcessingStatus,
     ReturnReason,
 )
+from tests.unit.test_transitions import an_rma
 
 P = ProcessingStatus
 WAREHOUSE = Actor(channel=Channel.WAREHOUSE)
@@ -26,34 +27,27 @@ UPLOAD = InspectionUpload(bucket="returns", key="inspections/monday.csv", etag="
 
 def a_return(status: ProcessingStatus = P.ACCEPTED) -> Rma:
     """R-001042: two shirts and a cap, approved, its lifecycle waiting for the parcel."""
-    return Rma(
-        id="0" * 32,
-        return_number=1042,
-        return_reference="R-001042",
-        order=OrderRef(number="#1001"),
-        customer=Customer(email="jane@example.com"),
-        lines=[
-            RmaLine(
-                sku="SHIRT",
-                name="Shirt",
-                quantity=2,
-                unit_price=Decimal("20.00"),
-                reason=ReturnReason.SIZE_PROBLEM,
-            ),
-            RmaLine(
-                sku="CAP",
-                name="Cap",
-                quantity=1,
-                unit_price=Decimal("10.00"),
-                reason=ReturnReason.COLOR_PROBLEM,
-            ),
-        ],
-        processing_status=status,
-        waiting_for=LifecycleStep.ITEM_RECEIPT,
-        task_token="token-of-the-wait",
-        created_at=AT,
-        updated_at=AT,
-        version=3,
+    return an_rma(status).model_copy(
+        update={
+            "lines": [
+                RmaLine(
+                    sku="SHIRT",
+                    name="Shirt",
+                    quantity=2,
+                    unit_price=Decimal("20.00"),
+                    reason=ReturnReason.SIZE_PROBLEM,
+                ),
+                RmaLine(
+                    sku="CAP",
+                    name="Cap",
+                    quantity=1,
+                    unit_price=Decimal("10.00"),
+                    reason=ReturnReason.COLOR_PROBLEM,
+                ),
+            ],
+            "waiting_for": LifecycleStep.ITEM_RECEIPT,
+            "task_token": "token-of-the-wait",
+        }
     )
 
 

@@ -118,8 +118,9 @@ def get_rma_events(rma: str) -> Response:
     )
 
 
-# Steps of handling that are not plain status moves: they complete a lifecycle step.
-HANDLING_ACTIONS = ("receive", "refund")
+# Steps of handling that are not plain status moves: they complete a lifecycle step, or finish
+# by hand a return no lifecycle carries on.
+HANDLING_ACTIONS = ("receive", "refund", "complete")
 
 
 @route(
@@ -138,6 +139,9 @@ HANDLING_ACTIONS = ("receive", "refund")
         },
         "receive": Operation(summary="Record what came back", body=ReceiveItemsRequest),
         "refund": Operation(summary="Approve the refund", body=ApproveRefundRequest),
+        "complete": Operation(
+            summary="Complete a return no lifecycle finishes", body=AdminActionRequest
+        ),
     },
 )
 def act_on_rma(rma: str, action: str) -> Response:
@@ -145,6 +149,11 @@ def act_on_rma(rma: str, action: str) -> Response:
         updated = _receive(rma)
     elif action == "refund":
         updated = _approve_refund(rma)
+    elif action == "complete":
+        request = parse_body(admin.current_request, AdminActionRequest)
+        updated = container.handling_service().complete(
+            rma, actor=request.as_actor(), note=request.explanation
+        )
     elif action in ADMIN_ACTIONS:
         request = parse_body(admin.current_request, AdminActionRequest)
         updated = container.rma_service().act(

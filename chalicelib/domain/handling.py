@@ -4,11 +4,12 @@ its action-log entry, like the processing transitions."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from chalicelib.domain.refunds import payment_method
+from chalicelib.domain.refunds import RefundBreakdown, payment_method
 from chalicelib.domain.rma import (
     MAX_INSPECTION_PHOTOS,
     Actor,
@@ -17,6 +18,8 @@ from chalicelib.domain.rma import (
     RmaEvent,
     RmaLine,
     Shipment,
+    add_states,
+    revised,
 )
 from chalicelib.domain.statuses import (
     DeliveryStatus,
@@ -95,8 +98,8 @@ def receive_items(
     note = fit_note("; ".join(filter(None, [f"Received {summary}", note])))
     if rma.processing_status is ProcessingStatus.ACCEPTED:
         started, event = apply_action(rma, Action.START_PROCESSING, actor=actor, at=at, note=note)
-        updated = started.model_copy(update=changes)
-        event = event.model_copy(update={"action": "receive"})
+        updated = revised(started, **changes)
+        event = revised(event, action="receive")
     else:
         updated, event = apply_update(
             rma, action="receive", actor=actor, at=at, changes=changes, note=note
@@ -121,7 +124,7 @@ def flag_receipt_anomaly(
         current, Action.FLAG_ANOMALY, actor=actor, at=at, note=fit_note(reason)
     )
     changes = {**_parcel_arrived(rma, received, at), "fulfillment_status": FulfillmentStatus.ERROR}
-    return flagged.model_copy(update=changes), [*events, event]
+    return revised(flagged, **changes), [*events, event]
 
 
 def receipt_problems(rma: Rma, received: list[ReceivedLine]) -> list[ReceiptProblem]:
@@ -176,7 +179,7 @@ def release_item_receipt(before: Rma, received: Rma) -> tuple[Rma, bool]:
     it again; a token sent twice is refused by Step Functions, which changes nothing."""
     completes = every_line_received(received) and before.waiting_for is LifecycleStep.ITEM_RECEIPT
     if completes:
-        received = received.model_copy(update={"waiting_for": None})
+        received = revised(received, waiting_for=None)
     return received, completes
 
 
@@ -209,9 +212,7 @@ def _parcel_arrived(rma: Rma, received: list[ReceivedLine], at: datetime) -> dic
     return {
         "received_at": rma.received_at or min(stated, default=at),
         "delivery_status": DeliveryStatus.DELIVERED,
-        "shipments": [
-            s.model_copy(update={"status": DeliveryStatus.DELIVERED}) for s in rma.shipments
-        ],
+        "shipments": [revised(s, status=DeliveryStatus.DELIVERED) for s in rma.shipments],
     }
 
 
@@ -223,17 +224,18 @@ def _lines_after_receipt(rma: Rma, received: list[ReceivedLine]) -> list[RmaLine
         if not items:
             lines.append(line)
             continue
-        quantity = line.received_quantity + sum(item.quantity for item in items)
+        states: Counter[ProductState] = Counter()
+        for item in items:
+            states[item.product_state] += item.quantity
+        received_states = add_states(line.received_states, states)
         notes = "; ".join(filter(None, [line.inspection_notes, *(item.notes for item in items)]))
         lines.append(
-            line.model_copy(
-                update={
-                    "received_quantity": quantity,
-                    "product_state": items[-1].product_state,
-                    "line_state": _line_state(quantity, line.quantity),
-                    "inspection_notes": fit_note(notes) if notes else None,
-                    "inspection_photos": _photos_after(line, items),
-                }
+            revised(
+                line,
+                received_states=received_states,
+                line_state=_line_state(sum(received_states.values()), line.quantity),
+                inspection_notes=fit_note(notes) if notes else None,
+                inspection_photos=_photos_after(line, items),
             )
         )
     return lines
@@ -275,7 +277,7 @@ def record_refund(rma: Rma, *, actor: Actor, at: datetime, note: str) -> tuple[R
         else FinancialStatus.PARTIALLY_REFUNDED
     )
     resolutions = [
-        r.model_copy(update={"status": status}) if r.status is FinancialStatus.PENDING else r
+        revised(r, status=status) if r.status is FinancialStatus.PENDING else r
         for r in rma.financial_resolutions
     ]
     return apply_update(
@@ -289,10 +291,18 @@ def record_refund(rma: Rma, *, actor: Actor, at: datetime, note: str) -> tuple[R
 
 
 def approve_refund(
-    rma: Rma, amount: Decimal | None, *, actor: Actor, at: datetime, note: str | None
+    rma: Rma,
+    amount: Decimal | None,
+    computed: RefundBreakdown,
+    *,
+    actor: Actor,
+    at: datetime,
+    note: str | None,
 ) -> tuple[Rma, RmaEvent]:
     """A person lets the pending resolution be paid, or sets its amount (which replaces a
-    computed one, and is required when none was computed)."""
+    computed one, and is required when none was computed). A person's amount is bounded like a
+    computed one: never more than the shopper paid for the units that came back. The log
+    entry sets the amount a person chose beside the one computed, and how that was made."""
     changes: dict[str, object] = {"task_token": None, "waiting_for": None}
     if amount is not None:
         method = payment_method(rma)
@@ -301,6 +311,13 @@ def approve_refund(
                 f"Return {rma.return_reference} expects {rma.expected_resolution}: "
                 "nothing is paid back in money.",
                 {"field": "amount"},
+            )
+        ceiling = computed.lines_value
+        if amount > ceiling:
+            raise InvalidRequestError(
+                f"A refund of return {rma.return_reference} is at most {ceiling} "
+                f"{rma.currency}, what the shopper paid for the units received.",
+                {"field": "amount", "maximum": str(ceiling)},
             )
         settled = [r for r in rma.financial_resolutions if r.status is not FinancialStatus.PENDING]
         changes["financial_resolutions"] = [
@@ -313,7 +330,17 @@ def approve_refund(
             f"No refund was computed for return {rma.return_reference}: give its amount.",
             {"field": "amount"},
         )
-    default_note = f"Refund of {amount} {rma.currency} approved" if amount else "Refund approved"
+    decision = (
+        f"Refund of {amount} {rma.currency} set by a person"
+        if amount is not None
+        else "Refund approved"
+    )
+    entry = f"{decision}; computed {computed.explain(rma.currency)}"
     return apply_update(
-        rma, action="approve_refund", actor=actor, at=at, changes=changes, note=note or default_note
+        rma,
+        action="approve_refund",
+        actor=actor,
+        at=at,
+        changes=changes,
+        note=fit_note("; ".join(filter(None, [entry, note]))),
     )

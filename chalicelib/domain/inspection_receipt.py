@@ -18,7 +18,14 @@ from chalicelib.domain.handling import (
     release_item_receipt,
 )
 from chalicelib.domain.inspection import InspectionRow, InspectionUpload, RejectedRow
-from chalicelib.domain.rma import MAX_REMEMBERED_UPLOADS, Actor, AppliedUpload, Rma, RmaEvent
+from chalicelib.domain.rma import (
+    MAX_REMEMBERED_UPLOADS,
+    Actor,
+    AppliedUpload,
+    Rma,
+    RmaEvent,
+    revised,
+)
 from chalicelib.errors import InvalidTransitionError
 
 Rows = list[tuple[int, InspectionRow]]
@@ -102,4 +109,4 @@ def _received_line(row: InspectionRow) -> ReceivedLine:
 
 def _remember(rma: Rma, applied: AppliedUpload) -> Rma:
     uploads = [*rma.inspection_uploads, applied][-MAX_REMEMBERED_UPLOADS:]
-    return rma.model_copy(update={"inspection_uploads": uploads})
+    return revised(rma, inspection_uploads=uploads)

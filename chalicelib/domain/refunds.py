@@ -26,15 +26,24 @@ class RefundBreakdown(DomainModel):
     # None when nothing is owed in money: the customer gets a replacement, or nothing.
     method: FinancialMethod | None
 
+    def explain(self, currency: str) -> str:
+        """The arithmetic in words, for the action log."""
+        return (
+            f"{self.amount} {currency} (lines {self.lines_value}, deductions "
+            f"{self.deductions}, return fee {self.return_fee}, retained for shipping "
+            f"{self.retained_for_shipping})"
+        )
+
 
 def compute_refund(rma: Rma, policy: ReturnPolicy) -> RefundBreakdown:
-    """What `rma` gives back for the units actually received, in the state they came back in."""
+    """What `rma` gives back for the units actually received, each in the state it came back in:
+    never more than the shopper paid for them (`lines_value`), never below zero."""
     lines_value = Decimal(0)
     deductions = Decimal(0)
     for line in rma.lines:
-        value = line.unit_price * line.received_quantity
-        lines_value += value
-        deductions += value * policy.deduction_percent(line.product_state) / 100
+        lines_value += line.received_value
+        for state, units in line.received_states.items():
+            deductions += line.unit_price * units * policy.deduction_percent(state) / 100
     # Every term but the deductions is already in cents. Rounding the deductions half down is
     # rounding the amount half up, and keeps the breakdown adding up to the cent.
     deductions = deductions.quantize(CENT, ROUND_HALF_DOWN)

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections import Counter
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from chalicelib.domain.statuses import (
     Channel,
@@ -22,13 +35,54 @@ from chalicelib.domain.statuses import (
     ReturnReason,
 )
 
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
-Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+_DECIMAL_TEXT = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*", re.ASCII)
+# Line breaks and tabs belong in free text; no other control character belongs anywhere.
+_TEXT_LAYOUT = frozenset("\n\r\t")
+
+
+def _no_control_characters(allowed: frozenset[str]) -> AfterValidator:
+    def check(text: str) -> str:
+        if any(unicodedata.category(c) == "Cc" and c not in allowed for c in text):
+            raise ValueError("must not contain control characters")
+        return text
+
+    return AfterValidator(check)
+
+
+def _amount_as_written(value: Any) -> Any:
+    """Amounts are written with ASCII digits: Python's Decimal would read "١٢" as 12, and a
+    figure no one on the merchant's side can read back is no amount to pay."""
+    if isinstance(value, str) and not _DECIMAL_TEXT.fullmatch(value):
+        raise ValueError("must be a decimal number written with the digits 0-9")
+    return value
+
+
+def _count_not_boolean(value: Any) -> Any:
+    """`true` is no quantity, although pydantic's lax mode would read it as 1."""
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not true or false")
+    return value
+
+
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    _no_control_characters(frozenset()),
+]
+LongText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=2000),
+    _no_control_characters(_TEXT_LAYOUT),
+]
+Money = Annotated[
+    Decimal, BeforeValidator(_amount_as_written), Field(ge=0, max_digits=12, decimal_places=2)
+]
+Quantity = Annotated[int, BeforeValidator(_count_not_boolean), Field(ge=1, le=10_000)]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Locale = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{2}([-_][a-zA-Z]{2})?$")]
 
 MAX_INSPECTION_PHOTOS = 20
+MAX_SHOPPER_PHOTOS = 10
 # Enough to recognise any file a warehouse would send again; the oldest are forgotten first.
 MAX_REMEMBERED_UPLOADS = 20
 
@@ -43,11 +97,27 @@ class DomainModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def revised(model: ModelT, **changes: Any) -> ModelT:
+    """`model` with `changes`, validated whole like any new version. `model_copy(update=...)`
+    skips validation: a version it made could break a rule of the model (an eleventh photo),
+    be stored, and then fail every later read of the return."""
+    return type(model).model_validate(model.model_copy(update=changes).model_dump())
+
+
 class OrderRef(DomainModel):
     external_id: ShortText | None = None
     number: ShortText
     ordered_at: date | None = None
     delivered_at: date | None = None
+
+    @model_validator(mode="after")
+    def _delivered_after_ordered(self) -> OrderRef:
+        if self.ordered_at and self.delivered_at and self.delivered_at < self.ordered_at:
+            raise ValueError("delivered_at must not be before ordered_at")
+        return self
 
 
 class Customer(DomainModel):
@@ -74,21 +144,79 @@ class Contact(DomainModel):
 class RmaLine(DomainModel):
     sku: ShortText
     name: ShortText
-    quantity: Annotated[int, Field(ge=1, le=10_000)]
+    quantity: Quantity
     unit_price: Money
     reason: ReturnReason
     comment: LongText | None = None
     # What the order says about the line, when known: eligibility uses them.
-    ordered_quantity: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    ordered_quantity: Quantity | None = None
     final_sale: bool = False
-    product_state: ProductState | None = None
+    # How many units came back in each state: two units of one line may come back one new,
+    # one worn, and each is refunded for what it is.
+    received_states: dict[ProductState, Annotated[int, Field(ge=1)]] = {}
     line_state: LineState = LineState.PENDING
-    received_quantity: Annotated[int, Field(ge=0)] = 0
-    photos: Annotated[list[ShortText], Field(max_length=10)] = []
+    # The shopper's photos S3 holds; `pending_photos` were given an upload URL and count once
+    # their object is seen in the bucket.
+    photos: Annotated[list[ShortText], Field(max_length=MAX_SHOPPER_PHOTOS)] = []
+    pending_photos: Annotated[list[ShortText], Field(max_length=MAX_SHOPPER_PHOTOS)] = []
     # What the warehouse found: its notes and the object keys of its photos, kept apart from
     # the shopper's photos above.
     inspection_notes: LongText | None = None
     inspection_photos: Annotated[list[ShortText], Field(max_length=MAX_INSPECTION_PHOTOS)] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _states_of_received_units(cls, data: Any) -> Any:
+        """Lines stored before states were kept per unit say `received_quantity` units came back
+        in one `product_state`; both are read from `received_states` now."""
+        if not isinstance(data, dict) or (
+            "received_quantity" not in data and "product_state" not in data
+        ):
+            return data
+        data = dict(data)
+        quantity = int(data.pop("received_quantity", 0) or 0)
+        state = data.pop("product_state", None)
+        if "received_states" not in data and quantity and state is not None:
+            data["received_states"] = {state: quantity}
+        elif quantity != sum(int(n) for n in (data.get("received_states") or {}).values()):
+            raise ValueError("received_quantity must be the sum of received_states")
+        return data
+
+    @model_validator(mode="after")
+    def _photos_within_limit(self) -> RmaLine:
+        if len(self.photos) + len(self.pending_photos) > MAX_SHOPPER_PHOTOS:
+            raise ValueError(f"a line keeps at most {MAX_SHOPPER_PHOTOS} photos")
+        return self
+
+    @property
+    def received_quantity(self) -> int:
+        return sum(self.received_states.values())
+
+    @property
+    def product_state(self) -> ProductState | None:
+        """The state every received unit came back in; None when none came back, or several
+        states did (see `received_states`)."""
+        states = list(self.received_states)
+        return states[0] if len(states) == 1 else None
+
+    @property
+    def returned_value(self) -> Decimal:
+        """What the shopper paid for the units of this line being returned."""
+        return self.unit_price * self.quantity
+
+    @property
+    def received_value(self) -> Decimal:
+        """What the shopper paid for the units of this line that came back."""
+        return self.unit_price * self.received_quantity
+
+
+def add_states(
+    states: dict[ProductState, int], more: Counter[ProductState]
+) -> dict[ProductState, int]:
+    """Units received per state after `more` came back, in the order the states first came."""
+    total = Counter(states)
+    total.update(more)
+    return {state: count for state, count in total.items() if count}
 
 
 class Shipment(DomainModel):
@@ -148,6 +276,18 @@ class RmaDraft(ReturnTerms):
     delivery: Contact | None = None
     comment: LongText | None = None
 
+    @field_validator("lines")
+    @classmethod
+    def _one_line_per_sku(cls, lines: list[RmaLine]) -> list[RmaLine]:
+        """Quantities, receipts and refunds are counted per SKU: a SKU on two lines would be
+        received once and refunded twice."""
+        repeated = [sku for sku, n in Counter(line.sku for line in lines).items() if n > 1]
+        if repeated:
+            raise ValueError(
+                f"each SKU may appear on one line only; repeated: {', '.join(repeated)}"
+            )
+        return lines
+
 
 class Rma(RmaDraft):
     id: str
@@ -193,7 +333,13 @@ class Rma(RmaDraft):
 
     @property
     def requested_value(self) -> Decimal:
-        return sum((line.unit_price * line.quantity for line in self.lines), Decimal("0"))
+        """What the shopper paid for every unit being returned."""
+        return sum((line.returned_value for line in self.lines), Decimal("0"))
+
+    @property
+    def received_value(self) -> Decimal:
+        """What the shopper paid for the units that came back: no refund is ever above it."""
+        return sum((line.received_value for line in self.lines), Decimal("0"))
 
 
 class RmaEvent(DomainModel):

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from chalicelib.domain.rma import Actor, Rma, RmaEvent
+from chalicelib.domain.rma import Actor, Rma, RmaEvent, revised
 from chalicelib.domain.statuses import (
     DeliveryStatus,
     FinancialStatus,
@@ -128,7 +128,7 @@ def apply_action(
         changes.update(task_token=None, waiting_for=None)
     if rma.fulfillment_status is FulfillmentStatus.ERROR and target is P.PROCESSING:
         changes["fulfillment_status"] = FulfillmentStatus.IN_PROGRESS
-    updated = rma.model_copy(update=changes)
+    updated = revised(rma, **changes)
     event = RmaEvent(
         rma_id=rma.id,
         version=updated.version,
@@ -153,7 +153,7 @@ def apply_update(
 ) -> tuple[Rma, RmaEvent]:
     """A change that keeps the processing status (a label issued, a refund resolved...), one
     version later, with its action-log entry."""
-    updated = rma.model_copy(update={**changes, "updated_at": at, "version": rma.version + 1})
+    updated = revised(rma, **changes, updated_at=at, version=rma.version + 1)
     event = RmaEvent(
         rma_id=rma.id,
         version=updated.version,

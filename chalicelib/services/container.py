@@ -103,7 +103,9 @@ def portal_service() -> PortalService:
 def handling_service() -> HandlingService:
     from chalicelib.services.handling_service import HandlingService
 
-    return HandlingService(rma_service(), lifecycle())
+    return HandlingService(
+        rma_service(), policy_service().current, payment_provider(), lifecycle()
+    )
 
 
 @lru_cache(maxsize=1)

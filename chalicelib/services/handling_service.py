@@ -1,5 +1,7 @@
-"""People's part in handling an approved return: recording the parcel's receipt and approving
-the refund the lifecycle computed. Each completes the lifecycle step that waits for it."""
+"""People's part in handling an approved return: recording the parcel's receipt, approving the
+refund the lifecycle computed, and finishing by hand a return that no lifecycle carries on
+(none is configured, or it ended in an anomaly). Each completes the lifecycle step that waits
+for it."""
 
 from __future__ import annotations
 
@@ -10,25 +12,38 @@ from decimal import Decimal
 from chalicelib.domain.handling import (
     ReceivedLine,
     approve_refund,
+    every_line_received,
     receive_items,
+    record_refund,
     release_item_receipt,
+    resolve_financial,
 )
-from chalicelib.domain.rma import Actor, Rma
-from chalicelib.domain.statuses import LifecycleStep
+from chalicelib.domain.policy import ReturnPolicy
+from chalicelib.domain.refunds import compute_refund, payment_method
+from chalicelib.domain.rma import Actor, FinancialResolution, Rma, RmaEvent
+from chalicelib.domain.statuses import FinancialStatus, LifecycleStep, ProcessingStatus
+from chalicelib.domain.transitions import Action
 from chalicelib.errors import InvalidTransitionError
+from chalicelib.integrations.payments import PaymentProvider
 from chalicelib.services.lifecycle import Handoff, Lifecycle
 from chalicelib.services.rma_service import RmaService, utc_now
+
+_FINISHABLE = frozenset({ProcessingStatus.PROCESSING, ProcessingStatus.ANOMALY})
 
 
 class HandlingService:
     def __init__(
         self,
         rmas: RmaService,
+        policy: Callable[[], ReturnPolicy],
+        payments: PaymentProvider,
         lifecycle: Lifecycle | None = None,
         *,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._rmas = rmas
+        self._policy = policy
+        self._payments = payments
         self._lifecycle = lifecycle
         self._clock = clock
 
@@ -52,17 +67,118 @@ class HandlingService:
         amount: Decimal | None = None,
         note: str | None = None,
     ) -> Rma:
-        """Let the lifecycle pay the resolution it holds for a person, at `amount` if given."""
+        """Let the lifecycle pay the resolution it holds for a person, at `amount` if given.
+        A return no lifecycle carries on is refunded and completed here instead."""
         rma = self._rmas.find(typed)
+        if _left_by_the_lifecycle(rma):
+            return self._refund_and_complete(rma, amount, actor=actor, note=note)
         if rma.waiting_for is not LifecycleStep.REFUND_APPROVAL:
             raise InvalidTransitionError(
                 rma.return_reference, rma.processing_status, "refunded: no refund awaits approval"
             )
-        updated, event = approve_refund(rma, amount, actor=actor, at=self._clock(), note=note)
+        computed = compute_refund(rma, self._policy())
+        updated, event = approve_refund(
+            rma, amount, computed, actor=actor, at=self._clock(), note=note
+        )
         self._rmas.save(updated, event, before=rma)
         self._hand_off(rma, Handoff(output={"outcome": "REFUND_APPROVED"}))
         return updated
 
+    def complete(self, typed: str, *, actor: Actor, note: str | None = None) -> Rma:
+        """Finish a return no lifecycle carries on, once every line is in and nothing is owed
+        in money any more (paid, or a replacement)."""
+        rma = self._rmas.find(typed)
+        if not _left_by_the_lifecycle(rma):
+            raise InvalidTransitionError(
+                rma.return_reference,
+                rma.processing_status,
+                "completed by hand: " + _why_not_finishable(rma),
+            )
+        if payment_method(rma) is not None and rma.financial_status in {
+            FinancialStatus.PENDING,
+            FinancialStatus.EXECUTION_ERROR,
+        }:
+            raise InvalidTransitionError(
+                rma.return_reference,
+                rma.processing_status,
+                "completed before its refund is paid: approve the refund, which completes it",
+            )
+        changes = (
+            {"financial_status": FinancialStatus.NONE}
+            if payment_method(rma) is None and rma.financial_status is FinancialStatus.PENDING
+            else None
+        )
+        return self._rmas.act(rma.id, Action.COMPLETE, actor=actor, note=note, changes=changes)
+
+    def _refund_and_complete(
+        self, rma: Rma, amount: Decimal | None, *, actor: Actor, note: str | None
+    ) -> Rma:
+        """Resolve (at the computed amount, or a person's, bounded alike), pay, and complete.
+        Each write is conditional; a retry after a failed payment pays the same resolution
+        again under the same idempotency key."""
+        at = self._clock()
+        computed = compute_refund(rma, self._policy())
+        events: list[RmaEvent] = []
+        current = rma
+        if not _pending(current):
+            if computed.method is None:
+                raise InvalidTransitionError(
+                    rma.return_reference,
+                    rma.processing_status,
+                    "refunded: it expects no money back; complete it instead",
+                )
+            resolution = FinancialResolution(amount=computed.amount, method=computed.method)
+            current, resolved = resolve_financial(
+                current,
+                resolution,
+                actor=actor,
+                at=at,
+                note=f"Computed {computed.explain(rma.currency)}",
+            )
+            events.append(resolved)
+        current, approved = approve_refund(current, amount, computed, actor=actor, at=at, note=note)
+        self._rmas.save(current, *events, approved, before=rma)
+        paid, paid_event = pay_pending(current, self._payments, actor=actor, at=self._clock())
+        self._rmas.save(paid, paid_event, before=current)
+        return self._rmas.act(paid.id, Action.COMPLETE, actor=actor)
+
     def _hand_off(self, before: Rma, handoff: Handoff) -> None:
         if self._lifecycle is not None and before.task_token:
             self._lifecycle.hand_off(before.task_token, handoff)
+
+
+def pay_pending(
+    rma: Rma, payments: PaymentProvider, *, actor: Actor, at: datetime
+) -> tuple[Rma, RmaEvent]:
+    """Pay every pending resolution and record it. The key names the resolution, so a retry
+    never pays it twice."""
+    receipts = [
+        payments.refund(rma, resolution, idempotency_key=f"{rma.id}:{index}")
+        for index, resolution in enumerate(rma.financial_resolutions)
+        if resolution.status is FinancialStatus.PENDING
+    ]
+    return record_refund(rma, actor=actor, at=at, note="; ".join(r.note for r in receipts))
+
+
+def _pending(rma: Rma) -> bool:
+    return any(r.status is FinancialStatus.PENDING for r in rma.financial_resolutions)
+
+
+def _left_by_the_lifecycle(rma: Rma) -> bool:
+    """Every line is in, and no lifecycle step waits on the return: only a person can finish
+    it (no lifecycle is configured, or it ended in an anomaly)."""
+    if rma.waiting_for is not None or not every_line_received(rma):
+        return False
+    # A PROCESSING return may still hold the item-receipt token whose hand-off is pending; an
+    # ANOMALY's lifecycle has failed, whatever token it left behind.
+    return rma.processing_status is ProcessingStatus.ANOMALY or (
+        rma.processing_status is ProcessingStatus.PROCESSING and rma.task_token is None
+    )
+
+
+def _why_not_finishable(rma: Rma) -> str:
+    if rma.processing_status not in _FINISHABLE:
+        return "only a return being processed or flagged as an anomaly can be"
+    if not every_line_received(rma):
+        return "not every line has been received"
+    return "the lifecycle is still handling it"

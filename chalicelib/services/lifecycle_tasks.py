@@ -20,15 +20,10 @@ from chalicelib.domain.eligibility import (
     auto_approval,
     check_lines,
 )
-from chalicelib.domain.handling import (
-    every_line_received,
-    issue_label,
-    record_refund,
-    resolve_financial,
-)
+from chalicelib.domain.handling import every_line_received, issue_label, resolve_financial
 from chalicelib.domain.policy import DecisionTimeoutAction, ReturnPolicy
 from chalicelib.domain.refunds import compute_refund
-from chalicelib.domain.rma import Actor, FinancialResolution, Rma
+from chalicelib.domain.rma import Actor, FinancialResolution, Rma, revised
 from chalicelib.domain.statuses import (
     Channel,
     DeliveryStatus,
@@ -42,6 +37,7 @@ from chalicelib.integrations.labels import LabelProvider
 from chalicelib.integrations.payments import PaymentDeclinedError, PaymentProvider
 from chalicelib.observability import logger, metrics
 from chalicelib.repositories.lifecycle_executions import LifecycleExecutions
+from chalicelib.services.handling_service import pay_pending
 from chalicelib.services.rma_service import RmaService, utc_now
 
 WORKFLOW = Actor(channel=Channel.WORKFLOW, name="Returns workflow")
@@ -153,12 +149,8 @@ class LifecycleTasks:
             else:
                 self._executions.succeed(task_token, {"outcome": done})
             return {}
-        updated = rma.model_copy(
-            update={
-                "task_token": task_token,
-                "waiting_for": LifecycleStep(step),
-                "version": rma.version + 1,
-            }
+        updated = revised(
+            rma, task_token=task_token, waiting_for=LifecycleStep(step), version=rma.version + 1
         )
         self._rmas.save(updated, before=rma)
         return {}
@@ -211,11 +203,7 @@ class LifecycleTasks:
             if breakdown.method is not None
             else None
         )
-        note = (
-            f"Lines {breakdown.lines_value}, deductions {breakdown.deductions}, return fee "
-            f"{breakdown.return_fee}, retained for shipping {breakdown.retained_for_shipping}:"
-            f" {breakdown.amount} {rma.currency}"
-        )
+        note = f"Computed {breakdown.explain(rma.currency)}"
         updated, event = resolve_financial(
             rma, resolution, actor=WORKFLOW, at=self._clock(), note=note
         )
@@ -226,15 +214,7 @@ class LifecycleTasks:
         rma = self._rmas.find(rma_id)
         if not _pending(rma):
             return {}
-        # The key names the resolution, so a retried task never pays it twice.
-        receipts = [
-            self._payments.refund(rma, resolution, idempotency_key=f"{rma.id}:{index}")
-            for index, resolution in enumerate(rma.financial_resolutions)
-            if resolution.status is FinancialStatus.PENDING
-        ]
-        updated, event = record_refund(
-            rma, actor=WORKFLOW, at=self._clock(), note="; ".join(r.note for r in receipts)
-        )
+        updated, event = pay_pending(rma, self._payments, actor=WORKFLOW, at=self._clock())
         self._rmas.save(updated, event, before=rma)
         metrics.add_metric(name="RefundsExecuted", unit=MetricUnit.Count, value=1)
         return {}

@@ -232,20 +232,21 @@ def test_hold_then_resume_returns_to_where_it_was(api: Any, before_hold: tuple[s
 
 
 @pytest.mark.parametrize(
-    ("actions", "refused", "current"),
+    ("actions", "refused", "current", "message"),
     [
         # (PROCESSING → CANCELED is forbidden too, but no admin action reaches PROCESSING.)
-        (("submit", "reject"), "cancel", "REJECTED"),
-        (("cancel",), "submit", "CANCELED"),
-        ((), "accept", "NEW"),
-        (("submit",), "resume", "REQUESTED"),
-        (("submit", "hold"), "accept", "ON_HOLD"),
-        (("submit", "hold"), "hold", "ON_HOLD"),
+        (("submit", "reject"), "cancel", "REJECTED", "is rejected; it cannot be canceled"),
+        (("cancel",), "submit", "CANCELED", "is canceled; it cannot be submitted"),
+        ((), "accept", "NEW", "is a draft not yet submitted; it cannot be approved"),
+        (("submit",), "resume", "REQUESTED", "is waiting for a decision; it cannot be resumed"),
+        (("submit", "accept", "hold"), "accept", "ON_HOLD", "is on hold; it cannot be approved"),
+        (("submit", "accept", "hold"), "reject", "ON_HOLD", "is on hold; it cannot be rejected"),
+        (("submit", "hold"), "hold", "ON_HOLD", "is on hold; it cannot be put on hold"),
     ],
     ids=lambda value: "-".join(value) if isinstance(value, tuple) else value,
 )
 def test_a_move_the_table_forbids_is_a_conflict_and_writes_nothing(
-    api: Any, actions: tuple[str, ...], refused: str, current: str
+    api: Any, actions: tuple[str, ...], refused: str, current: str, message: str
 ) -> None:
     # Given a return moved to some status
     open_return(api)
@@ -253,11 +254,31 @@ def test_a_move_the_table_forbids_is_a_conflict_and_writes_nothing(
     before = get(api, "/rmas/R-001001/events")
     # When a move that status does not allow is asked for
     response = post(api, f"/rmas/R-001001/{refused}", REJECTION)
-    # Then it is a 409 naming the current status, and neither the return nor its log changed
+    # Then it is a 409 saying in words where the return stands (its status, for machines, in
+    # the details), and neither the return nor its log changed
     details = assert_error(response, 409, "invalid_transition")
     assert details["current_status"] == current
-    assert current in body(response)["error"]["message"]
+    assert body(response)["error"]["message"] == f"Return R-001001 {message}."
     assert get(api, "/rmas/R-001001/events") == before
+
+
+@pytest.mark.parametrize(("decision", "status"), [("accept", "ACCEPTED"), ("reject", "REJECTED")])
+def test_deciding_a_return_held_while_waiting_for_a_decision_resumes_and_decides_it(
+    api: Any, decision: str, status: str
+) -> None:
+    # Given a submitted return put on hold (version 3)
+    open_return(api)
+    walk(api, "R-001001", "submit", "hold")
+    # When the merchant approves or rejects it
+    decided = walk(api, "R-001001", decision)
+    # Then it is decided, off hold, and the log has both steps, each with its own version
+    assert (decided["processing_status"], decided["held_from"]) == (status, None)
+    assert decided["version"] == 5
+    log = get(api, "/rmas/R-001001/events")["events"]
+    assert [(e["action"], e["from_status"], e["to_status"], e["version"]) for e in log[-2:]] == [
+        ("resume", "ON_HOLD", "REQUESTED", 4),
+        (decision, "REQUESTED", status, 5),
+    ]
 
 
 def test_rejecting_needs_a_reason(api: Any) -> None:
@@ -328,7 +349,17 @@ def test_an_unknown_action_is_not_found(api: Any) -> None:
     details = assert_error(response, 404, "not_found")
     assert details == {
         "action": "delete",
-        "allowed": ["accept", "cancel", "hold", "receive", "refund", "reject", "resume", "submit"],
+        "allowed": [
+            "accept",
+            "cancel",
+            "complete",
+            "hold",
+            "receive",
+            "refund",
+            "reject",
+            "resume",
+            "submit",
+        ],
     }
     assert get(api, "/rmas/R-001001")["processing_status"] == "NEW"
 

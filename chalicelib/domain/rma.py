@@ -17,6 +17,7 @@ from pydantic import (
     EmailStr,
     Field,
     StringConstraints,
+    computed_field,
     field_validator,
     model_validator,
 )
@@ -167,8 +168,8 @@ class RmaLine(DomainModel):
     @model_validator(mode="before")
     @classmethod
     def _states_of_received_units(cls, data: Any) -> Any:
-        """Lines stored before states were kept per unit say `received_quantity` units came back
-        in one `product_state`; both are read from `received_states` now."""
+        """`received_quantity` and `product_state` are read from `received_states`, and written
+        out with it; lines stored before states were kept per unit have only those two."""
         if not isinstance(data, dict) or (
             "received_quantity" not in data and "product_state" not in data
         ):
@@ -188,10 +189,13 @@ class RmaLine(DomainModel):
             raise ValueError(f"a line keeps at most {MAX_SHOPPER_PHOTOS} photos")
         return self
 
+    # Computed, and so written out with the line, for the readers that want one figure.
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def received_quantity(self) -> int:
         return sum(self.received_states.values())
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def product_state(self) -> ProductState | None:
         """The state every received unit came back in; None when none came back, or several

@@ -177,8 +177,8 @@ def _left_by_the_lifecycle(rma: Rma) -> bool:
 
 
 def _why_not_finishable(rma: Rma) -> str:
-    if rma.processing_status not in _FINISHABLE:
-        return "only a return being processed or flagged as an anomaly can be"
     if not every_line_received(rma):
         return "not every line has been received"
+    if rma.processing_status not in _FINISHABLE:
+        return "only a return being processed or flagged as an anomaly can be"
     return "the lifecycle is still handling it"

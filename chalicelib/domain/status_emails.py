@@ -48,13 +48,12 @@ def email_kind_for(
     """The email `after` deserves, given the RMA it was (None when it was just created).
 
     One change gives at most one email: the processing move first, then the money, then the
-    parcel. A return resuming from ON_HOLD goes back to a step the shopper already heard about.
-    When the lifecycle issues a label right after the approval, the approval is announced with
-    the label rather than before it: an approval email without instructions would leave the
-    shopper asking what to do next.
+    parcel. When the lifecycle issues a label right after the approval, the approval is
+    announced with the label rather than before it: an approval email without instructions
+    would leave the shopper asking what to do next.
     """
     was = before.processing_status if before else None
-    if after.processing_status is not was and was is not P.ON_HOLD:
+    if after.processing_status is not was and _announced(before, after):
         kind = _PROCESSING_KINDS.get(after.processing_status)
         if kind is StatusEmailKind.APPROVED and label_follows_approval:
             kind = None
@@ -72,6 +71,15 @@ def email_kind_for(
     ):
         return StatusEmailKind.PARCEL_RECEIVED
     return None
+
+
+def _announced(before: Rma | None, after: Rma) -> bool:
+    """Whether the shopper hears of a processing move. A return resuming from ON_HOLD goes back
+    to a step they already heard about; one decided as it resumes (see `transitions.decide`) is
+    news like any decision."""
+    if before is not None and before.processing_status is P.ON_HOLD:
+        return after.processing_status is not before.held_from
+    return True
 
 
 def latest_paid(rma: Rma) -> FinancialResolution | None:

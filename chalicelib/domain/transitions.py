@@ -142,6 +142,24 @@ def apply_action(
     return updated, event
 
 
+_DECISIONS = frozenset({Action.ACCEPT, Action.REJECT})
+
+
+def decide(
+    rma: Rma, action: Action, *, actor: Actor, at: datetime, note: str | None = None
+) -> tuple[Rma, list[RmaEvent]]:
+    """`apply_action`, except that approving or rejecting a return put on hold while it waited
+    for a decision first resumes it: whoever decides has no other way forward (Gorgias offers
+    only approve and reject). The log gets both entries, the resume then the decision, each with
+    its own version, to be written together. Any other action is `apply_action` as it is."""
+    if action in _DECISIONS and rma.processing_status is P.ON_HOLD and rma.held_from is P.REQUESTED:
+        resumed, resume = apply_action(rma, Action.RESUME, actor=actor, at=at)
+        decided, decision = apply_action(resumed, action, actor=actor, at=at, note=note)
+        return decided, [resume, decision]
+    updated, event = apply_action(rma, action, actor=actor, at=at, note=note)
+    return updated, [event]
+
+
 def apply_update(
     rma: Rma,
     *,

@@ -12,7 +12,7 @@ from chalicelib.domain.references import format_reference, parse_return_number
 from chalicelib.domain.rma import Actor, Rma, RmaDraft, RmaEvent, email_key
 from chalicelib.domain.status_emails import StatusEmailKind, email_kind_for
 from chalicelib.domain.statuses import ProcessingStatus
-from chalicelib.domain.transitions import Action, apply_action, opening_event
+from chalicelib.domain.transitions import Action, decide, opening_event
 from chalicelib.errors import RmaNotFoundError
 from chalicelib.repositories.rma_repository import RmaPage, RmaRepository, StatusEmailDue
 from chalicelib.services.lifecycle import Handoff, Lifecycle, handoff_for
@@ -88,18 +88,22 @@ class RmaService:
         note: str | None = None,
         changes: Mapping[str, Any] | None = None,
     ) -> Rma:
-        """Apply `action` (and `changes` to other fields, in the same write); a refused move is
-        an InvalidTransitionError, a lost race a ConcurrentModificationError, and nothing is
-        written in either case."""
+        """Apply `action` (and `changes` to other fields, in the same write); a decision on a
+        return held while it waited for one resumes it in that write too (see `decide`). A
+        refused move is an InvalidTransitionError, a lost race a ConcurrentModificationError,
+        and nothing is written in either case."""
         rma = self.find(typed)
-        updated, event = apply_action(rma, action, actor=actor, at=self._clock(), note=note)
+        updated, events = decide(rma, action, actor=actor, at=self._clock(), note=note)
         if changes:
             updated = updated.model_copy(update=dict(changes))
         handoff = handoff_for(action, rma.waiting_for) if rma.task_token else None
         if handoff is not None:
             updated = updated.model_copy(update={"task_token": None, "waiting_for": None})
         self._repository.save_transition(
-            updated, event, read_version=rma.version, email=self._email_due(rma, updated, event)
+            updated,
+            *events,
+            read_version=rma.version,
+            email=self._email_due(rma, updated, *events),
         )
         self._notify_lifecycle(rma, action, handoff)
         return updated

@@ -19,6 +19,16 @@ import respx
 
 from chalicelib.domain.rma import Actor, RmaEvent, Shipment
 from chalicelib.domain.statuses import Channel, DeliveryStatus
+from tests.lifecycle_support import (
+    AGENT_DECIDED,
+    AGENT_DECISION,
+    LABEL_ISSUED,
+    ONE_SECOND,
+    agents_decide,
+    ended,
+    submit_return,
+    waiting_in,
+)
 from tests.support import ADMIN_AUTH, JSON, WIDGET_AUTH, body, reconfigure
 
 CUSTOMER = "jane.doe@example.com"
@@ -437,6 +447,98 @@ def test_an_approval_from_an_unassigned_ticket_is_understood(
     # Then the return is approved by an unnamed Gorgias agent
     assert answer["rma"]["status"] == "ACCEPTED"
     assert action_log(api, "R-001001")[-1]["actor"]["channel"] == "gorgias"
+
+
+# --- Approve / Reject a return on hold ------------------------------------------------------
+
+
+def put_on_hold(api: Any, reference: str = "R-001001") -> None:
+    response = api.http.post(f"/rmas/{reference}/hold", headers={**ADMIN_AUTH, **JSON}, body="{}")
+    assert response.status_code == 200, response.body
+
+
+@pytest.mark.parametrize(
+    ("action", "fields", "status", "logged", "email"),
+    [
+        ("approve", {}, "ACCEPTED", "accept", "APPROVED"),
+        ("reject", {"reason": "Outside the 30-day window"}, "REJECTED", "reject", "REJECTED"),
+    ],
+    ids=["approve", "reject"],
+)
+def test_a_return_put_on_hold_while_waiting_for_a_decision_is_decided_from_gorgias(
+    api: Any,
+    open_rma: Callable[..., Any],
+    repository: Any,
+    action: str,
+    fields: dict[str, Any],
+    status: str,
+    logged: str,
+    email: str,
+) -> None:
+    # Given a return put on hold while it waited for a decision (version 3)
+    open_rma(CUSTOMER)
+    put_on_hold(api)
+    # When an agent approves or rejects it from Gorgias
+    answer = decided(api, action, decision(**fields))
+    # Then it is decided, and its log shows it taken off hold, then decided, both by the agent
+    assert answer["rma"]["status"] == status
+    log = action_log(api, "R-001001")
+    assert [(e["action"], e["from_status"], e["to_status"], e["version"]) for e in log[-2:]] == [
+        ("resume", "ON_HOLD", "REQUESTED", 4),
+        (logged, "REQUESTED", status, 5),
+    ]
+    assert (
+        log[-1]["actor"]
+        == log[-2]["actor"]
+        == {
+            "channel": "gorgias",
+            "id": "17",
+            "email": AGENT["email"],
+            "name": None,
+        }
+    )
+    assert log[-1]["note"] == fields.get("reason")
+    # And the shopper hears of the decision, as from a return that was never held
+    emails = [(due.kind, due.reason) for due in repository.due_status_emails(limit=10)]
+    assert emails[-1] == (email, fields.get("reason"))
+
+
+def test_a_return_put_on_hold_after_its_approval_is_not_approved_again(
+    api: Any, open_rma: Callable[..., Any], rma_service: Any
+) -> None:
+    # Given an approved return, then put on hold
+    open_rma(CUSTOMER)
+    decided(api, "approve", decision())
+    put_on_hold(api)
+    held = rma_service.find("R-001001")
+    # When an agent approves it again
+    response = decide(api, "approve", decision())
+    # Then it is a 409 saying it is on hold, and nothing changed
+    details = assert_error(response, 409, "invalid_transition")
+    assert details["current_status"] == "ON_HOLD"
+    assert "ON_HOLD" in body(response)["error"]["message"]
+    assert rma_service.find("R-001001") == held
+
+
+def test_a_return_held_during_its_lifecycle_goes_on_once_approved_from_gorgias(
+    api: Any, lifecycle: str
+) -> None:
+    # Given a return whose lifecycle waits for an agent, put on hold, and a one-second parcel
+    # delay (so that the lifecycle ends with the test)
+    agents_decide(parcel_timeout=ONE_SECOND)
+    rma = submit_return(api)
+    waiting_in(rma["id"], AGENT_DECISION)
+    put_on_hold(api, rma["return_reference"])
+    # When an agent approves it from Gorgias
+    decided(api, "approve", decision(rma["return_reference"]))
+    # Then the waiting step takes the approval as from a return never held: the label is
+    # issued and the parcel awaited (until its delay runs out)
+    ended(
+        lifecycle,
+        rma["id"],
+        "SUCCEEDED",
+        [*AGENT_DECIDED, *LABEL_ISSUED, "ExpireReturn", "ReturnClosed"],
+    )
 
 
 # --- Approve / Reject, with Gorgias API credentials -----------------------------------------

@@ -174,6 +174,18 @@ def test_a_change_the_shopper_does_not_care_about_sends_nothing(
     assert email_kind_for(before, after) is None
 
 
+@pytest.mark.parametrize(
+    ("decided", "expected"), [(P.ACCEPTED, K.APPROVED), (P.REJECTED, K.REJECTED)]
+)
+def test_a_decision_on_a_return_held_while_waiting_for_one_is_announced(
+    decided: ProcessingStatus, expected: StatusEmailKind
+) -> None:
+    # Given a return put on hold before anyone decided, When it is approved or rejected (taken
+    # off hold in the same change), Then the shopper hears of the decision
+    held = an_rma(processing_status=P.ON_HOLD, held_from=P.REQUESTED)
+    assert email_kind_for(held, an_rma(processing_status=decided)) is expected
+
+
 def test_a_refund_that_completes_the_return_is_announced_as_completed() -> None:
     # Given a change that both pays the refund and completes the return
     before = an_rma(processing_status=P.PROCESSING)

@@ -74,10 +74,15 @@ def email_kind_for(
 
 
 def _announced(before: Rma | None, after: Rma) -> bool:
-    """Whether the shopper hears of a processing move. A return resuming from ON_HOLD goes back
-    to a step they already heard about; one decided as it resumes (see `transitions.decide`) is
-    news like any decision."""
-    if before is not None and before.processing_status is P.ON_HOLD:
+    """Whether the shopper hears of a processing move. A draft (NEW) was never submitted: its
+    shopper heard nothing of it, and hears nothing of its cancellation either. A return resuming
+    from ON_HOLD goes back to a step they already heard about; one decided as it resumes (see
+    `transitions.decide`) is news like any decision."""
+    if before is None:
+        return True
+    if before.processing_status is P.NEW:
+        return after.processing_status is P.REQUESTED
+    if before.processing_status is P.ON_HOLD:
         return after.processing_status is not before.held_from
     return True
 

@@ -129,6 +129,8 @@ def test_a_change_the_shopper_cares_about_gets_its_email(
     ("before", "after"),
     [
         (None, an_rma(processing_status=P.NEW)),
+        (an_rma(processing_status=P.NEW), an_rma(processing_status=P.CANCELED)),
+        (an_rma(processing_status=P.NEW), an_rma(processing_status=P.DELETED)),
         (an_rma(), an_rma(version=2)),
         (an_rma(), an_rma(processing_status=P.ON_HOLD, held_from=P.REQUESTED)),
         (
@@ -157,6 +159,8 @@ def test_a_change_the_shopper_cares_about_gets_its_email(
     ],
     ids=[
         "draft-created",
+        "draft-canceled",
+        "draft-deleted",
         "nothing-changed",
         "put-on-hold",
         "resumed-from-hold",

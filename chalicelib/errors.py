@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+# Both modules hold only enumerations and tables: importing errors stays cheap and cycle-free.
+from chalicelib.domain.labels import in_words
+from chalicelib.domain.statuses import ProcessingStatus
+
 
 class ReturnsDeskError(Exception):
     """Base class: a stable machine `code`, a sentence for people, and structured details."""
@@ -50,11 +54,14 @@ class RmaNotFoundError(NotFoundError):
 
 
 class InvalidTransitionError(ReturnsDeskError):
+    """A move the return's processing status does not allow. The message says the status in
+    words for the agent who reads it; `details.current_status` gives it as it is, for machines."""
+
     code = "invalid_transition"
 
-    def __init__(self, reference: str, current: str, action: str) -> None:
+    def __init__(self, reference: str, current: ProcessingStatus, action: str) -> None:
         super().__init__(
-            f"Return {reference} is {current}; it cannot be {action}.",
+            f"Return {reference} is {in_words(current)}; it cannot be {action}.",
             {"reference": reference, "current_status": current, "action": action},
         )
 

@@ -91,6 +91,23 @@ _LABELS: dict[type[StrEnum], dict[Any, tuple[str, str]]] = {
 }
 
 
+# How a sentence for the team names each processing status ("Return R-001042 is on hold; ..."):
+# the labels above are titles for a status column, these read inside a sentence. English only,
+# like every error message.
+_PROCESSING_IN_WORDS: dict[ProcessingStatus, str] = {
+    ProcessingStatus.NEW: "a draft not yet submitted",
+    ProcessingStatus.REQUESTED: "waiting for a decision",
+    ProcessingStatus.ACCEPTED: "approved and waiting for the parcel",
+    ProcessingStatus.PROCESSING: "being processed",
+    ProcessingStatus.ON_HOLD: "on hold",
+    ProcessingStatus.ANOMALY: "flagged as an anomaly",
+    ProcessingStatus.REJECTED: "rejected",
+    ProcessingStatus.CANCELED: "canceled",
+    ProcessingStatus.COMPLETE: "complete",
+    ProcessingStatus.DELETED: "deleted",
+}
+
+
 def language(locale: str | None) -> str:
     """The supported language of `locale` ("fr", "fr-CA", "en_GB"...); English otherwise."""
     code = (locale or DEFAULT_LOCALE).replace("_", "-").split("-")[0].lower()
@@ -101,3 +118,8 @@ def label(value: StrEnum, locale: str | None = DEFAULT_LOCALE) -> str:
     """The label of `value` in `locale` ("fr", "fr-CA", "en_GB"...); English when unsupported."""
     english, french = _LABELS[type(value)][value]
     return french if language(locale) == "fr" else english
+
+
+def in_words(status: ProcessingStatus) -> str:
+    """What a return in `status` is, said to a support agent: "Return R-001042 is {...}"."""
+    return _PROCESSING_IN_WORDS[status]

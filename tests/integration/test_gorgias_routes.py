@@ -351,10 +351,12 @@ def test_approving_twice_is_a_conflict_that_says_the_current_status(
     decided(api, "approve", decision())
     # When an agent approves it again
     response = decide(api, "approve", decision())
-    # Then it is a 409 whose message says where the return stands
+    # Then it is a 409 whose message says in words where the return stands
     details = assert_error(response, 409, "invalid_transition")
     assert details["current_status"] == "ACCEPTED"
-    assert "ACCEPTED" in body(response)["error"]["message"]
+    assert body(response)["error"]["message"] == (
+        "Return R-001001 is approved and waiting for the parcel; it cannot be approved."
+    )
 
 
 @pytest.mark.parametrize("action", ["approve", "reject"])
@@ -516,7 +518,9 @@ def test_a_return_put_on_hold_after_its_approval_is_not_approved_again(
     # Then it is a 409 saying it is on hold, and nothing changed
     details = assert_error(response, 409, "invalid_transition")
     assert details["current_status"] == "ON_HOLD"
-    assert "ON_HOLD" in body(response)["error"]["message"]
+    assert body(response)["error"]["message"] == (
+        "Return R-001001 is on hold; it cannot be approved."
+    )
     assert rma_service.find("R-001001") == held
 
 

@@ -235,7 +235,7 @@ def test_a_return_that_cannot_receive_items_has_its_rows_rejected_and_stays_as_i
 
     # Then its row is rejected with the reason, and the return is untouched
     assert inbox.report(key)["rows_rejected"][0]["reason"] == (
-        f"Return {requested.return_reference} is REQUESTED; it cannot be received."
+        f"Return {requested.return_reference} is waiting for a decision; it cannot be received."
     )
     assert container.rma_service().find(requested.id) == requested
 

@@ -132,7 +132,7 @@ def test_a_return_not_expecting_a_parcel_refuses_the_rows_and_stays_as_it_is() -
     # Then its rows are refused, and nothing is written
     assert receipt.updated is None
     assert not receipt.anomaly
-    assert "REQUESTED" in receipt.refused[0].reason
+    assert "is waiting for a decision; it cannot be received" in receipt.refused[0].reason
 
 
 def test_the_same_upload_again_gives_its_first_outcome_and_writes_nothing() -> None:

@@ -22,6 +22,7 @@ from chalicelib.domain.transitions import (
     Action,
     apply_action,
     can_transition,
+    past_tense,
     target_status,
 )
 from chalicelib.errors import InvalidRequestError, InvalidTransitionError
@@ -65,6 +66,19 @@ ACTION_TARGETS = {
     Action.COMPLETE: P.COMPLETE,
 }
 NOTES = {Action.REJECT: "Worn beyond the policy", Action.FLAG_ANOMALY: "Parcel empty"}
+# How a refusal names each status to a support agent (machines read `details.current_status`).
+IN_WORDS = {
+    P.NEW: "a draft not yet submitted",
+    P.REQUESTED: "waiting for a decision",
+    P.ACCEPTED: "approved and waiting for the parcel",
+    P.PROCESSING: "being processed",
+    P.ON_HOLD: "on hold",
+    P.ANOMALY: "flagged as an anomaly",
+    P.REJECTED: "rejected",
+    P.CANCELED: "canceled",
+    P.COMPLETE: "complete",
+    P.DELETED: "deleted",
+}
 
 
 def an_rma(status: ProcessingStatus, held_from: ProcessingStatus | None = None) -> Rma:
@@ -124,11 +138,14 @@ def test_each_action_moves_only_where_the_table_allows(
         assert event.actor == AGENT
         assert event.action == action.value
     else:
-        # When it is not, Then it is refused with the current status named, and nothing moves
+        # When it is not, Then it is refused with the current status said in words (and given
+        # as it is in the details), and nothing moves
         with pytest.raises(InvalidTransitionError) as refused:
             apply_action(rma, action, actor=AGENT, at=T1, note=NOTES.get(action))
         assert refused.value.details["current_status"] == status
-        assert status in refused.value.message
+        assert refused.value.message == (
+            f"Return R-001042 is {IN_WORDS[status]}; it cannot be {past_tense(action)}."
+        )
 
 
 @pytest.mark.parametrize("held_from", [P.REQUESTED, P.ACCEPTED, P.PROCESSING])

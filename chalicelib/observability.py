@@ -14,7 +14,16 @@ from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 SERVICE_NAME = "returns"
 METRICS_NAMESPACE = "ReturnsDesk"
 
-_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+# What addresses are made of in practice, in any script: `\w` is Unicode on str patterns, so
+# internationalised addresses (RFC 6531: `jöhn@exämple.com`, `用户@例子.广告`) are masked too.
+_LOCAL_CHARACTER = r"[\w.%+-]"
+_EMAIL = re.compile(
+    # The lookbehind starts a match only where a local part starts: the first character masked
+    # is the address's own, and a long run without an @ is scanned once, not once per character.
+    rf"(?<!{_LOCAL_CHARACTER})({_LOCAL_CHARACTER}){_LOCAL_CHARACTER}*"
+    # A domain of dotted labels ending in a top-level domain of letters or in punycode (xn--).
+    r"@((?:[\w-]+\.)+(?:[^\W\d_]{2,}|xn--[\w-]+))"
+)
 
 
 def mask_email(text: str) -> str:

@@ -1,6 +1,7 @@
 """Orders in DynamoDB. The only module that knows their keys.
 
-Item layout: pk `ORDER#<number>` (the number as people type it, e.g. `ORDER##1001`), sk `ORDER`;
+Item layout: pk `ORDER#<order key>` (the number without Shopify's `#`, so that `#1001`, `1001`
+and ` #1001 ` find the same item `ORDER#1001`: see `order_key`), sk `ORDER`;
 customer-index `CUSTOMER#<email>` (the same partition as the customer's RMAs) /
 `ORDER#<ordered on>#<number>`, so that a customer's orders and returns are told apart by the
 sort key's prefix. `source_version` is `source_updated_at` in microseconds since the epoch: a
@@ -12,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalicelib.domain.order import Order, email_key
+from chalicelib.domain.order import Order, email_key, order_key
 from chalicelib.repositories.dynamo import DynamoTable
 from chalicelib.repositories.rma_repository import _customer_pk as customer_pk
 from chalicelib.repositories.table_schema import (
@@ -30,7 +31,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _order_key(number: str) -> dict[str, str]:
-    return {PARTITION_KEY: f"{_ORDER_PREFIX}{number.strip()}", SORT_KEY: _ORDER_SK}
+    return {PARTITION_KEY: f"{_ORDER_PREFIX}{order_key(number)}", SORT_KEY: _ORDER_SK}
 
 
 def _source_version(order: Order) -> int:

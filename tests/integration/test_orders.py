@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -628,6 +629,74 @@ def test_an_invalid_order_is_a_400_naming_the_field_and_stores_nothing(
     assert field in [problem["field"] for problem in body(response)["error"]["details"]["errors"]]
     with pytest.raises(NotFoundError):
         service.find("WC-58213")
+
+
+# --- Order numbers, however they are typed --------------------------------------------------
+
+# The ways people type Shopify's "#4821": the hash is decoration, and so are the spaces.
+TYPED_4821 = ["4821", "#4821", " #4821 ", "# 4821"]
+
+
+@pytest.mark.parametrize("stored", ["#4821", "4821"], ids=["shopify-name", "plain-number"])
+@pytest.mark.parametrize("typed", TYPED_4821)
+def test_an_order_is_found_however_its_number_is_typed(
+    service: OrderService, stored: str, typed: str
+) -> None:
+    # Given Jane's order 4821, stored with or without its hash
+    order = admin_order(stored)
+    service.record(order)
+    # When it is looked up with the number typed another way
+    # Then it is the same order, for the service and for the portal login's checks
+    assert service.find(typed) == order
+    assert service.find_for_customer(typed, JANE) == order
+    assert service.belongs_to(typed, JANE)
+    assert service.customer_locale(typed) == "en"
+
+
+def test_the_admin_api_replaces_the_shopify_order_its_number_names_without_the_hash(
+    api: Any, service: OrderService
+) -> None:
+    # Given Shopify's order "#1001"
+    deliver(api, "orders/create", event_bytes("orders_create"))
+    # When the admin API puts order "1001", without the hash
+    response = put_order(api, "1001", order_body(customer_email=JANE))
+    # Then it replaced that order rather than adding another one
+    assert response.status_code == 200, response.body
+    [order] = service.for_customer(JANE)
+    assert order.source == "admin"
+    assert service.find("#1001") == order
+    # And a Shopify delivery of "#1001" applies to it
+    assert (
+        service.record_delivery("#1001", date(2030, 1, 2), datetime(2030, 1, 2, tzinfo=UTC)) is True
+    )
+
+
+@pytest.mark.parametrize("typed", TYPED_4821)
+def test_the_portal_shows_and_returns_an_order_however_its_number_is_typed(
+    api: Any, typed: str
+) -> None:
+    from tests.integration.test_portal import signed_in, store_order
+
+    # Given Jane's order "#4821", and Jane signed in to the portal
+    store_order("#4821", JANE)
+    headers = {**signed_in(JANE), **JSON}
+    # When she opens it with its number typed another way
+    shown = api.http.get(f"/portal/orders/{quote(typed, safe='')}", headers=headers)
+    # Then it is her order
+    assert shown.status_code == 200, shown.body
+    assert body(shown)["number"] == "#4821"
+    # And she can return a line of it with the number typed that way
+    opened = api.http.post(
+        "/portal/returns",
+        headers=headers,
+        body=json.dumps(
+            {
+                "order_number": typed,
+                "lines": [{"sku": "TEE-M", "quantity": 1, "reason": "SIZE_PROBLEM"}],
+            }
+        ),
+    )
+    assert opened.status_code == 201, opened.body
 
 
 # --- Orders and the Gorgias widget ------------------------------------------------------------

@@ -215,6 +215,20 @@ def test_the_email_is_in_french_when_the_order_is(portal: Any, orders: FakeOrder
     assert "Votre code de connexion" in email.body
 
 
+@pytest.mark.parametrize("typed", ["1001", " #1001 ", "# 1001"])
+def test_a_shopper_may_type_her_order_number_without_its_hash(
+    api: Any, ses: Any, typed: str
+) -> None:
+    from tests.integration.test_portal import store_order
+
+    # Given Jane's Shopify order "#1001", checked by the app's own order service
+    store_order("#1001", JANE)
+    # When she asks for a code typing its number another way
+    login(api, JANE, typed)
+    # Then the code is emailed to her, and signs her in
+    assert verify(api, only_code()).status_code == 200
+
+
 # --- One code a minute -----------------------------------------------------------------------
 
 

@@ -17,7 +17,8 @@ from chalicelib.repositories.table_schema import PARTITION_KEY, SORT_KEY
 AttributeValue = dict[str, Any]
 Item = dict[str, AttributeValue]
 
-# The only update the repository makes is a counter's `ADD #name :value`.
+# The only update the repository makes is a counter's `ADD #name :value` (a return number, a
+# customer's count, the units of an order line claimed).
 _ADD_EXPRESSION = re.compile(r"ADD (#\w+) (:\w+)")
 
 
@@ -42,8 +43,13 @@ class RecordingDynamoDB:
 
     def transact_write_items(self, *, TransactItems: list[Mapping[str, Any]]) -> dict[str, Any]:
         for operation in TransactItems:
+            if set(operation) == {"Update"}:
+                self.update_item(**operation["Update"])
+                continue
             if set(operation) != {"Put"}:
-                raise NotImplementedError(f"The recorder only replays Put, not {set(operation)}")
+                raise NotImplementedError(
+                    f"The recorder only replays Put and Update, not {set(operation)}"
+                )
             item = operation["Put"]["Item"]
             self._items[_key_of(item)] = item
         return {}

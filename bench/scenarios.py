@@ -25,9 +25,10 @@ _AGENT = {"id": 7, "email": "alex@example.com", "name": "Alex"}
 
 # Finding an RMA by typed reference: the reference item, then the RMA. Deciding adds one
 # transaction of three items (the RMA's new version, its action-log entry and the status email
-# the decision makes due).
+# the decision makes due); a rejection also gives back the units of its one line.
 _FIND_BY_REFERENCE = Budget({"GetItem": 2}, max_items_read=2)
-_DECIDE = Budget({"GetItem": 2, "TransactWriteItems": 1}, max_items_read=2, max_items_written=3)
+_APPROVE = Budget({"GetItem": 2, "TransactWriteItems": 1}, max_items_read=2, max_items_written=3)
+_REJECT = Budget({"GetItem": 2, "TransactWriteItems": 1}, max_items_read=2, max_items_written=4)
 
 
 @dataclass(frozen=True)
@@ -63,20 +64,24 @@ def widget(email: str, returns_opened: int) -> Scenario:
 
 
 def approve(typed_reference: str) -> Scenario:
-    return _decision("approve", typed_reference, "ACCEPTED", {})
+    return _decision("approve", typed_reference, "ACCEPTED", {}, _APPROVE)
 
 
 def reject(typed_reference: str) -> Scenario:
-    return _decision("reject", typed_reference, "REJECTED", {"reason": "Worn and unwashed."})
+    return _decision(
+        "reject", typed_reference, "REJECTED", {"reason": "Worn and unwashed."}, _REJECT
+    )
 
 
-def _decision(action: str, typed_reference: str, status: str, extra: Mapping[str, Any]) -> Scenario:
+def _decision(
+    action: str, typed_reference: str, status: str, extra: Mapping[str, Any], budget: Budget
+) -> Scenario:
     return Scenario(
         name=f"{action} '{typed_reference}'",
         method="POST",
         path=f"/gorgias/actions/{action}",
         token_variable=WIDGET_TOKEN,
-        budget=_DECIDE,
+        budget=budget,
         body={"rma": typed_reference, "ticket_id": 4242, "agent": _AGENT, **extra},
         answer_is_right=lambda answer: answer["rma"]["status"] == status,
     )
@@ -123,8 +128,8 @@ def list_requested() -> Scenario:
 
 def create(sequence: int, customer: int) -> Scenario:
     """The return policy (its money terms are the defaults; read once a minute per container,
-    and here on a cold cache), two counters (return number, customer's count), then RMA +
-    reference + log entry."""
+    and here on a cold cache), two counters (return number, customer's count), then the units
+    its one line claims + RMA + reference + log entry."""
     return Scenario(
         name="POST /rmas",
         method="POST",
@@ -133,7 +138,7 @@ def create(sequence: int, customer: int) -> Scenario:
         budget=Budget(
             {"GetItem": 1, "UpdateItem": 2, "TransactWriteItems": 1},
             max_items_read=1,
-            max_items_written=2 + 3,
+            max_items_written=2 + 4,
         ),
         body=create_rma_body(sequence, customer),
         expected_status=201,

@@ -93,3 +93,50 @@ class DecisionNeeded(Exception):
 class ParcelOverdueError(Exception):
     """The parcel delay ran out on a return that cannot simply expire (partly received, or on
     hold): a person has to look at it."""
+
+
+class UnitsAlreadyClaimedError(ReturnsDeskError):
+    """Units of an order line that another live return claimed in the meantime."""
+
+    code = "units_already_claimed"
+
+    def __init__(self, skus: list[str]) -> None:
+        super().__init__(
+            f"These items are already being returned: {', '.join(skus)}.", {"skus": skus}
+        )
+        self.skus = skus
+
+
+class StoredDataError(Exception):
+    """A stored item no longer reads as the model it holds: a fault on our side, never the
+    caller's. Raised with the item's key, never its values (they may be a shopper's)."""
+
+    def __init__(self, key: str, problems: str) -> None:
+        super().__init__(f"Stored item {key} is unreadable: {problems}")
+        self.key = key
+        self.problems = problems
+
+
+class PhotoLimitReachedError(ReturnsDeskError):
+    """A line already keeps as many photos as it may."""
+
+    code = "photo_limit_reached"
+
+
+class PayloadTooLargeError(ReturnsDeskError):
+    """A request body over what its route reads at all: refused before any of it is used."""
+
+    code = "payload_too_large"
+
+    def __init__(self, max_bytes: int, received_bytes: int) -> None:
+        super().__init__(
+            f"The request body is larger than {max_bytes} bytes.",
+            {"field": "body", "max_bytes": max_bytes, "received_bytes": received_bytes},
+        )
+
+
+class PreconditionRequiredError(ReturnsDeskError):
+    """A change that must say which version it was made from did not (HTTP 428): without it,
+    it could silently undo someone else's."""
+
+    code = "precondition_required"

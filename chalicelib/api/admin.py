@@ -57,8 +57,14 @@ ADMIN_ACTIONS = {
 )
 def create_rma() -> Response:
     request = parse_body(admin.current_request, CreateRmaRequest)
-    draft = request.to_draft(container.policy_service().current())
-    rma = container.rma_service().open(draft, actor=Actor(channel=Channel.ADMIN))
+    # The merchant's system may open what the policy would refuse: the lifecycle rejects it,
+    # with the reasons, once it is submitted.
+    rma = container.intake().open(
+        request.to_request(),
+        actor=Actor(channel=Channel.ADMIN),
+        check_eligibility=False,
+        submit=False,
+    )
     # The path as the caller sent it, so the stage prefix (`/api`) is kept behind API Gateway.
     collection = (admin.current_request.context or {}).get("path") or "/rmas"
     location = f"{collection.rstrip('/')}/{rma.return_reference}"

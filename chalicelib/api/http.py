@@ -24,7 +24,12 @@ from chalicelib.errors import (
     InvalidTransitionError,
     LinesNotReturnableError,
     NotFoundError,
+    PayloadTooLargeError,
+    PhotoLimitReachedError,
+    PreconditionRequiredError,
     ReturnsDeskError,
+    StoredDataError,
+    UnitsAlreadyClaimedError,
     UnsupportedMediaTypeError,
 )
 from chalicelib.settings import get_settings
@@ -44,7 +49,11 @@ _STATUS_BY_ERROR: dict[type[ReturnsDeskError], int] = {
     InvalidTransitionError: 409,
     LinesNotReturnableError: 422,
     ConcurrentModificationError: 409,
+    UnitsAlreadyClaimedError: 422,
+    PhotoLimitReachedError: 409,
     UnsupportedMediaTypeError: 415,
+    PayloadTooLargeError: 413,
+    PreconditionRequiredError: 428,
     DependencyUnavailableError: 503,
 }
 
@@ -66,6 +75,8 @@ def error_response(
     headers = dict(JSON_HEADERS)
     if status_code == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="returns-desk"'
+    if status_code == 503:
+        headers["Retry-After"] = str((details or {}).get("retry_after_seconds", 5))
     return Response(body=body, status_code=status_code, headers=headers)
 
 
@@ -204,6 +215,20 @@ def route(
                 return view(**{name: unquote(value) for name, value in params.items()})
             except (ReturnsDeskError, ValidationError) as error:
                 return _response_for(error)
+            except StoredDataError as fault:
+                # Our data, not the caller's request: a 500, reported like any unreadable item.
+                from chalicelib.repositories.rma_repository import report_stored_data_fault
+
+                report_stored_data_fault(fault)
+                return error_response(500, "internal_error", "Something went wrong on our side.")
+            except Exception as error:
+                # DynamoDB still throttling once the SDK's retries are spent: a 503 to retry.
+                from chalicelib.repositories.dynamo import busy_error
+
+                busy = busy_error(error)
+                if busy is None:
+                    raise
+                return _response_for(busy)
 
         # Every content type reaches the view, so that the token is checked before the body's
         # type: an anonymous caller learns nothing but 401.

@@ -19,7 +19,14 @@ from chalicelib.api.representations import (
 )
 from chalicelib.api.requests import RequestModel
 from chalicelib.domain.labels import label
-from chalicelib.domain.rma import LongText, Rma, RmaEvent, ShortText
+from chalicelib.domain.rma import (
+    LongText,
+    Quantity,
+    Rma,
+    RmaEvent,
+    ShortText,
+    one_line_per_sku,
+)
 from chalicelib.domain.statuses import (
     ExpectedResolution,
     FinancialStatus,
@@ -40,14 +47,14 @@ portal = Blueprint(__name__)
 
 class PortalReturnLine(RequestModel):
     sku: ShortText
-    quantity: Annotated[int, Field(ge=1, le=10_000)]
+    quantity: Quantity
     reason: ReturnReason
     comment: LongText | None = None
 
 
 class CreatePortalReturn(RequestModel):
     order_number: ShortText
-    lines: Annotated[list[PortalReturnLine], Field(min_length=1, max_length=100)]
+    lines: Annotated[list[PortalReturnLine], Field(min_length=1, max_length=100), one_line_per_sku]
     expected_resolution: ExpectedResolution = ExpectedResolution.REFUND
     comment: LongText | None = None
 

@@ -8,13 +8,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.labels import label
-from chalicelib.domain.rma import Rma, RmaEvent, Shipment
+from chalicelib.domain.rma import Rma, RmaEvent, RmaLine, Shipment
 from chalicelib.domain.statuses import (
     DeliveryStatus,
     ExpectedResolution,
     FinancialStatus,
     FulfillmentStatus,
     ProcessingStatus,
+    ProductState,
     ReturnReason,
 )
 
@@ -40,14 +41,39 @@ def labelled_statuses(rma: Rma, locale: str) -> dict[str, Any]:
     }
 
 
+def photo_links(keys: list[str]) -> list[str]:
+    """A short-lived link to each uploaded photo, for an agent to click; none when the returns
+    bucket is not configured. Signed locally: no call to S3."""
+    if not keys:
+        return []
+    from chalicelib.errors import DependencyUnavailableError
+    from chalicelib.services import container
+
+    try:
+        store = container.photo_store()
+    except DependencyUnavailableError:
+        return []
+    return [store.view_url(key) for key in keys]
+
+
+def received_in_words(line: RmaLine, locale: str) -> str:
+    """The units received and the state each came back in: "1 x New with label, 1 x Worn"."""
+    return ", ".join(f"{n} x {label(state, locale)}" for state, n in line.received_states.items())
+
+
 class WidgetItem(ResponseModel):
     sku: str
     name: str
     quantity: int
     reason: ReturnReason
     reason_label: str
-    # S3 keys of the shopper's photos of this item.
+    # S3 keys of the shopper's uploaded photos of this item, and a link to each.
     photos: list[str] = []
+    photo_urls: list[str] = []
+    received_quantity: int = 0
+    # The units received in each state, and the same in words.
+    received_states: dict[ProductState, int] = {}
+    received_label: str = ""
 
 
 class WidgetTracking(ResponseModel):
@@ -105,6 +131,10 @@ class WidgetReturn(LabelledStatuses):
                 reason=line.reason,
                 reason_label=label(line.reason, locale),
                 photos=line.photos,
+                photo_urls=photo_links(line.photos),
+                received_quantity=line.received_quantity,
+                received_states=line.received_states,
+                received_label=received_in_words(line, locale),
             )
             for line in rma.lines
         ]
@@ -143,6 +173,8 @@ class RmaResource(Rma):
     """The complete RMA for the admin API, with the label of each status beside it."""
 
     status_labels: dict[str, str]
+    # A short-lived link to each uploaded photo, by SKU.
+    photo_urls: dict[str, list[str]] = {}
     # The lifecycle's task token resumes a step: a capability, not information. Kept inside.
     task_token: str | None = Field(default=None, exclude=True)
 
@@ -156,6 +188,7 @@ class RmaResource(Rma):
                 "financial": label(rma.financial_status),
                 "fulfillment": label(rma.fulfillment_status),
             },
+            photo_urls={line.sku: photo_links(line.photos) for line in rma.lines if line.photos},
         )
 
 

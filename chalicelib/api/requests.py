@@ -14,10 +14,10 @@ from chalicelib.domain.rma import (
     LongText,
     Money,
     OrderRef,
-    ReturnTerms,
+    Quantity,
     RmaDraft,
-    RmaLine,
     ShortText,
+    one_line_per_sku,
 )
 from chalicelib.domain.statuses import (
     Channel,
@@ -29,6 +29,7 @@ from chalicelib.domain.statuses import (
 
 if TYPE_CHECKING:
     from chalicelib.domain.handling import ReceivedLine
+    from chalicelib.domain.intake import ReturnRequest
     from chalicelib.domain.policy import ReturnPolicy
 
 
@@ -89,21 +90,13 @@ class GorgiasDecisionRequest(LenientRequestModel):
 class CreateRmaLine(RequestModel):
     sku: ShortText
     name: ShortText
-    quantity: Annotated[int, Field(ge=1, le=10_000)]
+    quantity: Quantity
     unit_price: Money
     reason: ReturnReason
     comment: LongText | None = None
-    ordered_quantity: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    ordered_quantity: Quantity | None = None
     final_sale: bool = False
     photos: Annotated[list[ShortText], Field(max_length=10)] = []
-
-
-_POLICY_TERMS = {
-    "apply_return_fee",
-    "retained_amount_for_shipping",
-    "auto_generate_financial_resolution",
-    "auto_execute_financial_resolution",
-}
 
 
 class CreateRmaRequest(RequestModel):
@@ -111,7 +104,7 @@ class CreateRmaRequest(RequestModel):
 
     order: OrderRef
     customer: Customer
-    lines: Annotated[list[CreateRmaLine], Field(min_length=1, max_length=100)]
+    lines: Annotated[list[CreateRmaLine], Field(min_length=1, max_length=100), one_line_per_sku]
     expected_resolution: ExpectedResolution = ExpectedResolution.REFUND
     currency: CurrencyCode = "EUR"
     # The money terms of this return; each one left out comes from the return policy.
@@ -123,33 +116,14 @@ class CreateRmaRequest(RequestModel):
     delivery: Contact | None = None
     comment: LongText | None = None
 
+    def to_request(self) -> ReturnRequest:
+        from chalicelib.domain.intake import ReturnRequest
+
+        return ReturnRequest.model_validate(self.model_dump())
+
     def to_draft(self, policy: ReturnPolicy | None = None) -> RmaDraft:
-        defaults = terms_from_policy(policy) if policy else ReturnTerms()
-        terms = {
-            **defaults.model_dump(include=_POLICY_TERMS),
-            **self.model_dump(include=_POLICY_TERMS, exclude_none=True),
-        }
-        return RmaDraft(
-            **terms,
-            order=self.order,
-            customer=self.customer,
-            lines=[RmaLine(**line.model_dump()) for line in self.lines],
-            expected_resolution=self.expected_resolution,
-            currency=self.currency,
-            sender=self.sender,
-            delivery=self.delivery,
-            comment=self.comment,
-        )
-
-
-def terms_from_policy(policy: ReturnPolicy) -> ReturnTerms:
-    """The money terms a new return gets unless its creator says otherwise."""
-    return ReturnTerms(
-        apply_return_fee=policy.return_fee > 0,
-        retained_amount_for_shipping=policy.retained_amount_for_shipping,
-        auto_generate_financial_resolution=policy.auto_generate_financial_resolution,
-        auto_execute_financial_resolution=policy.auto_execute_financial_resolution,
-    )
+        """The draft the intake would open under `policy` (under none: the model's terms)."""
+        return self.to_request().draft(policy)
 
 
 class AdminActor(RequestModel):
@@ -181,7 +155,7 @@ class ApproveRefundRequest(AdminActionRequest):
 
 class ReceivedLinePayload(RequestModel):
     sku: ShortText
-    quantity: Annotated[int, Field(ge=1, le=10_000)]
+    quantity: Quantity
     product_state: ProductState
 
 

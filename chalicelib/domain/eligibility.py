@@ -17,7 +17,8 @@ from typing import Any
 from chalicelib.domain.labels import label, language
 from chalicelib.domain.policy import ReturnPolicy, WindowStart
 from chalicelib.domain.rma import DomainModel, Rma, RmaLine
-from chalicelib.domain.statuses import ProcessingStatus, ReturnReason
+from chalicelib.domain.statuses import ReturnReason
+from chalicelib.domain.transitions import RELEASED_STATUSES
 
 
 class IneligibilityCode(StrEnum):
@@ -219,12 +220,6 @@ def auto_approval(
     return AutoApprovalVerdict(approved=not why_not, reasons=why_not)
 
 
-# Returns that no longer hold on to their units: those may be asked for again.
-_RELEASED = frozenset(
-    {ProcessingStatus.REJECTED, ProcessingStatus.CANCELED, ProcessingStatus.DELETED}
-)
-
-
 def already_returned(
     order_number: str, returns: Iterable[Rma], *, excluding: str | None = None
 ) -> Counter[str]:
@@ -234,7 +229,7 @@ def already_returned(
         if (
             rma.id != excluding
             and rma.order.number == order_number
-            and rma.processing_status not in _RELEASED
+            and rma.processing_status not in RELEASED_STATUSES
         ):
             for line in rma.lines:
                 claimed[line.sku] += line.quantity

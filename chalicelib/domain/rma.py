@@ -7,7 +7,7 @@ import unicodedata
 from collections import Counter
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -18,7 +18,6 @@ from pydantic import (
     Field,
     StringConstraints,
     computed_field,
-    field_validator,
     model_validator,
 )
 
@@ -121,6 +120,27 @@ class OrderRef(DomainModel):
         return self
 
 
+class _HasSku(Protocol):
+    @property
+    def sku(self) -> str: ...
+
+
+LineT = TypeVar("LineT", bound=_HasSku)
+
+
+def _unique_skus(lines: list[LineT]) -> list[LineT]:
+    """Quantities, receipts and refunds are counted per SKU: a SKU on two lines would be
+    received once and refunded twice."""
+    repeated = [sku for sku, n in Counter(line.sku for line in lines).items() if n > 1]
+    if repeated:
+        raise ValueError(f"each SKU may appear on one line only; repeated: {', '.join(repeated)}")
+    return lines
+
+
+# For every list of lines a request or a return holds.
+one_line_per_sku = AfterValidator(_unique_skus)
+
+
 class Customer(DomainModel):
     email: EmailStr
     name: ShortText | None = None
@@ -142,6 +162,14 @@ class Contact(DomainModel):
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
 
 
+class PendingPhoto(DomainModel):
+    """A photo the shopper was given an upload URL for, not yet seen in the bucket."""
+
+    key: ShortText
+    # Past this, an upload that never arrived never will: the slot is free again.
+    upload_expires_at: datetime
+
+
 class RmaLine(DomainModel):
     sku: ShortText
     name: ShortText
@@ -159,7 +187,7 @@ class RmaLine(DomainModel):
     # The shopper's photos S3 holds; `pending_photos` were given an upload URL and count once
     # their object is seen in the bucket.
     photos: Annotated[list[ShortText], Field(max_length=MAX_SHOPPER_PHOTOS)] = []
-    pending_photos: Annotated[list[ShortText], Field(max_length=MAX_SHOPPER_PHOTOS)] = []
+    pending_photos: Annotated[list[PendingPhoto], Field(max_length=MAX_SHOPPER_PHOTOS)] = []
     # What the warehouse found: its notes and the object keys of its photos, kept apart from
     # the shopper's photos above.
     inspection_notes: LongText | None = None
@@ -275,22 +303,10 @@ class RmaDraft(ReturnTerms):
 
     order: OrderRef
     customer: Customer
-    lines: Annotated[list[RmaLine], Field(min_length=1, max_length=100)]
+    lines: Annotated[list[RmaLine], Field(min_length=1, max_length=100), one_line_per_sku]
     sender: Contact | None = None
     delivery: Contact | None = None
     comment: LongText | None = None
-
-    @field_validator("lines")
-    @classmethod
-    def _one_line_per_sku(cls, lines: list[RmaLine]) -> list[RmaLine]:
-        """Quantities, receipts and refunds are counted per SKU: a SKU on two lines would be
-        received once and refunded twice."""
-        repeated = [sku for sku, n in Counter(line.sku for line in lines).items() if n > 1]
-        if repeated:
-            raise ValueError(
-                f"each SKU may appear on one line only; repeated: {', '.join(repeated)}"
-            )
-        return lines
 
 
 class Rma(RmaDraft):

@@ -38,6 +38,8 @@ ALLOWED_TRANSITIONS: dict[ProcessingStatus, frozenset[ProcessingStatus]] = {
     P.DELETED: frozenset(),
 }
 TERMINAL_STATUSES = frozenset(s for s, targets in ALLOWED_TRANSITIONS.items() if not targets)
+# Returns that no longer hold on to their units of the order: those may be asked for again.
+RELEASED_STATUSES = frozenset({P.REJECTED, P.CANCELED, P.DELETED})
 
 
 class Action(StrEnum):
@@ -215,4 +217,12 @@ def opening_event(rma: Rma, *, actor: Actor, note: str | None = None) -> RmaEven
         from_status=None,
         to_status=rma.processing_status,
         note=note,
+    )
+
+
+def gives_back_units(before: Rma, after: Rma) -> bool:
+    """Whether the change from `before` to `after` ends the return's claim on its units."""
+    return (
+        before.processing_status not in RELEASED_STATUSES
+        and after.processing_status in RELEASED_STATUSES
     )

@@ -5,13 +5,61 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chalicelib.errors import DependencyUnavailableError
 
 # BatchGetItem takes at most 100 keys; keys it leaves unprocessed (throttling, its 16 MB answer
 # limit) are asked again with growing pauses, this many times before giving up.
 BATCH_GET_KEYS = 100
 _BATCH_GET_ATTEMPTS = 8
 _BATCH_GET_FIRST_PAUSE = 0.05
+
+
+# What DynamoDB answers once the SDK's own retries of a throttled call are spent, and the reasons
+# a transaction gives when one of its items was throttled.
+THROTTLING_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "ThrottlingError",
+        "ProvisionedThroughputExceeded",
+    }
+)
+# How long a caller is asked to wait before trying a throttled request again.
+RETRY_AFTER_SECONDS = 1
+
+
+def is_throttling(error: BaseException) -> bool:
+    """Whether `error` is DynamoDB refusing for load, not for what was asked."""
+    response = getattr(error, "response", None)
+    if not isinstance(response, dict):
+        return False
+    codes = {response.get("Error", {}).get("Code")}
+    codes |= {reason.get("Code") for reason in response.get("CancellationReasons") or []}
+    return bool(codes & THROTTLING_CODES)
+
+
+def busy_error(error: BaseException) -> DependencyUnavailableError | None:
+    """What a throttled call means to its caller (the database is busy, retry shortly), or
+    None when `error` is no throttling."""
+    from chalicelib.errors import DependencyUnavailableError
+
+    if not is_throttling(error):
+        return None
+    return DependencyUnavailableError(
+        "The returns database is busy; try again in a moment.",
+        {"retry_after_seconds": RETRY_AFTER_SECONDS},
+    )
+
+
+def raise_if_throttled(error: BaseException) -> None:
+    """A throttled write is no conflict with another person: the caller may retry shortly."""
+    busy = busy_error(error)
+    if busy is not None:
+        raise busy from error
 
 
 class DynamoTable:

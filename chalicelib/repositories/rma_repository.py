@@ -11,6 +11,10 @@ Item layout (one partition per RMA, so an RMA and its log come back in one Query
   `<changed>#<id>#<version>` while it waits, which the email job deletes once sent. A partition
   of its own, so that reading an RMA with its log never reads its emails.
 - Counters: pk `COUNTER#RETURN_NUMBER` or `COUNTER#CUSTOMER#<email>`, sk `COUNTER`.
+- Units claimed: pk `CLAIMS#<order number>`, sk `SKU#<sku>`, `claimed` the units of that order
+  line live returns hold. Added in the transaction that opens a return, conditional on the
+  order's quantity, and given back in the one that rejects, cancels or deletes it: two requests
+  for the last unit cannot both succeed.
 """
 
 from __future__ import annotations
@@ -25,10 +29,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib.domain.rma import Rma, RmaEvent
+from chalicelib.domain.rma import Rma, RmaEvent, RmaLine
 from chalicelib.domain.statuses import ProcessingStatus
-from chalicelib.errors import ConcurrentModificationError, InvalidRequestError
-from chalicelib.repositories.dynamo import DynamoTable
+from chalicelib.errors import (
+    ConcurrentModificationError,
+    InvalidRequestError,
+    StoredDataError,
+    UnitsAlreadyClaimedError,
+)
+from chalicelib.repositories.dynamo import DynamoTable, raise_if_throttled
 from chalicelib.repositories.table_schema import (
     CUSTOMER_INDEX,
     CUSTOMER_INDEX_PK,
@@ -108,6 +117,10 @@ def _status_pk(status: ProcessingStatus) -> str:
     return f"STATUS#{status}"
 
 
+def _claim_key(order_number: str, sku: str) -> dict[str, str]:
+    return {PARTITION_KEY: f"CLAIMS#{order_number}", SORT_KEY: f"SKU#{sku}"}
+
+
 class RmaRepository(DynamoTable):
     # --- numbering ---------------------------------------------------------------------------
 
@@ -134,19 +147,33 @@ class RmaRepository(DynamoTable):
     def create(
         self, rma: Rma, opening_event: RmaEvent, *, email: StatusEmailDue | None = None
     ) -> None:
-        """Store a new RMA, its reference, its first log entry and the status email it makes
-        due, all or nothing."""
-        self._dynamodb.transact_write_items(
-            TransactItems=[
-                self._put(self._rma_item(rma), condition=f"attribute_not_exists({PARTITION_KEY})"),
-                self._put(
-                    {**_reference_key(rma.return_number), "rma_id": rma.id},
-                    condition=f"attribute_not_exists({PARTITION_KEY})",
-                ),
-                self._put(self._event_item(opening_event)),
-                *self._due_email_puts(rma, email),
+        """Store a new RMA, the units of its order it claims, its reference, its first log
+        entry and the status email it makes due, all or nothing. Raises
+        UnitsAlreadyClaimedError, naming the SKUs, when live returns already hold the units."""
+        claims = [self._claim(rma, line, give_back=False) for line in rma.lines]
+        writes = [
+            *claims,
+            self._put(self._rma_item(rma), condition=f"attribute_not_exists({PARTITION_KEY})"),
+            self._put(
+                {**_reference_key(rma.return_number), "rma_id": rma.id},
+                condition=f"attribute_not_exists({PARTITION_KEY})",
+            ),
+            self._put(self._event_item(opening_event)),
+            *self._due_email_puts(rma, email),
+        ]
+        try:
+            self._dynamodb.transact_write_items(TransactItems=writes)
+        except self._dynamodb.exceptions.TransactionCanceledException as error:
+            raise_if_throttled(error)
+            reasons = error.response.get("CancellationReasons") or []
+            taken = [
+                line.sku
+                for line, reason in zip(rma.lines, reasons, strict=False)
+                if reason.get("Code") == "ConditionalCheckFailed"
             ]
-        )
+            if taken:
+                raise UnitsAlreadyClaimedError(taken) from error
+            raise
 
     def save_transition(
         self,
@@ -154,13 +181,16 @@ class RmaRepository(DynamoTable):
         *events: RmaEvent,
         read_version: int,
         email: StatusEmailDue | None = None,
+        gives_back_units: bool = False,
     ) -> None:
         """Write `rma`, its log entries and the status email it makes due in one transaction,
-        if the stored RMA is still at `read_version`.
+        if the stored RMA is still at `read_version`; `gives_back_units` when the change ends
+        its claim on the order's units (rejected, canceled, deleted).
 
         No event is for bookkeeping that is no action of anyone's (a task token kept for the
         lifecycle); several are for one write that moves an RMA more than one step. Raises
-        ConcurrentModificationError when someone else wrote the RMA since it was read.
+        ConcurrentModificationError when someone else wrote the RMA since it was read, and
+        DependencyUnavailableError when DynamoDB throttled the write.
         """
         writes = [
             self._put(
@@ -174,10 +204,30 @@ class RmaRepository(DynamoTable):
             for event in events
         ]
         writes += self._due_email_puts(rma, email)
+        if gives_back_units:
+            writes += [self._claim(rma, line, give_back=True) for line in rma.lines]
         try:
             self._dynamodb.transact_write_items(TransactItems=writes)
         except self._dynamodb.exceptions.TransactionCanceledException as error:
+            raise_if_throttled(error)
             raise ConcurrentModificationError(rma.return_reference) from error
+
+    def _claim(self, rma: Rma, line: RmaLine, *, give_back: bool) -> dict[str, Any]:
+        """The update that claims the line's units of its order (or gives them back). A claim
+        is conditional on the units the order has left, when the line says how many it has."""
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": self._key(_claim_key(rma.order.number, line.sku)),
+            "UpdateExpression": "ADD #claimed :units",
+            "ExpressionAttributeNames": {"#claimed": "claimed"},
+        }
+        values: dict[str, int] = {":units": -line.quantity if give_back else line.quantity}
+        ordered = line.ordered_quantity
+        if not give_back and ordered is not None and line.quantity <= ordered:
+            update["ConditionExpression"] = "attribute_not_exists(#claimed) OR #claimed <= :room"
+            values[":room"] = ordered - line.quantity
+        update["ExpressionAttributeValues"] = self._to_dynamo(values)
+        return {"Update": update}
 
     # --- reads -------------------------------------------------------------------------------
 
@@ -203,7 +253,7 @@ class RmaRepository(DynamoTable):
         references = self._batch_get([_reference_key(n) for n in dict.fromkeys(return_numbers)])
         rma_ids = [self._from_dynamo(item)["rma_id"] for item in references]
         items = self._batch_get([{PARTITION_KEY: _rma_pk(i), SORT_KEY: _RMA_SK} for i in rma_ids])
-        return {rma.return_number: rma for rma in map(self._to_rma, items)}
+        return {rma.return_number: rma for rma in self._readable_rmas(items)}
 
     def get_with_events(self, rma_id: str) -> tuple[Rma | None, list[RmaEvent]]:
         """An RMA and its whole action log, oldest first, in one Query of its partition."""
@@ -235,7 +285,7 @@ class RmaRepository(DynamoTable):
             ScanIndexForward=False,
             Limit=limit,
         )
-        return [self._to_rma(item) for item in response["Items"]]
+        return self._readable_rmas(response["Items"])
 
     def list_by_status(
         self, status: ProcessingStatus, *, limit: int, cursor: str | None = None
@@ -255,7 +305,7 @@ class RmaRepository(DynamoTable):
         response = self._dynamodb.query(**query)
         last_key = response.get("LastEvaluatedKey")
         return RmaPage(
-            items=[self._to_rma(item) for item in response["Items"]],
+            items=self._readable_rmas(response["Items"]),
             cursor=_encode_cursor(last_key) if last_key else None,
         )
 
@@ -281,7 +331,23 @@ class RmaRepository(DynamoTable):
         }
 
     def _to_rma(self, item: dict[str, Any]) -> Rma:
-        return Rma.model_validate(self._body(item))
+        """The RMA an item holds; StoredDataError when it no longer reads as one."""
+        try:
+            return Rma.model_validate(self._body(item))
+        except ValidationError as error:
+            key = f"{item[PARTITION_KEY]['S']}/{item[SORT_KEY]['S']}"
+            raise StoredDataError(key, validation_summary(error)) from error
+
+    def _readable_rmas(self, items: list[dict[str, Any]]) -> list[Rma]:
+        """The RMAs of `items` that read; each one that does not is reported (logged with its
+        key, counted) and left out, so that one bad item never hides the others."""
+        rmas = []
+        for item in items:
+            try:
+                rmas.append(self._to_rma(item))
+            except StoredDataError as fault:
+                report_stored_data_fault(fault)
+        return rmas
 
     def _body(self, item: dict[str, Any]) -> dict[str, Any]:
         """The stored model without the table's own key attributes."""
@@ -411,7 +477,7 @@ class RmaRepository(DynamoTable):
         items: list[Rma] = []
         while True:
             response = self._dynamodb.query(**query, Limit=limit - len(items))
-            items += [self._to_rma(item) for item in response["Items"]]
+            items += self._readable_rmas(response["Items"])
             if len(items) >= limit or "LastEvaluatedKey" not in response:
                 break
             # A filter may leave a page short: read on until `limit` are found.
@@ -451,11 +517,7 @@ class RmaRepository(DynamoTable):
         try:
             rma = Rma.model_validate(document["rma"])
         except ValidationError as error:
-            # Where and what kind of error only: the values may be the shopper's.
-            unreadable = "; ".join(
-                f"{'.'.join(map(str, detail['loc']))}: {detail['type']}"
-                for detail in error.errors(include_url=False, include_input=False)
-            )
+            unreadable = validation_summary(error)
         return DueStatusEmail(
             item_key={PARTITION_KEY: document[PARTITION_KEY], SORT_KEY: document[SORT_KEY]},
             rma=rma,
@@ -514,6 +576,26 @@ class RmaRepository(DynamoTable):
             if "LastEvaluatedKey" not in response:
                 return items
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def validation_summary(error: ValidationError) -> str:
+    """Where and what kind of error only: the values may be the shopper's."""
+    return "; ".join(
+        f"{'.'.join(map(str, detail['loc']))}: {detail['type']}"
+        for detail in error.errors(include_url=False, include_input=False)
+    )
+
+
+def report_stored_data_fault(fault: StoredDataError) -> None:
+    """Log and count an unreadable item: the `StoredItemsUnreadable` alarm watches the count."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from chalicelib.observability import logger, metrics
+
+    logger.error(
+        "Stored item unreadable", extra={"item_key": fault.key, "problems": fault.problems}
+    )
+    metrics.add_metric(name="StoredItemsUnreadable", unit=MetricUnit.Count, value=1)
 
 
 def _email_key(rma: Rma) -> dict[str, str]:

@@ -20,14 +20,16 @@ if TYPE_CHECKING:
     from chalicelib.integrations.email import EmailSender
     from chalicelib.integrations.labels import LabelProvider
     from chalicelib.integrations.payments import PaymentProvider
+    from chalicelib.repositories.photo_store import PhotoStore
     from chalicelib.services.decision_reminder import DecisionReminder
     from chalicelib.services.handling_service import HandlingService
     from chalicelib.services.inspection_service import InspectionService
+    from chalicelib.services.intake import ReturnIntake
     from chalicelib.services.lifecycle_tasks import LifecycleTasks
     from chalicelib.services.order_service import OrderService
     from chalicelib.services.policy_service import PolicyService
     from chalicelib.services.portal_auth import PortalAuthService, SessionTokens
-    from chalicelib.services.portal_service import PhotoUploads, PortalService
+    from chalicelib.services.portal_service import PortalService
     from chalicelib.services.status_email_job import StatusEmailJob
 
 
@@ -82,30 +84,37 @@ def portal_auth() -> PortalAuthService:
 
 
 @lru_cache(maxsize=1)
-def photo_uploads() -> PhotoUploads:
+def photo_store() -> PhotoStore:
     from chalicelib.errors import DependencyUnavailableError
-    from chalicelib.services.portal_service import PhotoUploads
+    from chalicelib.repositories.photo_store import PhotoStore
 
     settings = get_settings()
     if not settings.returns_bucket:
         raise DependencyUnavailableError("Photo uploads are not configured (RETURNS_BUCKET).")
-    return PhotoUploads(settings.returns_bucket, settings.photo_max_bytes)
+    return PhotoStore(settings.returns_bucket, settings.photo_max_bytes)
+
+
+@lru_cache(maxsize=1)
+def intake() -> ReturnIntake:
+    from chalicelib.services.intake import ReturnIntake
+
+    return ReturnIntake(rma_service(), policy_service().current)
 
 
 @lru_cache(maxsize=1)
 def portal_service() -> PortalService:
     from chalicelib.services.portal_service import PortalService
 
-    return PortalService(rma_service(), order_service(), policy_service().current, photo_uploads)
+    return PortalService(
+        rma_service(), intake(), order_service(), policy_service().current, photo_store
+    )
 
 
 @lru_cache(maxsize=1)
 def handling_service() -> HandlingService:
     from chalicelib.services.handling_service import HandlingService
 
-    return HandlingService(
-        rma_service(), policy_service().current, payment_provider(), lifecycle()
-    )
+    return HandlingService(rma_service(), policy_service().current, payment_provider(), lifecycle())
 
 
 @lru_cache(maxsize=1)
@@ -216,7 +225,8 @@ _BUILT = (
     order_service,
     session_tokens,
     portal_auth,
-    photo_uploads,
+    photo_store,
+    intake,
     portal_service,
     handling_service,
     inspection_service,

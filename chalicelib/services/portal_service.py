@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
 
 from chalicelib.domain.eligibility import (
     LineVerdict,
@@ -18,12 +17,25 @@ from chalicelib.domain.eligibility import (
     already_returned,
     check_lines,
 )
+from chalicelib.domain.intake import ReturnRequest, photos_missing
 from chalicelib.domain.order import Order
 from chalicelib.domain.policy import ReturnPolicy
-from chalicelib.domain.rma import Actor, Customer, OrderRef, Rma, RmaDraft, RmaEvent, RmaLine
+from chalicelib.domain.rma import (
+    MAX_SHOPPER_PHOTOS,
+    Actor,
+    Customer,
+    OrderRef,
+    PendingPhoto,
+    Rma,
+    RmaEvent,
+    RmaLine,
+    revised,
+)
 from chalicelib.domain.statuses import Channel, ExpectedResolution, ProcessingStatus, ReturnReason
 from chalicelib.domain.transitions import Action, apply_update
-from chalicelib.errors import InvalidRequestError, LinesNotReturnableError, RmaNotFoundError
+from chalicelib.errors import InvalidRequestError, PhotoLimitReachedError, RmaNotFoundError
+from chalicelib.repositories.photo_store import UPLOAD_SECONDS, PhotoStore, PhotoUpload
+from chalicelib.services.intake import ReturnIntake
 from chalicelib.services.order_service import OrderService
 from chalicelib.services.rma_service import RmaService, utc_now
 
@@ -47,47 +59,14 @@ class RequestedReturnLine:
     comment: str | None = None
 
 
-@dataclass(frozen=True)
-class PhotoUpload:
-    key: str
-    url: str
-    fields: dict[str, str]
-    max_bytes: int
-
-
-class PhotoUploads:
-    """Where photos go: presigned S3 POSTs limited to images of a capped size."""
-
-    def __init__(self, bucket: str, max_bytes: int, s3: Any | None = None) -> None:
-        from chalicelib.repositories.aws import client
-
-        self._bucket = bucket
-        self._max_bytes = max_bytes
-        self._s3 = s3 if s3 is not None else client("s3")
-
-    def presign(self, key: str, content_type: str) -> PhotoUpload:
-        post = self._s3.generate_presigned_post(
-            Bucket=self._bucket,
-            Key=key,
-            Fields={"Content-Type": content_type},
-            Conditions=[
-                {"Content-Type": content_type},
-                ["content-length-range", 1, self._max_bytes],
-            ],
-            ExpiresIn=900,
-        )
-        return PhotoUpload(
-            key=key, url=post["url"], fields=post["fields"], max_bytes=self._max_bytes
-        )
-
-
 class PortalService:
     def __init__(
         self,
         rmas: RmaService,
+        intake: ReturnIntake,
         orders: OrderService,
         policy: Callable[[], ReturnPolicy],
-        photos: Callable[[], PhotoUploads],
+        photos: Callable[[], PhotoStore],
         *,
         clock: Callable[[], datetime] = utc_now,
         new_key: Callable[[], str] | None = None,
@@ -95,6 +74,7 @@ class PortalService:
         import uuid
 
         self._rmas = rmas
+        self._intake = intake
         self._orders = orders
         self._policy = policy
         self._photos = photos
@@ -125,12 +105,12 @@ class PortalService:
         expected_resolution: ExpectedResolution,
         comment: str | None,
     ) -> Rma:
-        """Open a return for lines of the shopper's order. Lines that break the policy refuse
-        the whole request (LinesNotReturnable, naming each). Submitted at once, which starts
-        the lifecycle, unless a line still needs the photos its reason requires: then it waits
-        in NEW for them and for `submit`."""
+        """Open a return for lines of the shopper's order, priced and named as the order says,
+        through the one intake (the policy's terms and rules; lines it refuses refuse the whole
+        request, naming each). Submitted at once, which starts the lifecycle, unless a line
+        still needs the photos its reason requires: then it waits in NEW for them and for
+        `submit`."""
         order = self._orders.find_for_customer(order_number, shopper)
-        policy = self._policy()
         by_sku = {line.sku: line for line in order.lines}
         unknown = [line.sku for line in lines if line.sku not in by_sku]
         if unknown:
@@ -138,72 +118,42 @@ class PortalService:
                 f"Not on order {order.number}: {', '.join(unknown)}.",
                 {"field": "lines", "skus": unknown},
             )
-        returned = already_returned(order.number, self._history(shopper))
-        verdicts = check_lines(
-            [
-                RequestedLine(
+        request = ReturnRequest(
+            order=OrderRef(
+                number=order.number,
+                external_id=order.external_id,
+                ordered_at=order.ordered_at,
+                delivered_at=order.delivered_at,
+            ),
+            customer=Customer(
+                email=order.customer_email, name=order.customer_name, locale=order.locale
+            ),
+            lines=[
+                RmaLine(
                     sku=line.sku,
+                    name=by_sku[line.sku].name,
                     quantity=line.quantity,
+                    unit_price=by_sku[line.sku].unit_price,
                     reason=line.reason,
-                    # Photos come after the return exists; their rule is applied at submit.
-                    photos=("pending",),
-                    final_sale=by_sku[line.sku].final_sale,
+                    comment=line.comment,
                     ordered_quantity=by_sku[line.sku].quantity,
-                    already_returned=returned[line.sku],
+                    final_sale=by_sku[line.sku].final_sale,
                 )
                 for line in lines
             ],
-            policy=policy,
-            ordered_at=order.ordered_at,
-            delivered_at=order.delivered_at,
-            today=self._clock().date(),
-            locale=order.locale,
+            expected_resolution=expected_resolution,
+            currency=order.currency,
+            comment=comment,
         )
-        refused = [v for v in verdicts if not v.eligible]
-        if refused:
-            raise LinesNotReturnableError(
-                "Some lines cannot be returned: "
-                + "; ".join(f"{v.sku}: {v.reason}" for v in refused),
-                {"lines": [v.model_dump(mode="json") for v in refused]},
-            )
-        shopper_actor = _shopper_actor(order)
-        rma = self._rmas.open(
-            RmaDraft(
-                order=OrderRef(
-                    number=order.number,
-                    external_id=order.external_id,
-                    ordered_at=order.ordered_at,
-                    delivered_at=order.delivered_at,
-                ),
-                customer=Customer(
-                    email=order.customer_email, name=order.customer_name, locale=order.locale
-                ),
-                lines=[
-                    RmaLine(
-                        sku=line.sku,
-                        name=by_sku[line.sku].name,
-                        quantity=line.quantity,
-                        unit_price=by_sku[line.sku].unit_price,
-                        reason=line.reason,
-                        comment=line.comment,
-                        ordered_quantity=by_sku[line.sku].quantity,
-                        final_sale=by_sku[line.sku].final_sale,
-                    )
-                    for line in lines
-                ],
-                expected_resolution=expected_resolution,
-                currency=order.currency,
-                comment=comment,
-            ),
-            actor=shopper_actor,
+        return self._intake.open(
+            request, actor=_shopper_actor(order), check_eligibility=True, submit=True
         )
-        if not _photos_missing(rma, policy):
-            rma = self._rmas.act(rma.id, Action.SUBMIT, actor=shopper_actor)
-        return rma
 
     def submit(self, shopper: str, reference: str) -> Rma:
-        rma = self._own(shopper, reference)
-        missing = _photos_missing(rma, self._policy())
+        """Submit a return whose required photos S3 holds: a photo counts once uploaded, not
+        when its upload URL was given."""
+        rma = self._confirm_photos(self._own(shopper, reference))
+        missing = photos_missing(rma, self._policy())
         if missing:
             raise InvalidRequestError(
                 "Add a photo of each item first: " + ", ".join(missing) + ".",
@@ -212,7 +162,8 @@ class PortalService:
         return self._rmas.act(rma.id, Action.SUBMIT, actor=_shopper_actor_of(rma))
 
     def add_photo(self, shopper: str, reference: str, sku: str, content_type: str) -> PhotoUpload:
-        """A presigned upload for a photo of `sku`; its key is recorded on the return's line."""
+        """A presigned upload for a photo of `sku`; its key waits on the line until S3 holds
+        it. A line keeps at most MAX_SHOPPER_PHOTOS, uploads in progress included."""
         rma = self._own(shopper, reference)
         if rma.processing_status not in {ProcessingStatus.NEW, ProcessingStatus.REQUESTED}:
             raise InvalidRequestError(
@@ -220,11 +171,24 @@ class PortalService:
             )
         if sku not in {line.sku for line in rma.lines}:
             raise InvalidRequestError(f"{sku} is not on this return.", {"field": "sku"})
+        rma = self._confirm_photos(rma)
+        line = next(line for line in rma.lines if line.sku == sku)
+        if len(line.photos) + len(line.pending_photos) >= MAX_SHOPPER_PHOTOS:
+            raise PhotoLimitReachedError(
+                f"{sku} already has {MAX_SHOPPER_PHOTOS} photos (uploads in progress included), "
+                "as many as an item may have.",
+                {"sku": sku, "max_photos": MAX_SHOPPER_PHOTOS},
+            )
         extension = content_type.split("/")[-1].replace("jpeg", "jpg")
         key = f"returns/{rma.id}/photos/{self._new_key()}.{extension}"
-        upload = self._photos().presign(key, content_type)
+        upload = self._photos().presign_upload(key, content_type)
+        pending = PendingPhoto(
+            key=key, upload_expires_at=self._clock() + timedelta(seconds=UPLOAD_SECONDS)
+        )
         lines = [
-            line.model_copy(update={"photos": [*line.photos, key]}) if line.sku == sku else line
+            revised(line, pending_photos=[*line.pending_photos, pending])
+            if line.sku == sku
+            else line
             for line in rma.lines
         ]
         updated, event = apply_update(
@@ -233,10 +197,38 @@ class PortalService:
             actor=_shopper_actor_of(rma),
             at=self._clock(),
             changes={"lines": lines},
-            note=f"Photo of {sku}",
+            note=f"Upload of a photo of {sku}",
         )
         self._rmas.save(updated, event, before=rma)
         return upload
+
+    def _confirm_photos(self, rma: Rma) -> Rma:
+        """Count the pending photos S3 now holds (one HeadObject each) and free the slots of
+        uploads that can no longer arrive; stored when anything changed."""
+        if not any(line.pending_photos for line in rma.lines):
+            return rma
+        store, now = self._photos(), self._clock()
+        lines, arrived = [], []
+        for line in rma.lines:
+            photos, waiting = list(line.photos), []
+            for pending in line.pending_photos:
+                if store.holds(pending.key):
+                    photos.append(pending.key)
+                    arrived.append(line.sku)
+                elif pending.upload_expires_at > now:
+                    waiting.append(pending)
+            lines.append(revised(line, photos=photos, pending_photos=waiting))
+        note = f"Photos uploaded: {', '.join(arrived)}" if arrived else "Expired uploads dropped"
+        updated, event = apply_update(
+            rma,
+            action="photos_uploaded",
+            actor=_shopper_actor_of(rma),
+            at=now,
+            changes={"lines": lines},
+            note=note,
+        )
+        self._rmas.save(updated, event, before=rma)
+        return updated
 
     def returns(self, shopper: str) -> list[Rma]:
         return self._history(shopper)
@@ -304,12 +296,6 @@ class PortalService:
 def _neutral_reason(policy: ReturnPolicy) -> ReturnReason:
     """A reason the policy allows, for checking the rules that do not depend on the reason."""
     return next(iter(policy.allowed_reasons), ReturnReason.UNSATISFIED)
-
-
-def _photos_missing(rma: Rma, policy: ReturnPolicy) -> list[str]:
-    return [
-        line.sku for line in rma.lines if policy.photo_required(line.reason) and not line.photos
-    ]
 
 
 def _shopper_actor(order: Order) -> Actor:

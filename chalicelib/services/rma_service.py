@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.domain.references import format_reference, parse_return_number
-from chalicelib.domain.rma import Actor, Rma, RmaDraft, RmaEvent, email_key
+from chalicelib.domain.rma import Actor, Rma, RmaDraft, RmaEvent, email_key, revised
 from chalicelib.domain.status_emails import StatusEmailKind, email_kind_for
 from chalicelib.domain.statuses import ProcessingStatus
-from chalicelib.domain.transitions import Action, decide, opening_event
+from chalicelib.domain.transitions import Action, decide, gives_back_units, opening_event
 from chalicelib.errors import RmaNotFoundError
 from chalicelib.repositories.rma_repository import RmaPage, RmaRepository, StatusEmailDue
 from chalicelib.services.lifecycle import Handoff, Lifecycle, handoff_for
@@ -43,7 +43,8 @@ class RmaService:
         self._lifecycle = lifecycle
 
     def open(self, draft: RmaDraft, *, actor: Actor) -> Rma:
-        """A new RMA in NEW, with the next return number and reference."""
+        """A new RMA in NEW, with the next return number and reference, claiming its units of
+        the order (UnitsAlreadyClaimedError when live returns already hold them)."""
         return_number = self._repository.allocate_return_number()
         customer_count = self._repository.allocate_customer_return_count(draft.customer.email_key)
         now = self._clock()
@@ -95,16 +96,11 @@ class RmaService:
         rma = self.find(typed)
         updated, events = decide(rma, action, actor=actor, at=self._clock(), note=note)
         if changes:
-            updated = updated.model_copy(update=dict(changes))
+            updated = revised(updated, **changes)
         handoff = handoff_for(action, rma.waiting_for) if rma.task_token else None
         if handoff is not None:
-            updated = updated.model_copy(update={"task_token": None, "waiting_for": None})
-        self._repository.save_transition(
-            updated,
-            *events,
-            read_version=rma.version,
-            email=self._email_due(rma, updated, *events),
-        )
+            updated = revised(updated, task_token=None, waiting_for=None)
+        self.save(updated, *events, before=rma)
         self._notify_lifecycle(rma, action, handoff)
         return updated
 
@@ -112,7 +108,11 @@ class RmaService:
         """Store a version of an RMA made by another use case (lifecycle tasks, receipts) from
         `before`, the version it was made from, with the log entries of the change."""
         self._repository.save_transition(
-            rma, *events, read_version=before.version, email=self._email_due(before, rma, *events)
+            rma,
+            *events,
+            read_version=before.version,
+            email=self._email_due(before, rma, *events),
+            gives_back_units=gives_back_units(before, rma),
         )
 
     def _email_due(

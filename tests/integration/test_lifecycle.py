@@ -229,7 +229,8 @@ def test_a_refund_waits_for_a_person_when_the_return_says_so_whatever_the_policy
     assert by_workflow(api, rma["id"])[-1] == (
         "resolve_financial",
         "PROCESSING",
-        "Computed 20.00 EUR (lines 25.00, deductions 5.00, return fee 0.00, retained for shipping 0.00)",
+        "Computed 20.00 EUR (lines 25.00, deductions 5.00, return fee 0.00, retained for "
+        "shipping 0.00)",
     )
 
     # When the merchant approves the refund

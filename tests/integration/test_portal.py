@@ -5,6 +5,7 @@ it and cancels it while that is still allowed. Nobody sees anybody else's."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import date, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from chalicelib.domain.order import Order, OrderLine
 from chalicelib.domain.rma import Actor
 from chalicelib.domain.statuses import Channel
 from chalicelib.domain.transitions import Action
+from chalicelib.repositories.aws import client
 from chalicelib.services import container
 from tests.support import JSON, WIDGET_AUTH, body
 
@@ -72,6 +74,8 @@ def open_return(api: Any, email: str = JANE, **fields: Any) -> Any:
 def orders(api: Any) -> None:
     store_order("#1001", JANE)
     store_order("#2001", BOB)
+    # Where the shoppers' photos go.
+    client("s3").create_bucket(Bucket=os.environ["RETURNS_BUCKET"])
 
 
 def test_a_shopper_sees_their_orders_and_which_lines_can_be_returned(
@@ -140,23 +144,80 @@ def test_a_damaged_item_waits_for_its_photo_before_it_is_submitted(api: Any, ord
     refused = call(api, "POST", f"/portal/returns/{reference}/submit", JANE, {})
     assert refused.status_code == 400
     # When the shopper asks where to upload a photo of it
-    upload = call(
+    answer = ask_for_upload(api, reference, "MUG")
+    # Then they get a presigned upload limited to that image
+    assert answer["fields"]["Content-Type"] == "image/jpeg"
+    assert answer["key"].endswith(".jpg")
+    # And until the photo is uploaded, agents see none and the return cannot be submitted
+    assert widget_items(api)[0]["photos"] == []
+    not_yet = call(api, "POST", f"/portal/returns/{reference}/submit", JANE, {})
+    assert not_yet.status_code == 400, not_yet.body
+    assert body(not_yet)["error"]["details"]["skus"] == ["MUG"]
+    # When the photo is uploaded with the presigned form, the return can be submitted
+    upload_photo(answer)
+    submitted = call(api, "POST", f"/portal/returns/{reference}/submit", JANE, {})
+    assert body(submitted)["status"] == "REQUESTED", submitted.body
+    # And agents see the photo, with a link to look at it
+    [item] = widget_items(api)
+    assert item["photos"] == [answer["key"]]
+    [link] = item["photo_urls"]
+    assert answer["key"] in link
+    assert "Signature" in link
+
+
+def test_an_eleventh_photo_of_an_item_is_a_conflict_and_the_return_stays_readable(
+    api: Any, orders: None
+) -> None:
+    # Given a return whose mug already has ten photos asked for
+    created = body(
+        open_return(api, lines=[{"sku": "MUG", "quantity": 1, "reason": "DAMAGED_PRODUCT"}])
+    )
+    reference = created["reference"]
+    for _ in range(10):
+        ask_for_upload(api, reference, "MUG")
+    # When the shopper asks for an eleventh
+    response = call(
         api,
         "POST",
         f"/portal/returns/{reference}/photos",
         JANE,
         {"sku": "MUG", "content_type": "image/jpeg"},
     )
-    # Then they get a presigned upload limited to that image, and the key shows on the return
+    # Then it is a conflict that says why, and the return still reads everywhere
+    assert response.status_code == 409, response.body
+    assert body(response)["error"]["code"] == "photo_limit_reached"
+    assert "10 photos" in body(response)["error"]["message"]
+    assert widget_items(api)[0]["sku"] == "MUG"
+    followed = call(api, "GET", f"/portal/returns/{reference}", JANE)
+    assert followed.status_code == 200, followed.body
+
+
+def ask_for_upload(api: Any, reference: str, sku: str) -> dict[str, Any]:
+    upload = call(
+        api,
+        "POST",
+        f"/portal/returns/{reference}/photos",
+        JANE,
+        {"sku": sku, "content_type": "image/jpeg"},
+    )
     assert upload.status_code == 201, upload.body
-    answer = body(upload)
-    assert answer["fields"]["Content-Type"] == "image/jpeg"
-    assert answer["key"].endswith(".jpg")
+    answer: dict[str, Any] = body(upload)
+    return answer
+
+
+def upload_photo(answer: dict[str, Any]) -> None:
+    """What the shopper's browser does: POST the form S3 presigned, with the image."""
+    import requests
+
+    image = {"file": ("mug.jpg", b"\xff\xd8\xff\xe0 a photo", "image/jpeg")}
+    response = requests.post(answer["url"], data=answer["fields"], files=image, timeout=10)
+    assert response.status_code in {200, 201, 204}, response.text
+
+
+def widget_items(api: Any) -> list[dict[str, Any]]:
     widget = body(api.http.get(f"/gorgias/widget?email={JANE}", headers=WIDGET_AUTH))
-    assert widget["returns"][0]["items"][0]["photos"] == [answer["key"]]
-    # And the return can now be submitted
-    submitted = call(api, "POST", f"/portal/returns/{reference}/submit", JANE, {})
-    assert body(submitted)["status"] == "REQUESTED"
+    items: list[dict[str, Any]] = widget["returns"][0]["items"]
+    return items
 
 
 def test_only_images_may_be_uploaded(api: Any, orders: None) -> None:

@@ -1,0 +1,90 @@
+"""A return as a channel asks for it (the admin API, the portal, the chat), before the policy's
+terms and rules are applied to it. Pure: the intake service reads the policy and the customer's
+earlier returns, and opens what this module decides."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from chalicelib.domain.eligibility import LineVerdict, RequestedLine, already_returned, check_lines
+from chalicelib.domain.policy import ReturnPolicy
+from chalicelib.domain.rma import Money, ReturnTerms, Rma, RmaDraft
+
+_POLICY_TERMS = frozenset(
+    {
+        "apply_return_fee",
+        "retained_amount_for_shipping",
+        "auto_generate_financial_resolution",
+        "auto_execute_financial_resolution",
+    }
+)
+
+
+class ReturnRequest(RmaDraft):
+    """An RMA draft whose money terms are the requester's where given (None: the policy's)."""
+
+    apply_return_fee: bool | None = None  # type: ignore[assignment]
+    retained_amount_for_shipping: Money | None = None  # type: ignore[assignment]
+    auto_generate_financial_resolution: bool | None = None  # type: ignore[assignment]
+    auto_execute_financial_resolution: bool | None = None  # type: ignore[assignment]
+
+    def draft(self, policy: ReturnPolicy | None) -> RmaDraft:
+        """The draft to open: each term left out is the policy's (the model's default when
+        there is no policy to ask)."""
+        defaults = terms_from_policy(policy) if policy else ReturnTerms()
+        return RmaDraft.model_validate(
+            {
+                **self.model_dump(exclude=set(_POLICY_TERMS)),
+                **defaults.model_dump(include=set(_POLICY_TERMS)),
+                **self.model_dump(include=set(_POLICY_TERMS), exclude_none=True),
+            }
+        )
+
+
+def terms_from_policy(policy: ReturnPolicy) -> ReturnTerms:
+    """The money terms a new return gets unless its requester says otherwise."""
+    return ReturnTerms(
+        apply_return_fee=policy.return_fee > 0,
+        retained_amount_for_shipping=policy.retained_amount_for_shipping,
+        auto_generate_financial_resolution=policy.auto_generate_financial_resolution,
+        auto_execute_financial_resolution=policy.auto_execute_financial_resolution,
+    )
+
+
+def refused_lines(
+    draft: RmaDraft,
+    policy: ReturnPolicy,
+    history: Iterable[Rma],
+    *,
+    today: date,
+    excluding: str | None = None,
+    photos_follow: bool = False,
+) -> list[LineVerdict]:
+    """The lines of `draft` the policy refuses, each with its reason in the customer's language,
+    counting the units the customer's other returns of the order (`history`, less the one
+    `excluding` names) still claim. `photos_follow`: photos are added once the return exists,
+    so their rule waits for its submission."""
+    returned = already_returned(draft.order.number, history, excluding=excluding)
+    requested = []
+    for line in draft.lines:
+        candidate = RequestedLine.from_rma_line(line, returned[line.sku])
+        if photos_follow:
+            candidate = RequestedLine(**{**vars(candidate), "photos": ("to follow",)})
+        requested.append(candidate)
+    verdicts = check_lines(
+        requested,
+        policy=policy,
+        ordered_at=draft.order.ordered_at,
+        delivered_at=draft.order.delivered_at,
+        today=today,
+        locale=draft.customer.locale,
+    )
+    return [verdict for verdict in verdicts if not verdict.eligible]
+
+
+def photos_missing(rma: Rma, policy: ReturnPolicy) -> list[str]:
+    """The SKUs whose reason needs a photo that S3 does not hold yet."""
+    return [
+        line.sku for line in rma.lines if policy.photo_required(line.reason) and not line.photos
+    ]

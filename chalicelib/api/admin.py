@@ -12,6 +12,7 @@ from chalicelib.api.http import (
     parse_query,
     route,
 )
+from chalicelib.api.idempotency import created_once
 from chalicelib.api.representations import RmaEventsResponse, RmaPageResponse, RmaResource
 from chalicelib.api.requests import (
     AdminActionRequest,
@@ -56,6 +57,10 @@ ADMIN_ACTIONS = {
     responses={201: RmaResource},
 )
 def create_rma() -> Response:
+    return created_once(admin.current_request, "admin", _create_rma, admin.lambda_context)
+
+
+def _create_rma() -> Response:
     request = parse_body(admin.current_request, CreateRmaRequest)
     # The merchant's system may open what the policy would refuse: the lifecycle rejects it,
     # with the reasons, once it is submitted.

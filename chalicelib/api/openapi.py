@@ -83,6 +83,9 @@ ERROR_STATUSES = {
         "Conflict",
         "The return's status does not allow this, or someone changed it at the same time.",
     ),
+    413: _ErrorStatus(
+        "ContentTooLarge", "The body is larger than the route reads at all (`details.max_bytes`)."
+    ),
     415: _ErrorStatus("UnsupportedMediaType", "The body is not sent as application/json."),
     422: _ErrorStatus(
         "UnprocessableContent", "Some lines cannot be returned; `details` says which and why."

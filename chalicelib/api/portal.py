@@ -10,6 +10,7 @@ from chalice import Blueprint, Response
 from pydantic import Field
 
 from chalicelib.api.http import Operation, json_response, parse_body, route
+from chalicelib.api.idempotency import created_once
 from chalicelib.api.portal_auth import portal_session_guard, shopper_email
 from chalicelib.api.representations import (
     LabelledStatuses,
@@ -248,6 +249,13 @@ def get_order(number: str) -> Response:
     errors=[404, 422],
 )
 def create_return() -> Response:
+    # A shopper's keys are theirs: the same key from two shoppers names two requests.
+    return created_once(
+        portal.current_request, f"portal:{_shopper()}", _create_return, portal.lambda_context
+    )
+
+
+def _create_return() -> Response:
     from chalicelib.services.portal_service import RequestedReturnLine
 
     request = parse_body(portal.current_request, CreatePortalReturn)

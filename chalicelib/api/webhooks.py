@@ -1,9 +1,11 @@
 """Webhooks the shop sends: Shopify's order and fulfillment topics keep the orders current.
 
 No bearer token here: Shopify signs each webhook (an HMAC of the raw body), and the signature is
-checked before anything is parsed. Once authentic, a webhook is answered 2xx unless its body is
-not JSON (400): Shopify retries anything else for 48 hours, and a topic or a payload returns-desk
-cannot use now would not become usable by being sent again. What is ignored is logged, with why.
+checked before anything is parsed. A body over the size limit is refused (413) before even that:
+no more than the limit is ever hashed. Once authentic, a webhook is answered 2xx unless its body
+is not JSON or nests too deep (400): Shopify retries anything else for 48 hours, and a topic or a
+payload returns-desk cannot use now would not become usable by being sent again. What is ignored
+is logged, with why.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pydantic import ValidationError
 
 from chalicelib.api.http import json_response, route
 from chalicelib.api.representations import ResponseModel
-from chalicelib.errors import AuthenticationError, InvalidRequestError
+from chalicelib.errors import AuthenticationError, InvalidRequestError, PayloadTooLargeError
 from chalicelib.observability import logger, metrics
 from chalicelib.services import container
 from chalicelib.settings import get_settings
@@ -42,6 +44,7 @@ def verify_shopify_signature(request: Request) -> None:
     # Imported here: only webhook requests need Shopify's payload models.
     from chalicelib.integrations import shopify
 
+    _refuse_oversized(request, shopify.MAX_BODY_BYTES)
     secret = get_settings().shopify_webhook_secret
     if not shopify.signature_is_valid(
         secret.get_secret_value() if secret else None,
@@ -60,7 +63,7 @@ def verify_shopify_signature(request: Request) -> None:
     summary="Receive a Shopify webhook",
     tags=("webhooks",),
     responses={200: WebhookReceipt},
-    errors=[400],
+    errors=[400, 413],
 )
 def shopify_webhook() -> Response:
     """Topics orders/create, orders/updated and orders/fulfilled record the order;
@@ -134,6 +137,15 @@ def _ignored(reason: str, number: str | None = None) -> WebhookReceipt:
     return WebhookReceipt(status="ignored", order=number, reason=reason)
 
 
+def _refuse_oversized(request: Request, max_bytes: int) -> None:
+    """PayloadTooLargeError when the body is over `max_bytes`: by the length the request declares
+    when it says one, before the body is decoded, and by the body's own length otherwise."""
+    declared = (request.headers.get("content-length") or "").strip()
+    size = int(declared) if declared.isdigit() else len(_raw_body(request))
+    if size > max_bytes:
+        raise PayloadTooLargeError(max_bytes, size)
+
+
 def _raw_body(request: Request) -> bytes:
     # The signature is over the bytes Shopify sent: never over a re-serialised body.
     body = request.raw_body or b""
@@ -141,6 +153,14 @@ def _raw_body(request: Request) -> bytes:
 
 
 def _json(body: bytes) -> Any:
+    from chalicelib.integrations import shopify
+
+    # Measured first: the JSON parser recurses once per level, and a thousand levels exhaust it.
+    if shopify.nesting_depth(body) > shopify.MAX_NESTING_DEPTH:
+        raise InvalidRequestError(
+            f"The request body nests deeper than {shopify.MAX_NESTING_DEPTH} levels.",
+            {"field": "body", "max_depth": shopify.MAX_NESTING_DEPTH},
+        )
     try:
         return json.loads(body)
     except ValueError as error:

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from chalicelib.domain.labels import label, language
+from chalicelib.domain.order import order_key
 from chalicelib.domain.policy import ReturnPolicy, WindowStart
 from chalicelib.domain.rma import DomainModel, Rma, RmaLine
 from chalicelib.domain.statuses import ReturnReason
@@ -228,7 +229,7 @@ def already_returned(
     for rma in returns:
         if (
             rma.id != excluding
-            and rma.order.number == order_number
+            and order_key(rma.order.number) == order_key(order_number)
             and rma.processing_status not in RELEASED_STATUSES
         ):
             for line in rma.lines:

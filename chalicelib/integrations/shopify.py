@@ -17,6 +17,10 @@ How a Shopify order maps to an `Order`:
 - final_sale: Shopify has no such flag. A line is final sale when it carries a line item property
   named `final_sale` or `_final_sale` (underscored properties are hidden from the shopper) whose
   value is `true`, `yes` or `1`; the storefront sets it on the items it sells as final sale.
+
+How much of a webhook is read: at most MAX_BODY_BYTES (hashed for the signature, then parsed),
+nested at most MAX_NESTING_DEPTH arrays and objects deep (measured before the recursive JSON
+parser sees it). Shopify's order payloads are a few kilobytes and about ten levels deep.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from collections import Counter
 from datetime import date, datetime
 from decimal import Decimal
@@ -40,6 +45,18 @@ WEBHOOK_ID_HEADER = "X-Shopify-Webhook-Id"
 # Each carries a whole order; the fulfillment topic carries one fulfillment of an order.
 ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/fulfilled"})
 FULFILLMENT_TOPIC = "fulfillments/update"
+
+# Room for the largest orders Shopify sends (hundreds of lines, each with its taxes, discounts
+# and fulfillments), well under the 6 MB a Lambda invocation carries.
+MAX_BODY_BYTES = 4 * 1024 * 1024
+# Shopify's deepest paths (order → fulfillments → line items → tax lines → price set → shop
+# money) are about ten levels; a parser recursing a thousand levels down runs out of stack.
+MAX_NESTING_DEPTH = 32
+
+# A JSON string, escapes included: the brackets inside one are text, not structure.
+_JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
+_NOT_A_BRACKET = bytes(byte for byte in range(256) if byte not in b"[]{}")
+_OPENING = frozenset(b"[{")
 
 _FINAL_SALE_PROPERTIES = frozenset({"final_sale", "_final_sale"})
 _TRUE_VALUES = frozenset({"true", "yes", "1"})
@@ -58,6 +75,17 @@ def signature_is_valid(secret: str | None, body: bytes, signature: str | None) -
         return False
     # compare_digest keeps the comparison time independent of where the signatures differ.
     return hmac.compare_digest(sign(secret, body).encode(), signature.strip().encode())
+
+
+def nesting_depth(body: bytes) -> int:
+    """How deep arrays and objects nest in the JSON `body`, without parsing it: in linear time,
+    without recursion. (Of a malformed body, a number the parser will refuse the body anyway.)"""
+    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_A_BRACKET)
+    depth = deepest = 0
+    for bracket in brackets:
+        depth += 1 if bracket in _OPENING else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def _none_as_empty(value: Any) -> Any:

@@ -11,7 +11,7 @@ Item layout (one partition per RMA, so an RMA and its log come back in one Query
   `<changed>#<id>#<version>` while it waits, which the email job deletes once sent. A partition
   of its own, so that reading an RMA with its log never reads its emails.
 - Counters: pk `COUNTER#RETURN_NUMBER` or `COUNTER#CUSTOMER#<email>`, sk `COUNTER`.
-- Units claimed: pk `CLAIMS#<order number>`, sk `SKU#<sku>`, `claimed` the units of that order
+- Units claimed: pk `CLAIMS#<order key>`, sk `SKU#<sku>`, `claimed` the units of that order
   line live returns hold. Added in the transaction that opens a return, conditional on the
   order's quantity, and given back in the one that rejects, cancels or deletes it: two requests
   for the last unit cannot both succeed.
@@ -29,6 +29,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from chalicelib.domain.order import order_key
 from chalicelib.domain.rma import Rma, RmaEvent, RmaLine
 from chalicelib.domain.statuses import ProcessingStatus
 from chalicelib.errors import (
@@ -118,7 +119,7 @@ def _status_pk(status: ProcessingStatus) -> str:
 
 
 def _claim_key(order_number: str, sku: str) -> dict[str, str]:
-    return {PARTITION_KEY: f"CLAIMS#{order_number}", SORT_KEY: f"SKU#{sku}"}
+    return {PARTITION_KEY: f"CLAIMS#{order_key(order_number)}", SORT_KEY: f"SKU#{sku}"}
 
 
 class RmaRepository(DynamoTable):

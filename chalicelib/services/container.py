@@ -132,6 +132,13 @@ def inspection_idempotency() -> DynamoDBPersistenceLayer:
     return idempotency_store(get_settings().table_name, "inspections")
 
 
+@lru_cache(maxsize=1)
+def creation_idempotency() -> DynamoDBPersistenceLayer:
+    from chalicelib.repositories.idempotency import idempotency_store
+
+    return idempotency_store(get_settings().table_name, "creations")
+
+
 def label_provider() -> LabelProvider:
     from chalicelib.integrations.labels import ReturnInstructions
 
@@ -231,6 +238,7 @@ _BUILT = (
     handling_service,
     inspection_service,
     inspection_idempotency,
+    creation_idempotency,
     lifecycle_tasks,
     gorgias_decisions,
     email_sender,

@@ -7,6 +7,7 @@ Webhooks are the sample payloads under tests/events, signed as Shopify signs the
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import uuid
@@ -20,7 +21,12 @@ import pytest
 
 from chalicelib.domain.order import Order, OrderLine
 from chalicelib.errors import NotFoundError
-from chalicelib.integrations.shopify import ShopifyOrder, sign
+from chalicelib.integrations.shopify import (
+    MAX_BODY_BYTES,
+    MAX_NESTING_DEPTH,
+    ShopifyOrder,
+    sign,
+)
 from chalicelib.repositories.order_repository import OrderRepository
 from chalicelib.services import container
 from chalicelib.services.order_service import OrderService
@@ -82,10 +88,13 @@ def received(response: Any, status: str) -> dict[str, Any]:
     return receipt
 
 
-def assert_error(response: Any, status: int, code: str) -> None:
+def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
+    """The response is the error envelope with `status` and `code`; returns its details."""
     assert response.status_code == status, response.body
     assert set(body(response)) == {"error"}
     assert body(response)["error"]["code"] == code
+    details: dict[str, Any] = body(response)["error"]["details"]
+    return details
 
 
 def shopify_order(name: str = "orders_create", **changes: Any) -> Order:
@@ -465,6 +474,82 @@ def test_a_signed_body_that_is_not_json_is_a_400(api: Any, service: OrderService
     response = deliver(api, "orders/create", b'{"id": 6104551735358, "name": "#1001"')
     assert_error(response, 400, "invalid_request")
     assert service.for_customer(JANE) == []
+
+
+def padded_order(size: int) -> bytes:
+    """orders/create's payload, padded with a note to `size` bytes: valid JSON, signed as is."""
+    opening = event_bytes("orders_create").rstrip().removesuffix(b"}") + b', "note": "'
+    return opening + b"x" * (size - len(opening) - len(b'"}')) + b'"}'
+
+
+def test_a_webhook_at_the_size_limit_is_recorded(api: Any, service: OrderService) -> None:
+    # Given an order padded to the largest body accepted
+    raw = padded_order(MAX_BODY_BYTES)
+    assert len(raw) == MAX_BODY_BYTES
+    # When Shopify sends it
+    # Then it is recorded
+    received(deliver(api, "orders/create", raw), "recorded")
+
+
+@pytest.mark.parametrize("signed", [True, False], ids=["signed", "badly-signed"])
+def test_a_webhook_over_the_size_limit_is_a_413_whatever_its_signature(
+    api: Any, service: OrderService, signed: bool
+) -> None:
+    # Given an order one byte over the limit
+    raw = padded_order(MAX_BODY_BYTES + 1)
+    # When it comes, signed or not
+    response = deliver(api, "orders/create", raw, signature=None if signed else "bm9uZQ==")
+    # Then it is refused for its size before its signature is even computed, naming the limit
+    details = assert_error(response, 413, "payload_too_large")
+    assert details == {"field": "body", "max_bytes": MAX_BODY_BYTES, "received_bytes": len(raw)}
+    # And nothing was stored
+    assert service.for_customer(JANE) == []
+
+
+def test_a_webhook_declaring_a_length_over_the_limit_is_refused_unread(api: Any) -> None:
+    # Given / When a small body comes with a Content-Length saying it is over the limit
+    raw = event_bytes("orders_create")
+    declared = str(MAX_BODY_BYTES + 1)
+    response = deliver(api, "orders/create", raw, headers={"Content-Length": declared})
+    # Then the declared length is enough to refuse it
+    details = assert_error(response, 413, "payload_too_large")
+    assert details["received_bytes"] == MAX_BODY_BYTES + 1
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param(b"[" * 100_000 + b"]" * 100_000, id="nested-arrays"),
+        pytest.param(
+            json.dumps(
+                {
+                    **event("orders_create"),
+                    "note_attributes": functools.reduce(
+                        lambda inner, _: {"value": inner}, range(MAX_NESTING_DEPTH), {}
+                    ),
+                }
+            ).encode(),
+            id="order-with-a-deep-field",
+        ),
+    ],
+)
+def test_a_signed_body_nested_too_deep_is_a_400_and_stores_nothing(
+    api: Any, service: OrderService, raw: bytes
+) -> None:
+    # Given / When an authentic body nests arrays or objects deeper than the limit
+    response = deliver(api, "orders/create", raw)
+    # Then it is a 400 saying how deep a body may nest, never a 500, and nothing is stored
+    details = assert_error(response, 400, "invalid_request")
+    assert details == {"field": "body", "max_depth": MAX_NESTING_DEPTH}
+    assert service.for_customer(JANE) == []
+
+
+def test_a_body_nested_too_deep_but_unsigned_is_refused_as_unsigned(api: Any) -> None:
+    # Given / When a deep body comes without Shopify's signature
+    raw = b"[" * 100_000 + b"]" * 100_000
+    response = deliver(api, "orders/create", raw, signature="bm9uZQ==")
+    # Then it is refused for its signature: nothing of it is parsed
+    assert_error(response, 401, "unauthorized")
 
 
 @pytest.mark.parametrize("topic", ["products/update", "orders/paid", "customers/redact", ""])

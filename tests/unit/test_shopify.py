@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -17,8 +18,11 @@ from pydantic import ValidationError
 
 from chalicelib.domain.order import Order, OrderLine
 from chalicelib.integrations.shopify import (
+    MAX_BODY_BYTES,
+    MAX_NESTING_DEPTH,
     ShopifyFulfillment,
     ShopifyOrder,
+    nesting_depth,
     sign,
     signature_is_valid,
 )
@@ -323,3 +327,46 @@ def test_a_fulfillment_s_order_number_is_its_name_without_the_fulfillment_sequen
         shipment("2026-11-04T11:32:09+01:00", "delivered", name=name)
     )
     assert fulfillment.order_number == order_number
+
+
+# --- How much of a payload returns-desk reads -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "depth"),
+    [
+        (b"42", 0),
+        (b"{}", 1),
+        (b'{"a": [1, {"b": []}]}', 4),
+        (b"[[], [[]], []]", 3),
+        (b'{"name": "[[[{{{", "note": "\\"]]}}"}', 1),
+        (b'{"escaped": "\\\\", "then": [[]]}', 3),
+    ],
+    ids=["scalar", "empty-object", "mixed", "siblings", "brackets-in-strings", "escaped-backslash"],
+)
+def test_the_nesting_depth_counts_arrays_and_objects_but_not_brackets_in_strings(
+    body: bytes, depth: int
+) -> None:
+    assert nesting_depth(body) == depth
+
+
+@pytest.mark.parametrize("name", ["orders_create", "orders_updated", "orders_fulfilled"])
+def test_shopify_s_own_payloads_are_well_within_the_limits(name: str) -> None:
+    # Given / When a sample payload of each order topic is measured
+    raw = event_bytes(name)
+    # Then it is far from both limits
+    assert nesting_depth(raw) * 3 <= MAX_NESTING_DEPTH
+    assert len(raw) * 100 <= MAX_BODY_BYTES
+
+
+def test_measuring_a_body_at_the_size_limit_is_quick() -> None:
+    # Given a body of the largest size accepted, of deeply nested brackets and long strings
+    chunk = b'[{"a": "' + b"x" * 1000 + b'", "b": ' + b"[" * 40 + b"]" * 40 + b"}]"
+    body = b"[" + b",".join([chunk] * ((MAX_BODY_BYTES - 2) // (len(chunk) + 1))) + b"]"
+    assert len(body) <= MAX_BODY_BYTES
+    # When its depth is measured
+    started = time.perf_counter()
+    depth = nesting_depth(body)
+    # Then the answer comes at once
+    assert depth == 43
+    assert time.perf_counter() - started < 1.0

@@ -143,3 +143,30 @@ def test_a_return_is_not_completed_by_hand_too_early(
     # Then it is a conflict saying why
     assert response.status_code == 409, response.body
     assert why in body(response)["error"]["message"]
+
+
+# --- what a request may say ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        pytest.param({"lines": [line(quantity=True)]}, "lines.0.quantity", id="quantity true"),
+        pytest.param({"lines": [line(unit_price="١٢")]}, "lines.0.unit_price", id="Arabic digits"),
+        pytest.param({"lines": [line(sku="\u0000")]}, "lines.0.sku", id="NUL-only SKU"),
+        pytest.param({"lines": [line(name="\u0000\u0000")]}, "lines.0.name", id="NUL-only name"),
+        pytest.param(
+            {"order": {"number": "1001", "ordered_at": "2026-11-10", "delivered_at": "2026-11-01"}},
+            "order",
+            id="delivered before ordered",
+        ),
+    ],
+)
+def test_a_request_no_one_could_read_back_is_refused_naming_its_field(
+    api: Any, overrides: dict[str, Any], field: str
+) -> None:
+    response = api.http.post(
+        "/rmas", headers={**ADMIN_AUTH, **JSON}, body=json.dumps(rma_payload(**overrides))
+    )
+    assert response.status_code == 400, response.body
+    assert [p["field"] for p in body(response)["error"]["details"]["errors"]] == [field]

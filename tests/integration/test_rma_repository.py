@@ -158,21 +158,31 @@ def test_a_stale_write_loses(open_rma: Callable[..., Any], repository: Any) -> N
 
 
 def test_of_two_concurrent_decisions_exactly_one_wins(
-    open_rma: Callable[..., Any], rma_service: RmaService
+    open_rma: Callable[..., Any], rma_service: RmaService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given a submitted return and two agents who click at the same moment
+    # Given a submitted return and two agents who both read it before either decides
     rma = open_rma()
-    start = threading.Barrier(2)
-    outcomes: list[str] = []
+    read = rma_service.find
+    both_read = threading.Barrier(2, timeout=10)
+
+    def find_then_wait_for_the_other(typed: str) -> Any:
+        found = read(typed)
+        both_read.wait()
+        return found
+
+    monkeypatch.setattr(rma_service, "find", find_then_wait_for_the_other)
+    outcomes: dict[Action, str | Exception] = {}
 
     def decide(action: Action, note: str | None) -> None:
-        start.wait()
         try:
             rma_service.act(rma.id, action, actor=AGENT, note=note)
-            outcomes.append("won")
-        except (ConcurrentModificationError, InvalidTransitionError):
-            outcomes.append("conflict")
+            outcomes[action] = "won"
+        except ConcurrentModificationError:
+            outcomes[action] = "lost the race"
+        except Exception as error:  # reported below rather than lost with the thread
+            outcomes[action] = error
 
+    # When each writes the decision it made on the version it read
     threads = [
         threading.Thread(target=decide, args=(Action.ACCEPT, None)),
         threading.Thread(target=decide, args=(Action.REJECT, "Too late")),
@@ -181,7 +191,11 @@ def test_of_two_concurrent_decisions_exactly_one_wins(
         thread.start()
     for thread in threads:
         thread.join()
-    # Then exactly one decision is recorded
-    assert sorted(outcomes) == ["conflict", "won"]
-    _, events = rma_service.history(rma.id)
+    # Then one wins, and the other loses the race (not a refusal of a move it never saw)
+    assert sorted(map(str, outcomes.values())) == ["lost the race", "won"], outcomes
+    [winner] = [action for action, outcome in outcomes.items() if outcome == "won"]
+    # And exactly the winner's decision is recorded
+    stored, events = rma_service.history(rma.id)
     assert len(events) == 3
+    assert events[-1].action == winner.value
+    assert stored.version == rma.version + 1

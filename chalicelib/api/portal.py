@@ -19,7 +19,7 @@ from chalicelib.api.representations import (
     labelled_statuses,
 )
 from chalicelib.api.requests import RequestModel
-from chalicelib.domain.labels import label
+from chalicelib.domain.labels import label, received_in_words
 from chalicelib.domain.rma import (
     LongText,
     Quantity,
@@ -32,6 +32,7 @@ from chalicelib.domain.statuses import (
     ExpectedResolution,
     FinancialStatus,
     ProcessingStatus,
+    ProductState,
     ReturnReason,
 )
 from chalicelib.errors import NotFoundError
@@ -119,6 +120,10 @@ class PortalItem(ResponseModel):
     reason: ReturnReason
     reason_label: str
     photos: list[str]
+    received_quantity: int = 0
+    # The units received in each state, and the same in words.
+    received_states: dict[ProductState, int] = {}
+    received_label: str = ""
 
 
 class PortalRefund(ResponseModel):
@@ -164,6 +169,9 @@ class PortalReturn(LabelledStatuses):
                     reason=line.reason,
                     reason_label=label(line.reason, locale),
                     photos=line.photos,
+                    received_quantity=line.received_quantity,
+                    received_states=line.received_states,
+                    received_label=received_in_words(line, locale),
                 )
                 for line in rma.lines
             ],

@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.domain.labels import label
-from chalicelib.domain.rma import Rma, RmaEvent, RmaLine, Shipment
+from chalicelib.domain.labels import label, received_in_words
+from chalicelib.domain.rma import Rma, RmaEvent, Shipment
 from chalicelib.domain.statuses import (
     DeliveryStatus,
     ExpectedResolution,
@@ -54,11 +54,6 @@ def photo_links(keys: list[str]) -> list[str]:
     except DependencyUnavailableError:
         return []
     return [store.view_url(key) for key in keys]
-
-
-def received_in_words(line: RmaLine, locale: str) -> str:
-    """The units received and the state each came back in: "1 x New with label, 1 x Worn"."""
-    return ", ".join(f"{n} x {label(state, locale)}" for state, n in line.received_states.items())
 
 
 class WidgetItem(ResponseModel):

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chalicelib.domain.rma import RmaLine
 
 from chalicelib.domain.statuses import (
     DeliveryStatus,
@@ -123,3 +126,9 @@ def label(value: StrEnum, locale: str | None = DEFAULT_LOCALE) -> str:
 def in_words(status: ProcessingStatus) -> str:
     """What a return in `status` is, said to a support agent: "Return R-001042 is {...}"."""
     return _PROCESSING_IN_WORDS[status]
+
+
+def received_in_words(line: RmaLine, locale: str | None = None) -> str:
+    """The units of a line received, by the state each came back in, in `locale`: "1 x New,
+    with tags, 1 x Worn"; empty when none came back."""
+    return ", ".join(f"{n} x {label(state, locale)}" for state, n in line.received_states.items())

@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.domain.labels import label, language
+from chalicelib.domain.labels import label, language, received_in_words
 from chalicelib.domain.rma import Rma
 from chalicelib.domain.status_emails import PAID_KINDS, StatusEmailKind, latest_paid
 
@@ -52,7 +52,13 @@ def render_status_email(
         "order_number": rma.order.number,
         "status_label": label(rma.processing_status, lang),
         "lines": [
-            {"name": line.name, "sku": line.sku, "quantity": line.quantity} for line in rma.lines
+            {
+                "name": line.name,
+                "sku": line.sku,
+                "quantity": line.quantity,
+                "received": received_in_words(line, lang),
+            }
+            for line in rma.lines
         ],
         "instructions": rma.return_instructions if kind is StatusEmailKind.APPROVED else None,
         "label_url": _label_url(rma) if kind is StatusEmailKind.APPROVED else None,
@@ -107,6 +113,7 @@ class _Wording:
     order: str
     status: str
     items: str
+    received: str
     instructions: str
     label: str
     amount: str
@@ -144,6 +151,7 @@ _WORDING = {
         order="Order",
         status="Status",
         items="Items",
+        received="received",
         instructions="How to send the items back",
         label="Download your return label",
         amount="Amount",
@@ -181,6 +189,7 @@ _WORDING = {
         order="Commande",
         status="Statut",
         items="Articles",
+        received="reçu(s)",
         instructions="Comment renvoyer les articles",
         label="Télécharger votre étiquette de retour",
         amount="Montant",

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.lifecycle_support import action_log, admin_action, line, order_placed
-from tests.support import ADMIN_AUTH, JSON, body, rma_payload
+from tests.support import ADMIN_AUTH, JSON, WIDGET_AUTH, body, rma_payload
 
 TEE = "TSHIRT-BLUE-M"
 
@@ -88,6 +88,10 @@ def test_units_of_one_line_back_in_different_states_are_each_refunded_for_their_
     # Then the line keeps both states, and the refund deducts 20% of the worn one only
     [received] = body(response)["lines"]
     assert received["received_states"] == {"BRAND_NEW_WITH_LABEL": 1, "WORE": 1}
+    # And agents see it state by state in the widget
+    widget = api.http.get("/gorgias/widget?email=jane.doe@example.com", headers=WIDGET_AUTH)
+    [item] = body(widget)["returns"][0]["items"]
+    assert item["received_label"] == "1 x New, with tags, 1 x Worn"
     refunded = admin_action(api, rma["id"], "refund")
     assert refunded.status_code == 200, refunded.body
     [resolution] = body(refunded)["financial_resolutions"]

@@ -131,7 +131,8 @@ def no_execution_outlives_its_test(lifecycle: str) -> Iterator[None]:
 
 
 def use_policy(**fields: Any) -> None:
-    container.policy_service().replace(ReturnPolicy(**fields), None)
+    policies = container.policy_service()
+    policies.replace(ReturnPolicy(**fields), policies.current_with_version()[1])
 
 
 def agents_decide(**fields: Any) -> None:

@@ -90,6 +90,11 @@ ERROR_STATUSES = {
     422: _ErrorStatus(
         "UnprocessableContent", "Some lines cannot be returned; `details` says which and why."
     ),
+    428: _ErrorStatus(
+        "PreconditionRequired",
+        "The change must say the `version` it was made from (read it first), so that it never"
+        " silently undoes someone else's.",
+    ),
     503: _ErrorStatus("ServiceUnavailable", "A service this request needs did not answer."),
 }
 _METHOD_ORDER = ("GET", "PUT", "POST", "PATCH", "DELETE")

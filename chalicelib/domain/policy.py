@@ -6,10 +6,11 @@ themselves, how much money a received return gives back, and how long the lifecy
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
 
@@ -100,6 +101,13 @@ class ReturnPolicy(DomainModel):
     # Where the default label provider tells shoppers to send their parcel.
     return_address: Contact | None = None
 
+    def with_changes(self, changes: Mapping[str, Any]) -> ReturnPolicy:
+        """This policy with `changes` made (the JSON of `PATCH /config/policy`): an object
+        changes field by field, the maps keyed by reason or product state key by key; anything
+        else (a list, a number, a string, null) replaces the value it names. The result is
+        validated as a whole policy: a ValidationError names fields as `changes` does."""
+        return ReturnPolicy.model_validate(_merged(self.model_dump(mode="json"), changes))
+
     def is_non_returnable(self, sku: str) -> bool:
         # SKUs are typed into the policy by hand: a difference of case is not a different SKU.
         return sku.casefold() in {listed.casefold() for listed in self.non_returnable_skus}
@@ -112,3 +120,13 @@ class ReturnPolicy(DomainModel):
         if state is None:
             return Decimal(0)
         return self.deductions_by_product_state.get(state, Decimal(0))
+
+
+def _merged(current: Any, change: Any) -> Any:
+    """`change` made to `current`, both JSON values: objects merge, anything else replaces."""
+    if isinstance(current, dict) and isinstance(change, Mapping):
+        return {
+            **current,
+            **{key: _merged(current.get(key), value) for key, value in change.items()},
+        }
+    return change

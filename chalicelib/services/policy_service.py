@@ -1,4 +1,4 @@
-"""Reading and replacing the return policy.
+"""Reading, replacing and changing the return policy.
 
 Every lifecycle task and portal request reads the policy, and it changes rarely, so each
 process (a warm Lambda container) keeps it for a minute: a policy change reaches every
@@ -8,11 +8,11 @@ container within `CACHE_SECONDS`, and at once the one that made it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 from chalicelib.domain.policy import ReturnPolicy
-from chalicelib.errors import ConcurrentModificationError
+from chalicelib.errors import ConcurrentModificationError, PreconditionRequiredError
 
 CACHE_SECONDS = 60.0
 
@@ -56,13 +56,15 @@ class PolicyService:
     def replace(
         self, policy: ReturnPolicy, expected_version: int | None
     ) -> tuple[ReturnPolicy, int]:
-        """Store `policy` over `expected_version`, or over whatever is stored when None.
+        """Store `policy` over `expected_version`, the version its editor read; the policy and
+        its new version.
 
-        Even then the write is conditional on the version just read: of two replacements at
-        once, one fails with ConcurrentModificationError rather than being silently lost.
+        PreconditionRequiredError without a version: a policy edited from an older one than
+        the stored policy would silently undo the changes made since. ConcurrentModificationError
+        when the stored version is another one.
         """
         if expected_version is None:
-            expected_version = self._repository.get()[1]
+            raise _version_required()
         try:
             version = self._repository.replace(policy, expected_version)
         except ConcurrentModificationError:
@@ -72,3 +74,25 @@ class PolicyService:
         # What was just written is the freshest policy there is: no need to read it back.
         self._cached = (policy, self._clock())
         return policy, version
+
+    def change(
+        self, changes: Mapping[str, Any], expected_version: int | None
+    ) -> tuple[ReturnPolicy, int]:
+        """Make `changes` (see ReturnPolicy.with_changes) to the policy at `expected_version`;
+        the policy and its new version. Refused as `replace` refuses, and with a ValidationError
+        when the policy they make is not valid."""
+        if expected_version is None:
+            raise _version_required()
+        stored, version = self.current_with_version()
+        if version != expected_version:
+            # The changes were decided looking at another policy than the stored one.
+            raise ConcurrentModificationError("policy")
+        return self.replace(stored.with_changes(changes), expected_version)
+
+
+def _version_required() -> PreconditionRequiredError:
+    return PreconditionRequiredError(
+        "Send the version of the policy you edited (GET /config/policy answers it), so that no "
+        "one else's change made since is undone.",
+        {"field": "version"},
+    )

@@ -50,7 +50,14 @@ ROUTES = [
     Route("GET", "/rmas/{rma}/events", "/rmas/R-001001/events", "admin"),
     Route("POST", "/rmas/{rma}/{action}", "/rmas/R-001001/accept", "admin"),
     Route("GET", "/config/policy", "/config/policy", "admin"),
-    Route("PUT", "/config/policy", "/config/policy", "admin", {"policy": {}}),
+    Route("PUT", "/config/policy", "/config/policy", "admin", {"policy": {}, "version": 0}),
+    Route(
+        "PATCH",
+        "/config/policy",
+        "/config/policy",
+        "admin",
+        {"policy": {"return_window_days": 21}, "version": 0},
+    ),
     Route(
         "PUT",
         "/orders/{number}",

@@ -37,7 +37,7 @@ def admin(api: Any, path: str, payload: Any = None, **headers: str) -> Any:
 
 def test_a_portal_return_is_charged_the_policys_return_fee(api: Any, jane_ordered: None) -> None:
     # Given a policy charging a 5.00 return fee
-    container.policy_service().replace(ReturnPolicy(return_fee=Decimal("5.00")), None)
+    container.policy_service().replace(ReturnPolicy(return_fee=Decimal("5.00")), 0)
     # When Jane returns her 12.00 mug through the portal, and it comes back as new
     created = open_return(api, lines=MUG)
     assert created.status_code == 201, created.body

@@ -1,5 +1,6 @@
-"""Specification of the return policy's storage (DynamoDB, under moto) and of its admin routes,
-`GET` and `PUT /config/policy`."""
+"""Specification of the return policy's storage (DynamoDB, under moto) and of its admin routes:
+`GET /config/policy`, `PUT` (the whole policy) and `PATCH` (some of its fields), each change
+made from the version its editor read."""
 
 from __future__ import annotations
 
@@ -125,7 +126,7 @@ def test_every_lambda_container_applies_a_change_within_the_minute(
     other = PolicyService(PolicyRepository(os.environ["TABLE_NAME"]), clock=lambda: clock["now"])
     assert editor.current() == other.current() == ReturnPolicy()
     # When the policy is replaced through the first
-    editor.replace(FOURTEEN_DAYS, expected_version=None)
+    editor.replace(FOURTEEN_DAYS, expected_version=0)
     # Then the first applies it at once, the other once its minute is over
     assert editor.current() == FOURTEEN_DAYS
     clock["now"] += CACHE_SECONDS - 1
@@ -149,14 +150,12 @@ class InterleavingRepository(PolicyRepository):
         return read
 
 
-def test_two_replacements_without_a_version_never_silently_overwrite_each_other(
-    aws: None,
-) -> None:
-    # Given a replacement without a version, during which another one is stored
+def test_a_change_never_silently_overwrites_one_stored_while_it_was_made(aws: None) -> None:
+    # Given a change from version 0, during which another policy is stored
     service = PolicyService(InterleavingRepository(rival=SIXTY_DAYS))
     # When it writes
     with pytest.raises(ConcurrentModificationError):
-        service.replace(FOURTEEN_DAYS, expected_version=None)
+        service.change({"return_fee": "1.00"}, expected_version=0)
     # Then it is refused, and the other one stays, applied at once
     assert PolicyRepository(os.environ["TABLE_NAME"]).get() == (SIXTY_DAYS, 1)
     assert service.current() == SIXTY_DAYS
@@ -171,6 +170,10 @@ def put(api: Any, payload: dict[str, Any], headers: dict[str, str] | None = None
         headers={**JSON, **(ADMIN_AUTH if headers is None else headers)},
         body=json.dumps(payload),
     )
+
+
+def patch(api: Any, payload: Any) -> Any:
+    return api.http.request("PATCH", PATH, headers={**JSON, **ADMIN_AUTH}, body=json.dumps(payload))
 
 
 def get(api: Any) -> dict[str, Any]:
@@ -197,12 +200,19 @@ def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
 def test_only_the_admin_token_reads_or_replaces_the_policy(
     api: Any, headers: dict[str, str]
 ) -> None:
-    # Given / When the policy is read or replaced without the admin token
+    # Given / When the policy is read, replaced or changed without the admin token
     reading = api.http.get(PATH, headers=headers)
-    replacing = put(api, {"policy": policy_json()}, headers)
-    # Then both are a 401, and the policy is untouched
+    replacing = put(api, {"policy": policy_json(), "version": 0}, headers)
+    changing = api.http.request(
+        "PATCH",
+        PATH,
+        headers={**JSON, **headers},
+        body=json.dumps({"policy": {"return_window_days": 10}, "version": 0}),
+    )
+    # Then all are a 401, and the policy is untouched
     assert_error(reading, 401, "unauthorized")
     assert_error(replacing, 401, "unauthorized")
+    assert_error(changing, 401, "unauthorized")
     assert get(api)["version"] == 0
 
 
@@ -235,7 +245,7 @@ def test_a_replaced_policy_is_answered_and_read_back_as_stored(api: Any) -> None
 
 def test_an_edit_from_the_version_read_goes_through(api: Any) -> None:
     # Given a stored policy, read by the merchant
-    put(api, {"policy": policy_json()})
+    put(api, {"policy": policy_json(), "version": 0})
     read = get(api)
     # When they change the window and send it back with the version they read
     edited = {**read["policy"], "return_window_days": 21}
@@ -247,7 +257,7 @@ def test_an_edit_from_the_version_read_goes_through(api: Any) -> None:
 
 def test_an_edit_from_a_stale_version_is_a_conflict_and_changes_nothing(api: Any) -> None:
     # Given two people read version 1 of the policy, and one of them saved an edit
-    put(api, {"policy": policy_json()})
+    put(api, {"policy": policy_json(), "version": 0})
     put(api, {"policy": policy_json(return_window_days=21), "version": 1})
     before = get(api)
     # When the other one saves theirs from version 1
@@ -257,22 +267,145 @@ def test_an_edit_from_a_stale_version_is_a_conflict_and_changes_nothing(api: Any
     assert get(api) == before
 
 
-def test_without_a_version_the_last_writer_wins(api: Any) -> None:
-    # Given / When the policy is replaced twice without a version
-    first = put(api, {"policy": policy_json(return_window_days=21)})
-    second = put(api, {"policy": policy_json(return_window_days=45)})
-    # Then both go through, the second over the first
-    assert [body(first)["version"], body(second)["version"]] == [1, 2]
-    assert get(api)["policy"]["return_window_days"] == 45
-
-
-def test_the_whole_policy_is_replaced_and_what_is_left_out_is_the_default(api: Any) -> None:
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_a_change_without_the_version_read_is_a_428_and_changes_nothing(
+    api: Any, method: str
+) -> None:
     # Given a stored policy with a fee
-    put(api, {"policy": policy_json()})
-    # When a policy saying only the window is sent
-    put(api, {"policy": {"return_window_days": 10}})
+    put(api, {"policy": policy_json(), "version": 0})
+    before = get(api)
+    # When a policy saying only the window is sent without a version
+    response = api.http.request(
+        method,
+        PATH,
+        headers={**JSON, **ADMIN_AUTH},
+        body=json.dumps({"policy": {"return_window_days": 10}}),
+    )
+    # Then it is refused as lacking its precondition, naming the version, and nothing changed:
+    # it may have been written from a policy older than the stored one
+    assert assert_error(response, 428, "precondition_required") == {"field": "version"}
+    assert get(api) == before
+
+
+def test_a_replacement_is_the_whole_policy_and_what_is_left_out_is_the_default(
+    api: Any,
+) -> None:
+    # Given a stored policy with a fee
+    put(api, {"policy": policy_json(), "version": 0})
+    # When a policy saying only the window is put from the version read
+    response = put(api, {"policy": {"return_window_days": 10}, "version": 1})
     # Then everything else is back to the default, the fee included
+    assert response.status_code == 200, response.body
     assert get(api)["policy"] == ReturnPolicy(return_window_days=10).model_dump(mode="json")
+
+
+def test_a_patch_changes_only_the_fields_it_names(api: Any) -> None:
+    # Given a stored policy, read by the merchant
+    put(api, {"policy": policy_json(), "version": 0})
+    read = get(api)
+    # When they change the fee, one auto-approval rule and one deduction from the version read
+    response = patch(
+        api,
+        {
+            "policy": {
+                "return_fee": "2.00",
+                "auto_approval": {"enabled": False},
+                "deductions_by_product_state": {"WORE": "15"},
+            },
+            "version": read["version"],
+        },
+    )
+    # Then the answer is the whole policy as stored, as the next version
+    assert response.status_code == 200, response.body
+    changed = body(response)
+    assert changed["version"] == 2
+    assert get(api) == changed
+    # And only what was named changed: the other rules, deductions and fields are as read
+    expected = json.loads(json.dumps(read["policy"]))
+    expected["return_fee"] = "2.00"
+    expected["auto_approval"]["enabled"] = False
+    expected["deductions_by_product_state"]["WORE"] = "15"
+    assert changed["policy"] == expected
+    # And the lifecycle applies it at once
+    assert container.policy_service().current().return_fee == Decimal("2.00")
+
+
+def test_a_patch_clears_the_return_address_with_null(api: Any) -> None:
+    # Given a stored policy with a return address
+    put(api, {"policy": policy_json(), "version": 0})
+    # When the address is set to null
+    response = patch(api, {"policy": {"return_address": None}, "version": 1})
+    # Then there is none any more, and the rest is kept
+    assert response.status_code == 200, response.body
+    assert body(response)["policy"]["return_address"] is None
+    assert body(response)["policy"]["return_fee"] == "4.90"
+
+
+def test_a_patch_of_a_new_deployment_changes_the_default_policy(api: Any) -> None:
+    # Given / When the merchant of a new deployment changes only the window, from version 0
+    response = patch(api, {"policy": {"return_window_days": 60}, "version": 0})
+    # Then the stored policy is the default one with that window, as version 1
+    assert response.status_code == 200, response.body
+    assert get(api) == {
+        "policy": ReturnPolicy(return_window_days=60).model_dump(mode="json"),
+        "version": 1,
+    }
+
+
+def test_a_patch_from_a_stale_version_is_a_conflict_and_changes_nothing(api: Any) -> None:
+    # Given two people read version 1, and one of them saved a change
+    put(api, {"policy": policy_json(), "version": 0})
+    patch(api, {"policy": {"return_window_days": 21}, "version": 1})
+    before = get(api)
+    # When the other one saves theirs from version 1
+    response = patch(api, {"policy": {"return_fee": "0.00"}, "version": 1})
+    # Then it is a 409 in the envelope, and the first change stays
+    assert assert_error(response, 409, "concurrent_modification") == {"reference": "policy"}
+    assert get(api) == before
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"policy": {"return_fee": "-1.00"}, "version": 1}, "policy.return_fee"),
+        ({"policy": {"auto_approval": None}, "version": 1}, "policy.auto_approval"),
+        (
+            {"policy": {"auto_approval": {"reasons": ["DEFECTIVE", "DEFECTIVE"]}}, "version": 1},
+            "policy.auto_approval.reasons",
+        ),
+        (
+            {"policy": {"reason_rules": {"BORED": {"photo_required": True}}}, "version": 1},
+            "policy.reason_rules.BORED.[key]",
+        ),
+        ({"policy": {"refund_shipping": True}, "version": 1}, "policy.refund_shipping"),
+        ({"policy": ["return_fee"], "version": 1}, "policy"),
+        ({"policy": {"return_fee": "1.00"}, "version": -1}, "version"),
+        ({"version": 1}, "policy"),
+    ],
+    ids=[
+        "negative-fee",
+        "null-rules",
+        "repeated-reason",
+        "rule-for-unknown-reason",
+        "unknown-key",
+        "not-an-object",
+        "negative-version",
+        "no-policy",
+    ],
+)
+def test_a_patch_making_an_invalid_policy_is_a_400_naming_the_field_and_changes_nothing(
+    api: Any, payload: dict[str, Any], field: str
+) -> None:
+    # Given a stored policy
+    put(api, {"policy": policy_json(), "version": 0})
+    before = get(api)
+    # When a change that would make it invalid is sent
+    response = patch(api, payload)
+    # Then it is a 400 naming the field as the body does, and the stored policy is untouched
+    details = assert_error(response, 400, "validation_error")
+    assert [problem["field"] for problem in details["errors"]] == [field]
+    assert field in body(response)["error"]["message"]
+    assert get(api) == before
 
 
 @pytest.mark.parametrize(
@@ -317,7 +450,7 @@ def test_an_invalid_policy_is_a_400_naming_the_field_and_changes_nothing(
     api: Any, payload: dict[str, Any], field: str
 ) -> None:
     # Given a stored policy
-    put(api, {"policy": policy_json()})
+    put(api, {"policy": policy_json(), "version": 0})
     before = get(api)
     # When a policy with one wrong value is sent
     response = put(api, payload)

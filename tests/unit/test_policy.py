@@ -17,8 +17,9 @@ from chalicelib.domain.policy import (
     ReturnPolicy,
     WindowStart,
 )
+from chalicelib.domain.rma import Contact
 from chalicelib.domain.statuses import ProductState, ReturnReason
-from chalicelib.errors import ConcurrentModificationError
+from chalicelib.errors import ConcurrentModificationError, PreconditionRequiredError
 from chalicelib.services.policy_service import CACHE_SECONDS, PolicyService
 
 # --- Defaults -------------------------------------------------------------------------------
@@ -222,6 +223,103 @@ def test_a_reason_rule_only_asks_for_a_photo_when_told() -> None:
     assert not any(policy.photo_required(reason) for reason in ReturnReason)
 
 
+# --- Changing some fields (PATCH) -------------------------------------------------------------
+
+STORED = ReturnPolicy(
+    return_window_days=14,
+    return_fee=Decimal("4.90"),
+    non_returnable_skus=["GIFT-CARD"],
+    auto_approval=AutoApprovalRules(period_days=30, blocklisted_emails=["x@example.com"]),
+    return_address=Contact(
+        name="Returns", address_lines=["12 rue des Entrepôts"], city="Lyon", country="FR"
+    ),
+)
+
+
+def test_a_change_of_one_field_keeps_every_other_one() -> None:
+    # Given a stored policy with a fee, a window and an address
+    # When only the fee is changed
+    changed = STORED.with_changes({"return_fee": "2.50"})
+    # Then the fee is the new one and everything else is as stored
+    assert changed == STORED.model_copy(update={"return_fee": Decimal("2.50")})
+
+
+def test_objects_and_maps_change_field_by_field() -> None:
+    # Given / When one auto-approval rule, one deduction and one reason rule are changed
+    changed = STORED.with_changes(
+        {
+            "auto_approval": {"enabled": False},
+            "deductions_by_product_state": {"WORE": "15"},
+            "reason_rules": {"WRONG_ITEM": {"photo_required": True}},
+        }
+    )
+    # Then the other rules, deductions and reason rules are kept
+    assert changed.auto_approval == STORED.auto_approval.model_copy(update={"enabled": False})
+    assert changed.deductions_by_product_state == {
+        **STORED.deductions_by_product_state,
+        ProductState.WORE: Decimal(15),
+    }
+    assert changed.reason_rules == {
+        **STORED.reason_rules,
+        ReturnReason.WRONG_ITEM: ReasonRule(photo_required=True),
+    }
+
+
+def test_lists_and_values_are_replaced_whole() -> None:
+    # Given / When the SKUs and the allowed reasons are changed
+    changed = STORED.with_changes(
+        {"non_returnable_skus": ["VOUCHER"], "allowed_reasons": ["DEFECTIVE"]}
+    )
+    # Then they are the lists given, not merged with the stored ones
+    assert changed.non_returnable_skus == ["VOUCHER"]
+    assert changed.allowed_reasons == [ReturnReason.DEFECTIVE]
+
+
+def test_null_clears_what_may_be_empty() -> None:
+    # Given / When the address and the auto-approval value limit are set to null
+    changed = STORED.with_changes(
+        {"return_address": None, "auto_approval": {"max_order_value": None}}
+    )
+    # Then there is no address and no limit (not the defaults of those fields)
+    assert changed.return_address is None
+    assert changed.auto_approval.max_order_value is None
+    assert changed.auto_approval.period_days == 30
+
+
+def test_no_change_is_the_policy_itself() -> None:
+    assert STORED.with_changes({}) == STORED
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"return_fee": "-1"}, "return_fee"),
+        ({"auto_approval": None}, "auto_approval"),
+        ({"auto_approval": {"reasons": ["DEFECTIVE", "DEFECTIVE"]}}, "auto_approval.reasons"),
+        ({"reason_rules": {"BORED": {"photo_required": True}}}, "reason_rules.BORED.[key]"),
+        ({"return_address": {"country": "France"}}, "return_address.country"),
+        ({"refund_shipping": True}, "refund_shipping"),
+    ],
+    ids=[
+        "negative-fee",
+        "null-rules",
+        "repeated-reason",
+        "unknown-reason",
+        "address-country-not-a-code",
+        "unknown-field",
+    ],
+)
+def test_a_change_is_validated_with_the_whole_policy_it_makes(
+    changes: dict[str, Any], field: str
+) -> None:
+    # Given / When a change would make an invalid policy
+    with pytest.raises(ValidationError) as refused:
+        STORED.with_changes(changes)
+    # Then it is refused, naming the field as the change does
+    fields = [".".join(str(part) for part in error["loc"]) for error in refused.value.errors()]
+    assert field in fields
+
+
 # --- Caching per process --------------------------------------------------------------------
 
 
@@ -326,17 +424,52 @@ def test_reading_with_the_version_always_reads_storage(
     assert service.current() == SHORT_WINDOW
 
 
-def test_a_replacement_without_a_version_goes_over_whatever_is_stored(
+def test_a_replacement_or_a_change_without_a_version_is_refused_and_stores_nothing(
     service: PolicyService, store: FakeStore
 ) -> None:
-    # Given a policy stored twice already
+    # Given a policy stored once already
+    store.changed_elsewhere(ReturnPolicy(return_window_days=60))
+    # When a policy is replaced, or changed, without saying which version it was edited from
+    # Then both are refused as lacking their precondition, naming the version
+    with pytest.raises(PreconditionRequiredError) as replacing:
+        service.replace(SHORT_WINDOW, expected_version=None)
+    with pytest.raises(PreconditionRequiredError) as changing:
+        service.change({"return_window_days": 14}, expected_version=None)
+    assert replacing.value.details == changing.value.details == {"field": "version"}
+    # And nothing was stored
+    assert (store.policy, store.version) == (ReturnPolicy(return_window_days=60), 1)
+
+
+def test_a_change_is_stored_as_the_next_version_and_applies_at_once(
+    service: PolicyService, store: FakeStore
+) -> None:
+    # Given a stored policy, read by the editor at version 1
+    store.changed_elsewhere(ReturnPolicy(return_window_days=60, return_fee=Decimal("3.00")))
+    # When they change its window from that version
+    changed, version = service.change({"return_window_days": 14}, expected_version=1)
+    # Then the window alone changed, as version 2, applied at once
+    assert (changed.return_window_days, changed.return_fee, version) == (14, Decimal("3.00"), 2)
+    assert store.policy == changed
+    assert service.current() == changed
+
+
+def test_a_change_from_a_stale_version_is_refused_without_writing(
+    service: PolicyService, store: FakeStore
+) -> None:
+    # Given a policy stored twice, the editor having read version 1
     store.changed_elsewhere(ReturnPolicy(return_window_days=60))
     store.changed_elsewhere(ReturnPolicy(return_window_days=45))
-    # When a policy is replaced without saying which version it was edited from
-    replaced = service.replace(SHORT_WINDOW, expected_version=None)
-    # Then it is stored as the third version
-    assert replaced == (SHORT_WINDOW, 3)
-    assert store.policy == SHORT_WINDOW
+    # When they change it from version 1
+    # Then it is a conflict, and version 2 stays
+    with pytest.raises(ConcurrentModificationError):
+        service.change({"return_fee": "1.00"}, expected_version=1)
+    assert (store.policy, store.version) == (ReturnPolicy(return_window_days=45), 2)
+
+
+def test_an_invalid_change_stores_nothing(service: PolicyService, store: FakeStore) -> None:
+    with pytest.raises(ValidationError):
+        service.change({"return_fee": "-1"}, expected_version=0)
+    assert store.version == 0
 
 
 def test_a_replacement_that_loses_a_race_forgets_the_cached_policy(

@@ -14,8 +14,8 @@ from chalicelib.domain.transitions import Action
 from chalicelib.errors import LinesNotReturnableError, UnitsAlreadyClaimedError
 from chalicelib.services.rma_service import RmaService, utc_now
 
-# A customer's returns looked at to count the units of an order they already claim: far more
-# than a shopper opens, and still one Query.
+# A customer's returns looked at to count the units of an order they already claim and their
+# recent returns: far more than a shopper opens, and still one Query.
 CUSTOMER_HISTORY = 100
 
 

@@ -14,13 +14,9 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from chalicelib.domain.eligibility import (
-    RequestedLine,
-    already_returned,
-    auto_approval,
-    check_lines,
-)
+from chalicelib.domain.eligibility import auto_approval
 from chalicelib.domain.handling import every_line_received, issue_label, resolve_financial
+from chalicelib.domain.intake import refused_lines
 from chalicelib.domain.policy import DecisionTimeoutAction, ReturnPolicy
 from chalicelib.domain.refunds import compute_refund
 from chalicelib.domain.rma import Actor, FinancialResolution, Rma, revised
@@ -38,14 +34,12 @@ from chalicelib.integrations.payments import PaymentDeclinedError, PaymentProvid
 from chalicelib.observability import logger, metrics
 from chalicelib.repositories.lifecycle_executions import LifecycleExecutions
 from chalicelib.services.handling_service import pay_pending
+from chalicelib.services.intake import CUSTOMER_HISTORY
 from chalicelib.services.rma_service import RmaService, utc_now
 
 WORKFLOW = Actor(channel=Channel.WORKFLOW, name="Returns workflow")
 P = ProcessingStatus
 _CLOSED = {P.REJECTED, P.CANCELED, P.DELETED, P.COMPLETE}
-# How many of a customer's returns are looked at to count earlier returns of the same order and
-# recent returns: far more than a shopper opens, and still one Query.
-_CUSTOMER_HISTORY = 100
 
 
 class LifecycleTasks:
@@ -83,7 +77,7 @@ class LifecycleTasks:
             return {"outcome": "CLOSED", **timeouts}
         if rma.processing_status is not P.REQUESTED:
             return {"outcome": "AWAIT_AGENT", **timeouts}
-        history = self._rmas.latest_for_customer(rma.customer.email, _CUSTOMER_HISTORY)[0]
+        history = self._rmas.latest_for_customer(rma.customer.email, CUSTOMER_HISTORY)[0]
         if self._ineligible_lines(rma, policy, history):
             return {"outcome": "INELIGIBLE", **timeouts}
         since = self._clock() - timedelta(days=policy.auto_approval.period_days)
@@ -100,7 +94,7 @@ class LifecycleTasks:
         rma = self._rmas.find(rma_id)
         if rma.processing_status is not P.REQUESTED:
             return {}
-        history = self._rmas.latest_for_customer(rma.customer.email, _CUSTOMER_HISTORY)[0]
+        history = self._rmas.latest_for_customer(rma.customer.email, CUSTOMER_HISTORY)[0]
         reasons = self._ineligible_lines(rma, self._policy(), history)
         note = "Not eligible: " + "; ".join(reasons)
         self._rmas.act(rma.id, Action.REJECT, actor=WORKFLOW, note=note)
@@ -252,16 +246,8 @@ class LifecycleTasks:
 
     def _ineligible_lines(self, rma: Rma, policy: ReturnPolicy, history: list[Rma]) -> list[str]:
         """Why each ineligible line is not returnable ("SKU: reason"); empty when all are."""
-        returned = already_returned(rma.order.number, history, excluding=rma.id)
-        verdicts = check_lines(
-            [RequestedLine.from_rma_line(line, returned[line.sku]) for line in rma.lines],
-            policy=policy,
-            ordered_at=rma.order.ordered_at,
-            delivered_at=rma.order.delivered_at,
-            today=self._clock().date(),
-            locale=rma.customer.locale,
-        )
-        return [f"{v.sku}: {v.reason}" for v in verdicts if not v.eligible]
+        refused = refused_lines(rma, policy, history, today=self._clock().date(), excluding=rma.id)
+        return [f"{v.sku}: {v.reason}" for v in refused]
 
 
 def _failure(error: dict[str, Any]) -> tuple[str, str]:

@@ -18,7 +18,13 @@ from chalicelib.domain.statuses import (
     LifecycleStep,
     ProcessingStatus,
 )
-from chalicelib.domain.transitions import Action, apply_action, apply_update, opening_event
+from chalicelib.domain.transitions import (
+    Action,
+    apply_action,
+    apply_update,
+    gives_back_units,
+    opening_event,
+)
 from chalicelib.errors import InvalidRequestError
 from tests.unit.test_transitions import AGENT, NOTES, T0, T1, an_rma
 
@@ -300,3 +306,32 @@ def test_the_opening_entry_records_the_creation_at_the_first_version(note: str |
         "to_status": P.NEW,
         "note": note,
     }
+
+
+# --- The units a return holds on to ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "action"),
+    [(P.NEW, Action.DELETE), (P.REQUESTED, Action.REJECT), (P.ACCEPTED, Action.CANCEL)],
+)
+def test_a_return_rejected_canceled_or_deleted_gives_its_units_back(
+    status: ProcessingStatus, action: Action
+) -> None:
+    # Given a return that holds on to its units of the order
+    before = an_rma(status)
+    # When it is rejected, canceled or deleted
+    after, _ = apply_action(before, action, actor=AGENT, at=T1, note=NOTES.get(action))
+    # Then its units may be asked for again
+    assert gives_back_units(before, after)
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [(P.REQUESTED, P.ACCEPTED), (P.PROCESSING, P.COMPLETE), (P.CANCELED, P.CANCELED)],
+    ids=["still-held", "complete-keeps-them", "given-back-already"],
+)
+def test_any_other_change_gives_back_nothing(
+    before: ProcessingStatus, after: ProcessingStatus
+) -> None:
+    assert not gives_back_units(an_rma(before), an_rma(after))

@@ -208,7 +208,7 @@ class PortalService:
         if not any(line.pending_photos for line in rma.lines):
             return rma
         store, now = self._photos(), self._clock()
-        lines, arrived = [], []
+        lines, arrived, expired = [], [], 0
         for line in rma.lines:
             photos, waiting = list(line.photos), []
             for pending in line.pending_photos:
@@ -217,8 +217,20 @@ class PortalService:
                     arrived.append(line.sku)
                 elif pending.upload_expires_at > now:
                     waiting.append(pending)
+                else:
+                    expired += 1
             lines.append(revised(line, photos=photos, pending_photos=waiting))
-        note = f"Photos uploaded: {', '.join(arrived)}" if arrived else "Expired uploads dropped"
+        if not arrived and not expired:
+            return rma
+        note = "; ".join(
+            filter(
+                None,
+                [
+                    f"Photos uploaded: {', '.join(arrived)}" if arrived else None,
+                    f"{expired} upload(s) never arrived and expired" if expired else None,
+                ],
+            )
+        )
         updated, event = apply_update(
             rma,
             action="photos_uploaded",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -190,6 +190,26 @@ def test_an_eleventh_photo_of_an_item_is_a_conflict_and_the_return_stays_readabl
     assert widget_items(api)[0]["sku"] == "MUG"
     followed = call(api, "GET", f"/portal/returns/{reference}", JANE)
     assert followed.status_code == 200, followed.body
+
+
+def test_uploads_that_never_arrived_free_their_slot_once_their_url_expired(
+    api: Any, orders: None
+) -> None:
+    import time_machine
+
+    # Given ten photo uploads asked for and never made
+    created = body(
+        open_return(api, lines=[{"sku": "MUG", "quantity": 1, "reason": "DAMAGED_PRODUCT"}])
+    )
+    reference = created["reference"]
+    for _ in range(10):
+        ask_for_upload(api, reference, "MUG")
+    # When the shopper asks again once the upload URLs have expired
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=16)):
+        ask_for_upload(api, reference, "MUG")
+    # Then the slots were freed, and the log says why
+    events = container.rma_service().history(reference)[1]
+    assert "10 upload(s) never arrived and expired" in [event.note for event in events]
 
 
 def ask_for_upload(api: Any, reference: str, sku: str) -> dict[str, Any]:

@@ -22,7 +22,9 @@ from chalicelib.api.representations import ResponseModel
 from chalicelib.api.webhooks import webhooks
 from chalicelib.email_entrypoints import run_decision_reminder, run_status_emails
 from chalicelib.inspection_entrypoint import process_inspection_messages
+from chalicelib.integrations.login_requests import LOGIN_CODE_FUNCTION_NAME
 from chalicelib.lifecycle_entrypoints import run_lifecycle_task
+from chalicelib.login_entrypoint import handle_login_request
 from chalicelib.observability import logger, metrics, tracer
 
 app = Chalice(app_name="returns-desk", configure_logs=False)
@@ -133,6 +135,14 @@ def complete_return(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @app.lambda_function(name="mark_anomaly")
 def mark_anomaly(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return run_lifecycle_task("mark_anomaly", event, context)
+
+
+# --- Sign-in requests, handed over by POST /portal/login without waiting ------------------------
+
+
+@app.lambda_function(name=LOGIN_CODE_FUNCTION_NAME)
+def send_login_code(event: dict[str, Any], context: Any) -> None:
+    handle_login_request(event, context)
 
 
 # --- Events: warehouse inspection uploads and the scheduled emails ------------------------------

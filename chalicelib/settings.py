@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     portal_secret: SecretStr | None = None
     portal_secret_parameter: str | None = None
     portal_session_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # The function the sign-in route hands requests to (app.py's `send_login_code`, by its
+    # deployed name); unset, the code is sent before the route answers (tests, bare local runs).
+    login_code_function: str | None = None
     login_code_minutes: int = Field(default=10, ge=1, le=60)
     login_code_attempts: int = Field(default=5, ge=1, le=20)
     # Who the shoppers' emails come from, and whose name they carry.

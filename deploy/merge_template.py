@@ -11,6 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from chalice.utils import to_cfn_resource_name
+
+from chalicelib.integrations.login_requests import LOGIN_CODE_FUNCTION_NAME
 from deploy.alarms import (
     alarm_conditions,
     alarm_parameters,
@@ -48,6 +51,9 @@ DEFINITION_PATH = Path("statemachines/return_lifecycle.asl.json")
 TABLE_NAME_VARIABLE = "TABLE_NAME"
 STATE_MACHINE_ARN_VARIABLE = "LIFECYCLE_STATE_MACHINE_ARN"
 RETURNS_BUCKET_VARIABLE = "RETURNS_BUCKET"
+LOGIN_CODE_FUNCTION_VARIABLE = "LOGIN_CODE_FUNCTION"
+# The function the sign-in route hands requests to (asynchronous invocations).
+LOGIN_CODE_FUNCTION = to_cfn_resource_name(LOGIN_CODE_FUNCTION_NAME)
 
 
 class LogicalIdClashError(ValueError):
@@ -86,6 +92,7 @@ def build_merge_template(
     alarmed = [
         API_HANDLER,
         consumer.function_id,
+        LOGIN_CODE_FUNCTION,
         *chalice_stage.scheduled_function_ids,
     ]
     for function_id in dict.fromkeys(alarmed):
@@ -99,6 +106,12 @@ def build_merge_template(
     resources[consumer.function_id] = deep_merge(
         resources[consumer.function_id], consumer_settings(consumer)
     )
+    if LOGIN_CODE_FUNCTION in function_ids:
+        # Named, not left to CloudFormation: the policy files grant invoking it by its name.
+        resources[LOGIN_CODE_FUNCTION] = deep_merge(
+            resources[LOGIN_CODE_FUNCTION],
+            {"Properties": {"FunctionName": names.function_name(LOGIN_CODE_FUNCTION_NAME)}},
+        )
     return {
         "Description": (
             f"{names.app_name} ({names.stage}): API, return lifecycle, inspection uploads, "
@@ -133,6 +146,8 @@ def function_environment(names: StageNames) -> Resource:
                     TABLE_NAME_VARIABLE: ref(TABLE),
                     STATE_MACHINE_ARN_VARIABLE: names.state_machine_arn(),
                     RETURNS_BUCKET_VARIABLE: ref(RETURNS_BUCKET),
+                    # A name, not a reference: a function referring to itself is a cycle.
+                    LOGIN_CODE_FUNCTION_VARIABLE: names.function_name(LOGIN_CODE_FUNCTION_NAME),
                 }
             }
         }

@@ -39,6 +39,11 @@ class StageNames:
     def inspection_dead_letter_queue_name(self) -> str:
         return f"{self.inspection_queue_name}-dlq"
 
+    def function_name(self, chalice_name: str) -> str:
+        """The name Chalice gives app.py's function `chalice_name` when it deploys it itself:
+        the template sets the same, so that the policy files and the other functions know it."""
+        return f"{self.prefix}-{chalice_name}"
+
     @property
     def state_machine_log_group_name(self) -> str:
         # The /aws/vendedlogs/ prefix keeps CloudWatch Logs from adding a statement per log

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from chalicelib.api.requests import CreateRmaRequest
 from chalicelib.domain.inspection import UPLOAD_PREFIX
 from chalicelib.domain.rma import Rma
+from chalicelib.integrations.login_requests import LOGIN_CODE_FUNCTION_NAME
 from chalicelib.repositories.aws import client
 from chalicelib.repositories.rma_repository import RmaRepository
 from chalicelib.repositories.table_schema import table_definition
@@ -246,6 +247,8 @@ def configure_environment(endpoint_url: str, environment: EnvironmentEditor) -> 
         or "local-portal-secret-not-for-production",
         "RETURNS_BUCKET": RETURNS_BUCKET,
         "INSPECTION_QUEUE_NAME": LOCAL_NAMES.inspection_queue_name,
+        # Sign-in requests go to the in-process function without the route waiting, as deployed.
+        "LOGIN_CODE_FUNCTION": LOGIN_CODE_FUNCTION_NAME,
         # Metrics would print an EMF blob after every request, tracing would look for X-Ray.
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_TRACE_DISABLED": "true",

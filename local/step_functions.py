@@ -4,6 +4,7 @@ to the app's handlers in this process (no Docker, no deployment)."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import uuid
@@ -26,6 +27,9 @@ _PLACEHOLDER = re.compile(r"\$\{(\w+)FunctionArn\}")
 Handler = Callable[[dict[str, Any], Any], Any]
 _handlers: dict[str, Handler] = {}
 _routing_lock = threading.Lock()
+# Asynchronous invocations (`InvocationType=Event`) still running, each on a thread of its own.
+_asynchronous: list[threading.Thread] = []
+log = logging.getLogger(__name__)
 
 
 def execute_state_machines_in_server() -> None:
@@ -64,7 +68,8 @@ def create_lifecycle(stepfunctions: Any, region: str) -> str:
 def run_lambdas_in_process(handlers: Mapping[str, Handler]) -> None:
     """Make moto's simple Lambda backend call `handlers` by function name (moto otherwise echoes
     the payload back). An exception becomes a Lambda function error with its class name as the
-    error type, as in AWS, so the state machine's Retry and Catch see the real names."""
+    error type, as in AWS, so the state machine's Retry and Catch see the real names. An
+    asynchronous invocation runs on a thread of its own while the caller goes on, as in AWS."""
     from moto.awslambda_simple.models import LambdaSimpleBackend
 
     with _routing_lock:
@@ -90,6 +95,15 @@ def _invoke(
         return _error("ResourceNotFoundException", f"No in-process handler for {name}")
     event = json.loads(body or "{}")
     context = SimpleNamespace(aws_request_id=str(uuid.uuid4()), function_name=name)
+    if (headers or {}).get("X-Amz-Invocation-Type") == "Event":
+        # Lambda answers 202 at once; what the handler does shows in its logs only.
+        thread = threading.Thread(
+            target=_run_detached, args=(handler, event, context), name=name, daemon=True
+        )
+        with _routing_lock:
+            _asynchronous.append(thread)
+        thread.start()
+        return b""
     try:
         return json.dumps(handler(event, context)).encode()
     except Exception as error:
@@ -98,6 +112,22 @@ def _invoke(
 
 
 _invoke._routed = True  # type: ignore[attr-defined]
+
+
+def _run_detached(handler: Handler, event: dict[str, Any], context: Any) -> None:
+    try:
+        handler(event, context)
+    except Exception:
+        log.exception("Asynchronous invocation of %s failed", context.function_name)
+
+
+def wait_for_asynchronous_invocations(timeout: float = 10) -> None:
+    """Wait until the asynchronous invocations started so far have finished."""
+    with _routing_lock:
+        running = list(_asynchronous)
+        _asynchronous.clear()
+    for thread in running:
+        thread.join(timeout)
 
 
 def _error(error_type: str, message: str) -> bytes:

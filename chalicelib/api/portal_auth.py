@@ -51,11 +51,12 @@ class SessionTokenResponse(ResponseModel):
     tags=("portal",),
     body=PortalLoginRequest,
     responses={202: LoginAcceptedResponse},
+    errors=[503],
 )
 def login() -> Response:
     request = parse_body(portal_auth.current_request, PortalLoginRequest)
-    container.portal_auth().request_code(request.email, request.order_number)
-    # The same answer whatever happened: the route must not tell whose order it is.
+    container.portal_auth().ask_for_code(request.email, request.order_number)
+    # The same answer, after the same work, whoever's order it is: the route must not tell.
     return json_response(LoginAcceptedResponse(), 202)
 
 

@@ -41,6 +41,14 @@ def new_code() -> str:
 
 
 @dataclass(frozen=True)
+class LoginRequest:
+    """A shopper asking for a code, as typed: whether the order is theirs is not known yet."""
+
+    email: str
+    order_number: str
+
+
+@dataclass(frozen=True)
 class LoginCode:
     """A code as stored: its keyed hash, and when it was issued and stops working (epoch
     seconds, `expires_at` doubling as the table's TTL)."""

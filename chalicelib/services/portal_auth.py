@@ -2,6 +2,9 @@
 
 Asking for a code answers the same whether or not the order is the shopper's, so the portal
 cannot be used to learn who bought what; only the owner of the order's email receives a code.
+The same answer also takes the same time: the sign-in route only hands the request over
+(`ask_for_code`), and the order is checked, the code stored and emailed, where no one waits
+(`request_code`, run by the `send_login_code` function).
 """
 
 from __future__ import annotations
@@ -13,7 +16,13 @@ from typing import Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from chalicelib.domain.login import InvalidLoginCodeError, LoginCode, LoginRules, shopper_key
+from chalicelib.domain.login import (
+    InvalidLoginCodeError,
+    LoginCode,
+    LoginRequest,
+    LoginRules,
+    shopper_key,
+)
 from chalicelib.errors import AuthenticationError, DependencyUnavailableError
 from chalicelib.integrations.email import (
     EmailNotSentError,
@@ -46,6 +55,23 @@ class LoginCodeStore(Protocol):
     ) -> LoginCode | None: ...
 
     def discard(self, code: LoginCode) -> None: ...
+
+
+class LoginRequestQueue(Protocol):
+    """Where the sign-in route hands requests over (LambdaLoginRequests; a fake in tests)."""
+
+    def submit(self, request: LoginRequest) -> None: ...
+
+
+class _HandledAtOnce:
+    """No queue: the request is handled before the route answers, which then takes longer when
+    the order is the shopper's. For tests and bare local runs only (LOGIN_CODE_FUNCTION unset)."""
+
+    def __init__(self, handle: Callable[[str, str], None]) -> None:
+        self._handle = handle
+
+    def submit(self, request: LoginRequest) -> None:
+        self._handle(request.email, request.order_number)
 
 
 @dataclass(frozen=True)
@@ -118,8 +144,10 @@ class PortalAuthService:
         merchant_name: str,
         support_email: str,
         order_locale: OrderLocale | None = None,
+        requests: LoginRequestQueue | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self._requests = requests if requests is not None else _HandledAtOnce(self.request_code)
         self._codes = codes
         self._sender = sender
         self._sessions = sessions
@@ -129,6 +157,12 @@ class PortalAuthService:
         self._support_email = support_email
         self._order_locale = order_locale
         self._clock = clock
+
+    def ask_for_code(self, email: str, order_number: str) -> None:
+        """What the sign-in route does, the same whoever asks and whatever they typed: hand the
+        request over to `request_code`. Checking the order there, rather than here, keeps how
+        long the answer takes from telling whose order it is."""
+        self._requests.submit(LoginRequest(email=email, order_number=order_number))
 
     def request_code(self, email: str, order_number: str) -> None:
         """Email a new code when `order_number` is `email`'s and no code went to that email in
@@ -205,7 +239,11 @@ def portal_auth_service(
     tokens: SessionTokens | None = None,
 ) -> PortalAuthService:
     """The service as the settings describe it, checking orders with `order_belongs_to`."""
+    # Imported here: only the sign-in route hands requests over.
+    from chalicelib.integrations.login_requests import LambdaLoginRequests
+
     settings = get_settings()
+    function = settings.login_code_function
     return PortalAuthService(
         LoginRepository(settings.table_name),
         SesEmailSender(settings.sender_email),
@@ -219,6 +257,7 @@ def portal_auth_service(
         merchant_name=settings.merchant_name,
         support_email=settings.support_email,
         order_locale=order_locale,
+        requests=LambdaLoginRequests(function) if function else None,
     )
 
 

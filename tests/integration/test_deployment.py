@@ -25,6 +25,7 @@ from chalicelib.domain.inspection import (
     UPLOAD_SUFFIXES,
     is_inspection_upload,
 )
+from chalicelib.integrations.login_requests import LOGIN_CODE_FUNCTION_NAME
 from chalicelib.observability import METRICS_NAMESPACE, SERVICE_NAME
 from chalicelib.repositories.table_schema import TTL_ATTRIBUTE, table_definition
 from chalicelib.settings import Settings
@@ -60,6 +61,8 @@ from deploy.lifecycle import (
 )
 from deploy.merge_template import (
     DEFINITION_PATH,
+    LOGIN_CODE_FUNCTION,
+    LOGIN_CODE_FUNCTION_VARIABLE,
     STATE_MACHINE_ARN_VARIABLE,
     TABLE,
     TABLE_NAME_VARIABLE,
@@ -336,6 +339,24 @@ def test_the_policy_files_let_the_consumer_read_its_queue_and_files_only(stage: 
     assert "ses:SendEmail" in granted
 
 
+def test_the_sign_in_route_may_hand_requests_to_the_login_code_function_by_its_name(
+    template: dict[str, Any], stage: str
+) -> None:
+    # Given the function that sends sign-in codes, named in the template as Chalice names it
+    name = names_of(stage).function_name(LOGIN_CODE_FUNCTION_NAME)
+    assert template["Resources"][LOGIN_CODE_FUNCTION]["Properties"]["FunctionName"] == name
+    # Then every function knows that name (the API hands requests over), from a setting
+    for function_id in function_logical_ids(app.app, ROOT, stage):
+        variables = template["Resources"][function_id]["Properties"]["Environment"]["Variables"]
+        assert variables[LOGIN_CODE_FUNCTION_VARIABLE] == name
+    assert LOGIN_CODE_FUNCTION_VARIABLE.lower() in Settings.model_fields
+    # And the policy file lets the functions invoke that one function, and no other
+    granted = _granted(json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text()))
+    assert {a: r for a, r in granted.items() if a.startswith("lambda:")} == {
+        "lambda:InvokeFunction": {f"arn:aws:lambda:*:*:function:{name}"}
+    }
+
+
 # --- the inspection uploads: bucket → queue → consumer ----------------------------------------
 
 
@@ -468,6 +489,7 @@ def test_dead_letters_and_event_handler_errors_raise_alarms(template: dict[str, 
     assert erroring == {
         API_HANDLER,
         "ProcessInspectionUploads",
+        "SendLoginCode",
         "SendStatusEmails",
         "RemindPendingDecisions",
     }

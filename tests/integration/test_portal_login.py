@@ -12,6 +12,7 @@ import hmac
 import json
 import os
 import re
+import statistics
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -26,17 +27,23 @@ from chalicelib.api.portal_auth import (
     shopper_email,
 )
 from chalicelib.domain import login as login_domain
+from chalicelib.integrations.login_requests import LOGIN_CODE_FUNCTION_NAME
 from chalicelib.observability import logger
 from chalicelib.repositories.aws import client
 from chalicelib.services import container
 from chalicelib.services.portal_auth import portal_auth_service
 from chalicelib.settings import get_settings
-from tests.support import JSON, body, sent_emails
+from tests.support import JSON, body, reconfigure, sent_emails
 from tests.unit.test_login import portal_request
 
 JANE = "jane.doe@example.com"
 JANES_ORDER = "#1001"
 SENT = {"status": "sent", "message": LOGIN_ANSWER}
+# Pairs of sign-ins timed, and how far apart a pair's durations may typically be, as a share of
+# a typical answer: enough pairs for a median that a busy machine does not move, few enough to
+# take a couple of seconds. (Checking the order before answering made it about 30%.)
+TIMED_LOGINS = 60
+TIMING_TOLERANCE = 0.15
 
 
 class FakeOrders:
@@ -388,6 +395,102 @@ def test_when_ses_refuses_the_email_the_shopper_may_ask_again_at_once(portal: An
     login(portal)
     # Then the code arrives and works
     assert verify(portal, only_code()).status_code == 200
+
+
+# --- The answer's timing --------------------------------------------------------------------
+
+
+@pytest.fixture
+def handed_over(api: Any, ses: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """The app configured as deployed: the sign-in route hands each request to the
+    `send_login_code` function (moto's Lambda, run in this process on a thread of its own, as
+    Lambda runs an asynchronous invocation). Returns what waits until the function is done."""
+    from local.step_functions import (
+        app_task_handlers,
+        run_lambdas_in_process,
+        wait_for_asynchronous_invocations,
+    )
+
+    run_lambdas_in_process(app_task_handlers())
+    reconfigure(monkeypatch, LOGIN_CODE_FUNCTION=LOGIN_CODE_FUNCTION_NAME)
+    return wait_for_asynchronous_invocations
+
+
+def test_a_code_handed_over_reaches_the_shopper_after_the_answer(
+    api: Any, handed_over: Callable[[], None]
+) -> None:
+    from tests.integration.test_portal import store_order
+
+    # Given Jane's order
+    store_order(JANES_ORDER, JANE)
+    # When she asks for a code
+    login(api)
+    handed_over()
+    # Then the code reaches her, and signs her in
+    assert verify(api, only_code()).status_code == 200
+
+
+def test_the_answer_takes_as_long_whoever_s_order_it_is(
+    api: Any, handed_over: Callable[[], None]
+) -> None:
+    from tests.integration.test_portal import store_order
+
+    # Given Jane's order, and another shopper's
+    store_order(JANES_ORDER, JANE)
+    store_order("#1002", "bob@example.com")
+    # When codes are asked for with her email, with her order and with the other one by turns
+    # (which first alternating, each timed once the function is done with the one before; the
+    # first pair untimed, as it makes the clients)
+    for order_number in (JANES_ORDER, "#1002"):
+        login(api, JANE, order_number)
+    handed_over()
+    durations: dict[str, list[float]] = {JANES_ORDER: [], "#1002": []}
+    for turn in range(TIMED_LOGINS):
+        for order_number in (JANES_ORDER, "#1002")[:: 1 if turn % 2 else -1]:
+            started = time.perf_counter()
+            login(api, JANE, order_number)
+            durations[order_number].append(time.perf_counter() - started)
+            handed_over()
+    # Then, typically, her answer takes as long as the other: the route does the same work,
+    # and the order is checked and the code sent where no one waits. (Each pair of answers came
+    # one after the other, so the median of their differences is not moved by what else the
+    # machine was doing.)
+    differences = [hers - not_hers for hers, not_hers in zip(*durations.values(), strict=True)]
+    typical = statistics.median([d for answers in durations.values() for d in answers])
+    difference = statistics.median(differences)
+    assert abs(difference) <= TIMING_TOLERANCE * typical, f"{difference:.4f}s of {typical:.4f}s"
+    # And only her own order got her a code (one: a minute must pass between two)
+    assert [email.destinations["ToAddresses"] for email in sent_emails()] == [[JANE]]
+
+
+@pytest.mark.parametrize("order_number", [JANES_ORDER, "#1002"], ids=["hers", "not-hers"])
+def test_when_lambda_will_not_take_the_request_it_is_a_503_whoever_s_order_it_is(
+    api: Any, handed_over: Callable[[], None], order_number: str
+) -> None:
+    from tests.integration.test_portal import store_order
+
+    # Given Jane's order, and Lambda throttling the next asynchronous invocation
+    store_order(JANES_ORDER, JANE)
+    throttled = {"Error": {"Code": "TooManyRequestsException", "Message": "Rate exceeded"}}
+
+    def throttle(**_: Any) -> Any:
+        from botocore.awsrequest import AWSResponse
+
+        return AWSResponse("https://lambda", 429, {}, None), throttled
+
+    events = client("lambda").meta.events
+    events.register_first("before-call.lambda.Invoke", throttle)
+    try:
+        # When she asks for a code, with her order or another
+        response = post(api, "/portal/login", {"email": JANE, "order_number": order_number})
+    finally:
+        events.unregister("before-call.lambda.Invoke", throttle)
+    # Then the answer, the same either way, says to ask again later, and nothing was sent
+    assert response.status_code == 503, response.body
+    assert body(response)["error"]["code"] == "dependency_unavailable"
+    assert response.headers["Retry-After"] == "60"
+    handed_over()
+    assert sent_emails() == []
 
 
 # --- Logs ------------------------------------------------------------------------------------

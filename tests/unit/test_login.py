@@ -20,13 +20,14 @@ from jwt.warnings import InsecureKeyLengthWarning
 
 from chalicelib.api.portal_auth import portal_session_guard, shopper_email
 from chalicelib.domain import login
-from chalicelib.domain.login import LoginCode, LoginRules
+from chalicelib.domain.login import LoginCode, LoginRequest, LoginRules
 from chalicelib.errors import AuthenticationError, DependencyUnavailableError
-from chalicelib.integrations.email import login_code_email
+from chalicelib.integrations.email import EmailMessage, login_code_email
 from chalicelib.services import container
 from chalicelib.services.portal_auth import (
     SESSION_AUDIENCE,
     SESSION_ISSUER,
+    PortalAuthService,
     SessionTokens,
 )
 from chalicelib.settings import get_settings
@@ -139,6 +140,59 @@ def test_every_refused_code_gets_the_same_answer() -> None:
     assert error.code == "invalid_code"
     assert error.details == {}
     assert "new code" in error.message
+
+
+# --- Asking for a code ------------------------------------------------------------------------
+
+
+class RecordingQueue:
+    """Where the service hands requests over, keeping them."""
+
+    def __init__(self) -> None:
+        self.submitted: list[LoginRequest] = []
+
+    def submit(self, request: LoginRequest) -> None:
+        self.submitted.append(request)
+
+
+class UntouchableCodes:
+    """A code store the test expects never to be used."""
+
+    def issue(self, code: LoginCode, *, replacing_issued_before: int) -> bool:
+        raise AssertionError("a code was stored")
+
+    def record_attempt(self, email_key: str, *, max_attempts: int, now: int) -> LoginCode | None:
+        raise AssertionError("an attempt was counted")
+
+    def discard(self, code: LoginCode) -> None:
+        raise AssertionError("a code was discarded")
+
+
+class UntouchableSender:
+    def send(self, recipient: str, message: EmailMessage) -> None:
+        raise AssertionError("an email was sent")
+
+
+def test_asking_for_a_code_only_hands_the_request_over() -> None:
+    # Given the portal's sign-in, with a queue for its requests
+    queue = RecordingQueue()
+    asked: list[tuple[str, str]] = []
+    service = PortalAuthService(
+        UntouchableCodes(),
+        UntouchableSender(),
+        SessionTokens(SECRET, 30),
+        lambda number, email: asked.append((number, email)) or True,
+        rules=LoginRules(secret=SECRET),
+        merchant_name="Shop",
+        support_email="support@example.com",
+        requests=queue,
+    )
+    # When a shopper asks for a code
+    service.ask_for_code("Jane.Doe@example.com", "#1001")
+    # Then the request is handed over as typed, and nothing else happened: no order looked
+    # up, no code stored, no email sent (all of that waits for whoever handles it)
+    assert queue.submitted == [LoginRequest(email="Jane.Doe@example.com", order_number="#1001")]
+    assert asked == []
 
 
 # --- The login email -------------------------------------------------------------------------

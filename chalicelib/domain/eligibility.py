@@ -15,8 +15,8 @@ from enum import StrEnum
 from typing import Any
 
 from chalicelib.domain.labels import label, language
-from chalicelib.domain.order import order_key
 from chalicelib.domain.policy import ReturnPolicy, WindowStart
+from chalicelib.domain.references import order_key
 from chalicelib.domain.rma import DomainModel, Rma, RmaLine
 from chalicelib.domain.statuses import ReturnReason
 from chalicelib.domain.transitions import RELEASED_STATUSES

@@ -11,16 +11,6 @@ from pydantic import EmailStr, Field, field_validator, model_validator
 from chalicelib.domain.rma import CurrencyCode, DomainModel, Locale, Money, ShortText, email_key
 
 
-def order_key(number: str) -> str:
-    """Which order a typed number names: `4821`, `#4821` and ` #4821 ` are one order.
-
-    Shopify shows its order numbers with a `#` that shoppers and platforms type or leave out,
-    as they do with return references (domain/references.py); the rest of the number is kept
-    as typed, letters' case included, since other platforms' numbers may differ by it.
-    """
-    return number.strip().removeprefix("#").lstrip()
-
-
 class OrderLine(DomainModel):
     sku: ShortText
     name: ShortText

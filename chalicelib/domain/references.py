@@ -1,4 +1,5 @@
-"""Return references: the `R-001042` that people type, in any of the ways they type it."""
+"""What people type to name a return (`R-001042`) or an order (`#4821`), in any of the ways they
+type it."""
 
 from __future__ import annotations
 
@@ -19,3 +20,13 @@ def parse_return_number(typed: str) -> int | None:
         return None
     number = int(match.group(1))
     return number if number > 0 else None
+
+
+def order_key(number: str) -> str:
+    """Which order a typed number names: `4821`, `#4821` and ` #4821 ` are one order.
+
+    Shopify shows its order numbers with a `#` that shoppers and platforms type or leave out,
+    as they do with return references (above); the rest of the number is kept
+    as typed, letters' case included, since other platforms' numbers may differ by it.
+    """
+    return number.strip().removeprefix("#").lstrip()

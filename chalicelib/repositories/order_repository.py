@@ -13,7 +13,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalicelib.domain.order import Order, email_key, order_key
+from chalicelib.domain.order import Order, email_key
+from chalicelib.domain.references import order_key
 from chalicelib.repositories.dynamo import DynamoTable
 from chalicelib.repositories.rma_repository import _customer_pk as customer_pk
 from chalicelib.repositories.table_schema import (

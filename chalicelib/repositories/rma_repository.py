@@ -29,7 +29,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib.domain.order import order_key
+from chalicelib.domain.references import order_key
 from chalicelib.domain.rma import Rma, RmaEvent, RmaLine
 from chalicelib.domain.statuses import ProcessingStatus
 from chalicelib.errors import (

@@ -35,7 +35,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.references import format_reference, parse_return_number
-from chalicelib.domain.rma import DomainModel, LongText, ShortText
+from chalicelib.domain.rma import DomainModel, LongText, Quantity, ShortText
 from chalicelib.domain.statuses import ProductState
 
 UPLOAD_PREFIX = "inspections/"
@@ -65,7 +65,7 @@ class InspectionRow(DomainModel):
 
     return_reference: str
     sku: ShortText
-    quantity_received: Annotated[int, Field(ge=1, le=10_000)]
+    quantity_received: Quantity
     product_state: ProductState
     notes: LongText | None = None
     # As many as an RMA line holds.

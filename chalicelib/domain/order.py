@@ -8,13 +8,21 @@ from typing import Annotated, Literal
 
 from pydantic import EmailStr, Field, field_validator, model_validator
 
-from chalicelib.domain.rma import CurrencyCode, DomainModel, Locale, Money, ShortText, email_key
+from chalicelib.domain.rma import (
+    CurrencyCode,
+    DomainModel,
+    Locale,
+    Money,
+    Quantity,
+    ShortText,
+    email_key,
+)
 
 
 class OrderLine(DomainModel):
     sku: ShortText
     name: ShortText
-    quantity: Annotated[int, Field(ge=1, le=10_000)]
+    quantity: Quantity
     unit_price: Money
     # Sold as final sale: never returnable, whatever the policy says.
     final_sale: bool = False

@@ -40,10 +40,10 @@ JANE = "jane.doe@example.com"
 JANES_ORDER = "#1001"
 SENT = {"status": "sent", "message": LOGIN_ANSWER}
 # Pairs of sign-ins timed, and how far apart a pair's durations may typically be, as a share of
-# a typical answer: enough pairs for a median that a busy machine does not move, few enough to
-# take a couple of seconds. (Checking the order before answering made it about 30%.)
+# a typical answer: enough pairs for a steady median, few enough to take a couple of seconds.
+# (Checking the order before answering made it about 30%; handing the request over, under 3%.)
 TIMED_LOGINS = 60
-TIMING_TOLERANCE = 0.15
+TIMING_TOLERANCE = 0.10
 
 
 class FakeOrders:
@@ -444,17 +444,19 @@ def test_the_answer_takes_as_long_whoever_s_order_it_is(
     for order_number in (JANES_ORDER, "#1002"):
         login(api, JANE, order_number)
     handed_over()
+    # The time measured is the answering thread's CPU time: moto's DynamoDB and SES run in it,
+    # so their work counts like the route's own, while other processes on a busy machine (and
+    # the function's thread) do not.
     durations: dict[str, list[float]] = {JANES_ORDER: [], "#1002": []}
     for turn in range(TIMED_LOGINS):
         for order_number in (JANES_ORDER, "#1002")[:: 1 if turn % 2 else -1]:
-            started = time.perf_counter()
+            started = time.thread_time()
             login(api, JANE, order_number)
-            durations[order_number].append(time.perf_counter() - started)
+            durations[order_number].append(time.thread_time() - started)
             handed_over()
     # Then, typically, her answer takes as long as the other: the route does the same work,
-    # and the order is checked and the code sent where no one waits. (Each pair of answers came
-    # one after the other, so the median of their differences is not moved by what else the
-    # machine was doing.)
+    # and the order is checked and the code sent where no one waits. (The median of the pairs'
+    # differences: each pair of answers came one after the other.)
     differences = [hers - not_hers for hers, not_hers in zip(*durations.values(), strict=True)]
     typical = statistics.median([d for answers in durations.values() for d in answers])
     difference = statistics.median(differences)

@@ -74,10 +74,12 @@ LongText = Annotated[
     StringConstraints(strip_whitespace=True, max_length=2000),
     _no_control_characters(_TEXT_LAYOUT),
 ]
+# The checks run before the type's own (Annotated applies the last first); the constraints stay
+# next to the type, where the JSON Schema of the OpenAPI document reads them.
 Money = Annotated[
-    Decimal, BeforeValidator(_amount_as_written), Field(ge=0, max_digits=12, decimal_places=2)
+    Decimal, Field(ge=0, max_digits=12, decimal_places=2), BeforeValidator(_amount_as_written)
 ]
-Quantity = Annotated[int, BeforeValidator(_count_not_boolean), Field(ge=1, le=10_000)]
+Quantity = Annotated[int, Field(ge=1, le=10_000), BeforeValidator(_count_not_boolean)]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Locale = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{2}([-_][a-zA-Z]{2})?$")]
 

@@ -63,6 +63,8 @@ _EMAIL_DUE = "EMAIL_DUE"
 # A due email is held by one run of the job at a time: `claim` names the run, `claimed_until`
 # (epoch seconds) is when another run may take it over.
 _CLAIM_NAMES = {"#claim": "claim", "#until": "claimed_until"}
+# Opening a return whose claim counters another transaction is writing at that instant.
+_CREATE_ATTEMPTS = 3
 _UNCLAIMED = "(attribute_not_exists(#until) OR #until < :now)"
 
 
@@ -162,19 +164,27 @@ class RmaRepository(DynamoTable):
             self._put(self._event_item(opening_event)),
             *self._due_email_puts(rma, email),
         ]
-        try:
-            self._dynamodb.transact_write_items(TransactItems=writes)
-        except self._dynamodb.exceptions.TransactionCanceledException as error:
-            raise_if_throttled(error)
-            reasons = error.response.get("CancellationReasons") or []
-            taken = [
-                line.sku
-                for line, reason in zip(rma.lines, reasons, strict=False)
-                if reason.get("Code") == "ConditionalCheckFailed"
-            ]
-            if taken:
-                raise UnitsAlreadyClaimedError(taken) from error
-            raise
+        for attempt in range(1, _CREATE_ATTEMPTS + 1):
+            try:
+                self._dynamodb.transact_write_items(TransactItems=writes)
+                return
+            except self._dynamodb.exceptions.TransactionCanceledException as error:
+                raise_if_throttled(error)
+                reasons = error.response.get("CancellationReasons") or []
+                taken = [
+                    line.sku
+                    for line, reason in zip(rma.lines, reasons, strict=False)
+                    if reason.get("Code") == "ConditionalCheckFailed"
+                ]
+                if taken:
+                    raise UnitsAlreadyClaimedError(taken) from error
+                # Another transaction was writing the same claim counter: nothing of this one
+                # was applied, and trying again decides which of the two gets the units.
+                conflict = any(r.get("Code") == "TransactionConflict" for r in reasons)
+                if not conflict:
+                    raise
+                if attempt == _CREATE_ATTEMPTS:
+                    raise ConcurrentModificationError(rma.return_reference) from error
 
     def save_transition(
         self,

@@ -1,17 +1,20 @@
 """Faults on our side are never the caller's: a stored return that no longer reads is a 500
-that names no one and is left out of every list, and a throttled write is a 503 to retry, not
-a 409 blaming another person."""
+that names no one and is left out of every list, a throttled write is a 503 to retry, not a
+409 blaming another person, and a transaction that met another one is tried again."""
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from moto.core.botocore_stubber import MockRawResponse
 
 from chalicelib.repositories.aws import client
-from tests.support import ADMIN_AUTH, JSON, WIDGET_AUTH, body
+from tests.support import ADMIN_AUTH, JSON, WIDGET_AUTH, body, rma_payload
 
 JANE = "jane.doe@example.com"
 
@@ -74,40 +77,43 @@ def test_acting_on_a_return_that_no_longer_reads_is_a_server_fault(
         assert body(response)["error"]["code"] == "internal_error"
 
 
-def test_a_throttled_transaction_is_a_503_to_retry_not_a_conflict(api: Any, open_rma: Any) -> None:
-    # Given DynamoDB cancelling the next transaction because it is throttled
-    rma = open_rma(JANE)
-    # (parsed, as botocore hands an error to the client once its retries are spent)
-    throttled = {
+@contextmanager
+def next_transaction_canceled(*reasons: str) -> Iterator[None]:
+    """DynamoDB cancels the next TransactWriteItems for `reasons` (one per item), as botocore
+    hands the error to the client once its own retries are spent."""
+    canceled = {
         "Error": {
             "Code": "TransactionCanceledException",
-            "Message": "Transaction cancelled, please refer cancellation reasons for specific "
-            "reasons [ThrottlingError, None]",
+            "Message": f"Transaction cancelled [{', '.join(reasons)}]",
         },
-        "CancellationReasons": [
-            {"Code": "ThrottlingError", "Message": "Throughput exceeds the current capacity."},
-            {"Code": "None"},
-        ],
+        "CancellationReasons": [{"Code": reason} for reason in reasons],
     }
     once: list[bool] = []
 
-    def throttle(**_: Any) -> Any:
+    def cancel(**_: Any) -> Any:
         from botocore.awsrequest import AWSResponse
 
         if once:
             return None
         once.append(True)
-        return AWSResponse("https://dynamodb", 400, {}, MockRawResponse(b"")), throttled
+        return AWSResponse("https://dynamodb", 400, {}, MockRawResponse(b"")), canceled
 
     events = client("dynamodb").meta.events
-    events.register_first("before-call.dynamodb.TransactWriteItems", throttle)
+    events.register_first("before-call.dynamodb.TransactWriteItems", cancel)
     try:
+        yield
+    finally:
+        events.unregister("before-call.dynamodb.TransactWriteItems", cancel)
+
+
+def test_a_throttled_transaction_is_a_503_to_retry_not_a_conflict(api: Any, open_rma: Any) -> None:
+    # Given DynamoDB cancelling the next transaction because it is throttled
+    rma = open_rma(JANE)
+    with next_transaction_canceled("ThrottlingError", "None"):
         # When an agent approves the return
         response = api.http.post(
             f"/rmas/{rma.return_reference}/accept", headers={**ADMIN_AUTH, **JSON}, body="{}"
         )
-    finally:
-        events.unregister("before-call.dynamodb.TransactWriteItems", throttle)
     # Then the answer says to retry shortly, and nothing was written
     assert response.status_code == 503, response.body
     assert body(response)["error"]["code"] == "dependency_unavailable"
@@ -117,3 +123,16 @@ def test_a_throttled_transaction_is_a_503_to_retry_not_a_conflict(api: Any, open
     )
     assert again.status_code == 200, again.body
     assert body(again)["processing_status"] == "ACCEPTED"
+
+
+def test_opening_a_return_while_another_writes_its_claim_counter_is_tried_again(
+    api: Any,
+) -> None:
+    # Given another transaction writing the order line's claim counter at the same instant
+    with next_transaction_canceled("TransactionConflict", "None", "None", "None"):
+        # When a return is opened
+        response = api.http.post(
+            "/rmas", headers={**ADMIN_AUTH, **JSON}, body=json.dumps(rma_payload())
+        )
+    # Then it is opened on the next try, not answered with an error
+    assert response.status_code == 201, response.body

@@ -73,6 +73,7 @@ def test_of_twenty_simultaneous_requests_for_the_last_unit_exactly_one_opens_a_r
     portal = container.portal_service()
     opened: list[str] = []
     refused: list[LinesNotReturnableError] = []
+    unexpected: list[Exception] = []
     start = threading.Barrier(20)
 
     def request() -> None:
@@ -88,6 +89,8 @@ def test_of_twenty_simultaneous_requests_for_the_last_unit_exactly_one_opens_a_r
             opened.append(rma.return_reference)
         except LinesNotReturnableError as error:
             refused.append(error)
+        except Exception as error:  # reported below, whatever it is
+            unexpected.append(error)
 
     # When twenty requests for it arrive at once
     threads = [threading.Thread(target=request) for _ in range(20)]
@@ -96,6 +99,7 @@ def test_of_twenty_simultaneous_requests_for_the_last_unit_exactly_one_opens_a_r
     for thread in threads:
         thread.join()
     # Then exactly one return is opened, and the nineteen others are refused as not returnable
+    assert unexpected == []
     assert len(opened) == 1
     assert len(refused) == 19
     # And the one return is the only one the shopper has

@@ -107,6 +107,11 @@ def escalate_decision(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return run_lifecycle_task("escalate_decision", event, context)
 
 
+@app.lambda_function(name="remind_refund_approval")
+def remind_refund_approval(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_lifecycle_task("remind_refund_approval", event, context)
+
+
 @app.lambda_function(name="issue_label")
 def issue_label(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return run_lifecycle_task("issue_label", event, context)

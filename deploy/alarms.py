@@ -19,6 +19,7 @@ from deploy.stage import StageNames
 APPLICATION_ALARMS = {
     "InspectionAnomalies": "An inspection file did not match its return, now an ANOMALY.",
     "StatusEmailsSetAside": "A status email could not be sent and was set aside.",
+    "RefundApprovalsOverdue": "A computed refund waited for approval past the policy's delay.",
     "StoredItemsUnreadable": (
         "A stored return no longer reads as one: it is left out of lists and answers 500; "
         "the log line names its key."

@@ -322,10 +322,15 @@ def approve_refund(
         settled = [r for r in rma.financial_resolutions if r.status is not FinancialStatus.PENDING]
         changes["financial_resolutions"] = [
             *settled,
-            FinancialResolution(amount=amount, method=method),
+            FinancialResolution(amount=amount, method=method, approved=True),
         ]
         changes["financial_status"] = FinancialStatus.PENDING
-    elif not any(r.status is FinancialStatus.PENDING for r in rma.financial_resolutions):
+    elif any(r.status is FinancialStatus.PENDING for r in rma.financial_resolutions):
+        changes["financial_resolutions"] = [
+            revised(r, approved=True) if r.status is FinancialStatus.PENDING else r
+            for r in rma.financial_resolutions
+        ]
+    else:
         raise InvalidRequestError(
             f"No refund was computed for return {rma.return_reference}: give its amount.",
             {"field": "amount"},
@@ -343,4 +348,11 @@ def approve_refund(
         at=at,
         changes=changes,
         note=fit_note("; ".join(filter(None, [entry, note]))),
+    )
+
+
+def refund_approved(rma: Rma) -> bool:
+    """A person approved the pending refund: the lifecycle's wait for it is over."""
+    return any(
+        r.approved and r.status is FinancialStatus.PENDING for r in rma.financial_resolutions
     )

@@ -98,6 +98,9 @@ class ReturnPolicy(DomainModel):
     agent_decision_timeout: Timeout = timedelta(days=2)
     on_decision_timeout: DecisionTimeoutAction = DecisionTimeoutAction.HOLD
     parcel_timeout: Timeout = timedelta(days=30)
+    # How long a computed refund waits for a person's approval before the team is reminded
+    # (again each time this runs out; the refund keeps waiting).
+    refund_approval_timeout: Timeout = timedelta(days=3)
     # Where the default label provider tells shoppers to send their parcel.
     return_address: Contact | None = None
 

@@ -265,6 +265,9 @@ class FinancialResolution(DomainModel):
     amount: Money
     method: FinancialMethod
     status: FinancialStatus = FinancialStatus.PENDING
+    # A person let it be paid: kept on the resolution, so that a lifecycle whose wait for the
+    # approval ran out meanwhile still pays it when it waits again.
+    approved: bool = False
 
 
 class AppliedUpload(DomainModel):

@@ -15,7 +15,12 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from chalicelib.domain.eligibility import auto_approval
-from chalicelib.domain.handling import every_line_received, issue_label, resolve_financial
+from chalicelib.domain.handling import (
+    every_line_received,
+    issue_label,
+    refund_approved,
+    resolve_financial,
+)
 from chalicelib.domain.intake import refused_lines
 from chalicelib.domain.policy import DecisionTimeoutAction, ReturnPolicy
 from chalicelib.domain.refunds import compute_refund
@@ -70,6 +75,7 @@ class LifecycleTasks:
         timeouts = {
             "decision_timeout_seconds": _seconds(policy.agent_decision_timeout),
             "parcel_timeout_seconds": _seconds(policy.parcel_timeout),
+            "refund_approval_timeout_seconds": _seconds(policy.refund_approval_timeout),
         }
         if rma.processing_status in {P.ACCEPTED, P.PROCESSING}:
             return {"outcome": "APPROVED", **timeouts}
@@ -128,6 +134,28 @@ class LifecycleTasks:
             self._rmas.act(
                 rma.id, Action.HOLD, actor=WORKFLOW, note="No decision within the policy's delay"
             )
+        return {}
+
+    def remind_refund_approval(self, rma_id: str) -> dict[str, Any]:
+        """No one approved the computed refund in time: say so where people look (the action
+        log, a metric with an alarm); the lifecycle then waits again."""
+        rma = self._rmas.find(rma_id)
+        if refund_approved(rma):
+            return {}  # approved as the delay ran out: the wait that follows resumes at once
+        logger.warning(
+            "Refund waiting for approval too long", extra={"reference": rma.return_reference}
+        )
+        metrics.add_metric(name="RefundApprovalsOverdue", unit=MetricUnit.Count, value=1)
+        note = "The refund still waits for approval after the policy's delay"
+        updated, event = apply_update(
+            rma,
+            action="refund_approval_overdue",
+            actor=WORKFLOW,
+            at=self._clock(),
+            changes={},
+            note=note,
+        )
+        self._rmas.save(updated, event, before=rma)
         return {}
 
     # --- waiting on people -------------------------------------------------------------------
@@ -274,6 +302,8 @@ def _step_outcome(rma: Rma, step: LifecycleStep) -> str | None:
         return "APPROVED"
     if step is LifecycleStep.ITEM_RECEIPT and rma.processing_status is P.PROCESSING:
         return "RECEIVED" if every_line_received(rma) else None
+    if step is LifecycleStep.REFUND_APPROVAL and refund_approved(rma):
+        return "REFUND_APPROVED"
     return None
 
 

@@ -506,7 +506,12 @@ def test_anomalous_inspections_and_abandoned_emails_raise_alarms(
         and r["Properties"]["Namespace"] == METRICS_NAMESPACE
     }
     # Then a parcel that did not match its return and an email given up on each alarm
-    assert set(alarms) == {"InspectionAnomalies", "StatusEmailsSetAside", "StoredItemsUnreadable"}
+    assert set(alarms) == {
+        "InspectionAnomalies",
+        "StatusEmailsSetAside",
+        "StoredItemsUnreadable",
+        "RefundApprovalsOverdue",
+    }
     for alarm in alarms.values():
         assert alarm["Dimensions"] == [{"Name": "service", "Value": SERVICE_NAME}]
         assert alarm["Threshold"] == 1

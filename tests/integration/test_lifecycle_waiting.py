@@ -124,6 +124,37 @@ def test_a_parcel_that_never_arrives_expires_the_return(api: Any, lifecycle: str
     )
 
 
+def test_a_refund_no_one_approves_in_time_reminds_the_team_and_still_waits(
+    api: Any, lifecycle: str
+) -> None:
+    # Given a computed refund has one second to be approved
+    use_policy(refund_approval_timeout=ONE_SECOND)
+    rma = submit_return(api)
+    waiting_in(rma["id"], ITEM_RECEIPT)
+    assert receive(api, rma["id"], "BRAND_NEW_WITH_LABEL").status_code == 200
+    first_wait = waiting_in(rma["id"], REFUND_APPROVAL)
+
+    # When no one approves it in time
+    # Then the log says so, and the lifecycle waits again with a new token
+    eventually(
+        lambda: (
+            "refund_approval_overdue" in [e["action"] for e in action_log(api, rma["id"])] or None
+        ),
+        "the overdue refund to be logged",
+    )
+    waiting_in(rma["id"], REFUND_APPROVAL, not_token=first_wait.task_token)
+    assert by_workflow(api, rma["id"])[-1][2] == (
+        "The refund still waits for approval after the policy's delay"
+    )
+
+    # And once approved at last (the wait may have run out again meanwhile), it is paid and the
+    # return completes
+    assert admin_action(api, rma["id"], "refund").status_code == 200
+    done = rma_when(rma["id"], lambda r: r.processing_status is P.COMPLETE, "the return to end")
+    assert done.financial_status == "REFUNDED"
+    assert "RemindRefundApproval" in visited_states(lifecycle, rma["id"])
+
+
 # --- Canceling ---------------------------------------------------------------------------------
 
 

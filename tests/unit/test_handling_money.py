@@ -9,7 +9,12 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain.handling import approve_refund, record_refund, resolve_financial
+from chalicelib.domain.handling import (
+    approve_refund,
+    record_refund,
+    refund_approved,
+    resolve_financial,
+)
 from chalicelib.domain.refunds import RefundBreakdown
 from chalicelib.domain.rma import Actor, FinancialResolution, Rma, RmaLine
 from chalicelib.domain.statuses import (
@@ -41,8 +46,12 @@ COMPUTED = RefundBreakdown(
 EXPLAINED = "30.00 EUR (lines 40.00, deductions 8.00, return fee 2.00, retained for shipping 0.00)"
 
 
-def paid(amount: str, status: FinancialStatus = F.PENDING) -> FinancialResolution:
-    return FinancialResolution(amount=Decimal(amount), method=FinancialMethod.REFUND, status=status)
+def paid(
+    amount: str, status: FinancialStatus = F.PENDING, *, approved: bool = False
+) -> FinancialResolution:
+    return FinancialResolution(
+        amount=Decimal(amount), method=FinancialMethod.REFUND, status=status, approved=approved
+    )
 
 
 def a_return(*resolutions: FinancialResolution, **fields: Any) -> Rma:
@@ -151,7 +160,7 @@ def test_approving_the_computed_refund_ends_the_wait_and_logs_the_arithmetic() -
         rma, None, COMPUTED, actor=AGENT, at=AT, note="Checked the photos"
     )
     # Then the computed resolution is kept, and the lifecycle no longer waits
-    assert updated.financial_resolutions == [paid("30.00")]
+    assert updated.financial_resolutions == [paid("30.00", approved=True)]
     assert (updated.waiting_for, updated.task_token) == (None, None)
     # And the log entry says it was approved, how it was computed, and the note
     assert (updated.version, event.version, event.action) == (4, 4, "approve_refund")
@@ -166,7 +175,7 @@ def test_a_person_sets_the_amount_in_place_of_the_computed_one() -> None:
     # When a person sets 35.00 instead
     updated, event = approve_refund(rma, Decimal("35.00"), COMPUTED, actor=AGENT, at=AT, note=None)
     # Then that amount replaces the computed one, to be paid as a refund
-    assert updated.financial_resolutions == [settled, paid("35.00")]
+    assert updated.financial_resolutions == [settled, paid("35.00", approved=True)]
     assert updated.financial_status is F.PENDING
     assert (updated.waiting_for, updated.task_token) == (None, None)
     # And the log sets it beside the computed one
@@ -179,7 +188,7 @@ def test_a_voucher_return_gets_the_amount_a_person_sets_as_a_voucher() -> None:
     )
     updated, _ = approve_refund(rma, Decimal("12.00"), COMPUTED, actor=AGENT, at=AT, note=None)
     assert updated.financial_resolutions == [
-        FinancialResolution(amount=Decimal("12.00"), method=FinancialMethod.VOUCHER)
+        FinancialResolution(amount=Decimal("12.00"), method=FinancialMethod.VOUCHER, approved=True)
     ]
     assert updated.financial_status is F.PENDING
 
@@ -188,7 +197,7 @@ def test_a_person_may_refund_up_to_what_the_received_units_cost() -> None:
     updated, _ = approve_refund(
         waiting_for_approval(), Decimal("40.00"), COMPUTED, actor=AGENT, at=AT, note=None
     )
-    assert updated.financial_resolutions == [paid("40.00")]
+    assert updated.financial_resolutions == [paid("40.00", approved=True)]
 
 
 def test_a_person_may_not_refund_more_than_the_received_units_cost() -> None:
@@ -228,3 +237,14 @@ def test_approving_without_an_amount_needs_a_computed_refund_pending(
         approve_refund(rma, None, COMPUTED, actor=AGENT, at=AT, note=None)
     assert refused.value.details == {"field": "amount"}
     assert "R-001042" in refused.value.message
+
+
+def test_an_approval_stays_on_the_resolution_for_a_lifecycle_that_waits_again() -> None:
+    # Given a computed refund waiting for a person
+    waiting = waiting_for_approval(paid("30.00"), financial_status=F.PENDING)
+    assert not refund_approved(waiting)
+    # When a person approves it (the lifecycle's wait may have run out meanwhile)
+    approved, _ = approve_refund(waiting, None, COMPUTED, actor=AGENT, at=AT, note=None)
+    # Then the approval is kept until the refund is paid
+    assert refund_approved(approved)
+    assert not refund_approved(record_refund(approved, actor=AGENT, at=AT, note="paid")[0])

@@ -70,6 +70,52 @@ def function_errors_alarm(names: StageNames, function_id: str) -> dict[str, Reso
     }
 
 
+# Chalice's REST API and the stage it deploys it to.
+REST_API = "RestAPI"
+API_STAGE = "api"
+# The slowest 1% of answers, over three 5-minute periods in a row, above this: a slow table,
+# a slow peer (Gorgias, Shopify), or a cold start on every request.
+API_LATENCY_P99_MS = 3000
+
+
+def api_alarms(names: StageNames) -> dict[str, Resource]:
+    """Chalice answers an exception in a view with a 500 itself, so the function's Errors
+    metric never counts it: API Gateway's 5XXError does. And p99 latency, for what is slow."""
+    dimensions = [
+        {"Name": "ApiName", "Value": names.prefix},
+        {"Name": "Stage", "Value": API_STAGE},
+    ]
+    server_errors = _alarm(
+        f"{names.prefix}-api-5XXError",
+        "The API answered 5xx: the function's log has each one with its stack.",
+        namespace="AWS/ApiGateway",
+        metric="5XXError",
+        dimensions=dimensions,
+    )
+    latency = _alarm(
+        f"{names.prefix}-api-latency-p99",
+        f"The slowest 1% of API answers took over {API_LATENCY_P99_MS} ms for 15 minutes.",
+        namespace="AWS/ApiGateway",
+        metric="Latency",
+        dimensions=dimensions,
+    )
+    properties = latency["Properties"]
+    del properties["Statistic"]
+    properties.update(
+        ExtendedStatistic="p99",
+        Threshold=API_LATENCY_P99_MS,
+        EvaluationPeriods=3,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    return {f"{REST_API}5XXErrorAlarm": server_errors, f"{REST_API}LatencyAlarm": latency}
+
+
+def rest_api_name(names: StageNames) -> Resource:
+    """The stage's API named after the stage (Chalice names every stage's API after the app),
+    so that the alarms' `ApiName` dimension sees this stage's requests only."""
+    return {"Properties": {"Name": names.prefix}}
+
+
 def dead_letter_queue_alarm(names: StageNames, queue_id: str, what: str) -> dict[str, Resource]:
     """Alarms while any message waits in the queue: each one is `what` nobody could apply."""
     return {

@@ -15,11 +15,14 @@ from chalice.utils import to_cfn_resource_name
 
 from chalicelib.integrations.login_requests import LOGIN_CODE_FUNCTION_NAME
 from deploy.alarms import (
+    REST_API,
     alarm_conditions,
     alarm_parameters,
+    api_alarms,
     application_alarms,
     dead_letter_queue_alarm,
     function_errors_alarm,
+    rest_api_name,
     state_machine_alarms,
 )
 from deploy.bucket import RETURNS_BUCKET, returns_bucket_resource
@@ -85,6 +88,7 @@ def build_merge_template(
     resources.update(lifecycle_resources(names, definition, function_ids))
     resources.update(state_machine_alarms(names, STATE_MACHINE))
     resources.update(application_alarms(names))
+    resources.update(api_alarms(names))
     resources.update(
         dead_letter_queue_alarm(names, INSPECTION_DEAD_LETTER_QUEUE, "Warehouse inspection files")
     )
@@ -103,6 +107,7 @@ def build_merge_template(
         # Chalice would silently merge our resource into its function of the same name.
         raise LogicalIdClashError(f"logical ids used by both Chalice and deploy/: {clashes}")
     resources.update({function_id: function_environment(names) for function_id in function_ids})
+    resources[REST_API] = rest_api_name(names)
     resources[consumer.function_id] = deep_merge(
         resources[consumer.function_id], consumer_settings(consumer)
     )

@@ -635,3 +635,30 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
         if found:
             return found
     return None
+
+
+def test_an_api_answering_5xx_or_slowly_raises_alarms_on_the_stages_own_api(
+    template: dict[str, Any], stage: str
+) -> None:
+    # Given the stage's API, named after the stage (Chalice names every stage's after the app)
+    prefix = names_of(stage).prefix
+    assert template["Resources"]["RestAPI"] == {"Properties": {"Name": prefix}}
+    alarms = {
+        r["Properties"]["MetricName"]: r["Properties"]
+        for r in template["Resources"].values()
+        if r.get("Type") == "AWS::CloudWatch::Alarm"
+        and r["Properties"]["Namespace"] == "AWS/ApiGateway"
+    }
+    # Then a 500 (which Chalice answers itself, so no Lambda error counts it) alarms at once
+    assert set(alarms) == {"5XXError", "Latency"}
+    for alarm in alarms.values():
+        assert alarm["Dimensions"] == [
+            {"Name": "ApiName", "Value": prefix},
+            {"Name": "Stage", "Value": "api"},
+        ]
+    assert (alarms["5XXError"]["Statistic"], alarms["5XXError"]["Threshold"]) == ("Sum", 1)
+    # And so does a p99 latency over three seconds for fifteen minutes
+    latency = alarms["Latency"]
+    assert (latency["ExtendedStatistic"], latency["Threshold"]) == ("p99", 3000)
+    assert latency["EvaluationPeriods"] * latency["Period"] == 15 * 60
+    assert "Statistic" not in latency

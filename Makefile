@@ -13,7 +13,7 @@ BUILD := build
 # depend on it (every ARN and endpoint in it is an intrinsic function): any region will do.
 PACKAGE_REGION ?= $(or $(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1)
 
-.PHONY: openapi fuzz run test lint format bench mutation package clean
+.PHONY: openapi fuzz run test unit lint format bench mutation package clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PYTHON_BIN) -m venv $(VENV)
@@ -29,6 +29,9 @@ run: $(INSTALLED)  ## Local stack: moto, resources, demo data, queue and email p
 
 test: $(INSTALLED) lint  ## The whole suite, on both cores (files stay whole on one worker)
 	$(PY) -m pytest -q -n 2 --dist loadfile
+
+unit: $(INSTALLED)  ## The unit tests only: the domain and services, no AWS, no packaging, seconds
+	$(PY) -m pytest -q tests/unit
 
 openapi: $(INSTALLED)  ## Regenerate the checked-in OpenAPI document
 	$(PY) -m chalicelib.api.openapi openapi.json

@@ -169,12 +169,7 @@ def test_an_eleventh_photo_of_an_item_is_a_conflict_and_the_return_stays_readabl
     api: Any, orders: None
 ) -> None:
     # Given a return whose mug already has ten photos asked for
-    created = body(
-        open_return(api, lines=[{"sku": "MUG", "quantity": 1, "reason": "DAMAGED_PRODUCT"}])
-    )
-    reference = created["reference"]
-    for _ in range(10):
-        ask_for_upload(api, reference, "MUG")
+    reference = a_damaged_mug_with_ten_uploads_asked_for(api)
     # When the shopper asks for an eleventh
     response = call(
         api,
@@ -198,18 +193,24 @@ def test_uploads_that_never_arrived_free_their_slot_once_their_url_expired(
     import time_machine
 
     # Given ten photo uploads asked for and never made
-    created = body(
-        open_return(api, lines=[{"sku": "MUG", "quantity": 1, "reason": "DAMAGED_PRODUCT"}])
-    )
-    reference = created["reference"]
-    for _ in range(10):
-        ask_for_upload(api, reference, "MUG")
+    reference = a_damaged_mug_with_ten_uploads_asked_for(api)
     # When the shopper asks again once the upload URLs have expired
     with time_machine.travel(datetime.now(UTC) + timedelta(minutes=16)):
         ask_for_upload(api, reference, "MUG")
     # Then the slots were freed, and the log says why
     events = container.rma_service().history(reference)[1]
     assert "10 upload(s) never arrived and expired" in [event.note for event in events]
+
+
+def a_damaged_mug_with_ten_uploads_asked_for(api: Any) -> str:
+    """The reference of Jane's return of a damaged mug, ten photo uploads asked for, none made."""
+    created = body(
+        open_return(api, lines=[{"sku": "MUG", "quantity": 1, "reason": "DAMAGED_PRODUCT"}])
+    )
+    reference: str = created["reference"]
+    for _ in range(10):
+        ask_for_upload(api, reference, "MUG")
+    return reference
 
 
 def ask_for_upload(api: Any, reference: str, sku: str) -> dict[str, Any]:

@@ -14,14 +14,13 @@ import pytest
 from pydantic import ValidationError
 
 from chalicelib.domain.rma import (
-    Customer,
     OrderRef,
     PendingPhoto,
-    Rma,
     RmaLine,
     revised,
 )
 from chalicelib.domain.statuses import ProductState, ReturnReason
+from tests.unit.test_refunds import rma
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 S = ProductState
@@ -37,19 +36,6 @@ def line(**fields: Any) -> RmaLine:
             "reason": ReturnReason.SIZE_PROBLEM,
             **fields,
         }
-    )
-
-
-def rma(*lines: RmaLine) -> Rma:
-    return Rma(
-        id="0" * 32,
-        return_number=1001,
-        return_reference="R-001001",
-        order=OrderRef(number="#1001"),
-        customer=Customer(email="jane.doe@example.com"),
-        lines=list(lines) or [line()],
-        created_at=NOW,
-        updated_at=NOW,
     )
 
 

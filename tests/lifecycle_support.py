@@ -162,6 +162,16 @@ def submit_return(api: Any, **overrides: Any) -> dict[str, Any]:
     return rma
 
 
+def awaiting_refund_approval(api: Any, product_state: str) -> dict[str, Any]:
+    """A return submitted, auto-approved, received in `product_state`, and its computed refund
+    waiting for a person's approval. The RMA as created."""
+    rma = submit_return(api)
+    waiting_in(rma["id"], ITEM_RECEIPT)
+    assert receive(api, rma["id"], product_state).status_code == 200
+    waiting_in(rma["id"], REFUND_APPROVAL)
+    return rma
+
+
 def admin_action(api: Any, rma_id: str, action: str, payload: dict[str, Any] | None = None) -> Any:
     return api.http.post(
         f"/rmas/{rma_id}/{action}", headers={**ADMIN_AUTH, **JSON}, body=json.dumps(payload or {})

@@ -94,7 +94,8 @@ class HandlingService:
                 rma.processing_status,
                 "completed by hand: " + _why_not_finishable(rma),
             )
-        if payment_method(rma) is not None and rma.financial_status in {
+        owes_money = payment_method(rma) is not None
+        if owes_money and rma.financial_status in {
             FinancialStatus.PENDING,
             FinancialStatus.EXECUTION_ERROR,
         }:
@@ -105,7 +106,7 @@ class HandlingService:
             )
         changes = (
             {"financial_status": FinancialStatus.NONE}
-            if payment_method(rma) is None and rma.financial_status is FinancialStatus.PENDING
+            if not owes_money and rma.financial_status is FinancialStatus.PENDING
             else None
         )
         return self._rmas.act(rma.id, Action.COMPLETE, actor=actor, note=note, changes=changes)

@@ -23,6 +23,7 @@ from tests.lifecycle_support import (
     action_log,
     admin_action,
     agents_decide,
+    awaiting_refund_approval,
     by_workflow,
     current,
     ended,
@@ -129,9 +130,7 @@ def test_a_refund_no_one_approves_in_time_reminds_the_team_and_still_waits(
 ) -> None:
     # Given a computed refund has one second to be approved
     use_policy(refund_approval_timeout=ONE_SECOND)
-    rma = submit_return(api)
-    waiting_in(rma["id"], ITEM_RECEIPT)
-    assert receive(api, rma["id"], "BRAND_NEW_WITH_LABEL").status_code == 200
+    rma = awaiting_refund_approval(api, "BRAND_NEW_WITH_LABEL")
     first_wait = waiting_in(rma["id"], REFUND_APPROVAL)
 
     # When no one approves it in time

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from chalice import Chalice, Cron, Rate, Response
-from chalice.app import CloudWatchEvent, Request, SQSEvent
+from chalice.app import CloudWatchEvent, DynamoDBEvent, Request, SQSEvent
 
 from chalicelib.api.admin import admin
 from chalicelib.api.docs import docs
@@ -20,6 +20,7 @@ from chalicelib.api.portal import portal
 from chalicelib.api.portal_auth import portal_auth
 from chalicelib.api.representations import ResponseModel
 from chalicelib.api.webhooks import webhooks
+from chalicelib.event_entrypoint import process_return_events
 from chalicelib.email_entrypoints import run_decision_reminder, run_status_emails
 from chalicelib.inspection_entrypoint import process_inspection_messages
 from chalicelib.integrations.login_requests import LOGIN_CODE_FUNCTION_NAME
@@ -41,6 +42,9 @@ app.register_blueprint(docs)
 
 # Chalice names the queue in the template at import; each stage has its own (.chalice/config.json).
 INSPECTION_QUEUE = os.environ.get("INSPECTION_QUEUE_NAME", "returns-desk-inspections")
+# The table's stream exists only once the stack does: the merge template replaces this ARN with
+# the table's `StreamArn` (deploy/return_events.py). Chalice needs a value at import.
+RETURN_EVENTS_STREAM = "arn:aws:dynamodb:us-east-1:000000000000:table/returns-desk/stream/template"
 
 _SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
@@ -150,7 +154,20 @@ def send_login_code(event: dict[str, Any], context: Any) -> None:
     handle_login_request(event, context)
 
 
-# --- Events: warehouse inspection uploads and the scheduled emails ------------------------------
+# --- Events: return events, warehouse inspection uploads and the scheduled emails ---------------
+
+
+# Every change of a return, from the table's stream, handed to its subscribers (lifecycle
+# hand-offs, status emails); a failed record is retried from where it failed.
+@app.on_dynamodb_record(
+    stream_arn=RETURN_EVENTS_STREAM,
+    batch_size=25,
+    starting_position="TRIM_HORIZON",
+    name="handle_return_events",
+)
+def handle_return_events(event: DynamoDBEvent) -> dict[str, Any]:
+    return process_return_events(event.to_dict(), event.context)
+
 
 
 # One file an invocation: a 10,000-row file fills a good part of the function's timeout.

@@ -30,6 +30,10 @@ EMAIL_DUE_INDEX_SK = "due_sk"
 
 TTL_ATTRIBUTE = "expires_at"
 
+# Return events reach their subscribers through the table's stream: each event item is written
+# whole, with the change, and read from its new image only.
+STREAM_VIEW_TYPE = "NEW_IMAGE"
+
 _INDEXES = {
     CUSTOMER_INDEX: (CUSTOMER_INDEX_PK, CUSTOMER_INDEX_SK),
     STATUS_INDEX: (STATUS_INDEX_PK, STATUS_INDEX_SK),
@@ -55,6 +59,7 @@ def table_definition(table_name: str) -> dict[str, Any]:
             }
             for index, (pk, sk) in _INDEXES.items()
         ],
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": STREAM_VIEW_TYPE},
     }
 
 

@@ -20,6 +20,7 @@ def patch_moto_dynamodb() -> None:
       grows with the table, where DynamoDB's grows with the items written. Snapshotting just
       those items keeps the all-or-nothing behaviour and makes the benchmarks, which compare a
       transaction per return with single writes, measure our work rather than moto's copying.
+      A failed transaction leaves nothing in the table's stream either.
     - Writes are serialized. DynamoDB checks a condition and writes atomically; moto checks,
       then writes, and two threads can interleave in between. Holding one lock per write
       restores the atomicity that conditional writes (and the tests of concurrent transitions)
@@ -54,15 +55,22 @@ def _roll_back_items_not_tables(models: Any, backend_class: Any) -> None:
     original = backend_class.transact_write_items
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        named = _named_items(self, transact_items)
         before = [
             (table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key)))
-            for table, hash_key, range_key in _named_items(self, transact_items)
+            for table, hash_key, range_key in named
         ]
+        streamed = {id(table): (table, _stream_length(table)) for table, _, _ in named}
         try:
             original(self, transact_items)
         except Exception:
             for table, hash_key, range_key, item in reversed(before):
                 _restore(table, hash_key, range_key, item)
+            # DynamoDB streams a transaction whole or not at all; moto has streamed the writes
+            # that came before the failing one.
+            for table, length in streamed.values():
+                if length is not None:
+                    del table.stream_shard.items[length:]
             raise
 
     functools.update_wrapper(transact_write_items, original)
@@ -88,6 +96,11 @@ def _named_items(backend: Any, transact_items: list[dict[str, Any]]) -> list[tup
                 continue  # a malformed key: moto itself refuses the call
             named.append((table, *backend.get_keys_value(table, key)))
     return named
+
+
+def _stream_length(table: Any) -> int | None:
+    shard = getattr(table, "stream_shard", None)
+    return None if shard is None else len(shard.items)
 
 
 def _restore(table: Any, hash_key: Any, range_key: Any, item: Any) -> None:

@@ -1,5 +1,6 @@
 """What Lambda does for the event handlers, done locally by threads: poll the inspection queue
-and hand each batch to the consumer, and run the scheduled email job every few seconds.
+and the table's stream and hand each batch to its consumer, and run the scheduled email job
+every few seconds.
 
 A handler that fails is logged and the loop goes on, as Lambda would: a failed batch comes back
 after the queue's visibility timeout, and after the redrive count lands in the dead-letter queue.
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from local.sqs_events import LocalLambdaContext, deliver_batch
+from local.stream_events import StreamDelivery
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -22,6 +24,8 @@ log = logging.getLogger("local.pumps")
 
 # Long enough to wait for messages without a busy loop, short enough to stop promptly.
 QUEUE_WAIT_SECONDS = 1
+# Lambda polls a stream shard about four times a second; locally a little faster.
+STREAM_POLL_SECONDS = 0.1
 # After a failure of the loop itself (moto going away while stopping): wait before retrying.
 _PAUSE_AFTER_ERROR_SECONDS = 1.0
 
@@ -80,6 +84,12 @@ def queue_pump(
             _report(function_name, error, "its messages return to the queue")
 
     return BackgroundLoop(f"local-{function_name}", step, interval=0)
+
+
+def stream_pump(delivery: StreamDelivery, interval: float = STREAM_POLL_SECONDS) -> BackgroundLoop:
+    """Hands the table's stream to its consumer as it grows, as Lambda's event source mapping
+    polls a stream (about four times a second)."""
+    return BackgroundLoop("local-handle_return_events", delivery.deliver, interval=interval)
 
 
 def schedule_pump(

@@ -40,7 +40,7 @@ from deploy.inspections import (
 )
 from deploy.stage import StageNames
 from local.demo_orders import DEMO_ORDER_NUMBER, seed_demo_orders
-from local.pumps import BackgroundLoop, Handler, queue_pump, schedule_pump
+from local.pumps import BackgroundLoop, Handler, queue_pump, schedule_pump, stream_pump
 from local.seed import DemoClock, DemoData, seed_demo_data, seeding_service
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ class RunningStack:
     _moto: ThreadedMotoServer
     _api: LocalDevServer
     _api_thread: threading.Thread
-    # The queue and schedule pumps and the outbox watcher.
+    # The stream, queue and schedule pumps and the outbox watcher.
     _loops: list[BackgroundLoop]
 
     def loops(self) -> list[BackgroundLoop]:
@@ -154,6 +154,7 @@ def start(
         queue_url = create_resources(table_name, editor)
         settings = get_settings()
         demo = seed(table_name, present=datetime.now(UTC).replace(second=0, microsecond=0))
+        loops.append(pump_return_events(table_name))
         auto_approved = start_lifecycles(demo)
         seed_demo_orders(container_orders(), date.today())
         loops.append(watch_outbox())
@@ -344,6 +345,18 @@ def pump_events(
     ]
 
 
+def pump_return_events(table_name: str) -> BackgroundLoop:
+    """Return events to their consumer from now on. The demo returns are history written
+    before it ran: their events are not delivered (no lifecycle starts for a return decided
+    weeks ago, no email is sent again)."""
+    from app import handle_return_events
+    from local.stream_events import StreamDelivery, streams_client
+
+    delivery = StreamDelivery(streams_client(), table_name, handle_return_events)
+    delivery.skip_what_is_there()
+    return stream_pump(delivery).start()
+
+
 def seed(table_name: str, present: datetime) -> DemoData:
     """Demo customers and returns, opened over the weeks before `present`."""
     clock = DemoClock(present)
@@ -359,10 +372,10 @@ def start_lifecycles(demo: DemoData) -> Rma:
     from chalicelib.domain.transitions import Action
     from chalicelib.services import container
 
-    lifecycle = container.lifecycle()
-    assert lifecycle is not None
+    executions = container.lifecycle_executions()
+    assert executions is not None
     for rma in demo.awaiting_decision:
-        lifecycle.start(rma)
+        executions.start(rma.id)
     rmas = container.rma_service()
     shopper = Actor(channel=Channel.PORTAL, email=_NEW_CUSTOMER["email"])
     opened = rmas.open(CreateRmaRequest.model_validate(_NEW_RETURN).to_draft(), actor=shopper)

@@ -114,18 +114,35 @@ def open_rma(rma_service: Any, make_draft: Callable[..., Any]) -> Callable[..., 
 
 
 @pytest.fixture
-def lifecycle(aws: None, monkeypatch: pytest.MonkeyPatch) -> str:
+def return_events(aws: None) -> Any:
+    """The table's stream, delivered to the app's consumer when the test calls `deliver()`."""
+    from app import handle_return_events
+    from local.stream_events import StreamDelivery, streams_client
+
+    return StreamDelivery(streams_client(), os.environ["TABLE_NAME"], handle_return_events)
+
+
+@pytest.fixture
+def lifecycle(aws: None, return_events: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The return lifecycle state machine, created from its definition file in moto, with its
-    task Lambdas run in this process; the app is configured to start it. Its ARN."""
+    task Lambdas run in this process; the app is configured to start it, and return events are
+    pumped to their consumer as Lambda would. Its ARN."""
     from chalicelib.repositories.aws import client
     from chalicelib.services import container
+    from local.pumps import BackgroundLoop
     from local.step_functions import app_task_handlers, create_lifecycle, run_lambdas_in_process
 
     arn = create_lifecycle(client("stepfunctions"), os.environ["AWS_DEFAULT_REGION"])
     monkeypatch.setenv("LIFECYCLE_STATE_MACHINE_ARN", arn)
     container.reset()
     run_lambdas_in_process(app_task_handlers())
-    return arn
+    pump = BackgroundLoop("return-events", return_events.deliver, interval=0.02).start()
+    yield arn
+    # No event starts an execution once the running ones are stopped.
+    pump.stop()
+    sfn = client("stepfunctions")
+    for running in sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]:
+        sfn.stop_execution(executionArn=running["executionArn"])
 
 
 @pytest.fixture

@@ -55,10 +55,19 @@ def finished_execution(state_machine_arn: str, rma_id: str) -> dict[str, Any]:
     arn = execution_arn(state_machine_arn, rma_id)
 
     def probe() -> dict[str, Any] | None:
-        execution = sfn.describe_execution(executionArn=arn)
-        return execution if execution["status"] != "RUNNING" else None
+        execution = _described(sfn, arn)
+        return execution if execution and execution["status"] != "RUNNING" else None
 
     return eventually(probe, f"the execution of {rma_id} to finish")
+
+
+def _described(sfn: Any, arn: str) -> dict[str, Any] | None:
+    """The execution, or None while the return event that starts it is on its way."""
+    try:
+        execution: dict[str, Any] = sfn.describe_execution(executionArn=arn)
+    except sfn.exceptions.ExecutionDoesNotExist:
+        return None
+    return execution
 
 
 def visited_states(state_machine_arn: str, rma_id: str) -> list[str]:
@@ -120,14 +129,9 @@ GORGIAS_AGENT = {"id": 17, "email": "alex@acme.example", "name": "Alex Martin"}
 
 
 @pytest.fixture(autouse=True)
-def no_execution_outlives_its_test(lifecycle: str) -> Iterator[None]:
-    """Autouse where imported: what a test leaves waiting is stopped, so that no execution
-    calls the tasks of the next test."""
-    yield
-    sfn = client("stepfunctions")
-    running = sfn.list_executions(stateMachineArn=lifecycle, statusFilter="RUNNING")
-    for execution in running["executions"]:
-        sfn.stop_execution(executionArn=execution["executionArn"])
+def no_execution_outlives_its_test(lifecycle: str) -> None:
+    """Autouse where imported: every test runs with the lifecycle, whose fixture stops what a
+    test leaves waiting, so that no execution calls the tasks of the next test."""
 
 
 def use_policy(**fields: Any) -> None:
@@ -230,9 +234,10 @@ def by_workflow(api: Any, rma_id: str) -> list[tuple[str, str, str | None]]:
 
 
 def execution_of(state_machine_arn: str, rma_id: str) -> dict[str, Any]:
+    """The RMA's execution, once its return event has started it."""
     arn = execution_arn(state_machine_arn, rma_id)
-    execution: dict[str, Any] = client("stepfunctions").describe_execution(executionArn=arn)
-    return execution
+    sfn = client("stepfunctions")
+    return eventually(lambda: _described(sfn, arn), f"the execution of {rma_id} to start")
 
 
 def ended(state_machine_arn: str, rma_id: str, status: str, path: list[str]) -> dict[str, Any]:

@@ -61,3 +61,22 @@ def sent_emails() -> list[Any]:
     from moto.ses.models import ses_backends
 
     return list(ses_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]].sent_messages)
+
+
+_deliveries: dict[str, Any] = {}
+
+
+def deliver_return_events() -> Any:
+    """Deliver what the table's stream holds and was not yet delivered to the app's consumer,
+    as Lambda would have by the time a scheduled job runs. What the delivery did."""
+    from app import handle_return_events
+    from local.stream_events import StreamDelivery, streams_client
+
+    table = os.environ["TABLE_NAME"]
+    streams = streams_client()
+    # Each test's table has a stream of its own: keep one reader per stream.
+    arn = streams.list_streams(TableName=table)["Streams"][0]["StreamArn"]
+    if arn not in _deliveries:
+        _deliveries.clear()
+        _deliveries[arn] = StreamDelivery(streams, table, handle_return_events)
+    return _deliveries[arn].deliver()

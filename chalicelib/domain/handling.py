@@ -174,24 +174,13 @@ def release_item_receipt(before: Rma, received: Rma) -> tuple[Rma, bool]:
     """Once every line is in, the lifecycle's wait for the items is over: `waiting_for` is
     cleared in the same write, and whether the lifecycle must be resumed is returned.
 
-    The task token stays on the return until the lifecycle stores its next one: should the
-    hand-off fail after this write, the retry finds it (`receipt_hand_off_pending`) and sends
-    it again; a token sent twice is refused by Step Functions, which changes nothing."""
+    The task token stays on the return until the lifecycle stores its next one: it says that
+    the lifecycle still carries the return on, between the receipt and its next step; the
+    change's event hands the token back to the lifecycle."""
     completes = every_line_received(received) and before.waiting_for is LifecycleStep.ITEM_RECEIPT
     if completes:
         received = revised(received, waiting_for=None)
     return received, completes
-
-
-def receipt_hand_off_pending(rma: Rma) -> bool:
-    """Every line is in and the item-receipt token is still on the return: its hand-off may
-    not have reached the lifecycle."""
-    return (
-        rma.task_token is not None
-        and rma.waiting_for is None
-        and rma.processing_status is ProcessingStatus.PROCESSING
-        and every_line_received(rma)
-    )
 
 
 def fit_note(text: str) -> str:

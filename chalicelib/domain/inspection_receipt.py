@@ -12,7 +12,6 @@ from chalicelib.domain.handling import (
     RECEIVING_STATUSES,
     ReceivedLine,
     flag_receipt_anomaly,
-    receipt_hand_off_pending,
     receipt_problems,
     receive_items,
     release_item_receipt,
@@ -41,7 +40,8 @@ class ReturnReceipt:
     updated: Rma | None = None
     events: list[RmaEvent] = field(default_factory=list)
     anomaly: bool = False
-    # The lifecycle waited for these items: resume it with the token of the version read.
+    # The lifecycle waited for these items: the change's event resumes it with the token of the
+    # version read.
     resumes_lifecycle: bool = False
 
 
@@ -55,13 +55,12 @@ def receive_inspection(
     at: datetime,
 ) -> ReturnReceipt:
     """What `rows` of `upload` do to `rma`. An upload the return already took (the same file
-    processed again) gives its first outcome again and changes nothing, except that the
-    lifecycle is resumed again if its hand-off may have been lost."""
+    processed again) gives its first outcome again and changes nothing."""
     lines = [line for line, _ in rows]
     earlier = next((u for u in rma.inspection_uploads if u.upload == upload.identity), None)
     if earlier is not None:
         if earlier.refused is None:
-            return ReturnReceipt(applied=lines, resumes_lifecycle=receipt_hand_off_pending(rma))
+            return ReturnReceipt(applied=lines)
         return ReturnReceipt(refused=refused_rows(rows, raw, earlier.refused))
     if rma.processing_status not in RECEIVING_STATUSES:
         closed = InvalidTransitionError(rma.return_reference, rma.processing_status, "received")

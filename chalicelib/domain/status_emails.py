@@ -1,9 +1,10 @@
-"""Which change of a return deserves an email to the shopper. Pure: the RMA service marks the
-email due in the same write as the change, and the email job renders and sends it."""
+"""Which change of a return deserves an email to the shopper. Pure: a subscriber to return
+events puts the email in the outbox, and the email job renders and sends it."""
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Protocol
 
 from chalicelib.domain.rma import FinancialResolution, Rma
 from chalicelib.domain.statuses import (
@@ -15,6 +16,19 @@ from chalicelib.domain.statuses import (
 
 P = ProcessingStatus
 _PAID = frozenset({FinancialStatus.REFUNDED, FinancialStatus.PARTIALLY_REFUNDED})
+
+
+class Statuses(Protocol):
+    """What is compared of the return before a change: an Rma, or an event's `previous`."""
+
+    @property
+    def processing_status(self) -> ProcessingStatus: ...
+    @property
+    def delivery_status(self) -> DeliveryStatus: ...
+    @property
+    def financial_status(self) -> FinancialStatus: ...
+    @property
+    def held_from(self) -> ProcessingStatus | None: ...
 
 
 class StatusEmailKind(StrEnum):
@@ -43,7 +57,7 @@ PAID_KINDS = frozenset(_PAID_METHOD_KINDS.values())
 
 
 def email_kind_for(
-    before: Rma | None, after: Rma, *, label_follows_approval: bool = False
+    before: Statuses | None, after: Rma, *, label_follows_approval: bool = False
 ) -> StatusEmailKind | None:
     """The email `after` deserves, given the RMA it was (None when it was just created).
 
@@ -73,7 +87,7 @@ def email_kind_for(
     return None
 
 
-def _announced(before: Rma | None, after: Rma) -> bool:
+def _announced(before: Statuses | None, after: Rma) -> bool:
     """Whether the shopper hears of a processing move. A draft (NEW) was never submitted: its
     shopper heard nothing of it, and hears nothing of its cancellation either. A return resuming
     from ON_HOLD goes back to a step they already heard about; one decided as it resumes (see
@@ -92,7 +106,7 @@ def latest_paid(rma: Rma) -> FinancialResolution | None:
     return paid[-1] if paid else None
 
 
-def _label_issued(before: Rma | None, after: Rma) -> bool:
+def _label_issued(before: Statuses | None, after: Rma) -> bool:
     return (
         before is not None
         and before.delivery_status is DeliveryStatus.PENDING

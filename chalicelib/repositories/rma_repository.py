@@ -6,10 +6,7 @@ Item layout (one partition per RMA, so an RMA and its log come back in one Query
   status-index `STATUS#<processing status>` / `<created>#<id>`.
 - Action-log entry: pk `RMA#<id>`, sk `EVENT#<version, 6 digits>`.
 - Reference: pk `REF#<return number>`, sk `REF`, holding the RMA id.
-- Status email due: pk `EMAILS#<id>`, sk `EMAIL#<version, 6 digits>`, written with the change
-  that makes it due and holding the RMA as that change left it; email-due-index `EMAIL_DUE` /
-  `<changed>#<id>#<version>` while it waits, which the email job deletes once sent. A partition
-  of its own, so that reading an RMA with its log never reads its emails.
+- Return event: one per change, in the change's transaction (layout in return_events.py).
 - Counters: pk `COUNTER#RETURN_NUMBER` or `COUNTER#CUSTOMER#<email>`, sk `COUNTER`.
 - Units claimed: pk `CLAIMS#<order key>`, sk `SKU#<sku>`, `claimed` the units of that order
   line live returns hold. Added in the transaction that opens a return, conditional on the
@@ -19,82 +16,50 @@ Item layout (one partition per RMA, so an RMA and its log come back in one Query
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from collections.abc import Iterable, Iterator
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
+from chalicelib.domain.events import ReturnEvent
 from chalicelib.domain.references import order_key
 from chalicelib.domain.rma import Rma, RmaEvent, RmaLine
 from chalicelib.domain.statuses import ProcessingStatus
 from chalicelib.errors import (
     ConcurrentModificationError,
-    InvalidRequestError,
     StoredDataError,
     UnitsAlreadyClaimedError,
 )
+from chalicelib.repositories.cursor_codec import CursorCodec
 from chalicelib.repositories.dynamo import DynamoTable, raise_if_throttled
+from chalicelib.repositories.return_events import event_document
+from chalicelib.repositories.stored_data import report_stored_data_fault, validation_summary
 from chalicelib.repositories.table_schema import (
     CUSTOMER_INDEX,
     CUSTOMER_INDEX_PK,
     CUSTOMER_INDEX_SK,
-    EMAIL_DUE_INDEX,
-    EMAIL_DUE_INDEX_PK,
-    EMAIL_DUE_INDEX_SK,
     PARTITION_KEY,
     SORT_KEY,
     STATUS_INDEX,
     STATUS_INDEX_PK,
     STATUS_INDEX_SK,
-    TTL_ATTRIBUTE,
 )
 
 # References start at R-001001 so that early ones still read as return numbers, not as typos.
 FIRST_RETURN_NUMBER = 1001
 _RMA_SK = "RMA"
 _EVENT_PREFIX = "EVENT#"
-_EMAIL_PREFIX = "EMAIL#"
-_EMAIL_DUE = "EMAIL_DUE"
-# A due email is held by one run of the job at a time: `claim` names the run, `claimed_until`
-# (epoch seconds) is when another run may take it over.
-_CLAIM_NAMES = {"#claim": "claim", "#until": "claimed_until"}
 # Opening a return whose claim counters another transaction is writing at that instant.
 _CREATE_ATTEMPTS = 3
-_UNCLAIMED = "(attribute_not_exists(#until) OR #until < :now)"
 
 
 @dataclass(frozen=True)
 class RmaPage:
     items: list[Rma]
     cursor: str | None
-
-
-@dataclass(frozen=True)
-class StatusEmailDue:
-    """The status email a write makes due, and the rejection reason it quotes."""
-
-    kind: str
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
-class DueStatusEmail:
-    """A status email waiting to be sent, with the RMA as the change left it; `rma` is None
-    when that copy no longer reads as an RMA, and `unreadable` says why."""
-
-    # Where the email waits: opaque outside this module.
-    item_key: dict[str, str]
-    rma: Rma | None
-    kind: str
-    reason: str | None
-    # Sends tried so far, this one's claim included once it is claimed.
-    attempts: int
-    unreadable: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +90,13 @@ def _claim_key(order_number: str, sku: str) -> dict[str, str]:
 
 
 class RmaRepository(DynamoTable):
+    def __init__(
+        self, table_name: str, dynamodb: Any | None = None, *, cursors: CursorCodec | None = None
+    ) -> None:
+        super().__init__(table_name, dynamodb)
+        # Without a stable secret, cursors hold within this process only (tests, tools).
+        self._cursors = cursors if cursors is not None else CursorCodec(os.urandom(32))
+
     # --- numbering ---------------------------------------------------------------------------
 
     def allocate_return_number(self) -> int:
@@ -147,12 +119,10 @@ class RmaRepository(DynamoTable):
 
     # --- writes ------------------------------------------------------------------------------
 
-    def create(
-        self, rma: Rma, opening_event: RmaEvent, *, email: StatusEmailDue | None = None
-    ) -> None:
+    def create(self, rma: Rma, opening_entry: RmaEvent, event: ReturnEvent) -> None:
         """Store a new RMA, the units of its order it claims, its reference, its first log
-        entry and the status email it makes due, all or nothing. Raises
-        UnitsAlreadyClaimedError, naming the SKUs, when live returns already hold the units."""
+        entry and its `return.created` event, all or nothing. Raises UnitsAlreadyClaimedError,
+        naming the SKUs, when live returns already hold the units."""
         claims = [self._claim(rma, line, give_back=False) for line in rma.lines]
         writes = [
             *claims,
@@ -161,8 +131,8 @@ class RmaRepository(DynamoTable):
                 {**_reference_key(rma.return_number), "rma_id": rma.id},
                 condition=f"attribute_not_exists({PARTITION_KEY})",
             ),
-            self._put(self._event_item(opening_event)),
-            *self._due_email_puts(rma, email),
+            self._put(self._entry_item(opening_entry)),
+            self._event_put(event),
         ]
         for attempt in range(1, _CREATE_ATTEMPTS + 1):
             try:
@@ -189,19 +159,19 @@ class RmaRepository(DynamoTable):
     def save_transition(
         self,
         rma: Rma,
-        *events: RmaEvent,
+        *entries: RmaEvent,
         read_version: int,
-        email: StatusEmailDue | None = None,
+        event: ReturnEvent | None = None,
         gives_back_units: bool = False,
     ) -> None:
-        """Write `rma`, its log entries and the status email it makes due in one transaction,
+        """Write `rma`, its log entries and the return event of the change in one transaction,
         if the stored RMA is still at `read_version`; `gives_back_units` when the change ends
         its claim on the order's units (rejected, canceled, deleted).
 
-        No event is for bookkeeping that is no action of anyone's (a task token kept for the
-        lifecycle); several are for one write that moves an RMA more than one step. Raises
-        ConcurrentModificationError when someone else wrote the RMA since it was read, and
-        DependencyUnavailableError when DynamoDB throttled the write.
+        No entry (and no event) is for bookkeeping that is no action of anyone's (a task token
+        kept for the lifecycle); several entries are for one write that moves an RMA more than
+        one step. Raises ConcurrentModificationError when someone else wrote the RMA since it
+        was read, and DependencyUnavailableError when DynamoDB throttled the write.
         """
         writes = [
             self._put(
@@ -211,12 +181,13 @@ class RmaRepository(DynamoTable):
             )
         ]
         writes += [
-            self._put(self._event_item(event), condition=f"attribute_not_exists({PARTITION_KEY})")
-            for event in events
+            self._put(self._entry_item(entry), condition=f"attribute_not_exists({PARTITION_KEY})")
+            for entry in entries
         ]
-        writes += self._due_email_puts(rma, email)
         if gives_back_units:
             writes += [self._claim(rma, line, give_back=True) for line in rma.lines]
+        if event is not None:
+            writes.append(self._event_put(event))
         try:
             self._dynamodb.transact_write_items(TransactItems=writes)
         except self._dynamodb.exceptions.TransactionCanceledException as error:
@@ -312,12 +283,16 @@ class RmaRepository(DynamoTable):
             "Limit": limit,
         }
         if cursor:
-            query["ExclusiveStartKey"] = _decode_cursor(cursor, _status_pk(status))
+            query["ExclusiveStartKey"] = self._cursors.decode(
+                cursor,
+                attributes=(PARTITION_KEY, SORT_KEY, STATUS_INDEX_PK, STATUS_INDEX_SK),
+                fixed={STATUS_INDEX_PK: _status_pk(status)},
+            )
         response = self._dynamodb.query(**query)
         last_key = response.get("LastEvaluatedKey")
         return RmaPage(
             items=self._readable_rmas(response["Items"]),
-            cursor=_encode_cursor(last_key) if last_key else None,
+            cursor=self._cursors.encode(last_key) if last_key else None,
         )
 
     # --- mapping -----------------------------------------------------------------------------
@@ -334,12 +309,16 @@ class RmaRepository(DynamoTable):
             **rma.model_dump(mode="json", exclude_none=True),
         }
 
-    def _event_item(self, event: RmaEvent) -> dict[str, Any]:
+    def _entry_item(self, entry: RmaEvent) -> dict[str, Any]:
         return {
-            PARTITION_KEY: _rma_pk(event.rma_id),
-            SORT_KEY: f"{_EVENT_PREFIX}{event.version:06d}",
-            **event.model_dump(mode="json", exclude_none=True),
+            PARTITION_KEY: _rma_pk(entry.rma_id),
+            SORT_KEY: f"{_EVENT_PREFIX}{entry.version:06d}",
+            **entry.model_dump(mode="json", exclude_none=True),
         }
+
+    def _event_put(self, event: ReturnEvent) -> dict[str, Any]:
+        # Last in its transaction, and new: a version is written once.
+        return self._put(event_document(event), condition=f"attribute_not_exists({PARTITION_KEY})")
 
     def _to_rma(self, item: dict[str, Any]) -> Rma:
         """The RMA an item holds; StoredDataError when it no longer reads as one."""
@@ -375,84 +354,6 @@ class RmaRepository(DynamoTable):
         return document
 
     # --- scheduled jobs: status emails and returns waiting for a decision ---------------------
-
-    def due_status_emails(self, limit: int) -> Iterator[DueStatusEmail]:
-        """At most `limit` due status emails, oldest change first, read a page at a time as they
-        are consumed: the sparse index holds nothing else, so every item read is one to send."""
-        query: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": EMAIL_DUE_INDEX,
-            "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": EMAIL_DUE_INDEX_PK},
-            "ExpressionAttributeValues": {":pk": {"S": _EMAIL_DUE}},
-        }
-        remaining = limit
-        while remaining > 0:
-            response = self._dynamodb.query(**query, Limit=remaining)
-            for item in response["Items"]:
-                yield self._to_due_email(item)
-            remaining -= len(response["Items"])
-            if "LastEvaluatedKey" not in response:
-                return
-            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-    def claim_status_email(
-        self, due: DueStatusEmail, *, claim: str, now: datetime, until: datetime
-    ) -> bool:
-        """Hold `due` for one run of the job until `until`, counting the attempt. False when it
-        was sent, set aside, or is held by another run meanwhile (the index lags the table)."""
-        return self._update_due_email(
-            due,
-            "SET #claim = :claim, #until = :until ADD #attempts :one",
-            condition=f"attribute_exists(#due) AND {_UNCLAIMED}",
-            values={":claim": claim, ":until": _epoch(until), ":now": _epoch(now), ":one": 1},
-            names={**_CLAIM_NAMES, "#due": EMAIL_DUE_INDEX_PK, "#attempts": "attempts"},
-        )
-
-    def clear_status_email(self, due: DueStatusEmail, *, claim: str) -> bool:
-        """`due` was sent: forget it, unless another run took it over (False)."""
-        try:
-            self._dynamodb.delete_item(
-                TableName=self._table,
-                Key=self._key(due.item_key),
-                ConditionExpression="#claim = :claim",
-                ExpressionAttributeNames={"#claim": _CLAIM_NAMES["#claim"]},
-                ExpressionAttributeValues=self._to_dynamo({":claim": claim}),
-            )
-        except self._dynamodb.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
-
-    def release_status_email(self, due: DueStatusEmail, *, claim: str, count_try: bool) -> bool:
-        """`due` could not be sent: leave it due for the next run, its claim's try counted or,
-        when the failure says nothing of this email (SES throttling), not."""
-        update = "REMOVE #claim, #until" if count_try else "REMOVE #claim, #until ADD #attempts :un"
-        values: dict[str, Any] = {":claim": claim} if count_try else {":claim": claim, ":un": -1}
-        names = _CLAIM_NAMES if count_try else {**_CLAIM_NAMES, "#attempts": "attempts"}
-        return self._update_due_email(
-            due, update, condition="#claim = :claim", values=values, names=names
-        )
-
-    def set_status_email_aside(
-        self, due: DueStatusEmail, *, failed_at: datetime, expires_at: datetime, claim: str | None
-    ) -> bool:
-        """Stop trying `due`: out of the index, kept (until `expires_at`) as a record of the
-        failure. `claim` is this run's hold on it, or None when it was not claimed."""
-        condition = "#claim = :claim" if claim else f"attribute_exists(#due) AND {_UNCLAIMED}"
-        values: dict[str, Any] = {":failed": failed_at.isoformat(), ":expires": _epoch(expires_at)}
-        values.update({":claim": claim} if claim else {":now": _epoch(failed_at)})
-        return self._update_due_email(
-            due,
-            "SET failed_at = :failed, #expires = :expires REMOVE #due, #due_sk, #claim, #until",
-            condition=condition,
-            values=values,
-            names={
-                **_CLAIM_NAMES,
-                "#due": EMAIL_DUE_INDEX_PK,
-                "#due_sk": EMAIL_DUE_INDEX_SK,
-                "#expires": TTL_ATTRIBUTE,
-            },
-        )
 
     def oldest_in_status(
         self,
@@ -501,65 +402,6 @@ class RmaRepository(DynamoTable):
             more += response["Count"]
         return OldestRmas(items=items, more=more)
 
-    def _due_email_puts(self, rma: Rma, email: StatusEmailDue | None) -> list[dict[str, Any]]:
-        if email is None:
-            return []
-        return [self._put(self._due_email_item(rma, email))]
-
-    def _due_email_item(self, rma: Rma, email: StatusEmailDue) -> dict[str, Any]:
-        changed = rma.updated_at.isoformat()
-        item = {
-            **_email_key(rma),
-            EMAIL_DUE_INDEX_PK: _EMAIL_DUE,
-            EMAIL_DUE_INDEX_SK: f"{changed}#{rma.id}#{rma.version:06d}",
-            "kind": email.kind,
-            # What the email shows; the lifecycle's token and the uploads log are no shopper's.
-            "rma": rma.model_dump(
-                mode="json", exclude_none=True, exclude={"task_token", "inspection_uploads"}
-            ),
-        }
-        if email.reason:
-            item["reason"] = email.reason
-        return item
-
-    def _to_due_email(self, item: dict[str, Any]) -> DueStatusEmail:
-        document = self._from_dynamo(item)
-        rma, unreadable = None, None
-        try:
-            rma = Rma.model_validate(document["rma"])
-        except ValidationError as error:
-            unreadable = validation_summary(error)
-        return DueStatusEmail(
-            item_key={PARTITION_KEY: document[PARTITION_KEY], SORT_KEY: document[SORT_KEY]},
-            rma=rma,
-            kind=document["kind"],
-            reason=document.get("reason"),
-            attempts=int(document.get("attempts", 0)),
-            unreadable=unreadable,
-        )
-
-    def _update_due_email(
-        self,
-        due: DueStatusEmail,
-        update: str,
-        *,
-        condition: str,
-        values: dict[str, Any],
-        names: dict[str, str],
-    ) -> bool:
-        try:
-            self._dynamodb.update_item(
-                TableName=self._table,
-                Key=self._key(due.item_key),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=self._to_dynamo(values),
-            )
-        except self._dynamodb.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
-
     # --- low level ---------------------------------------------------------------------------
 
     def _put(
@@ -589,56 +431,3 @@ class RmaRepository(DynamoTable):
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
-def validation_summary(error: ValidationError) -> str:
-    """Where and what kind of error only: the values may be the shopper's."""
-    return "; ".join(
-        f"{'.'.join(map(str, detail['loc']))}: {detail['type']}"
-        for detail in error.errors(include_url=False, include_input=False)
-    )
-
-
-def report_stored_data_fault(fault: StoredDataError) -> None:
-    """Log and count an unreadable item: the `StoredItemsUnreadable` alarm watches the count."""
-    from aws_lambda_powertools.metrics import MetricUnit
-
-    from chalicelib.observability import logger, metrics
-
-    logger.error(
-        "Stored item unreadable", extra={"item_key": fault.key, "problems": fault.problems}
-    )
-    metrics.add_metric(name="StoredItemsUnreadable", unit=MetricUnit.Count, value=1)
-
-
-def _email_key(rma: Rma) -> dict[str, str]:
-    return {PARTITION_KEY: f"EMAILS#{rma.id}", SORT_KEY: f"{_EMAIL_PREFIX}{rma.version:06d}"}
-
-
-def _epoch(moment: datetime) -> int:
-    return int(moment.timestamp())
-
-
-def _encode_cursor(last_evaluated_key: dict[str, Any]) -> str:
-    plain = {name: value["S"] for name, value in last_evaluated_key.items()}
-    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, expected_status_pk: str) -> dict[str, Any]:
-    """The ExclusiveStartKey a cursor stands for; refuses cursors from another listing."""
-    expected = {PARTITION_KEY, SORT_KEY, STATUS_INDEX_PK, STATUS_INDEX_SK}
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        plain = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
-        raise _bad_cursor() from error
-    if (
-        not isinstance(plain, dict)
-        or set(plain) != expected
-        or not all(isinstance(v, str) for v in plain.values())
-        or plain[STATUS_INDEX_PK] != expected_status_pk
-    ):
-        raise _bad_cursor()
-    return {name: {"S": value} for name, value in plain.items()}
-
-
-def _bad_cursor() -> InvalidRequestError:
-    return InvalidRequestError("The cursor is not one this listing returned.", {"field": "cursor"})

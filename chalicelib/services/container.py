@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.repositories.lifecycle_executions import LifecycleExecutions
 from chalicelib.repositories.rma_repository import RmaRepository
 from chalicelib.services.gorgias_decisions import GorgiasDecisionService
-from chalicelib.services.lifecycle import Lifecycle
 from chalicelib.services.rma_service import RmaService
 from chalicelib.settings import get_settings
 
@@ -20,6 +19,8 @@ if TYPE_CHECKING:
     from chalicelib.integrations.email import EmailSender
     from chalicelib.integrations.labels import LabelProvider
     from chalicelib.integrations.payments import PaymentProvider
+    from chalicelib.repositories.cursor_codec import CursorCodec
+    from chalicelib.repositories.email_outbox import EmailOutbox
     from chalicelib.repositories.photo_store import PhotoStore
     from chalicelib.services.decision_reminder import DecisionReminder
     from chalicelib.services.handling_service import HandlingService
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from chalicelib.services.policy_service import PolicyService
     from chalicelib.services.portal_auth import PortalAuthService, SessionTokens
     from chalicelib.services.portal_service import PortalService
+    from chalicelib.services.return_events import ReturnEventDispatcher
     from chalicelib.services.status_email_job import StatusEmailJob
 
 
@@ -40,14 +42,46 @@ def lifecycle_executions() -> LifecycleExecutions | None:
 
 
 @lru_cache(maxsize=1)
-def lifecycle() -> Lifecycle | None:
-    executions = lifecycle_executions()
-    return Lifecycle(executions) if executions else None
+def cursor_codec() -> CursorCodec:
+    import os
+
+    from chalicelib.repositories.cursor_codec import CursorCodec
+
+    # The listings that page are the admin API's: its token is the secret every instance
+    # shares. Rotating it retires the cursors handed out before, which a client reads as a
+    # bad cursor and starts over. Without one, no listing can be asked for at all.
+    token = get_settings().admin_api_token
+    return CursorCodec(token.get_secret_value().encode() if token else os.urandom(32))
 
 
 @lru_cache(maxsize=1)
 def rma_service() -> RmaService:
-    return RmaService(RmaRepository(get_settings().table_name), lifecycle=lifecycle())
+    return RmaService(RmaRepository(get_settings().table_name, cursors=cursor_codec()))
+
+
+@lru_cache(maxsize=1)
+def email_outbox() -> EmailOutbox:
+    from chalicelib.repositories.email_outbox import EmailOutbox
+
+    return EmailOutbox(get_settings().table_name)
+
+
+@lru_cache(maxsize=1)
+def return_event_dispatcher() -> ReturnEventDispatcher:
+    """Every reaction to a change of a return, in the order they are given each event."""
+    from chalicelib.services.return_events import ReturnEventDispatcher
+    from chalicelib.services.status_emails_due import StatusEmailsDue
+
+    executions = lifecycle_executions()
+    subscribers: list[Any] = []
+    if executions is not None:
+        from chalicelib.services.lifecycle import LifecycleHandOffs
+
+        subscribers.append(LifecycleHandOffs(executions))
+    subscribers.append(
+        StatusEmailsDue(email_outbox(), label_follows_approval=executions is not None)
+    )
+    return ReturnEventDispatcher(subscribers)
 
 
 @lru_cache(maxsize=1)
@@ -114,7 +148,7 @@ def portal_service() -> PortalService:
 def handling_service() -> HandlingService:
     from chalicelib.services.handling_service import HandlingService
 
-    return HandlingService(rma_service(), policy_service().current, payment_provider(), lifecycle())
+    return HandlingService(rma_service(), policy_service().current, payment_provider())
 
 
 @lru_cache(maxsize=1)
@@ -122,7 +156,7 @@ def inspection_service() -> InspectionService:
     from chalicelib.repositories.inspection_files import InspectionFiles
     from chalicelib.services.inspection_service import InspectionService
 
-    return InspectionService(rma_service(), InspectionFiles(), lifecycle())
+    return InspectionService(rma_service(), InspectionFiles())
 
 
 @lru_cache(maxsize=1)
@@ -200,7 +234,7 @@ def status_email_job() -> StatusEmailJob:
 
     settings = get_settings()
     return StatusEmailJob(
-        RmaRepository(settings.table_name),
+        email_outbox(),
         email_sender(),
         merchant_name=settings.merchant_name,
         support_email=settings.support_email,
@@ -226,8 +260,10 @@ def decision_reminder() -> DecisionReminder:
 
 _BUILT = (
     lifecycle_executions,
-    lifecycle,
+    cursor_codec,
     rma_service,
+    email_outbox,
+    return_event_dispatcher,
     policy_service,
     order_service,
     session_tokens,

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from chalicelib.clock import utc_now
 from chalicelib.domain.policy import ReturnPolicy
 from chalicelib.domain.statuses import ProcessingStatus
 from chalicelib.integrations.email import EmailMessage, EmailSender
 from chalicelib.notifications.decision_reminder import render_decision_reminder
 from chalicelib.repositories.rma_repository import RmaRepository
-from chalicelib.services.rma_service import utc_now
 
 P = ProcessingStatus
 

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
+from chalicelib.clock import utc_now
+from chalicelib.domain.events import step_completed
 from chalicelib.domain.handling import (
     ReceivedLine,
     approve_refund,
@@ -25,8 +27,7 @@ from chalicelib.domain.statuses import FinancialStatus, LifecycleStep, Processin
 from chalicelib.domain.transitions import Action
 from chalicelib.errors import InvalidTransitionError
 from chalicelib.integrations.payments import PaymentProvider
-from chalicelib.services.lifecycle import Handoff, Lifecycle
-from chalicelib.services.rma_service import RmaService, utc_now
+from chalicelib.services.rma_service import RmaService
 
 _FINISHABLE = frozenset({ProcessingStatus.PROCESSING, ProcessingStatus.ANOMALY})
 
@@ -37,14 +38,12 @@ class HandlingService:
         rmas: RmaService,
         policy: Callable[[], ReturnPolicy],
         payments: PaymentProvider,
-        lifecycle: Lifecycle | None = None,
         *,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._rmas = rmas
         self._policy = policy
         self._payments = payments
-        self._lifecycle = lifecycle
         self._clock = clock
 
     def receive(
@@ -54,9 +53,8 @@ class HandlingService:
         rma = self._rmas.find(typed)
         updated, event = receive_items(rma, received, actor=actor, at=self._clock(), note=note)
         updated, completes = release_item_receipt(rma, updated)
-        self._rmas.save(updated, event, before=rma)
-        if completes:
-            self._hand_off(rma, Handoff(output={"outcome": "RECEIVED"}))
+        hand_off = step_completed(rma, "RECEIVED") if completes else None
+        self._rmas.save(updated, event, before=rma, hand_off=hand_off)
         return updated
 
     def approve_refund(
@@ -80,8 +78,8 @@ class HandlingService:
         updated, event = approve_refund(
             rma, amount, computed, actor=actor, at=self._clock(), note=note
         )
-        self._rmas.save(updated, event, before=rma)
-        self._hand_off(rma, Handoff(output={"outcome": "REFUND_APPROVED"}))
+        hand_off = step_completed(rma, "REFUND_APPROVED")
+        self._rmas.save(updated, event, before=rma, hand_off=hand_off)
         return updated
 
     def complete(self, typed: str, *, actor: Actor, note: str | None = None) -> Rma:
@@ -142,10 +140,6 @@ class HandlingService:
         paid, paid_event = pay_pending(current, self._payments, actor=actor, at=self._clock())
         self._rmas.save(paid, paid_event, before=current)
         return self._rmas.act(paid.id, Action.COMPLETE, actor=actor)
-
-    def _hand_off(self, before: Rma, handoff: Handoff) -> None:
-        if self._lifecycle is not None and before.task_token:
-            self._lifecycle.hand_off(before.task_token, handoff)
 
 
 def pay_pending(

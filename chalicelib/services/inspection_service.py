@@ -15,6 +15,8 @@ from typing import Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from chalicelib.clock import utc_now
+from chalicelib.domain.events import step_completed
 from chalicelib.domain.inspection import (
     InspectionReport,
     InspectionUpload,
@@ -34,8 +36,7 @@ from chalicelib.domain.rma import Actor, Rma
 from chalicelib.domain.statuses import Channel
 from chalicelib.errors import ConcurrentModificationError, RmaNotFoundError
 from chalicelib.observability import logger, metrics
-from chalicelib.services.lifecycle import Handoff, Lifecycle
-from chalicelib.services.rma_service import RmaService, utc_now
+from chalicelib.services.rma_service import RmaService
 
 WAREHOUSE = Actor(channel=Channel.WAREHOUSE, name="Warehouse inspection")
 # Someone else writing a return while its rows are applied: read it again and retry, this many
@@ -54,13 +55,11 @@ class InspectionService:
         self,
         rmas: RmaService,
         files: InspectionFileStore,
-        lifecycle: Lifecycle | None = None,
         *,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._rmas = rmas
         self._files = files
-        self._lifecycle = lifecycle
         self._clock = clock
 
     def process(self, upload: InspectionUpload) -> InspectionReport | None:
@@ -112,8 +111,9 @@ class InspectionService:
         receipt = receive_inspection(rma, rows, raw, upload, actor=WAREHOUSE, at=self._clock())
         attempts = 1
         while receipt.updated is not None:
+            hand_off = step_completed(rma, "RECEIVED") if receipt.resumes_lifecycle else None
             try:
-                self._rmas.save(receipt.updated, *receipt.events, before=rma)
+                self._rmas.save(receipt.updated, *receipt.events, before=rma, hand_off=hand_off)
                 break
             except ConcurrentModificationError:
                 if attempts == WRITE_ATTEMPTS:
@@ -126,6 +126,4 @@ class InspectionService:
                 )
         if receipt.anomaly:
             metrics.add_metric(name="InspectionAnomalies", unit=MetricUnit.Count, value=1)
-        if receipt.resumes_lifecycle and self._lifecycle is not None and rma.task_token:
-            self._lifecycle.hand_off(rma.task_token, Handoff(output={"outcome": "RECEIVED"}))
         return receipt

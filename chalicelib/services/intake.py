@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from chalicelib.clock import utc_now
 from chalicelib.domain.intake import ReturnRequest, photos_missing, refused_lines
 from chalicelib.domain.policy import ReturnPolicy
 from chalicelib.domain.rma import Actor, Rma, RmaDraft
 from chalicelib.domain.transitions import Action
 from chalicelib.errors import LinesNotReturnableError, UnitsAlreadyClaimedError
-from chalicelib.services.rma_service import RmaService, utc_now
+from chalicelib.services.rma_service import RmaService
 
 # A customer's returns looked at to count the units of an order they already claim and their
 # recent returns: far more than a shopper opens, and still one Query.

@@ -1,53 +1,42 @@
-"""How changes made by people reach the running lifecycle (Step Functions).
+"""The lifecycle's subscriber to return events: how changes reach the running Step Functions
+execution of a return.
 
-The lifecycle waits on people at three steps (agent decision, item receipt, refund approval),
-each with a task token kept on the RMA. When a person's action completes the step, the token is
-cleared in the same write as the action, then sent back, so a token is used at most once.
+A submitted return starts its lifecycle; a change that completes the step the lifecycle waits
+in (an agent's decision, the last item received, a refund approved, a cancellation) sends the
+step's token back. The change cleared the token in its own write and its event carries it, so
+a token is used at most once by the app, and a hand-off that fails (throttling, an outage) is
+retried by the stream until it is delivered: the request that made the change never waits for
+Step Functions, nor fails because of it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-from chalicelib.domain.rma import Rma
-from chalicelib.domain.statuses import LifecycleStep
-from chalicelib.domain.transitions import Action
+from chalicelib.domain.events import ReturnEvent, ReturnEventType
+from chalicelib.observability import logger
 from chalicelib.repositories.lifecycle_executions import LifecycleExecutions
 
-# The error a waiting step ends with when its return is canceled; the state machine catches it.
-RETURN_CLOSED = "ReturnClosed"
 
+class LifecycleHandOffs:
+    """Idempotent on the event: a lifecycle is named after its return (a second start finds it
+    running), and a token already sent back is refused by Step Functions, which changes
+    nothing."""
 
-@dataclass(frozen=True)
-class Handoff:
-    """What to send back to a waiting step: an output, or the name of the error it ends with."""
+    name = "lifecycle"
 
-    output: dict[str, Any] | None = None
-    error: str | None = None
-
-
-def handoff_for(action: Action, waiting_for: LifecycleStep | None) -> Handoff | None:
-    """Whether `action` completes the step the RMA waits in, and with what."""
-    if waiting_for is None:
-        return None
-    if action is Action.CANCEL:
-        return Handoff(error=RETURN_CLOSED)
-    if waiting_for is LifecycleStep.AGENT_DECISION and action is Action.ACCEPT:
-        return Handoff(output={"outcome": "APPROVED"})
-    if waiting_for is LifecycleStep.AGENT_DECISION and action is Action.REJECT:
-        return Handoff(output={"outcome": "REJECTED"})
-    return None
-
-
-class Lifecycle:
     def __init__(self, executions: LifecycleExecutions) -> None:
         self._executions = executions
 
-    def start(self, rma: Rma) -> None:
-        self._executions.start(rma.id)
-
-    def hand_off(self, task_token: str, handoff: Handoff) -> bool:
-        if handoff.error is not None:
-            return self._executions.fail(task_token, handoff.error, "Closed by a person")
-        return self._executions.succeed(task_token, handoff.output or {})
+    def __call__(self, event: ReturnEvent) -> None:
+        if event.type is ReturnEventType.REQUESTED:
+            self._executions.start(event.rma_id)
+        hand_off = event.hand_off
+        if hand_off is None:
+            return
+        if hand_off.error is not None:
+            delivered = self._executions.fail(
+                hand_off.task_token, hand_off.error, "Closed by a person"
+            )
+        else:
+            delivered = self._executions.succeed(hand_off.task_token, hand_off.output or {})
+        if not delivered:
+            logger.info("Hand-off already delivered or the step is over", extra={"event": event.id})

@@ -14,6 +14,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from chalicelib.clock import utc_now
 from chalicelib.domain.eligibility import auto_approval
 from chalicelib.domain.handling import (
     every_line_received,
@@ -40,7 +41,7 @@ from chalicelib.observability import logger, metrics
 from chalicelib.repositories.lifecycle_executions import LifecycleExecutions
 from chalicelib.services.handling_service import pay_pending
 from chalicelib.services.intake import CUSTOMER_HISTORY
-from chalicelib.services.rma_service import RmaService, utc_now
+from chalicelib.services.rma_service import RmaService
 
 WORKFLOW = Actor(channel=Channel.WORKFLOW, name="Returns workflow")
 P = ProcessingStatus

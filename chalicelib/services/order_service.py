@@ -10,9 +10,9 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Protocol
 
+from chalicelib.clock import utc_now
 from chalicelib.domain.order import Order, OrderDetails, email_key
 from chalicelib.errors import NotFoundError
-from chalicelib.services.rma_service import utc_now
 
 
 class OrderStore(Protocol):

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from chalicelib.clock import utc_now
 from chalicelib.domain.eligibility import (
     LineVerdict,
     RequestedLine,
@@ -37,7 +38,7 @@ from chalicelib.errors import InvalidRequestError, PhotoLimitReachedError, RmaNo
 from chalicelib.repositories.photo_store import UPLOAD_SECONDS, PhotoStore, PhotoUpload
 from chalicelib.services.intake import ReturnIntake
 from chalicelib.services.order_service import OrderService
-from chalicelib.services.rma_service import RmaService, utc_now
+from chalicelib.services.rma_service import RmaService
 
 _HISTORY = 100
 

@@ -5,23 +5,19 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from chalicelib.clock import utc_now
+from chalicelib.domain.events import HandOff, hand_off_for, return_event
 from chalicelib.domain.references import format_reference, parse_return_number
 from chalicelib.domain.rma import Actor, Rma, RmaDraft, RmaEvent, email_key, revised
-from chalicelib.domain.status_emails import StatusEmailKind, email_kind_for
 from chalicelib.domain.statuses import ProcessingStatus
 from chalicelib.domain.transitions import Action, decide, gives_back_units, opening_event
 from chalicelib.errors import RmaNotFoundError
-from chalicelib.repositories.rma_repository import RmaPage, RmaRepository, StatusEmailDue
-from chalicelib.services.lifecycle import Handoff, Lifecycle, handoff_for
+from chalicelib.repositories.rma_repository import RmaPage, RmaRepository
 
 _RMA_ID = re.compile(r"^[0-9a-f]{32}$")
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def new_rma_id() -> str:
@@ -35,12 +31,10 @@ class RmaService:
         *,
         clock: Callable[[], datetime] = utc_now,
         new_id: Callable[[], str] = new_rma_id,
-        lifecycle: Lifecycle | None = None,
     ) -> None:
         self._repository = repository
         self._clock = clock
         self._new_id = new_id
-        self._lifecycle = lifecycle
 
     def open(self, draft: RmaDraft, *, actor: Actor) -> Rma:
         """A new RMA in NEW, with the next return number and reference, claiming its units of
@@ -57,8 +51,8 @@ class RmaService:
             created_at=now,
             updated_at=now,
         )
-        event = opening_event(rma, actor=actor)
-        self._repository.create(rma, event, email=self._email_due(None, rma, event))
+        entry = opening_event(rma, actor=actor)
+        self._repository.create(rma, entry, return_event(None, rma, entry))
         return rma
 
     def find(self, typed: str) -> Rma:
@@ -92,48 +86,34 @@ class RmaService:
         """Apply `action` (and `changes` to other fields, in the same write); a decision on a
         return held while it waited for one resumes it in that write too (see `decide`). A
         refused move is an InvalidTransitionError, a lost race a ConcurrentModificationError,
-        and nothing is written in either case."""
+        and nothing is written in either case. The change's event resumes the lifecycle step
+        the return waited in, when the action completes it."""
         rma = self.find(typed)
-        updated, events = decide(rma, action, actor=actor, at=self._clock(), note=note)
+        updated, entries = decide(rma, action, actor=actor, at=self._clock(), note=note)
         if changes:
             updated = revised(updated, **changes)
-        handoff = handoff_for(action, rma.waiting_for) if rma.task_token else None
-        if handoff is not None:
+        hand_off = hand_off_for(action, rma)
+        if hand_off is not None:
             updated = revised(updated, task_token=None, waiting_for=None)
-        self.save(updated, *events, before=rma)
-        self._notify_lifecycle(rma, action, handoff)
+        self.save(updated, *entries, before=rma, hand_off=hand_off)
         return updated
 
-    def save(self, rma: Rma, *events: RmaEvent, before: Rma) -> None:
-        """Store a version of an RMA made by another use case (lifecycle tasks, receipts) from
-        `before`, the version it was made from, with the log entries of the change."""
+    def save(
+        self, rma: Rma, *entries: RmaEvent, before: Rma, hand_off: HandOff | None = None
+    ) -> None:
+        """Store a version of an RMA made from `before` (the version read) with the log entries
+        of the change and, in the same transaction, its return event: what reacts to the change
+        (the lifecycle's `hand_off` among them) reads it from the stream, once it is stored."""
+        if hand_off is not None and not entries:
+            raise ValueError("a change that resumes the lifecycle must have a log entry")
+        event = return_event(before, rma, entries[-1], hand_off=hand_off) if entries else None
         self._repository.save_transition(
             rma,
-            *events,
+            *entries,
             read_version=before.version,
-            email=self._email_due(before, rma, *events),
+            event=event,
             gives_back_units=gives_back_units(before, rma),
         )
-
-    def _email_due(
-        self, before: Rma | None, after: Rma, *events: RmaEvent
-    ) -> StatusEmailDue | None:
-        """The status email this change owes the shopper, written with the change itself so that
-        no change is stored without its email, nor an email made due by a change not stored."""
-        kind = email_kind_for(before, after, label_follows_approval=self._lifecycle is not None)
-        if kind is None:
-            return None
-        # A rejection quotes the reason its log entry gives; other notes are for the team.
-        reason = events[-1].note if kind is StatusEmailKind.REJECTED and events else None
-        return StatusEmailDue(kind=kind, reason=reason)
-
-    def _notify_lifecycle(self, before: Rma, action: Action, handoff: Handoff | None) -> None:
-        if self._lifecycle is None:
-            return
-        if action is Action.SUBMIT:
-            self._lifecycle.start(before)
-        if handoff is not None and before.task_token:
-            self._lifecycle.hand_off(before.task_token, handoff)
 
     def latest_for_customer(self, email: str, limit: int) -> tuple[list[Rma], int]:
         """The customer's `limit` newest RMAs and how many they have opened in all."""

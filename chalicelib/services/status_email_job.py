@@ -17,12 +17,12 @@ from enum import StrEnum
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from chalicelib.clock import utc_now
 from chalicelib.domain.status_emails import StatusEmailKind
 from chalicelib.integrations.email import EmailMessage, EmailNotSentError, EmailSender
 from chalicelib.notifications.status_emails import render_status_email
 from chalicelib.observability import logger, metrics
-from chalicelib.repositories.rma_repository import DueStatusEmail, RmaRepository
-from chalicelib.services.rma_service import utc_now
+from chalicelib.repositories.email_outbox import DueStatusEmail, EmailOutbox
 
 # Longer than any run can last (a Lambda stops at 15 minutes): a run's hold on an email never
 # runs out while the run is alive, and an email whose run died is tried again after it.
@@ -61,7 +61,7 @@ class StatusEmailRun:
 class StatusEmailJob:
     def __init__(
         self,
-        repository: RmaRepository,
+        outbox: EmailOutbox,
         sender: EmailSender,
         *,
         merchant_name: str,
@@ -71,7 +71,7 @@ class StatusEmailJob:
         clock: Callable[[], datetime] = utc_now,
         new_claim: Callable[[], str] = lambda: uuid.uuid4().hex,
     ) -> None:
-        self._repository = repository
+        self._outbox = outbox
         self._sender = sender
         self._merchant_name = merchant_name
         self._support_email = support_email
@@ -89,7 +89,7 @@ class StatusEmailJob:
         held_back: set[str] = set()
         failures_in_a_row = 0
         stopped_early = False
-        for due in self._repository.due_status_emails(self._batch_size):
+        for due in self._outbox.due_status_emails(self._batch_size):
             if seconds_left() < SAFETY_SECONDS:
                 stopped_early = True
                 break
@@ -140,7 +140,7 @@ class StatusEmailJob:
             held_back.add(rma.id)
             return self._set_aside_unsendable(due, now)
         claim = self._new_claim()
-        if not self._repository.claim_status_email(
+        if not self._outbox.claim_status_email(
             due, claim=claim, now=now, until=now + CLAIM_DURATION
         ):
             held_back.add(rma.id)
@@ -158,9 +158,9 @@ class StatusEmailJob:
                 self._set_aside(due, now, claim=claim)
                 return _Outcome.SET_ASIDE
             logger.warning("Status email not sent: due again next run", extra=log)
-            self._repository.release_status_email(due, claim=claim, count_try=not error.transient)
+            self._outbox.release_status_email(due, claim=claim, count_try=not error.transient)
             return _Outcome.RETRIED_LATER
-        if not self._repository.clear_status_email(due, claim=claim):
+        if not self._outbox.clear_status_email(due, claim=claim, sent_at=self._clock()):
             # Our hold ran out mid-send and another run took the email: it clears it.
             logger.warning(
                 "Status email taken over while being sent",
@@ -187,6 +187,6 @@ class StatusEmailJob:
         return _Outcome.SET_ASIDE if self._set_aside(due, now, claim=None) else _Outcome.SKIPPED
 
     def _set_aside(self, due: DueStatusEmail, now: datetime, *, claim: str | None) -> bool:
-        return self._repository.set_status_email_aside(
+        return self._outbox.set_status_email_aside(
             due, failed_at=now, expires_at=now + FAILED_KEPT, claim=claim
         )

@@ -19,6 +19,7 @@ import respx
 
 from chalicelib.domain.rma import Actor, RmaEvent, Shipment
 from chalicelib.domain.statuses import Channel, DeliveryStatus
+from chalicelib.services import container
 from tests.lifecycle_support import (
     AGENT_DECIDED,
     AGENT_DECISION,
@@ -29,7 +30,7 @@ from tests.lifecycle_support import (
     submit_return,
     waiting_in,
 )
-from tests.support import ADMIN_AUTH, JSON, WIDGET_AUTH, body, reconfigure
+from tests.support import ADMIN_AUTH, JSON, WIDGET_AUTH, body, deliver_return_events, reconfigure
 
 CUSTOMER = "jane.doe@example.com"
 AGENT = {"id": 17, "email": "alex@acme.example"}
@@ -509,7 +510,9 @@ def test_a_return_put_on_hold_while_waiting_for_a_decision_is_decided_from_gorgi
     )
     assert log[-1]["note"] == fields.get("reason")
     # And the shopper hears of the decision, as from a return that was never held
-    emails = [(due.kind, due.reason) for due in repository.due_status_emails(limit=10)]
+    deliver_return_events()
+    outbox = container.email_outbox()
+    emails = [(due.kind, due.reason) for due in outbox.due_status_emails(limit=10)]
     assert emails[-1] == (email, fields.get("reason"))
 
 

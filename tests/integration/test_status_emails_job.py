@@ -21,11 +21,11 @@ from chalicelib.domain.statuses import Channel
 from chalicelib.domain.transitions import Action
 from chalicelib.integrations.email import EmailMessage, EmailNotSentError, SesEmailSender
 from chalicelib.repositories.aws import client
-from chalicelib.repositories.rma_repository import RmaRepository
+from chalicelib.repositories.email_outbox import EmailOutbox
 from chalicelib.services import container
 from chalicelib.services.status_email_job import StatusEmailJob, StatusEmailRun
 from chalicelib.settings import get_settings
-from tests.support import reconfigure, sent_emails
+from tests.support import deliver_return_events, reconfigure, sent_emails
 
 AGENT = Actor(channel=Channel.GORGIAS, id="7", name="Alex")
 JANE = "jane.doe@example.com"
@@ -38,12 +38,14 @@ def sent_to(address: str) -> list[str]:
 
 
 def run_job(sender: Any | None = None) -> StatusEmailRun:
-    """One run of the job as the schedule runs it, optionally through another sender."""
+    """One run of the job as the schedule runs it, optionally through another sender, once
+    the return events so far have made their emails due."""
+    deliver_return_events()
     if sender is None:
         return container.status_email_job().run()
     settings = get_settings()
     return StatusEmailJob(
-        RmaRepository(settings.table_name),
+        EmailOutbox(settings.table_name),
         sender,
         merchant_name=settings.merchant_name,
         support_email=settings.support_email,

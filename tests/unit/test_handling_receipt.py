@@ -15,7 +15,6 @@ from chalicelib.domain.handling import (
     fit_note,
     flag_receipt_anomaly,
     issue_label,
-    receipt_hand_off_pending,
     receipt_problems,
     receive_items,
     release_item_receipt,
@@ -375,8 +374,6 @@ def test_the_last_items_end_the_lifecycle_wait_and_keep_its_token() -> None:
     # Then the wait is over and the lifecycle is to be resumed with the token still kept
     assert resumes
     assert (released.waiting_for, released.task_token) == (None, "token-1")
-    # And that is a hand-off that may still be pending
-    assert receipt_hand_off_pending(released)
 
 
 def test_a_partial_receipt_keeps_the_lifecycle_waiting() -> None:
@@ -396,27 +393,6 @@ def test_every_line_in_resumes_nothing_unless_the_lifecycle_waited_for_the_items
     released, resumes = release_item_receipt(before, received)
     assert not resumes
     assert released.waiting_for is step
-
-
-def every_line_in(**fields: Any) -> Rma:
-    """A processing return with every line in, its item-receipt token kept, its wait over."""
-    lines = (shirt(received_states={S.WORE: 2}), cap(received_states={S.WORE: 1}))
-    return a_return(P.PROCESSING, *lines, **{"task_token": "token-1", **fields})
-
-
-@pytest.mark.parametrize(
-    "rma",
-    [
-        every_line_in(task_token=None),
-        every_line_in(waiting_for=LifecycleStep.REFUND_APPROVAL),
-        every_line_in(processing_status=P.ANOMALY),
-        a_return(P.PROCESSING, shirt(received_states={S.WORE: 1}), cap(), task_token="token-1"),
-    ],
-    ids=["no-token", "waiting-again", "not-processing", "a-line-still-awaited"],
-)
-def test_no_hand_off_is_pending_unless_every_condition_holds(rma: Rma) -> None:
-    assert receipt_hand_off_pending(every_line_in())
-    assert not receipt_hand_off_pending(rma)
 
 
 # --- Notes ----------------------------------------------------------------------------------

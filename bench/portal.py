@@ -78,13 +78,12 @@ def measure_portal(api: Client, counter: DynamoDBCallCounter) -> list[Measuremen
             token_variable=None,
             token=session,
             # The order; the shopper's returns (already returned quantities); the policy (cached a
-            # minute); two counters; the units its line claims, the RMA with reference and log;
-            # then submit: find it, and its new version with log and the request's status email
-            # due.
+            # minute); two counters; the units its line claims, the RMA with reference, log and
+            # event; then submit: find it, and its new version with log and event.
             budget=Budget(
                 {"GetItem": 3, "Query": 1, "UpdateItem": 2, "TransactWriteItems": 2},
                 max_items_read=3 + 100,
-                max_items_written=2 + 4 + 3,
+                max_items_written=2 + 5 + 3,
             ),
             body={
                 "order_number": ORDER_NUMBER,

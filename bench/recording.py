@@ -2,8 +2,9 @@
 
 Opening 10,000 RMAs through the service costs three DynamoDB round trips each. Handing the
 repository this recorder instead keeps its exact writes — RMA items with their index attributes,
-reference items, action-log entries, counters — in memory, in DynamoDB's own JSON, so that they
-can then be loaded with a few hundred BatchWriteItem calls. Nothing here knows the item layout.
+reference items, action-log entries, return events, counters, due emails — in memory, in
+DynamoDB's own JSON, so that they can then be loaded with a few hundred BatchWriteItem calls.
+Nothing here knows the item layout.
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ class RecordingDynamoDB:
                 )
             item = operation["Put"]["Item"]
             self._items[_key_of(item)] = item
+        return {}
+
+    def put_item(self, *, Item: Item, **_: Any) -> dict[str, Any]:
+        self._items[_key_of(Item)] = Item
         return {}
 
     def update_item(

@@ -24,8 +24,8 @@ ADMIN_TOKEN = "ADMIN_API_TOKEN"
 _AGENT = {"id": 7, "email": "alex@example.com", "name": "Alex"}
 
 # Finding an RMA by typed reference: the reference item, then the RMA. Deciding adds one
-# transaction of three items (the RMA's new version, its action-log entry and the status email
-# the decision makes due); a rejection also gives back the units of its one line.
+# transaction of three items (the RMA's new version, its action-log entry and its return event);
+# a rejection also gives back the units of its one line.
 _FIND_BY_REFERENCE = Budget({"GetItem": 2}, max_items_read=2)
 _APPROVE = Budget({"GetItem": 2, "TransactWriteItems": 1}, max_items_read=2, max_items_written=3)
 _REJECT = Budget({"GetItem": 2, "TransactWriteItems": 1}, max_items_read=2, max_items_written=4)
@@ -129,7 +129,7 @@ def list_requested() -> Scenario:
 def create(sequence: int, customer: int) -> Scenario:
     """The return policy (its money terms are the defaults; read once a minute per container,
     and here on a cold cache), two counters (return number, customer's count), then the units
-    its one line claims + RMA + reference + log entry."""
+    its one line claims + RMA + reference + log entry + its return event."""
     return Scenario(
         name="POST /rmas",
         method="POST",
@@ -138,7 +138,7 @@ def create(sequence: int, customer: int) -> Scenario:
         budget=Budget(
             {"GetItem": 1, "UpdateItem": 2, "TransactWriteItems": 1},
             max_items_read=1,
-            max_items_written=2 + 4,
+            max_items_written=2 + 5,
         ),
         body=create_rma_body(sequence, customer),
         expected_status=201,

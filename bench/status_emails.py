@@ -1,10 +1,11 @@
 """What the status email job costs: DynamoDB items read per email sent, and SES calls per email,
 on a table of many RMAs of which a few have an email due.
 
-Two RMAs are made by the real RmaService into a RecordingDynamoDB: a draft (nothing due) and a
-submitted one (its request email due). Their items are copied under fresh ids, which stand
-everywhere the id stood, and batch-written: the table holds what the repository writes without
-opening 100,000 RMAs one by one. Nothing here knows the item layout.
+Two RMAs are made by the real RmaService into a RecordingDynamoDB, their events handed to the
+status emails' subscriber: a draft (nothing due) and a submitted one (its request email due).
+Their items are copied under fresh ids, which stand everywhere the id stood, and batch-written:
+the table holds what the repository writes without opening 100,000 RMAs one by one. Nothing here
+knows the item layout.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import json
 import time
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
 
 from bench.counting import DynamoDBCallCounter, Usage
 from bench.dataset import batch_write
@@ -22,9 +26,12 @@ from chalicelib.api.requests import CreateRmaRequest
 from chalicelib.domain.rma import Actor
 from chalicelib.domain.statuses import Channel
 from chalicelib.domain.transitions import Action
+from chalicelib.repositories.email_outbox import EmailOutbox
+from chalicelib.repositories.return_events import event_from_image, is_event_item
 from chalicelib.repositories.rma_repository import RmaRepository
 from chalicelib.repositories.table_schema import PARTITION_KEY, SORT_KEY
 from chalicelib.services.rma_service import RmaService
+from chalicelib.services.status_emails_due import StatusEmailsDue
 
 ITEMS_READ_PER_EMAIL_TARGET = 1.05
 SES_CALLS_PER_EMAIL_TARGET = 1.0
@@ -109,7 +116,9 @@ def measure_status_emails(rmas: int = 100_000, due_every: int = 100) -> StatusEm
 
 
 def _template_items(table_name: str) -> tuple[list[Item], list[Item]]:
-    """The items of a draft RMA and of a submitted one, as the repository writes them."""
+    """The items of a draft RMA and of a submitted one, as the repository writes them and as
+    the status emails' subscriber leaves them once it got their events (the events themselves,
+    delivered, are not loaded)."""
     made = []
     for submit in (False, True):
         recorder = RecordingDynamoDB()
@@ -118,9 +127,26 @@ def _template_items(table_name: str) -> tuple[list[Item], list[Item]]:
         rma = service.open(request.to_draft(), actor=_ADMIN)
         if submit:
             service.act(rma.id, Action.SUBMIT, actor=_ADMIN)
+        emails_due = StatusEmailsDue(
+            EmailOutbox(table_name, recorder), label_follows_approval=False
+        )
+        deserialize = TypeDeserializer().deserialize
+        events = [item for item in recorder.items if is_event_item(_plain(item, deserialize))]
+        for event in events:
+            emails_due(event_from_image(_plain(event, deserialize)))
         # Only the items keyed by the RMA: counters and the reference would be one per copy.
-        made.append([item for item in recorder.items if _TEMPLATE_ID in _key_of(item)])
+        made.append(
+            [
+                item
+                for item in recorder.items
+                if _TEMPLATE_ID in _key_of(item) and item not in events
+            ]
+        )
     return made[0], made[1]
+
+
+def _plain(item: Item, deserialize: Any) -> dict[str, Any]:
+    return {name: deserialize(value) for name, value in item.items()}
 
 
 def _key_of(item: Item) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import threading
+from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -42,6 +44,25 @@ def patch_moto_dynamodb() -> None:
         functools.update_wrapper(locked, original)
         setattr(DynamoDBBackend, name, locked)
     DynamoDBBackend.transact_write_items._patched = True  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def stream_paused(table_name: str) -> Iterator[None]:
+    """Writes to moto's table `table_name` (in this process, any account and region) are kept
+    out of its stream for the block: bulk loads of history."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    paused = []
+    for _, _, backend in dynamodb_backends.iter_backends():
+        table = backend.tables.get(table_name)
+        if table is not None and table.stream_shard is not None:
+            paused.append((table, table.stream_shard))
+            table.stream_shard = None
+    try:
+        yield
+    finally:
+        for table, shard in paused:
+            table.stream_shard = shard
 
 
 def _roll_back_items_not_tables(models: Any, backend_class: Any) -> None:

@@ -13,7 +13,7 @@ BUILD := build
 # depend on it (every ARN and endpoint in it is an intrinsic function): any region will do.
 PACKAGE_REGION ?= $(or $(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1)
 
-.PHONY: openapi fuzz run test unit lint format bench mutation package clean
+.PHONY: openapi fuzz run test unit lint format bench mutation package policies clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PYTHON_BIN) -m venv $(VENV)
@@ -58,15 +58,19 @@ mutation: $(INSTALLED)  ## mutmut on the domain's rules (pyproject.toml); fails 
 	PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(VENV)/bin/mutmut run
 	$(PY) tools/mutation_score.py --threshold 90
 
-package: $(INSTALLED)  ## CloudFormation template of STAGE in build/package/sam.json, linted
+package: $(INSTALLED)  ## CloudFormation template of STAGE in build/package/sam.json, linted; zip under 8 MB
 	$(PY) -m deploy --stage $(STAGE) --out $(BUILD)
 	rm -rf $(BUILD)/package
 	AWS_DEFAULT_REGION=$(PACKAGE_REGION) $(VENV)/bin/chalice package --stage $(STAGE) \
 		--merge-template $(BUILD)/merge-template.json $(BUILD)/package
 	$(VENV)/bin/cfn-lint $(BUILD)/package/sam.json
-	@# Chalice caches one ~20 MB zip per version of requirements.txt + app code: keep the current.
+	$(PY) -m deploy.package_size $(BUILD)/package/deployment.zip
+	@# Chalice caches one zip per version of requirements.txt + app code: keep the current.
 	@for zip in .chalice/deployments/*.zip; do \
 		cmp -s "$$zip" $(BUILD)/package/deployment.zip || rm -f "$$zip"; done
+
+policies: $(INSTALLED)  ## Rewrite .chalice/policy-<stage>-<group>.json and the functions' entries in config.json
+	$(PY) -m deploy.policies
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache node_modules $(BUILD)

@@ -10,8 +10,15 @@ from pathlib import Path
 
 from deploy.chalice_app import UnknownStageError
 from deploy.inspections import QueueConsumerCountError, QueueNameMismatchError
+from deploy.layers import MixedRuntimeError
 from deploy.lifecycle import UnresolvedPlaceholderError
 from deploy.merge_template import LogicalIdClashError, generate
+from deploy.policies import (
+    PolicyAssignmentError,
+    PolicyFilesOutOfDateError,
+    UngroupedFunctionError,
+)
+from deploy.return_events import StreamConsumerCountError, TableStreamMissingError
 from deploy.table import UnmappedTableSettingError
 
 MERGE_TEMPLATE = "merge-template.json"
@@ -40,6 +47,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         LogicalIdClashError,
         QueueConsumerCountError,
         QueueNameMismatchError,
+        StreamConsumerCountError,
+        TableStreamMissingError,
+        MixedRuntimeError,
+        UngroupedFunctionError,
+        PolicyAssignmentError,
+        PolicyFilesOutOfDateError,
     ) as error:
         parser.exit(1, f"python -m deploy: error: {error}\n")
     args.out.mkdir(parents=True, exist_ok=True)

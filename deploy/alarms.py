@@ -1,6 +1,7 @@
 """CloudWatch alarms: failed and timed-out lifecycle executions, function errors, inspection
-files parked in the dead-letter queue, and the app's own signals that a person must look
-(a parcel that did not match its return, a status email given up on).
+files and return events parked in dead-letter queues, a stream consumer falling behind, and the
+app's own signals that a person must look (a parcel that did not match its return, a status
+email given up on).
 
 A lifecycle that ends in ANOMALY fails its execution on purpose (the `LifecycleFailed` state),
 so ExecutionsFailed is the "a return needs a person" signal. Alarms notify the SNS topic given
@@ -68,6 +69,24 @@ def function_errors_alarm(names: StageNames, function_id: str) -> dict[str, Reso
             dimensions=[{"Name": "FunctionName", "Value": ref(function_id)}],
         )
     }
+
+
+def iterator_age_alarm(
+    names: StageNames, function_id: str, threshold_ms: int
+) -> dict[str, Resource]:
+    """Alarms when the oldest record a stream consumer is handed is older than `threshold_ms`:
+    its shard is stuck behind a record that keeps failing (or the function cannot keep up)."""
+    alarm = _alarm(
+        f"{names.prefix}-{function_id}-IteratorAge",
+        f"{function_id} is reading records older than {threshold_ms // 60_000} minutes: a "
+        "record that keeps failing holds up the events behind it; its log says which.",
+        namespace="AWS/Lambda",
+        metric="IteratorAge",
+        dimensions=[{"Name": "FunctionName", "Value": ref(function_id)}],
+        statistic="Maximum",
+    )
+    alarm["Properties"].update(Threshold=threshold_ms, ComparisonOperator="GreaterThanThreshold")
+    return {f"{function_id}IteratorAgeAlarm": alarm}
 
 
 # Chalice's REST API and the stage it deploys it to.

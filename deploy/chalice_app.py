@@ -1,8 +1,10 @@
 """What Chalice will put in the template: the app's name and the logical ids of its functions.
 
 The ids come from Chalice's own application graph, the model `chalice package` renders, so a
-function added to app.py (a task, a schedule, a queue consumer) gets the environment without
-anyone listing it here; so do the names Chalice gives the event sources it subscribes them to.
+function added to app.py (a task, a schedule, a queue or stream consumer) gets the environment
+without anyone listing it here; so do the names Chalice gives the event sources it subscribes
+them to, the policy file each function's role is made from, and the runtime and architecture
+the functions run on.
 """
 
 from __future__ import annotations
@@ -54,14 +56,39 @@ class QueueConsumer:
 
 
 @dataclass(frozen=True)
+class StreamConsumer:
+    """A function Chalice subscribes to a DynamoDB stream (`@app.on_dynamodb_record`)."""
+
+    function_id: str
+    # The key of the subscription under the function's `Properties.Events` in Chalice's template.
+    event_id: str
+
+
+@dataclass(frozen=True)
+class ChaliceFunction:
+    """What the IAM policy and the layers of one function depend on."""
+
+    # The name app.py gives it, the key of `lambda_functions` in .chalice/config.json.
+    name: str
+    # The file, under .chalice/, Chalice makes the function's role policy from (None when the
+    # stage lets Chalice generate the policy or names a role of its own).
+    policy_file: str | None
+    runtime: str
+    architecture: str
+
+
+@dataclass(frozen=True)
 class ChaliceStage:
     """The functions `chalice package --stage <stage>` will emit, by logical id."""
 
     function_ids: list[str]
     scheduled_function_ids: list[str] = field(default_factory=list)
     queue_consumers: list[QueueConsumer] = field(default_factory=list)
+    stream_consumers: list[StreamConsumer] = field(default_factory=list)
     # The stage's variables of .chalice/config.json, top-level ones included.
     environment_variables: dict[str, str] = field(default_factory=dict)
+    # Each function of `function_ids`, by logical id.
+    functions: dict[str, ChaliceFunction] = field(default_factory=dict)
 
 
 def chalice_config(app: Chalice, project_dir: Path, stage: str) -> Config:
@@ -89,14 +116,15 @@ def describe_stage(app: Chalice, project_dir: Path, stage: str) -> ChaliceStage:
         for resource in resources
         if isinstance(resource, models.RestAPI)
     }
+    functions = {
+        API_HANDLER
+        if id(resource) in api_handlers
+        else to_cfn_resource_name(resource.resource_name): _function(resource)
+        for resource in resources
+        if isinstance(resource, models.LambdaFunction)
+    }
     return ChaliceStage(
-        function_ids=[
-            API_HANDLER
-            if id(resource) in api_handlers
-            else to_cfn_resource_name(resource.resource_name)
-            for resource in resources
-            if isinstance(resource, models.LambdaFunction)
-        ],
+        function_ids=list(functions),
         scheduled_function_ids=[
             to_cfn_resource_name(resource.lambda_function.resource_name)
             for resource in resources
@@ -111,7 +139,29 @@ def describe_stage(app: Chalice, project_dir: Path, stage: str) -> ChaliceStage:
             for resource in resources
             if isinstance(resource, models.SQSEventSource)
         ],
+        stream_consumers=[
+            StreamConsumer(
+                function_id=to_cfn_resource_name(resource.lambda_function.resource_name),
+                event_id=to_cfn_resource_name(resource.resource_name),
+            )
+            for resource in resources
+            if isinstance(resource, models.DynamoDBEventSource)
+        ],
         environment_variables=dict(chalice_config(app, project_dir, stage).environment_variables),
+        functions=functions,
+    )
+
+
+def _function(resource: models.LambdaFunction) -> ChaliceFunction:
+    role = resource.role
+    policy = role.policy if isinstance(role, models.ManagedIAMRole) else None
+    return ChaliceFunction(
+        name=resource.resource_name,
+        policy_file=(
+            Path(policy.filename).name if isinstance(policy, models.FileBasedIAMPolicy) else None
+        ),
+        runtime=resource.runtime,
+        architecture=resource.architecture,
     )
 
 

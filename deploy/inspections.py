@@ -16,6 +16,7 @@ from chalicelib.domain.inspection import UPLOAD_PREFIX, UPLOAD_SUFFIXES
 from deploy.bucket import returns_bucket_arn
 from deploy.cfn import Resource, get_att, policy_document, ref
 from deploy.chalice_app import QueueConsumer
+from deploy.queues import DEAD_LETTER_RETENTION_SECONDS, queue_resource
 from deploy.stage import StageNames
 
 INSPECTION_QUEUE = "InspectionQueue"
@@ -27,8 +28,6 @@ QUEUE_NAME_VARIABLE = "INSPECTION_QUEUE_NAME"
 
 # A file that fails five times in a row will fail again: let a person look at it.
 MAX_RECEIVE_COUNT = 5
-# The longest SQS keeps a message: time to notice the alarm and redrive.
-DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 60 * 60
 # Lambda's advice for SQS event sources: a batch must not reappear to another poller while the
 # function, throttled and retried, may still be working on it.
 VISIBILITY_TIMEOUT_FACTOR = 6
@@ -85,11 +84,11 @@ def upload_key_filters() -> list[tuple[str, str]]:
 def inspection_queue_resources(names: StageNames, consumer: QueueConsumer) -> dict[str, Resource]:
     """The queue, its dead-letter queue, and the policy letting the returns bucket send."""
     return {
-        INSPECTION_DEAD_LETTER_QUEUE: _queue(
+        INSPECTION_DEAD_LETTER_QUEUE: queue_resource(
             names.inspection_dead_letter_queue_name,
             MessageRetentionPeriod=DEAD_LETTER_RETENTION_SECONDS,
         ),
-        INSPECTION_QUEUE: _queue(
+        INSPECTION_QUEUE: queue_resource(
             names.inspection_queue_name,
             VisibilityTimeout=visibility_timeout(consumer.timeout_seconds),
             RedrivePolicy={
@@ -167,14 +166,6 @@ def inspection_queue_outputs() -> dict[str, Any]:
         "InspectionDeadLetterQueueName": {
             "Value": get_att(INSPECTION_DEAD_LETTER_QUEUE, "QueueName")
         },
-    }
-
-
-def _queue(name: str, **properties: Any) -> Resource:
-    # SSE-SQS: S3 can send to it without a KMS key policy, the functions need no kms: action.
-    return {
-        "Type": "AWS::SQS::Queue",
-        "Properties": {"QueueName": name, "SqsManagedSseEnabled": True, **properties},
     }
 
 

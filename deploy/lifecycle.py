@@ -16,6 +16,9 @@ from typing import Any
 from deploy.cfn import Resource, allow, get_att, policy_document
 from deploy.stage import StageNames
 
+# The lifecycle's definition, relative to the project: the file the tests run.
+DEFINITION_PATH = Path("statemachines/return_lifecycle.asl.json")
+
 STATE_MACHINE = "LifecycleStateMachine"
 STATE_MACHINE_ROLE = "LifecycleStateMachineRole"
 STATE_MACHINE_LOG_GROUP = "LifecycleLogGroup"
@@ -37,6 +40,15 @@ def load_definition(path: Path) -> dict[str, Any]:
 def placeholders(definition: Any) -> set[str]:
     """Every `${Name}` in the definition's keys and string values."""
     return {name for text in _strings(definition) for name in _PLACEHOLDER.findall(text)}
+
+
+def task_function_ids(definition: dict[str, Any]) -> set[str]:
+    """The logical ids of the functions the definition calls (its `${XFunctionArn}`s)."""
+    return {
+        match["function"]
+        for name in placeholders(definition)
+        if (match := _FUNCTION_ARN.match(name)) is not None
+    }
 
 
 def function_substitutions(

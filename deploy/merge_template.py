@@ -2,8 +2,11 @@
 
 Chalice deep-merges this template into the one it generates: resources that Chalice does not
 create are added, `Resources.<Function>.Properties.Environment.Variables` adds variables to
-those Chalice already sets from .chalice/config.json, and the queue consumer's entry adds
-partial batch responses to the SQS event source Chalice gives it.
+those Chalice already sets from .chalice/config.json, every function gets the Powertools layer,
+the queue consumer's entry adds partial batch responses to the SQS event source Chalice gives
+it, and the stream consumer's entry points its DynamoDB event source at the table's stream,
+with partial batch responses, bounded retries and an on-failure queue. Before that, it checks
+that each function will get its group's policy file (policies.py).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from deploy.alarms import (
     application_alarms,
     dead_letter_queue_alarm,
     function_errors_alarm,
+    iterator_age_alarm,
     rest_api_name,
     state_machine_alarms,
 )
@@ -37,18 +41,36 @@ from deploy.chalice_app import (
 from deploy.inspections import (
     INSPECTION_DEAD_LETTER_QUEUE,
     check_queue_variable,
-    consumer_settings,
     inspection_consumer,
     inspection_queue_outputs,
     inspection_queue_resources,
     notify_inspection_queue,
 )
-from deploy.lifecycle import STATE_MACHINE, lifecycle_resources, load_definition
+from deploy.inspections import consumer_settings as inspection_consumer_settings
+from deploy.layers import function_layers, powertools_layer_parameters
+from deploy.lifecycle import (
+    DEFINITION_PATH,
+    STATE_MACHINE,
+    lifecycle_resources,
+    load_definition,
+    task_function_ids,
+)
+from deploy.policies import check_policy_files, function_groups
+from deploy.return_events import (
+    ITERATOR_AGE_ALARM_MS,
+    RETURN_EVENTS_DEAD_LETTER_QUEUE,
+    check_table_streams,
+    return_events_consumer,
+    return_events_outputs,
+    return_events_resources,
+)
+from deploy.return_events import consumer_settings as return_events_consumer_settings
 from deploy.stage import StageNames
 from deploy.table import table_resource
 
+__all__ = ["DEFINITION_PATH", "LogicalIdClashError", "build_merge_template", "generate"]
+
 TABLE = "ReturnsTable"
-DEFINITION_PATH = Path("statemachines/return_lifecycle.asl.json")
 
 # Environment variables every function receives; the names are Settings fields in capitals.
 TABLE_NAME_VARIABLE = "TABLE_NAME"
@@ -70,21 +92,26 @@ def generate(project_dir: Path, stage: str) -> Template:
     chalice_stage = describe_stage(app, project_dir, stage)
     check_queue_variable(chalice_stage.environment_variables, names)
     definition = load_definition(project_dir / DEFINITION_PATH)
+    groups = function_groups(chalice_stage, task_function_ids(definition))
+    check_policy_files(project_dir, names, chalice_stage, groups)
     return build_merge_template(names, definition, chalice_stage)
 
 
 def build_merge_template(
     names: StageNames, definition: dict[str, Any], chalice_stage: ChaliceStage
 ) -> Template:
-    """Table, bucket, inspection queues, lifecycle state machine and alarms, plus what every
-    function receives (its environment) and what the queue consumer's event source needs."""
+    """Table, bucket, queues, lifecycle state machine and alarms, plus what every function
+    receives (its environment and layer) and what the consumers' event sources need."""
     function_ids = chalice_stage.function_ids
     consumer = inspection_consumer(chalice_stage.queue_consumers)
+    events_consumer = return_events_consumer(chalice_stage.stream_consumers)
     resources: dict[str, Resource] = {
         TABLE: table_resource(names.table_name),
         RETURNS_BUCKET: notify_inspection_queue(returns_bucket_resource(names)),
     }
+    check_table_streams(resources[TABLE], TABLE)
     resources.update(inspection_queue_resources(names, consumer))
+    resources.update(return_events_resources(names))
     resources.update(lifecycle_resources(names, definition, function_ids))
     resources.update(state_machine_alarms(names, STATE_MACHINE))
     resources.update(application_alarms(names))
@@ -92,10 +119,15 @@ def build_merge_template(
     resources.update(
         dead_letter_queue_alarm(names, INSPECTION_DEAD_LETTER_QUEUE, "Warehouse inspection files")
     )
+    resources.update(
+        dead_letter_queue_alarm(names, RETURN_EVENTS_DEAD_LETTER_QUEUE, "Batches of return events")
+    )
+    resources.update(iterator_age_alarm(names, events_consumer.function_id, ITERATOR_AGE_ALARM_MS))
     # The handlers nobody waits on: an error there shows nowhere else.
     alarmed = [
         API_HANDLER,
         consumer.function_id,
+        events_consumer.function_id,
         LOGIN_CODE_FUNCTION,
         *chalice_stage.scheduled_function_ids,
     ]
@@ -106,10 +138,19 @@ def build_merge_template(
     if clashes:
         # Chalice would silently merge our resource into its function of the same name.
         raise LogicalIdClashError(f"logical ids used by both Chalice and deploy/: {clashes}")
-    resources.update({function_id: function_environment(names) for function_id in function_ids})
+    resources.update(
+        {
+            function_id: deep_merge(function_environment(names), function_layers())
+            for function_id in function_ids
+        }
+    )
     resources[REST_API] = rest_api_name(names)
     resources[consumer.function_id] = deep_merge(
-        resources[consumer.function_id], consumer_settings(consumer)
+        resources[consumer.function_id], inspection_consumer_settings(consumer)
+    )
+    resources[events_consumer.function_id] = deep_merge(
+        resources[events_consumer.function_id],
+        return_events_consumer_settings(events_consumer, TABLE),
     )
     if LOGIN_CODE_FUNCTION in function_ids:
         # Named, not left to CloudFormation: the policy files grant invoking it by its name.
@@ -119,10 +160,13 @@ def build_merge_template(
         )
     return {
         "Description": (
-            f"{names.app_name} ({names.stage}): API, return lifecycle, inspection uploads, "
-            "scheduled emails, table, alarms"
+            f"{names.app_name} ({names.stage}): API, return lifecycle, return events, "
+            "inspection uploads, scheduled emails, table, alarms"
         ),
-        "Parameters": alarm_parameters(),
+        "Parameters": {
+            **alarm_parameters(),
+            **powertools_layer_parameters(chalice_stage.functions),
+        },
         "Conditions": alarm_conditions(),
         "Resources": resources,
         "Outputs": {
@@ -130,6 +174,7 @@ def build_merge_template(
             "LifecycleStateMachineArn": {"Value": ref(STATE_MACHINE)},
             "ReturnsBucketName": {"Value": ref(RETURNS_BUCKET)},
             **inspection_queue_outputs(),
+            **return_events_outputs(),
         },
     }
 

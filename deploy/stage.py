@@ -39,6 +39,15 @@ class StageNames:
     def inspection_dead_letter_queue_name(self) -> str:
         return f"{self.inspection_queue_name}-dlq"
 
+    @property
+    def return_events_dead_letter_queue_name(self) -> str:
+        return f"{self.prefix}-return-events-dlq"
+
+    @property
+    def parameter_path(self) -> str:
+        """Where the stage's secrets live in SSM Parameter Store (see the README)."""
+        return f"/{self.app_name}/{self.stage}/"
+
     def function_name(self, chalice_name: str) -> str:
         """The name Chalice gives app.py's function `chalice_name` when it deploys it itself:
         the template sets the same, so that the policy files and the other functions know it."""

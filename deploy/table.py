@@ -8,9 +8,10 @@ from chalicelib.repositories.table_schema import TTL_ATTRIBUTE, table_definition
 from deploy.cfn import Resource
 
 # CreateTable arguments whose CloudFormation property has the same name and shape. Anything
-# else in table_definition() stops the generation: a new setting (a stream, an LSI) has to be
-# mapped on purpose, not silently dropped from the deployed table.
+# else in table_definition() that is not mapped below stops the generation: a new setting (an
+# LSI, a table class) has to be mapped on purpose, not silently dropped from the deployed table.
 _SAME_SHAPE = ("BillingMode", "AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes")
+_STREAM = "StreamSpecification"
 
 
 class UnmappedTableSettingError(ValueError):
@@ -23,13 +24,16 @@ def table_resource(table_name: str) -> Resource:
     Retained on stack deletion and replacement: the returns are the merchant's records.
     """
     definition: dict[str, Any] = table_definition(table_name)
-    unmapped = set(definition) - {"TableName", *_SAME_SHAPE}
+    unmapped = set(definition) - {"TableName", _STREAM, *_SAME_SHAPE}
     if unmapped:
         raise UnmappedTableSettingError(
             f"table_definition() has settings with no CloudFormation mapping: {sorted(unmapped)}"
         )
     properties: dict[str, Any] = {"TableName": definition["TableName"]}
     properties.update({key: definition[key] for key in _SAME_SHAPE if key in definition})
+    stream = stream_specification(definition.get(_STREAM))
+    if stream is not None:
+        properties[_STREAM] = stream
     properties.update(
         {
             "TimeToLiveSpecification": {"AttributeName": TTL_ATTRIBUTE, "Enabled": True},
@@ -45,3 +49,12 @@ def table_resource(table_name: str) -> Resource:
         "UpdateReplacePolicy": "Retain",
         "Properties": properties,
     }
+
+
+def stream_specification(api_shape: dict[str, Any] | None) -> dict[str, str] | None:
+    """CreateTable's `StreamSpecification` as CloudFormation's: the API switches the stream on
+    with `StreamEnabled`, CloudFormation by the presence of the property, which holds only the
+    view type."""
+    if not api_shape or not api_shape.get("StreamEnabled"):
+        return None
+    return {"StreamViewType": api_shape["StreamViewType"]}

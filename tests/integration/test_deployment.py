@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +28,22 @@ from chalicelib.domain.inspection import (
 )
 from chalicelib.integrations.login_requests import LOGIN_CODE_FUNCTION_NAME
 from chalicelib.observability import METRICS_NAMESPACE, SERVICE_NAME
-from chalicelib.repositories.table_schema import TTL_ATTRIBUTE, table_definition
+from chalicelib.repositories.return_events import is_event_item
+from chalicelib.repositories.table_schema import (
+    PARTITION_KEY,
+    STREAM_VIEW_TYPE,
+    TTL_ATTRIBUTE,
+    table_definition,
+)
 from chalicelib.settings import Settings
 from deploy.__main__ import main
 from deploy.bucket import RETURNS_BUCKET
 from deploy.chalice_app import (
     API_HANDLER,
+    ChaliceFunction,
     ChaliceStage,
     QueueConsumer,
+    StreamConsumer,
     UnknownStageError,
     describe_stage,
     function_logical_ids,
@@ -51,6 +60,7 @@ from deploy.inspections import (
     QueueNameMismatchError,
     check_queue_variable,
 )
+from deploy.layers import POWERTOOLS_LAYER_PARAMETER, MixedRuntimeError
 from deploy.lifecycle import (
     STATE_MACHINE,
     STATE_MACHINE_ROLE,
@@ -59,6 +69,7 @@ from deploy.lifecycle import (
     load_definition,
     placeholders,
 )
+from deploy.lifecycle import task_function_ids as tasks_of
 from deploy.merge_template import (
     DEFINITION_PATH,
     LOGIN_CODE_FUNCTION,
@@ -68,6 +79,15 @@ from deploy.merge_template import (
     TABLE_NAME_VARIABLE,
     build_merge_template,
     generate,
+)
+from deploy.policies import function_groups, policy_file_name
+from deploy.return_events import (
+    MAXIMUM_RECORD_AGE_SECONDS,
+    MAXIMUM_RETRY_ATTEMPTS,
+    RETURN_EVENTS_DEAD_LETTER_QUEUE,
+    STREAM_RETENTION_SECONDS,
+    StreamConsumerCountError,
+    TableStreamMissingError,
 )
 from deploy.stage import StageNames
 from deploy.table import UnmappedTableSettingError, table_resource
@@ -138,16 +158,36 @@ def test_the_table_is_table_definition_with_ttl_recovery_and_encryption(
     assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
 
 
+def test_the_table_streams_the_new_image_of_every_item(template: dict[str, Any]) -> None:
+    # Given the stream table_definition() asks for (CreateTable's shape: enabled, view type)
+    assert table_definition("t")["StreamSpecification"] == {
+        "StreamEnabled": True,
+        "StreamViewType": STREAM_VIEW_TYPE,
+    }
+    # Then the deployed table has it, in CloudFormation's shape (present means enabled)
+    properties = template["Resources"][TABLE]["Properties"]
+    assert properties["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+
+
+def test_a_table_without_a_stream_deploys_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    def without_stream(table_name: str) -> dict[str, Any]:
+        definition = table_definition(table_name)
+        return {**definition, "StreamSpecification": {"StreamEnabled": False}}
+
+    monkeypatch.setattr("deploy.table.table_definition", without_stream)
+    assert "StreamSpecification" not in table_resource("returns-desk-dev")["Properties"]
+
+
 def test_a_table_setting_without_a_mapping_stops_the_generation(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given table_definition() grows a setting the converter does not know
-    def with_stream(table_name: str) -> dict[str, Any]:
-        return {**table_definition(table_name), "StreamSpecification": {"StreamEnabled": True}}
+    def with_table_class(table_name: str) -> dict[str, Any]:
+        return {**table_definition(table_name), "TableClass": "STANDARD_INFREQUENT_ACCESS"}
 
-    monkeypatch.setattr("deploy.table.table_definition", with_stream)
+    monkeypatch.setattr("deploy.table.table_definition", with_table_class)
     # When / Then the generation fails instead of deploying a table without it
-    with pytest.raises(UnmappedTableSettingError, match="StreamSpecification"):
+    with pytest.raises(UnmappedTableSettingError, match="TableClass"):
         table_resource("returns-desk-dev")
 
 
@@ -275,70 +315,6 @@ def test_no_resource_depends_on_itself(template: dict[str, Any]) -> None:
     assert _cycle(graph) is None
 
 
-def test_the_stage_policy_files_point_at_the_stage_resources(stage: str) -> None:
-    # Given the functions' policy file of the stage (static JSON, so names, not references)
-    policy = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
-    names = names_of(stage)
-    granted = _granted(policy)
-    # Then they grant the lifecycle calls on this stage's state machine and nothing wider
-    state_machine = f"arn:aws:states:*:*:stateMachine:{names.state_machine_name}"
-    for action in ("states:StartExecution", "states:SendTaskSuccess", "states:SendTaskFailure"):
-        assert granted[action] == {state_machine}
-    assert not [a for a in granted if a.startswith("states:") and "*" in a]
-    # And the table they grant is the one the template creates, its indexes included (the
-    # status emails' Query) and the writes of the inspections' idempotency records
-    table = f"arn:aws:dynamodb:*:*:table/{names.table_name}"
-    assert granted["dynamodb:Query"] == {table, f"{table}/index/*"}
-    for action in ("GetItem", "PutItem", "UpdateItem", "DeleteItem"):
-        assert table in granted[f"dynamodb:{action}"]
-
-
-def test_the_policy_files_grant_every_dynamodb_call_the_code_makes(stage: str) -> None:
-    # Given the DynamoDB operations the repositories call (a transaction's parts are its
-    # writes' own actions, which IAM checks instead of TransactWriteItems)
-    calls = set()
-    for module in (ROOT / "chalicelib").rglob("*.py"):
-        calls |= set(re.findall(r"_dynamodb\.([a-z_]+)\(", module.read_text()))
-    actions = {
-        f"dynamodb:{''.join(word.capitalize() for word in call.split('_'))}"
-        for call in calls - {"transact_write_items"}
-    }
-    assert {"dynamodb:BatchGetItem", "dynamodb:Query"} <= actions
-    # Then the stage's policy grants each of them on the stage's table
-    granted = _granted(json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text()))
-    table = f"arn:aws:dynamodb:*:*:table/{names_of(stage).table_name}"
-    for action in sorted(actions):
-        assert table in granted.get(action, set()), action
-
-
-def test_the_policy_files_let_the_consumer_read_its_queue_and_files_only(stage: str) -> None:
-    policy = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
-    names = names_of(stage)
-    granted = _granted(policy)
-    # Then Lambda's poller may read and delete the stage's queue, and nothing else of SQS
-    queue = f"arn:aws:sqs:*:*:{names.inspection_queue_name}"
-    sqs = {a: r for a, r in granted.items() if a.startswith("sqs:")}
-    assert sqs == {
-        action: {queue}
-        for action in (
-            "sqs:ReceiveMessage",
-            "sqs:DeleteMessage",
-            "sqs:GetQueueAttributes",
-            "sqs:ChangeMessageVisibility",
-        )
-    }
-    # And it reads inspection files, writes reports only under results/, photos only under
-    # returns/, in the stage's bucket
-    bucket = f"arn:aws:s3:::{names.prefix}-returns-*"
-    # Shoppers' photos: whether an upload arrived (HeadObject), and agents' links to them.
-    assert granted["s3:GetObject"] == {f"{bucket}/{UPLOAD_PREFIX}*", f"{bucket}/returns/*"}
-    # (by version too: a notification of a versioned bucket names the version to read)
-    assert granted["s3:GetObjectVersion"] == {f"{bucket}/{UPLOAD_PREFIX}*"}
-    assert granted["s3:PutObject"] == {f"{bucket}/returns/*", f"{bucket}/{RESULTS_PREFIX}*"}
-    # And shoppers' emails go through SES, as for the sign-in codes
-    assert "ses:SendEmail" in granted
-
-
 def test_the_sign_in_route_may_hand_requests_to_the_login_code_function_by_its_name(
     template: dict[str, Any], stage: str
 ) -> None:
@@ -350,11 +326,6 @@ def test_the_sign_in_route_may_hand_requests_to_the_login_code_function_by_its_n
         variables = template["Resources"][function_id]["Properties"]["Environment"]["Variables"]
         assert variables[LOGIN_CODE_FUNCTION_VARIABLE] == name
     assert LOGIN_CODE_FUNCTION_VARIABLE.lower() in Settings.model_fields
-    # And the policy file lets the functions invoke that one function, and no other
-    granted = _granted(json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text()))
-    assert {a: r for a, r in granted.items() if a.startswith("lambda:")} == {
-        "lambda:InvokeFunction": {f"arn:aws:lambda:*:*:function:{name}"}
-    }
 
 
 # --- the inspection uploads: bucket → queue → consumer ----------------------------------------
@@ -473,14 +444,17 @@ def test_dead_letters_and_event_handler_errors_raise_alarms(template: dict[str, 
         for r in template["Resources"].values()
         if r.get("Type") == "AWS::CloudWatch::Alarm"
     ]
-    (dead_letters,) = [a for a in alarms if a["Namespace"] == "AWS/SQS"]
-    assert dead_letters["MetricName"] == "ApproximateNumberOfMessagesVisible"
-    assert dead_letters["Dimensions"] == [
-        {"Name": "QueueName", "Value": {"Fn::GetAtt": [INSPECTION_DEAD_LETTER_QUEUE, "QueueName"]}}
+    # Any message waiting in either dead-letter queue alarms: inspection files, return events
+    dead_letters = [a for a in alarms if a["Namespace"] == "AWS/SQS"]
+    assert [a["Dimensions"] for a in dead_letters] == [
+        [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}]
+        for queue in (INSPECTION_DEAD_LETTER_QUEUE, RETURN_EVENTS_DEAD_LETTER_QUEUE)
     ]
-    assert dead_letters["Statistic"] == "Maximum"
-    assert dead_letters["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
-    assert dead_letters["Threshold"] == 1
+    for alarm in dead_letters:
+        assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+        assert alarm["Statistic"] == "Maximum"
+        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert alarm["Threshold"] == 1
     erroring = {
         a["Dimensions"][0]["Value"]["Ref"]
         for a in alarms
@@ -489,6 +463,7 @@ def test_dead_letters_and_event_handler_errors_raise_alarms(template: dict[str, 
     assert erroring == {
         API_HANDLER,
         "ProcessInspectionUploads",
+        "HandleReturnEvents",
         "SendLoginCode",
         "SendStatusEmails",
         "RemindPendingDecisions",
@@ -524,6 +499,147 @@ def test_the_outputs_name_the_queues(template: dict[str, Any]) -> None:
         "Value": {"Ref": INSPECTION_DEAD_LETTER_QUEUE}
     }
     assert {"InspectionQueueName", "InspectionDeadLetterQueueName"} <= set(outputs)
+    assert outputs["ReturnEventsDeadLetterQueueUrl"] == {
+        "Value": {"Ref": RETURN_EVENTS_DEAD_LETTER_QUEUE}
+    }
+    assert outputs["ReturnEventsDeadLetterQueueName"] == {
+        "Value": {"Fn::GetAtt": [RETURN_EVENTS_DEAD_LETTER_QUEUE, "QueueName"]}
+    }
+
+
+# --- the return events: the table's stream → the consumer --------------------------------------
+
+# The properties SAM's `DynamoDB` event source accepts (AWS SAM developer guide,
+# sam-property-function-dynamodb); anything else would fail the transform.
+SAM_DYNAMODB_EVENT_PROPERTIES = {
+    "BatchSize",
+    "BisectBatchOnFunctionError",
+    "DestinationConfig",
+    "Enabled",
+    "FilterCriteria",
+    "FunctionResponseTypes",
+    "KmsKeyArn",
+    "MaximumBatchingWindowInSeconds",
+    "MaximumRecordAgeInSeconds",
+    "MaximumRetryAttempts",
+    "MetricsConfig",
+    "ParallelizationFactor",
+    "StartingPosition",
+    "StartingPositionTimestamp",
+    "Stream",
+    "TumblingWindowInSeconds",
+}
+
+
+def test_the_packaged_consumer_reads_the_tables_stream_with_partial_batch_responses(
+    packaged: dict[str, Any],
+) -> None:
+    # Given the return events' consumer in the packaged template
+    consumer = packaged["Resources"]["HandleReturnEvents"]
+    (event,) = consumer["Properties"]["Events"].values()
+    properties = event["Properties"]
+    # Then its DynamoDB event source reads the table's stream, not app.py's placeholder
+    assert event["Type"] == "DynamoDB"
+    assert properties["Stream"] == {"Fn::GetAtt": [TABLE, "StreamArn"]}
+    assert app.RETURN_EVENTS_STREAM not in json.dumps(packaged)
+    # As app.py declares it: 25 records a batch, from the oldest the stream holds
+    assert (properties["BatchSize"], properties["StartingPosition"]) == (25, "TRIM_HORIZON")
+    # And a failed record is retried from where it failed, its batch halved on each error
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert properties["BisectBatchOnFunctionError"] is True
+    # A bounded number of times, within a bounded age, then reported to the dead-letter queue
+    assert properties["MaximumRetryAttempts"] == MAXIMUM_RETRY_ATTEMPTS == 10
+    assert properties["MaximumRecordAgeInSeconds"] == MAXIMUM_RECORD_AGE_SECONDS
+    assert properties["DestinationConfig"] == {
+        "OnFailure": {"Destination": {"Fn::GetAtt": [RETURN_EVENTS_DEAD_LETTER_QUEUE, "Arn"]}}
+    }
+    # Every property is one SAM's DynamoDB event knows
+    assert set(properties) <= SAM_DYNAMODB_EVENT_PROPERTIES
+
+
+def test_a_record_is_given_up_on_well_inside_the_streams_retention() -> None:
+    # Lambda accepts 60 s to 7 days; the stream keeps a record 24 hours, so a parked batch can
+    # still be read again from the shard and sequence numbers its report names
+    assert 60 <= MAXIMUM_RECORD_AGE_SECONDS <= STREAM_RETENTION_SECONDS // 2
+    assert 0 < MAXIMUM_RETRY_ATTEMPTS <= 10_000
+
+
+def test_only_new_return_events_invoke_the_consumer(packaged: dict[str, Any]) -> None:
+    # Given the event source's filter
+    (event,) = packaged["Resources"]["HandleReturnEvents"]["Properties"]["Events"].values()
+    (pattern,) = [
+        json.loads(f["Pattern"]) for f in event["Properties"]["FilterCriteria"]["Filters"]
+    ]
+    # Then a record passes it exactly when the consumer treats it as a new return event
+    for name in ("INSERT", "MODIFY", "REMOVE"):
+        for pk in ("CHANGES#rma-1", "RMA#rma-1", "EMAILS#rma-1"):
+            passes = _matches(
+                pattern, {"eventName": name, "dynamodb": {"Keys": {PARTITION_KEY: {"S": pk}}}}
+            )
+            assert passes == (name == "INSERT" and is_event_item({PARTITION_KEY: pk})), (name, pk)
+
+
+def test_the_return_events_dead_letter_queue_keeps_reports_14_days_encrypted(
+    template: dict[str, Any], stage: str
+) -> None:
+    queue = template["Resources"][RETURN_EVENTS_DEAD_LETTER_QUEUE]
+    assert queue["Type"] == "AWS::SQS::Queue"
+    assert queue["Properties"] == {
+        "QueueName": names_of(stage).return_events_dead_letter_queue_name,
+        "SqsManagedSseEnabled": True,
+        "MessageRetentionPeriod": DEAD_LETTER_RETENTION_SECONDS,
+    }
+
+
+def test_a_stream_held_up_by_a_failing_record_raises_an_alarm(template: dict[str, Any]) -> None:
+    # Partial batch failures are no function errors: the age of the records read is what shows
+    alarm = template["Resources"]["HandleReturnEventsIteratorAgeAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Lambda", "IteratorAge")
+    assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "HandleReturnEvents"}}]
+    assert alarm["Statistic"] == "Maximum"
+    # Long before a record is given up on
+    assert alarm["Threshold"] < MAXIMUM_RECORD_AGE_SECONDS * 1000 / 10
+
+
+# --- the Powertools layer and the functions' roles ---------------------------------------------
+
+
+def test_every_packaged_function_runs_with_the_powertools_layer(packaged: dict[str, Any]) -> None:
+    functions = [
+        r["Properties"]
+        for r in packaged["Resources"].values()
+        if r["Type"] == "AWS::Serverless::Function"
+    ]
+    # Given the one runtime and architecture the functions run on
+    ((runtime, architecture),) = {(f["Runtime"], tuple(f["Architectures"])) for f in functions}
+    # Then each has the layer the stack's parameter names, and no other
+    for function in functions:
+        assert function["Layers"] == [{"Ref": POWERTOOLS_LAYER_PARAMETER}]
+    # Which defaults to the public parameter Powertools publishes for that runtime and
+    # architecture, at the version the tests run against
+    parameter = packaged["Parameters"][POWERTOOLS_LAYER_PARAMETER]
+    assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
+    (arch,) = architecture
+    assert parameter["Default"] == (
+        f"/aws/service/powertools/python/{arch}/{runtime}/{version('aws-lambda-powertools')}"
+    )
+
+
+def test_the_packaged_role_of_each_function_holds_its_groups_policy(
+    packaged: dict[str, Any], stage: str
+) -> None:
+    # Given the packaged template, where Chalice gives every function a role of its own
+    resources = packaged["Resources"]
+    groups = function_groups(describe_stage(app.app, ROOT, stage), tasks_of(DEFINITION))
+    for function_id, group in groups.items():
+        role_id = resources[function_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+        # Then that role's only policy is its group's file, as config.json names it
+        (policy,) = resources[role_id]["Properties"]["Policies"]
+        expected = json.loads((ROOT / ".chalice" / policy_file_name(stage, group)).read_text())
+        assert policy["PolicyDocument"] == expected, function_id
+    # And no role is shared, nor made from a policy of another stage or Chalice's own
+    roles = [resources[f]["Properties"]["Role"]["Fn::GetAtt"][0] for f in groups]
+    assert len(set(roles)) == len(roles)
 
 
 # --- the command ---------------------------------------------------------------------------------
@@ -542,46 +658,89 @@ def test_an_unknown_stage_is_refused() -> None:
         function_logical_ids(app.app, ROOT, "staging")
 
 
-def test_the_template_builds_from_any_set_of_functions() -> None:
-    # Given only the task functions and a queue consumer (no API): no API alarm
-    function_ids = [p.removesuffix("FunctionArn") for p in placeholders(DEFINITION)]
-    consumer = QueueConsumer("Consume", "ConsumeSqsEventSource", timeout_seconds=10)
-    chalice_stage = ChaliceStage(
-        function_ids=[*function_ids, "Consume"], queue_consumers=[consumer]
+def a_stage(
+    function_ids: list[str],
+    queue_consumers: list[QueueConsumer],
+    stream_consumers: list[StreamConsumer],
+    architecture: str = "x86_64",
+) -> ChaliceStage:
+    """A stage of these functions, all on one runtime unless `architecture` says otherwise for
+    the last one."""
+    functions = {f: ChaliceFunction(f.lower(), None, "python3.11", "x86_64") for f in function_ids}
+    if function_ids:
+        last = function_ids[-1]
+        functions[last] = ChaliceFunction(last.lower(), None, "python3.11", architecture)
+    return ChaliceStage(
+        function_ids=function_ids,
+        queue_consumers=queue_consumers,
+        stream_consumers=stream_consumers,
+        functions=functions,
     )
+
+
+def test_the_template_builds_from_any_set_of_functions() -> None:
+    # Given only the task functions and the two consumers (no API): no API alarm
+    function_ids = sorted(tasks_of(DEFINITION))
+    queue = QueueConsumer("Consume", "ConsumeSqsEventSource", timeout_seconds=10)
+    stream = StreamConsumer("Handle", "HandleDynamodbEventSource")
+    chalice_stage = a_stage([*function_ids, "Consume", "Handle"], [queue], [stream])
     template = build_merge_template(names_of("dev"), DEFINITION, chalice_stage)
     assert f"{API_HANDLER}ErrorsAlarm" not in template["Resources"]
     assert set(function_ids) <= set(template["Resources"])
-    queue = template["Resources"][INSPECTION_QUEUE]["Properties"]
-    assert queue["VisibilityTimeout"] == 60
+    assert template["Resources"][INSPECTION_QUEUE]["Properties"]["VisibilityTimeout"] == 60
+    events = template["Resources"]["Handle"]["Properties"]["Events"]
+    assert set(events) == {"HandleDynamodbEventSource"}
 
 
 @pytest.mark.parametrize("consumers", [0, 2])
 def test_the_inspection_queue_needs_exactly_one_consumer(consumers: int) -> None:
-    chalice_stage = ChaliceStage(
-        function_ids=[f"Consume{n}" for n in range(consumers)],
-        queue_consumers=[
-            QueueConsumer(f"Consume{n}", f"Consume{n}SqsEventSource", 60) for n in range(consumers)
-        ],
+    ids = [f"Consume{n}" for n in range(consumers)]
+    chalice_stage = a_stage(
+        [*ids, "Handle"],
+        [QueueConsumer(f, f"{f}SqsEventSource", 60) for f in ids],
+        [StreamConsumer("Handle", "HandleDynamodbEventSource")],
     )
     with pytest.raises(QueueConsumerCountError, match=f"declares {consumers}"):
         build_merge_template(names_of("dev"), DEFINITION, chalice_stage)
 
 
+@pytest.mark.parametrize("consumers", [0, 2])
+def test_the_table_stream_needs_exactly_one_consumer(consumers: int) -> None:
+    ids = [f"Handle{n}" for n in range(consumers)]
+    chalice_stage = a_stage(
+        [*ids, "Consume"],
+        [QueueConsumer("Consume", "ConsumeSqsEventSource", 60)],
+        [StreamConsumer(f, f"{f}DynamodbEventSource") for f in ids],
+    )
+    with pytest.raises(StreamConsumerCountError, match=f"declares {consumers}"):
+        build_merge_template(names_of("dev"), DEFINITION, chalice_stage)
+
+
+def test_a_table_that_streams_nothing_stops_the_generation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def without_stream(table_name: str) -> dict[str, Any]:
+        definition = dict(table_definition(table_name))
+        del definition["StreamSpecification"]
+        return definition
+
+    monkeypatch.setattr("deploy.table.table_definition", without_stream)
+    with pytest.raises(TableStreamMissingError, match="StreamSpecification"):
+        generate(ROOT, "dev")
+
+
+def test_one_layer_cannot_serve_two_architectures() -> None:
+    chalice_stage = a_stage(
+        [*sorted(tasks_of(DEFINITION)), "Consume", "Handle"],
+        [QueueConsumer("Consume", "ConsumeSqsEventSource", 60)],
+        [StreamConsumer("Handle", "HandleDynamodbEventSource")],
+        architecture="arm64",
+    )
+    with pytest.raises(MixedRuntimeError, match="arm64"):
+        build_merge_template(names_of("dev"), DEFINITION, chalice_stage)
+
+
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def _granted(policy: dict[str, Any]) -> dict[str, set[str]]:
-    """Each action of an IAM policy document to the resources it is allowed on."""
-    granted: dict[str, set[str]] = {}
-    for statement in policy["Statement"]:
-        assert statement["Effect"] == "Allow"
-        resources = statement["Resource"]
-        for action in statement["Action"]:
-            granted.setdefault(action, set()).update(
-                [resources] if isinstance(resources, str) else resources
-            )
-    return granted
 
 
 _SUB_VARIABLE = re.compile(r"\$\{([^}!.]+)(?:\.[^}]+)?\}")
@@ -609,6 +768,19 @@ def _walk_references(node: Any) -> Iterator[str]:
                 yield from [value] if isinstance(value, str) else value
             else:
                 yield from _walk_references(value)
+
+
+def _matches(pattern: Any, record: Any) -> bool:
+    """Whether `record` passes an event filter `pattern` made of value lists and prefixes (the
+    part of Lambda's filter syntax the consumer's filter uses)."""
+    if isinstance(pattern, dict):
+        return isinstance(record, dict) and all(
+            key in record and _matches(value, record[key]) for key, value in pattern.items()
+        )
+    return any(
+        str(record).startswith(rule["prefix"]) if isinstance(rule, dict) else record == rule
+        for rule in pattern
+    )
 
 
 def _cycle(graph: dict[str, set[str]]) -> list[str] | None:

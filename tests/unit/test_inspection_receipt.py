@@ -146,14 +146,15 @@ def test_the_same_upload_again_gives_its_first_outcome_and_writes_nothing() -> N
     assert again.events == []
 
 
-def test_the_same_upload_again_sends_a_hand_off_that_may_have_been_lost() -> None:
-    # Given a return that took the whole file, whose hand-off to the lifecycle may have failed
+def test_the_same_upload_again_changes_nothing_and_resumes_nothing() -> None:
+    # Given a return that took the whole file, its hand-off to the lifecycle in its event
     first = receive(a_return(), rows(("SHIRT", 2, "WORE"), ("CAP", 1, "WORE")))
+    assert first.resumes_lifecycle
     # When the file comes again
     again = receive(first.updated, rows(("SHIRT", 2, "WORE"), ("CAP", 1, "WORE")))
-    # Then the lifecycle is resumed again (Step Functions refuses a token sent twice)
+    # Then nothing is written, and nothing sent again: the stream retries the first hand-off
     assert again.updated is None
-    assert again.resumes_lifecycle
+    assert not again.resumes_lifecycle
 
 
 def test_an_upload_that_made_an_anomaly_is_refused_again_with_the_same_reason() -> None:

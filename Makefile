@@ -61,6 +61,8 @@ mutation: $(INSTALLED)  ## mutmut on the domain's rules (pyproject.toml); fails 
 package: $(INSTALLED)  ## CloudFormation template of STAGE in build/package/sam.json, linted; zip under 8 MB
 	$(PY) -m deploy --stage $(STAGE) --out $(BUILD)
 	rm -rf $(BUILD)/package
+	@# Chalice zips chalicelib/ whole: leave this machine's bytecode out.
+	find chalicelib -name __pycache__ -type d -prune -exec rm -rf {} +
 	AWS_DEFAULT_REGION=$(PACKAGE_REGION) $(VENV)/bin/chalice package --stage $(STAGE) \
 		--merge-template $(BUILD)/merge-template.json $(BUILD)/package
 	$(VENV)/bin/cfn-lint $(BUILD)/package/sam.json

@@ -135,12 +135,14 @@ def rest_api_name(names: StageNames) -> Resource:
     return {"Properties": {"Name": names.prefix}}
 
 
-def dead_letter_queue_alarm(names: StageNames, queue_id: str, what: str) -> dict[str, Resource]:
+def dead_letter_queue_alarm(
+    names: StageNames, queue_id: str, what: str, remedy: str = "fix the cause, then redrive"
+) -> dict[str, Resource]:
     """Alarms while any message waits in the queue: each one is `what` nobody could apply."""
     return {
         f"{queue_id}MessagesAlarm": _alarm(
             f"{names.prefix}-{queue_id}-Messages",
-            f"{what} failed repeatedly and wait in {queue_id}: fix the cause, then redrive.",
+            f"{what} failed repeatedly and wait in {queue_id}: {remedy}.",
             namespace="AWS/SQS",
             metric="ApproximateNumberOfMessagesVisible",
             dimensions=[{"Name": "QueueName", "Value": get_att(queue_id, "QueueName")}],

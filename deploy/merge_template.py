@@ -59,6 +59,7 @@ from deploy.policies import check_policy_files, function_groups
 from deploy.return_events import (
     ITERATOR_AGE_ALARM_MS,
     RETURN_EVENTS_DEAD_LETTER_QUEUE,
+    RETURN_EVENTS_REMEDY,
     check_table_streams,
     return_events_consumer,
     return_events_outputs,
@@ -120,7 +121,12 @@ def build_merge_template(
         dead_letter_queue_alarm(names, INSPECTION_DEAD_LETTER_QUEUE, "Warehouse inspection files")
     )
     resources.update(
-        dead_letter_queue_alarm(names, RETURN_EVENTS_DEAD_LETTER_QUEUE, "Batches of return events")
+        dead_letter_queue_alarm(
+            names,
+            RETURN_EVENTS_DEAD_LETTER_QUEUE,
+            "Return events",
+            RETURN_EVENTS_REMEDY,
+        )
     )
     resources.update(iterator_age_alarm(names, events_consumer.function_id, ITERATOR_AGE_ALARM_MS))
     # The handlers nobody waits on: an error there shows nowhere else.

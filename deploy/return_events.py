@@ -39,6 +39,12 @@ MAXIMUM_RECORD_AGE_SECONDS = 6 * 60 * 60
 # The consumer answers with the sequence number of the first record that failed: Lambda retries
 # from there, without handing the records before it over again.
 PARTIAL_BATCH_RESPONSES = ["ReportBatchItemFailures"]
+# What a person does about a report in the dead-letter queue: it names the records (shard and
+# sequence numbers), which stay readable in the stream for its 24 hours.
+RETURN_EVENTS_REMEDY = (
+    "each message names a batch of stream records (shard, sequence numbers); fix the cause, "
+    "then deliver those records again within the stream's 24 hours"
+)
 # Records waiting this long (IteratorAge, in ms) mean a failing record is holding up its shard:
 # partial batch failures are no function errors, so the Errors alarm does not see them.
 ITERATOR_AGE_ALARM_MS = 15 * 60 * 1000

@@ -14,7 +14,7 @@ from pathlib import Path
 from statistics import median
 
 # `import app` may cost at most this many times `import boto3`, the floor of any Lambda here.
-IMPORT_RATIO_TARGET = 1.5
+IMPORT_RATIO_TARGET = 1.4
 
 _REPOSITORY = Path(__file__).resolve().parents[1]
 _TIMED_IMPORT = (
@@ -22,6 +22,22 @@ _TIMED_IMPORT = (
     "print(time.perf_counter() - started)"
 )
 _IMPORTTIME_PREFIX = "import time:"
+# A cold start's first answer in a fresh interpreter: the app imported, then the widget asked for
+# a customer's returns, against a moto server another process runs (so that nothing of moto, nor
+# of boto3, is loaded before the clock starts).
+_FIRST_REQUEST = """
+import time
+started = time.perf_counter()
+from chalice.test import Client
+from app import app
+with Client(app, stage_name="bench") as client:
+    answer = client.http.get(
+        "/gorgias/widget?email=first.request%40example.com",
+        headers={"Authorization": "Bearer widget-token"},
+    )
+assert answer.status_code == 200, answer.body
+print(time.perf_counter() - started)
+"""
 
 
 @dataclass(frozen=True)
@@ -66,6 +82,17 @@ def measure_import_cost(runs: int = 7, top: int = 8) -> ImportCost:
     )
 
 
+def measure_first_request(endpoint_url: str, runs: int = 5) -> float:
+    """Median seconds from a fresh interpreter's start to the widget's first answer, against the
+    moto server at `endpoint_url` (whose table the bench created)."""
+    environment = {"AWS_ENDPOINT_URL": endpoint_url}
+    _python("-c", _FIRST_REQUEST, extra_environment=environment)
+    return median(
+        float(_python("-c", _FIRST_REQUEST, extra_environment=environment).stdout)
+        for _ in range(runs)
+    )
+
+
 def heaviest_packages(module: str, top: int) -> tuple[PackageCost, ...]:
     """Self time (under `-X importtime`) of everything `import module` loads, summed by
     top-level package: `pydantic_core.core_schema` counts towards `pydantic_core`."""
@@ -104,12 +131,18 @@ def _timed_import(module: str) -> float:
     return float(_python("-c", _TIMED_IMPORT.format(module=module)).stdout)
 
 
-def _python(*arguments: str) -> subprocess.CompletedProcess[str]:
-    """This interpreter, from the repository root, with this process's (bench) environment."""
+def _python(
+    *arguments: str, extra_environment: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """This interpreter, from the repository root, with this process's (bench) environment.
+    Bytecode is written and read as a deployed package's would be, whatever the machine says:
+    without it every run compiles every module again, which no warm Lambda image does."""
+    environment = {**os.environ, **(extra_environment or {})}
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
     return subprocess.run(  # noqa: S603 - our own interpreter and fixed arguments
         [sys.executable, *arguments],
         cwd=_REPOSITORY,
-        env=dict(os.environ),
+        env=environment,
         capture_output=True,
         text=True,
         check=True,

@@ -55,12 +55,19 @@ def scan_summary(scans: int) -> str:
     return "Scan calls during the whole run (load and requests): 0"
 
 
-def import_summary(cost: ImportCost) -> str:
+def import_summary(cost: ImportCost, first_request_seconds: float | None = None) -> str:
     verdict = "OK" if cost.ok else "FAIL"
     lines = [
         f"import app    {cost.app_seconds * 1000:7.1f} ms  (median of {cost.runs} runs each)",
         f"import boto3  {cost.boto3_seconds * 1000:7.1f} ms",
         f"ratio         {cost.ratio:7.2f} x   target <= {IMPORT_RATIO_TARGET} x  {verdict}",
+    ]
+    if first_request_seconds is not None:
+        lines.append(
+            f"first request {first_request_seconds * 1000:7.1f} ms  (fresh interpreter: import "
+            "app, then GET /gorgias/widget against a moto server; median of 5)"
+        )
+    lines += [
         "heaviest top-level packages under `import app` (self time, -X importtime):",
     ]
     width = max(len(package.package) for package in cost.heaviest)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from chalice import Chalice, Cron, Rate, Response
@@ -12,16 +12,16 @@ from chalice.app import CloudWatchEvent, DynamoDBEvent, Request, SQSEvent
 
 from chalicelib.api.admin import admin
 from chalicelib.api.docs import docs
+from chalicelib.api.errors import normalize_framework_errors
 from chalicelib.api.gorgias import gorgias
-from chalicelib.api.http import json_response, normalize_framework_errors, route
+from chalicelib.api.health import liveness
 from chalicelib.api.orders import orders
 from chalicelib.api.policy import policy
 from chalicelib.api.portal import portal
 from chalicelib.api.portal_auth import portal_auth
-from chalicelib.api.representations import ResponseModel
 from chalicelib.api.webhooks import webhooks
-from chalicelib.event_entrypoint import process_return_events
 from chalicelib.email_entrypoints import run_decision_reminder, run_status_emails
+from chalicelib.event_entrypoint import process_return_events
 from chalicelib.inspection_entrypoint import process_inspection_messages
 from chalicelib.integrations.login_requests import LOGIN_CODE_FUNCTION_NAME
 from chalicelib.lifecycle_entrypoints import run_lifecycle_task
@@ -31,6 +31,7 @@ from chalicelib.observability import logger, metrics, tracer
 app = Chalice(app_name="returns-desk", configure_logs=False)
 # Chalice's own logger (unhandled errors) writes through ours: JSON, emails masked.
 copy_config_to_registered_loggers(source_logger=logger, include={app.log.name})
+app.register_blueprint(liveness)
 app.register_blueprint(gorgias)
 app.register_blueprint(admin)
 app.register_blueprint(policy)
@@ -71,16 +72,6 @@ def observe_request(event: Request, get_response: Callable[[Request], Response])
             metrics.flush_metrics()
             metrics.clear_metrics()
         logger.remove_keys(["method", "path"])
-
-
-class HealthResponse(ResponseModel):
-    status: Literal["ok"]
-
-
-@route(app, "/health", summary="Liveness", tags=("health",), responses={200: HealthResponse})
-def health() -> Response:
-    """The one route without auth: load balancers and uptime checks call it."""
-    return json_response(HealthResponse(status="ok"))
 
 
 # --- The return lifecycle's tasks (statemachines/return_lifecycle.asl.json) ---------------------

@@ -1,8 +1,9 @@
 """`Idempotency-Key` on the routes that create: a client that retries (a double click, a
 timeout) with the same key and body within a day gets the first answer again, and nothing is
 created twice; the same key with another body is a 409. Powertools Idempotency keeps the
-records in the table; only successful answers are kept, so a refused request may be retried
-with its key once corrected."""
+records in the table; only successful answers are kept (a refusal is raised, and Powertools
+keeps no record of a call that raised), so a refused request may be retried with its key once
+corrected."""
 
 from __future__ import annotations
 
@@ -14,21 +15,13 @@ from typing import Any
 from chalice import Response
 from chalice.app import Request
 
-from chalicelib.api.http import JSON_HEADERS, error_response
+from chalicelib.api.errors import JSON_HEADERS, error_response
 from chalicelib.errors import InvalidRequestError
 
 IDEMPOTENCY_HEADER = "idempotency-key"
 IDEMPOTENCY_SECONDS = 24 * 60 * 60
 # What clients send: a UUID, or any other printable token of reasonable length.
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
-
-
-class _NotKept(Exception):
-    """A creation that did not succeed: its answer is returned, and no record is kept."""
-
-    def __init__(self, response: Response) -> None:
-        super().__init__(response.status_code)
-        self.response = response
 
 
 def created_once(
@@ -66,8 +59,6 @@ def created_once(
 
     def run(attempt: dict[str, Any]) -> dict[str, Any]:
         response = create()
-        if not 200 <= response.status_code < 300:
-            raise _NotKept(response)
         return {
             "status": response.status_code,
             "headers": dict(response.headers),
@@ -82,8 +73,6 @@ def created_once(
     body_hash = hashlib.sha256(request.raw_body or b"").hexdigest()
     try:
         answer = once(attempt={"scope": scope, "key": key, "body": body_hash})
-    except _NotKept as refused:
-        return refused.response
     except IdempotencyValidationError:
         return error_response(
             409,

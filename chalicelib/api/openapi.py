@@ -1,4 +1,5 @@
-"""The OpenAPI 3.1 description of the HTTP API, built from what every `route()` declares.
+"""The OpenAPI 3.1 description of the HTTP API, built from what every route declares
+(api/routing.py).
 
 Served at `GET /openapi.json` (admin token) and checked in as `openapi.json` at the root of the
 repository: `python -m chalicelib.api.openapi openapi.json` writes it, and a test fails when the
@@ -21,12 +22,8 @@ from chalice import Chalice
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from chalicelib.api.http import (
-    ROUTE_DOCS,
-    ErrorEnvelope,
-    Operation,
-    RouteDoc,
-)
+from chalicelib.api.models.common import ErrorEnvelope
+from chalicelib.api.routing import ROUTE_DOCS, Operation, RouteDoc
 
 OPENAPI_VERSION = "3.1.0"
 API_TITLE = "returns-desk"
@@ -78,7 +75,7 @@ ERROR_STATUSES = {
     ),
     401: _ErrorStatus("Unauthorized", "The bearer token is missing or wrong."),
     403: _ErrorStatus("Forbidden", "The caller is known but may not do this."),
-    404: _ErrorStatus("NotFound", "Nothing matches the path: no such return, order or action."),
+    404: _ErrorStatus("NotFound", "Nothing matches the path: no such return or order."),
     409: _ErrorStatus(
         "Conflict",
         "The return's status does not allow this, or someone changed it at the same time.",
@@ -106,7 +103,7 @@ _RESPONSE_REF = "#/components/responses/{name}"
 @dataclass(frozen=True)
 class _Documented:
     """One operation of the document: a method on a path, and what its route declared (None for
-    a route registered without `route()`)."""
+    a route registered without a Router)."""
 
     path: str
     method: str
@@ -171,37 +168,17 @@ def render(document: dict[str, Any]) -> str:
 
 
 def _operations(app: Chalice) -> Iterator[_Documented]:
-    declared = {doc.endpoint: doc for doc in ROUTE_DOCS}
     for path, entries in app.routes.items():
         for method, entry in entries.items():
-            doc = declared.get(entry.view_function)
-            description = inspect.getdoc(entry.view_function)
-            if doc is None or not doc.actions:
-                operation = doc.operation if doc is not None else Operation()
-                yield _Documented(path, method, entry.view_name, description, doc, operation)
-                continue
-            parent, _, last = path.rpartition("/")
-            if not _PATH_PARAMETER.fullmatch(last):
-                raise ValueError(f"{path}: actions need a path that ends in a parameter")
-            for action, operation in sorted(doc.actions.items()):
-                yield _Documented(
-                    f"{parent}/{action}",
-                    method,
-                    f"{entry.view_name}_{action}",
-                    description,
-                    doc,
-                    _with_defaults(operation, doc.operation),
-                )
-
-
-def _with_defaults(action: Operation, route_level: Operation) -> Operation:
-    return Operation(
-        summary=action.summary or route_level.summary,
-        body=action.body or route_level.body,
-        query=action.query or route_level.query,
-        responses=action.responses or route_level.responses,
-        errors={*action.errors, *route_level.errors},
-    )
+            doc = ROUTE_DOCS.get(entry.view_function)
+            yield _Documented(
+                path,
+                method,
+                entry.view_name,
+                inspect.getdoc(entry.view_function),
+                doc,
+                doc.operation if doc is not None else Operation(),
+            )
 
 
 def _require_unique_operation_ids(operations: list[_Documented]) -> None:
@@ -347,6 +324,7 @@ def _references(value: Any) -> set[str]:
 
 def main(arguments: list[str]) -> int:
     """`python -m chalicelib.api.openapi [FILE]`: the document on stdout, or written to FILE."""
+    # The command line is where the app is looked up; everything above is handed it.
     from app import app
 
     text = render(build_openapi(app))

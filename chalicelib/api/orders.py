@@ -3,31 +3,18 @@ about their orders."""
 
 from __future__ import annotations
 
-from chalice import Blueprint, Response
+from chalice import Blueprint
 
-from chalicelib.api.http import bearer_token_guard, json_response, parse_body, route
+from chalicelib.api.auth import admin_token_guard
+from chalicelib.api.routing import Router
 from chalicelib.domain.order import Order, OrderDetails
 from chalicelib.services import container
-from chalicelib.settings import get_settings
 
 orders = Blueprint(__name__)
-_guard = bearer_token_guard(lambda: get_settings().admin_api_token)
+routes = Router(orders, guard=admin_token_guard, security="admin", tags=("admin",))
 
 
-@route(
-    orders,
-    "/orders/{number}",
-    methods=["PUT"],
-    guard=_guard,
-    security="admin",
-    summary="Create or replace an order",
-    tags=("admin",),
-    body=OrderDetails,
-    responses={200: Order},
-)
-def put_order(number: str) -> Response:
+@routes.put("/orders/{number}", summary="Create or replace an order")
+def put_order(number: str, body: OrderDetails) -> Order:
     """Create or replace order `number` (e.g. `/orders/%231001` for "#1001")."""
-    details = parse_body(orders.current_request, OrderDetails)
-    # API Gateway hands path parameters over still percent-encoded.
-    stored = container.order_service().put(number, details)
-    return json_response(stored)
+    return container.order_service().put(number, body)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from chalicelib.services.portal_auth import PortalAuthService, SessionTokens
     from chalicelib.services.portal_service import PortalService
     from chalicelib.services.return_events import ReturnEventDispatcher
+    from chalicelib.services.shopify_webhooks import ShopifyWebhooks
     from chalicelib.services.status_email_job import StatusEmailJob
 
 
@@ -98,6 +99,13 @@ def order_service() -> OrderService:
     from chalicelib.services.order_service import OrderService
 
     return OrderService(OrderRepository(get_settings().table_name))
+
+
+@lru_cache(maxsize=1)
+def shopify_webhooks() -> ShopifyWebhooks:
+    from chalicelib.services.shopify_webhooks import ShopifyWebhooks
+
+    return ShopifyWebhooks(order_service())
 
 
 @lru_cache(maxsize=1)
@@ -266,6 +274,7 @@ _BUILT = (
     return_event_dispatcher,
     policy_service,
     order_service,
+    shopify_webhooks,
     session_tokens,
     portal_auth,
     photo_store,

@@ -15,7 +15,6 @@ import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from app import app
-from chalicelib.api.admin import ADMIN_ACTIONS, HANDLING_ACTIONS
 from chalicelib.api.openapi import build_openapi, render
 from tests.support import ADMIN_AUTH, WIDGET_AUTH, body
 
@@ -86,7 +85,7 @@ def test_the_document_carries_the_projects_version(document: dict[str, Any]) -> 
 def test_every_route_of_the_app_declares_who_may_call_it_and_what_it_answers(
     document: dict[str, Any],
 ) -> None:
-    # Given every operation of the app (each route registered through chalicelib.api.http.route)
+    # Given every operation of the app (each route registered through a Router, api/routing.py)
     # Then each names its callers' security scheme (an empty list: public) and its answers
     undeclared = [
         label
@@ -95,8 +94,8 @@ def test_every_route_of_the_app_declares_who_may_call_it_and_what_it_answers(
         or not any(status.startswith("2") for status in operation["responses"])
     ]
     assert not undeclared, (
-        "Declare `security=` and `responses=` (and `body=`, `query=`, `errors=`) in the route()"
-        f" of {undeclared}: see chalicelib/api/admin.py. Then run `{REGENERATE}`."
+        f"Register {undeclared} through a Router (chalicelib/api/routing.py), which declares the"
+        f" caller and the answers. Then run `{REGENERATE}`."
     )
 
 
@@ -108,7 +107,7 @@ def test_the_document_has_the_routes_the_app_serves_and_no_other(document: dict[
         for method in methods
     }
     documented = [label.split(" ", 1) for label in operations(document)]
-    # Then each documented operation is one the app serves (an action route as one per action)
+    # Then each documented operation is one the app serves
     assert [
         f"{method} {path}"
         for method, path in documented
@@ -125,37 +124,50 @@ def test_the_document_has_the_routes_the_app_serves_and_no_other(document: dict[
 def test_operation_ids_name_the_views(document: dict[str, Any]) -> None:
     found = operations(document)
     assert found["POST /rmas"]["operationId"] == "create_rma"
-    assert found["POST /rmas/{rma}/receive"]["operationId"] == "act_on_rma_receive"
+    assert found["POST /rmas/{rma}/receive"]["operationId"] == "receive_items"
     ids = [operation["operationId"] for operation in found.values()]
     assert len(ids) == len(set(ids))
 
 
 # --- operations ----------------------------------------------------------------------------------
 
+# The admin API's moves of a return, each a route of its own, by the last segment of its path.
+STATUS_MOVES = {"submit", "accept", "reject", "cancel", "hold", "resume"}
+HANDLING_STEPS = {"receive", "refund", "complete"}
 
-def test_an_action_route_is_one_operation_per_action_each_with_its_body(
+
+def test_each_move_of_a_return_is_an_operation_of_its_own_with_its_body(
     document: dict[str, Any],
 ) -> None:
-    # Given the admin route that dispatches on the last segment of its path
+    # Given the admin operations on one return
     found = operations(document)
-    actions = {
+    moves = {
         label.rpartition("/")[2]: operation
         for label, operation in found.items()
         if label.startswith("POST /rmas/{rma}/")
     }
-    # Then each action is an operation of its own, with the body that action reads
-    assert set(actions) == {*ADMIN_ACTIONS, *HANDLING_ACTIONS}
-    assert body_schema(actions["receive"]) == "ReceiveItemsRequest"
-    assert body_schema(actions["refund"]) == "ApproveRefundRequest"
-    assert {body_schema(actions[name]) for name in ADMIN_ACTIONS} == {"AdminActionRequest"}
+    # Then each move is an operation of its own, with the body its view reads
+    assert set(moves) == STATUS_MOVES | HANDLING_STEPS
+    assert body_schema(moves["receive"]) == "ReceiveItemsRequest"
+    assert body_schema(moves["refund"]) == "ApproveRefundRequest"
+    assert {body_schema(moves[name]) for name in STATUS_MOVES | {"complete"}} == {
+        "AdminActionRequest"
+    }
     # And a body without required fields may be left out; one with them may not
-    assert actions["accept"]["requestBody"]["required"] is False
-    assert actions["receive"]["requestBody"]["required"] is True
+    assert moves["accept"]["requestBody"]["required"] is False
+    assert moves["receive"]["requestBody"]["required"] is True
     # And every one answers the return, or why not
-    for operation in actions.values():
+    for operation in moves.values():
         assert answer_schema(operation, "200") == "RmaResource"
         assert set(operation["responses"]) == {"200", "400", "401", "404", "409", "415"}
         assert [p["name"] for p in operation["parameters"]] == ["rma"]
+
+
+def test_no_path_is_documented_with_a_parameter_standing_for_an_action(
+    document: dict[str, Any],
+) -> None:
+    # Given every path of the document, Then none ends in a parameter naming what to do
+    assert [path for path in document["paths"] if path.endswith("{action}")] == []
 
 
 def test_errors_follow_from_the_body_the_query_and_the_guard(document: dict[str, Any]) -> None:

@@ -21,11 +21,8 @@ import jwt
 import pytest
 import time_machine
 
-from chalicelib.api.portal_auth import (
-    LOGIN_ANSWER,
-    portal_session_guard,
-    shopper_email,
-)
+from chalicelib.api.models.portal import LOGIN_ANSWER
+from chalicelib.api.portal_auth import portal_session_guard, shopper_email
 from chalicelib.domain import login as login_domain
 from chalicelib.integrations.login_requests import LOGIN_CODE_FUNCTION_NAME
 from chalicelib.observability import logger

@@ -1,0 +1,238 @@
+"""The models of the shoppers' portal: signing in, their orders and what can be returned, and
+their returns, labelled in their language."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import EmailStr, Field, StringConstraints
+
+from chalicelib.api.models.common import (
+    LabelledStatuses,
+    RequestModel,
+    ResponseModel,
+    Tracking,
+    labelled_statuses,
+)
+from chalicelib.domain.labels import label, received_in_words
+from chalicelib.domain.rma import (
+    LongText,
+    Quantity,
+    Rma,
+    RmaEvent,
+    ShortText,
+    one_line_per_sku,
+)
+from chalicelib.domain.statuses import (
+    ExpectedResolution,
+    FinancialStatus,
+    ProcessingStatus,
+    ProductState,
+    ReturnReason,
+)
+
+if TYPE_CHECKING:
+    from chalicelib.domain.order import Order
+    from chalicelib.repositories.photo_store import PhotoUpload
+    from chalicelib.services.portal_service import RequestedReturnLine, ReturnableLine
+
+LOGIN_ANSWER = "If that order is yours, a 6-digit code is on its way to your inbox."
+
+# --- signing in ------------------------------------------------------------------------------
+
+
+class PortalLoginRequest(RequestModel):
+    email: EmailStr
+    order_number: ShortText
+
+
+class PortalVerifyRequest(RequestModel):
+    email: EmailStr
+    # [0-9], not \d: the login code is ASCII digits, not any script's.
+    code: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{6}$")]
+
+
+class LoginAcceptedResponse(ResponseModel):
+    status: Literal["sent"] = "sent"
+    message: str = LOGIN_ANSWER
+
+
+class SessionTokenResponse(ResponseModel):
+    token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 (a scheme's name, no secret)
+    expires_in: int
+
+
+# --- what a shopper sends --------------------------------------------------------------------
+
+
+class PortalReturnLine(RequestModel):
+    sku: ShortText
+    quantity: Quantity
+    reason: ReturnReason
+    comment: LongText | None = None
+
+
+class CreatePortalReturn(RequestModel):
+    order_number: ShortText
+    lines: Annotated[list[PortalReturnLine], Field(min_length=1, max_length=100), one_line_per_sku]
+    expected_resolution: ExpectedResolution = ExpectedResolution.REFUND
+    comment: LongText | None = None
+
+    def requested_lines(self) -> list[RequestedReturnLine]:
+        from chalicelib.services.portal_service import RequestedReturnLine
+
+        return [RequestedReturnLine(x.sku, x.quantity, x.reason, x.comment) for x in self.lines]
+
+
+class PhotoRequest(RequestModel):
+    sku: ShortText
+    content_type: Literal["image/jpeg", "image/png", "image/webp", "image/heic"]
+
+
+# --- what a shopper is answered --------------------------------------------------------------
+
+
+class PortalOrderLine(ResponseModel):
+    sku: str
+    name: str
+    ordered: int
+    returnable: int
+    eligible: bool
+    code: str | None
+    reason: str | None
+
+    @classmethod
+    def of(cls, line: ReturnableLine) -> PortalOrderLine:
+        return cls(
+            sku=line.sku,
+            name=line.name,
+            ordered=line.ordered,
+            returnable=line.returnable,
+            eligible=line.verdict.eligible,
+            code=line.verdict.code,
+            reason=line.verdict.reason,
+        )
+
+
+class PortalOrder(ResponseModel):
+    number: str
+    ordered_at: date
+    delivered_at: date | None
+    currency: str
+    lines: list[PortalOrderLine]
+
+    @classmethod
+    def of(cls, order: Order, lines: list[ReturnableLine]) -> PortalOrder:
+        return cls(
+            number=order.number,
+            ordered_at=order.ordered_at,
+            delivered_at=order.delivered_at,
+            currency=order.currency,
+            lines=[PortalOrderLine.of(line) for line in lines],
+        )
+
+
+class PortalOrders(ResponseModel):
+    orders: list[PortalOrder]
+
+
+class PortalItem(ResponseModel):
+    sku: str
+    name: str
+    quantity: int
+    reason: ReturnReason
+    reason_label: str
+    photos: list[str]
+    received_quantity: int = 0
+    # The units received in each state, and the same in words.
+    received_states: dict[ProductState, int] = {}
+    received_label: str = ""
+
+
+class PortalRefund(ResponseModel):
+    amount: Decimal
+    method: str
+    status: FinancialStatus
+
+
+class TimelineEntry(ResponseModel):
+    at: datetime
+    action: str
+    status: ProcessingStatus
+    status_label: str
+    by: str
+
+
+class PortalReturn(LabelledStatuses):
+    """A return as its shopper follows it, labelled in their language."""
+
+    reference: str
+    order_number: str
+    created_at: datetime
+    items: list[PortalItem]
+    tracking: Tracking | None
+    return_instructions: str | None
+    refunds: list[PortalRefund]
+    timeline: list[TimelineEntry] | None = None
+
+    @classmethod
+    def of(cls, rma: Rma, events: list[RmaEvent] | None = None) -> PortalReturn:
+        locale = rma.customer.locale
+        shipment = rma.latest_shipment
+        return cls(
+            reference=rma.return_reference,
+            order_number=rma.order.number,
+            created_at=rma.created_at,
+            **labelled_statuses(rma, locale),
+            items=[
+                PortalItem(
+                    sku=line.sku,
+                    name=line.name,
+                    quantity=line.quantity,
+                    reason=line.reason,
+                    reason_label=label(line.reason, locale),
+                    photos=line.photos,
+                    received_quantity=line.received_quantity,
+                    received_states=line.received_states,
+                    received_label=received_in_words(line, locale),
+                )
+                for line in rma.lines
+            ],
+            tracking=Tracking.from_shipment(shipment, locale) if shipment else None,
+            return_instructions=rma.return_instructions,
+            refunds=[
+                PortalRefund(amount=r.amount, method=r.method, status=r.status)
+                for r in rma.financial_resolutions
+            ],
+            # Who acted is shown by role only: agents' names and emails stay internal.
+            timeline=None
+            if events is None
+            else [
+                TimelineEntry(
+                    at=event.at,
+                    action=event.action,
+                    status=event.to_status,
+                    status_label=label(event.to_status, locale),
+                    by=event.actor.channel,
+                )
+                for event in events
+            ],
+        )
+
+
+class PortalReturns(ResponseModel):
+    returns: list[PortalReturn]
+
+
+class PhotoUploadAnswer(ResponseModel):
+    key: str
+    url: str
+    fields: dict[str, str]
+    max_bytes: int
+
+    @classmethod
+    def of(cls, upload: PhotoUpload) -> PhotoUploadAnswer:
+        return cls(key=upload.key, url=upload.url, fields=upload.fields, max_bytes=upload.max_bytes)

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
-from chalice import Chalice, Cron, Rate, Response
-from chalice.app import CloudWatchEvent, DynamoDBEvent, Request, SQSEvent
+from chalice import Chalice, Cron, Rate
+from chalice.app import CloudWatchEvent, DynamoDBEvent, SQSEvent
 
 from chalicelib.api.admin import admin
 from chalicelib.api.docs import docs
-from chalicelib.api.errors import normalize_framework_errors
 from chalicelib.api.gorgias import gorgias
 from chalicelib.api.health import liveness
+from chalicelib.api.middleware import observe_request
 from chalicelib.api.orders import orders
 from chalicelib.api.policy import policy
 from chalicelib.api.portal import portal
@@ -26,11 +25,16 @@ from chalicelib.inspection_entrypoint import process_inspection_messages
 from chalicelib.integrations.login_requests import LOGIN_CODE_FUNCTION_NAME
 from chalicelib.lifecycle_entrypoints import run_lifecycle_task
 from chalicelib.login_entrypoint import handle_login_request
-from chalicelib.observability import logger, metrics, tracer
+from chalicelib.observability import logger, powertools_middleware
 
 app = Chalice(app_name="returns-desk", configure_logs=False)
 # Chalice's own logger (unhandled errors) writes through ours: JSON, emails masked.
 copy_config_to_registered_loggers(source_logger=logger, include={app.log.name})
+# Powertools' first, so outermost: whatever the functions and observe_request log carries the
+# Lambda context and correlation id, and their metrics are flushed last.
+for middleware in powertools_middleware():
+    app.register_middleware(middleware, "all")
+app.register_middleware(observe_request, "http")
 app.register_blueprint(liveness)
 app.register_blueprint(gorgias)
 app.register_blueprint(admin)
@@ -46,32 +50,6 @@ INSPECTION_QUEUE = os.environ.get("INSPECTION_QUEUE_NAME", "returns-desk-inspect
 # The table's stream exists only once the stack does: the merge template replaces this ARN with
 # the table's `StreamArn` (deploy/return_events.py). Chalice needs a value at import.
 RETURN_EVENTS_STREAM = "arn:aws:dynamodb:us-east-1:000000000000:table/returns-desk/stream/template"
-
-_SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
-
-
-@app.middleware("http")
-def observe_request(event: Request, get_response: Callable[[Request], Response]) -> Response:
-    """Correlation id and request keys on every log line, metrics flushed, errors enveloped."""
-    logger.set_correlation_id((event.context or {}).get("requestId"))
-    route = (event.context or {}).get("resourcePath", event.path)
-    logger.append_keys(method=event.method, path=route)
-    if tracer is not None:
-        tracer.put_annotation(key="route", value=route)
-    try:
-        response = normalize_framework_errors(get_response(event))
-        response.headers.update(_SECURITY_HEADERS)
-        error = response.body.get("error") if isinstance(response.body, dict) else None
-        logger.info(
-            "Request answered",
-            extra={"status": response.status_code, "error_code": error and error["code"]},
-        )
-        return response
-    finally:
-        if metrics.metric_set:
-            metrics.flush_metrics()
-            metrics.clear_metrics()
-        logger.remove_keys(["method", "path"])
 
 
 # --- The return lifecycle's tasks (statemachines/return_lifecycle.asl.json) ---------------------

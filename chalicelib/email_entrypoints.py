@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import logger
 from chalicelib.services import container
+
+# The Lambda context, the correlation id and the metrics are Powertools' middleware's: see
+# observability.py.
 
 
 def run_status_emails(context: Any) -> dict[str, Any]:
     """Send the status emails due. Errors propagate (the next run picks up where this one
     stopped: what was not sent is still due)."""
-    with _job("status_emails", context):
+    with logger.append_context_keys(job="status_emails"):
         run = container.status_email_job().run(seconds_left=_seconds_left(context))
         logger.info("Status emails run", extra={"result": asdict(run)})
         return asdict(run)
@@ -22,24 +24,10 @@ def run_status_emails(context: Any) -> dict[str, Any]:
 
 def run_decision_reminder(context: Any) -> dict[str, Any]:
     """Remind the support team of returns waiting for a decision too long."""
-    with _job("decision_reminder", context):
+    with logger.append_context_keys(job="decision_reminder"):
         run = container.decision_reminder().run()
         logger.info("Decision reminder run", extra={"result": asdict(run)})
         return asdict(run)
-
-
-@contextmanager
-def _job(name: str, context: Any) -> Iterator[None]:
-    logger.append_keys(job=name)
-    if context is not None and hasattr(context, "aws_request_id"):
-        logger.set_correlation_id(context.aws_request_id)
-    try:
-        yield
-    finally:
-        if metrics.metric_set:
-            metrics.flush_metrics()
-            metrics.clear_metrics()
-        logger.remove_keys(["job"])
 
 
 def _seconds_left(context: Any) -> Callable[[], float]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import logger
 from chalicelib.services import container
 
 if TYPE_CHECKING:
@@ -31,7 +31,9 @@ IDEMPOTENCY_SECONDS = 24 * 60 * 60
 
 
 def process_inspection_messages(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Process each S3 notification of the batch; the failed ones are reported back to SQS."""
+    """Process each S3 notification of the batch; the failed ones are reported back to SQS.
+    (The Lambda context, the correlation id and the metrics are Powertools' middleware's: see
+    observability.py.)"""
     # Imported here, like the domain's inspection module below: every function of the app
     # imports this module, and only this one uses them.
     from aws_lambda_powertools.utilities.batch import (
@@ -44,8 +46,6 @@ def process_inspection_messages(event: dict[str, Any], context: Any) -> dict[str
         idempotent_function,
     )
 
-    if context is not None and hasattr(context, "aws_request_id"):
-        logger.set_correlation_id(context.aws_request_id)
     config = IdempotencyConfig(expires_after_seconds=IDEMPOTENCY_SECONDS)
     # An interrupted run's record then expires with the Lambda's timeout, not an hour later.
     config.register_lambda_context(context)
@@ -57,25 +57,17 @@ def process_inspection_messages(event: dict[str, Any], context: Any) -> dict[str
 
     def handle(record: SQSRecord) -> None:
         for upload in inspection_uploads(record.json_body):
-            logger.append_keys(key=upload.key)
-            try:
+            with logger.append_context_keys(key=upload.key):
                 process_once(upload={**vars(upload)})
-            finally:
-                logger.remove_keys(["key"])
 
-    try:
-        return dict(
-            process_partial_response(
-                event=event,
-                record_handler=handle,
-                processor=BatchProcessor(event_type=EventType.SQS),
-                context=context,
-            )
+    return dict(
+        process_partial_response(
+            event=event,
+            record_handler=handle,
+            processor=BatchProcessor(event_type=EventType.SQS),
+            context=context,
         )
-    finally:
-        if metrics.metric_set:
-            metrics.flush_metrics()
-            metrics.clear_metrics()
+    )
 
 
 def inspection_uploads(notification: dict[str, Any]) -> list[InspectionUpload]:

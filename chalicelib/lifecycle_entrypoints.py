@@ -6,25 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.errors import ConcurrentModificationError, TransientError
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import logger
 from chalicelib.services import container
 
 
 def run_lifecycle_task(task: str, event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Run `task` for the RMA in `event`. Errors propagate, so that Step Functions retries what
-    is transient and sends the rest to MarkAnomaly."""
-    logger.append_keys(task=task, rma_id=event.get("rma_id"))
-    if context is not None and hasattr(context, "aws_request_id"):
-        logger.set_correlation_id(context.aws_request_id)
-    try:
-        result: dict[str, Any] = getattr(container.lifecycle_tasks(), task)(**event)
+    is transient and sends the rest to MarkAnomaly. (The Lambda context, the correlation id and
+    the metrics are Powertools' middleware's: see observability.py.)"""
+    with logger.append_context_keys(task=task, rma_id=event.get("rma_id")):
+        try:
+            result: dict[str, Any] = getattr(container.lifecycle_tasks(), task)(**event)
+        except ConcurrentModificationError as error:
+            # Someone changed the RMA between our read and write: reading again will see it.
+            raise TransientError(str(error)) from error
         logger.info("Lifecycle task done", extra={"result": result})
         return result
-    except ConcurrentModificationError as error:
-        # Someone changed the RMA between our read and write: reading again will see it.
-        raise TransientError(str(error)) from error
-    finally:
-        if metrics.metric_set:
-            metrics.flush_metrics()
-            metrics.clear_metrics()
-        logger.remove_keys(["task", "rma_id"])

@@ -7,19 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.integrations.login_requests import login_request_from_event
-from chalicelib.observability import logger, metrics
 from chalicelib.services import container
 
 
 def handle_login_request(event: dict[str, Any], context: Any) -> None:
     """Email a code when the order is the shopper's. Errors propagate: Lambda tries an
     asynchronous invocation twice more."""
-    if context is not None and hasattr(context, "aws_request_id"):
-        logger.set_correlation_id(context.aws_request_id)
     request = login_request_from_event(event)
-    try:
-        container.portal_auth().request_code(request.email, request.order_number)
-    finally:
-        if metrics.metric_set:
-            metrics.flush_metrics()
-            metrics.clear_metrics()
+    container.portal_auth().request_code(request.email, request.order_number)

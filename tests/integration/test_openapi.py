@@ -7,6 +7,8 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -75,6 +77,19 @@ def test_the_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
     validate(document, cls=OpenAPIV31SpecValidator)
     # Then it is valid, and survives JSON as the served and checked-in copies do
     assert json.loads(render(document)) == document
+
+
+def test_the_generator_is_handed_the_app_and_never_imports_it() -> None:
+    # Given a fresh interpreter
+    # When the generator and the route that serves its document are imported
+    imported = (
+        "import sys, chalicelib.api.docs, chalicelib.api.openapi; print('app' in sys.modules)"
+    )
+    run = subprocess.run(  # noqa: S603 (this interpreter, a fixed command)
+        [sys.executable, "-c", imported], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    # Then the app is not: app.py imports them, and only the command line looks the app up
+    assert run.stdout.strip() == "False"
 
 
 def test_the_document_carries_the_projects_version(document: dict[str, Any]) -> None:

@@ -37,7 +37,7 @@ openapi: $(INSTALLED)  ## Regenerate the checked-in OpenAPI document
 	$(PY) -m chalicelib.api.openapi openapi.json
 
 fuzz: $(INSTALLED)  ## A longer schemathesis run: FUZZ_EXAMPLES generated requests per operation
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest -q tests/integration/test_fuzz.py
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest -q tests/contract/test_fuzz.py
 
 lint: $(INSTALLED) $(NODE_INSTALLED) package  ## ruff, the ASL validator, cfn-lint (via package)
 	$(PY) -m ruff check .

@@ -138,7 +138,6 @@ def handle_return_events(event: DynamoDBEvent) -> dict[str, Any]:
     return process_return_events(event.to_dict(), event.context)
 
 
-
 # One file an invocation: a 10,000-row file fills a good part of the function's timeout.
 @app.on_sqs_message(queue=INSPECTION_QUEUE, batch_size=1)
 def process_inspection_uploads(event: SQSEvent) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from bench.payloads import create_rma_body, customer_email
 from bench.recording import Item, RecordingDynamoDB
-from chalicelib.api.requests import CreateRmaRequest
+from chalicelib.api.models.admin import CreateRmaRequest
 from chalicelib.domain.rma import Actor
 from chalicelib.domain.statuses import Channel, ProcessingStatus
 from chalicelib.domain.transitions import Action

@@ -14,7 +14,7 @@ from bench.dataset import batch_write
 from bench.moto_table import moto_table
 from bench.payloads import create_rma_body
 from bench.recording import RecordingDynamoDB
-from chalicelib.api.requests import CreateRmaRequest
+from chalicelib.api.models.admin import CreateRmaRequest
 from chalicelib.domain.rma import Actor, Rma
 from chalicelib.domain.statuses import Channel
 from chalicelib.domain.transitions import Action

@@ -96,7 +96,7 @@ def _counted(name: str, handler: Callable[..., Any], seen: Counter[str]) -> Call
 
 def _walk_happy_path(sequence: int) -> str:
     from bench.payloads import create_rma_body
-    from chalicelib.api.requests import CreateRmaRequest
+    from chalicelib.api.models.admin import CreateRmaRequest
     from chalicelib.domain.handling import ReceivedLine
     from chalicelib.domain.rma import Actor
     from chalicelib.domain.statuses import Channel, LifecycleStep, ProductState

@@ -22,7 +22,7 @@ from bench.counting import DynamoDBCallCounter, Usage
 from bench.dataset import batch_write
 from bench.payloads import create_rma_body
 from bench.recording import Item, RecordingDynamoDB
-from chalicelib.api.requests import CreateRmaRequest
+from chalicelib.api.models.admin import CreateRmaRequest
 from chalicelib.domain.rma import Actor
 from chalicelib.domain.statuses import Channel
 from chalicelib.domain.transitions import Action

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.errors import StoredDataError
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import logger
 from chalicelib.services import container
 
 if TYPE_CHECKING:
@@ -23,10 +23,9 @@ if TYPE_CHECKING:
     )
 
 
-@metrics.log_metrics
-@logger.inject_lambda_context(clear_state=True)
 def process_return_events(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Deliver each return event of the batch; the failed records are reported to Lambda."""
+    """Deliver each return event of the batch; the failed records are reported to Lambda. (The
+    app's middleware gives it the Lambda context's log keys and flushes its metrics.)"""
     from aws_lambda_powertools.utilities.batch import (
         BatchProcessor,
         EventType,
@@ -65,8 +64,5 @@ def deliver_record(record: DynamoDBRecord) -> None:
         # counted, alarmed) and left in the table, where it stays for a week to be looked at.
         report_stored_data_fault(fault)
         return
-    logger.append_keys(event_id=event.id, event_type=str(event.type))
-    try:
+    with logger.append_context_keys(event_id=event.id, event_type=str(event.type)):
         container.return_event_dispatcher().deliver(event)
-    finally:
-        logger.remove_keys(["event_id", "event_type"])

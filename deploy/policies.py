@@ -21,7 +21,7 @@ The groups follow the entry points, each of which reaches a known part of chalic
 - emails: the scheduled jobs: the table and SES, from the stage's sender address only.
 - sign-in: the function that emails sign-in codes: orders, codes, SES.
 
-tests/integration/test_deploy_policies.py reads chalicelib for every AWS call, and checks that
+tests/tooling/test_deploy_policies.py reads chalicelib for every AWS call, and checks that
 each group is granted exactly the calls of the modules it runs, plus what Lambda itself needs.
 """
 

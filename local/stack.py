@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-from chalicelib.api.requests import CreateRmaRequest
+from chalicelib.api.models.admin import CreateRmaRequest
 from chalicelib.domain.inspection import UPLOAD_PREFIX
 from chalicelib.domain.rma import Rma
 from chalicelib.integrations.login_requests import LOGIN_CODE_FUNCTION_NAME

@@ -7,11 +7,11 @@ import json
 import logging
 import re
 import threading
-import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
+
+from local.sqs_events import LocalLambdaContext
 
 LIFECYCLE_DEFINITION = Path(__file__).resolve().parent.parent / (
     "statemachines/return_lifecycle.asl.json"
@@ -94,7 +94,7 @@ def _invoke(
         response_headers["x-amz-function-error"] = "Unhandled"
         return _error("ResourceNotFoundException", f"No in-process handler for {name}")
     event = json.loads(body or "{}")
-    context = SimpleNamespace(aws_request_id=str(uuid.uuid4()), function_name=name)
+    context = LocalLambdaContext(function_name=name)
     if (headers or {}).get("X-Amz-Invocation-Type") == "Event":
         # Lambda answers 202 at once; what the handler does shows in its logs only.
         thread = threading.Thread(

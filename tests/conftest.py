@@ -87,7 +87,7 @@ def api(aws: None) -> Iterator[Any]:
 @pytest.fixture
 def make_draft() -> Callable[..., Any]:
     """A factory of valid RMA drafts for service and repository tests."""
-    from chalicelib.api.requests import CreateRmaRequest
+    from chalicelib.api.models.admin import CreateRmaRequest
 
     def build(email: str = "jane.doe@example.com", **overrides: Any) -> Any:
         return CreateRmaRequest.model_validate(rma_payload(email, **overrides)).to_draft()

@@ -429,5 +429,3 @@ class RmaRepository(DynamoTable):
             if "LastEvaluatedKey" not in response:
                 return items
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-

@@ -1,117 +1,32 @@
-"""Configuration, read once from the environment (and SSM Parameter Store in AWS)."""
+"""Configuration, read once from the environment (and SSM Parameter Store in AWS).
+
+The model lives in settings_model.py: pydantic-settings and what it imports (argparse, asyncio,
+dotenv) are about a fifth of the app's import time, paid at the first reading of the settings
+(the first request) rather than when the app is imported; `make bench` reports both.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+if TYPE_CHECKING:
+    from chalicelib.settings_model import GorgiasCredentials, Settings
 
-
-class Settings(BaseSettings):
-    """Every knob of returns-desk. Environment variable names are the field names in capitals.
-
-    A secret may be given directly (`ADMIN_API_TOKEN`) or as the name of an SSM SecureString
-    parameter (`ADMIN_API_TOKEN_PARAMETER`), which is how the deployed stages receive them.
-    """
-
-    # An empty variable counts as unset: `ADMIN_API_TOKEN=` must never mean "the empty token".
-    model_config = SettingsConfigDict(
-        case_sensitive=False, extra="ignore", frozen=True, env_ignore_empty=True
-    )
-
-    table_name: str = "returns-desk"
-    # The return lifecycle state machine; without it returns are moved by people only.
-    lifecycle_state_machine_arn: str | None = None
-
-    gorgias_widget_token: SecretStr | None = None
-    gorgias_widget_token_parameter: str | None = None
-    admin_api_token: SecretStr | None = None
-    admin_api_token_parameter: str | None = None
-
-    # Gorgias REST API credentials. When all three are set, approve/reject check the agent's
-    # role and post an internal note on the ticket.
-    gorgias_subdomain: str | None = None
-    gorgias_api_email: str | None = None
-    gorgias_api_key: SecretStr | None = None
-    gorgias_api_key_parameter: str | None = None
-    gorgias_role_cache_seconds: int = Field(default=600, ge=0)
-    gorgias_timeout_seconds: float = Field(default=3.0, gt=0)
-    # A 429 asking us to wait longer than this is treated as an outage rather than slept through:
-    # the agent is waiting on the answer.
-    gorgias_max_retry_after_seconds: float = Field(default=3.0, ge=0)
-
-    # Shopify signs its webhooks with this secret (HMAC-SHA256 of the raw body).
-    shopify_webhook_secret: SecretStr | None = None
-    shopify_webhook_secret_parameter: str | None = None
-
-    # The shoppers' portal: login codes are hashed and session tokens signed with this secret.
-    portal_secret: SecretStr | None = None
-    portal_secret_parameter: str | None = None
-    portal_session_minutes: int = Field(default=30, ge=1, le=24 * 60)
-    # The function the sign-in route hands requests to (app.py's `send_login_code`, by its
-    # deployed name); unset, the code is sent before the route answers (tests, bare local runs).
-    login_code_function: str | None = None
-    login_code_minutes: int = Field(default=10, ge=1, le=60)
-    login_code_attempts: int = Field(default=5, ge=1, le=20)
-    # Who the shoppers' emails come from, and whose name they carry.
-    merchant_name: str = "Our store"
-    sender_email: str = "returns@example.com"
-    support_email: str = "support@example.com"
-    # The status email job, every few minutes: at most this many emails a run (the rest wait for
-    # the next), and this many tries of one email before it is set aside as failed.
-    status_email_batch_size: int = Field(default=200, ge=1, le=1000)
-    status_email_max_attempts: int = Field(default=5, ge=1, le=100)
-    # The daily reminder of returns waiting for a decision names at most this many, oldest first.
-    decision_reminder_limit: int = Field(default=50, ge=1, le=500)
-    # Where shoppers upload photos of returned items (presigned uploads).
-    returns_bucket: str | None = None
-    photo_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
-
-    max_body_bytes: int = Field(default=64 * 1024, gt=0)
-    widget_size: int = Field(default=5, ge=1, le=20)
-    public_base_url: str | None = None
-
-    @model_validator(mode="after")
-    def _secrets_from_parameter_store(self) -> Settings:
-        for field in (
-            "gorgias_widget_token",
-            "admin_api_token",
-            "gorgias_api_key",
-            "shopify_webhook_secret",
-            "portal_secret",
-        ):
-            parameter = getattr(self, f"{field}_parameter")
-            if getattr(self, field) is None and parameter:
-                object.__setattr__(self, field, SecretStr(_read_secure_parameter(parameter)))
-        return self
-
-    @property
-    def gorgias_credentials(self) -> GorgiasCredentials | None:
-        """The Gorgias REST API credentials, or None unless all three are set."""
-        if self.gorgias_subdomain and self.gorgias_api_email and self.gorgias_api_key:
-            return GorgiasCredentials(
-                self.gorgias_subdomain,
-                self.gorgias_api_email,
-                self.gorgias_api_key.get_secret_value(),
-            )
-        return None
-
-
-class GorgiasCredentials(NamedTuple):
-    subdomain: str
-    api_email: str
-    api_key: str
-
-
-def _read_secure_parameter(name: str) -> str:
-    # Imported here: only deployed stages read SSM, and the import pulls in boto3.
-    from aws_lambda_powertools.utilities.parameters import get_parameter
-
-    return str(get_parameter(name, decrypt=True))
+__all__ = ["GorgiasCredentials", "Settings", "get_settings"]
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
+    from chalicelib.settings_model import Settings
+
     return Settings()
+
+
+def __getattr__(name: str) -> Any:
+    """`Settings` and `GorgiasCredentials`, loaded when first named."""
+    if name in {"Settings", "GorgiasCredentials"}:
+        from chalicelib import settings_model
+
+        return getattr(settings_model, name)
+    raise AttributeError(name)

@@ -85,7 +85,7 @@ RUNS_IN: dict[str, set[FunctionGroup]] = {
     "integrations/login_requests.py": {API},
     "integrations/email.py": {EMAILS, SIGN_IN},
     # Every function reads its secrets from SSM when it first loads its settings.
-    "settings.py": set(FunctionGroup),
+    "settings_model.py": set(FunctionGroup),
 }
 
 # What Lambda does with a function's role, beyond the function's own calls.
@@ -273,7 +273,7 @@ def test_the_code_inventory_finds_the_calls_of_each_kind() -> None:
     }
     assert calls["integrations/login_requests.py"] == {"lambda:InvokeFunction"}
     assert calls["integrations/email.py"] == {"ses:SendEmail"}
-    assert calls["settings.py"] == {"ssm:GetParameter"}
+    assert calls["settings_model.py"] == {"ssm:GetParameter"}
 
 
 def test_every_aws_call_is_granted_on_the_stage_resources_to_each_group_that_makes_it(

@@ -1,6 +1,6 @@
 """What Lambda's event source mapping does for a DynamoDB stream, done locally: read the table's
-stream shard by shard, in order, hand each batch to the consumer, and resume after the records
-it took, from the first one it reported failed.
+stream shard by shard, in order, keep the records its filter lets through, hand each batch to
+the consumer, and resume after the records it took, from the first one it reported failed.
 
 The local stack pumps it on a thread; tests call `deliver()` to drain it at a chosen moment.
 """
@@ -65,18 +65,23 @@ class StreamDelivery:
             for shard_id in self._shard_ids(stream_arn):
                 failures_in_a_row = 0
                 while failures_in_a_row < attempts:
-                    batch = self._read(stream_arn, shard_id)
-                    if not batch:
+                    read = self._read(stream_arn, shard_id)
+                    if not read:
                         break
-                    taken = self._hand_over(batch)
+                    # As the event source's filter does: the rest never invokes the function.
+                    batch = [record for record in read if is_return_event_record(record)]
+                    taken = self._hand_over(batch) if batch else 0
                     records += len(batch)
                     if taken < len(batch):
                         failed += 1
                         failures_in_a_row += 1
+                        # Done with what came before the first record that failed.
+                        last_done = read.index(batch[taken]) - 1
                     else:
                         failures_in_a_row = 0
-                    if taken:
-                        self._done[shard_id] = batch[taken - 1]["dynamodb"]["SequenceNumber"]
+                        last_done = len(read) - 1
+                    if last_done >= 0:
+                        self._done[shard_id] = read[last_done]["dynamodb"]["SequenceNumber"]
         return Delivery(records=records, failed_batches=failed)
 
     def skip_what_is_there(self) -> int:
@@ -124,6 +129,16 @@ class StreamDelivery:
             if record["dynamodb"]["SequenceNumber"] in failed:
                 return index
         return len(batch)
+
+
+def is_return_event_record(record: dict[str, Any]) -> bool:
+    """What the deployed event source's filter lets through (deploy/return_events.py): new
+    return event items."""
+    from chalicelib.repositories.return_events import EVENT_PARTITION_PREFIX
+    from chalicelib.repositories.table_schema import PARTITION_KEY
+
+    partition = record["dynamodb"]["Keys"].get(PARTITION_KEY, {}).get("S", "")
+    return record["eventName"] == "INSERT" and partition.startswith(EVENT_PARTITION_PREFIX)
 
 
 def streams_client() -> Any:

@@ -322,3 +322,26 @@ def test_every_event_type_of_a_return_walked_through_the_lifecycle_is_published(
         ReturnEventType.APPROVED,
         ReturnEventType.LABEL_ISSUED,
     ]
+
+
+def test_the_local_pump_filters_the_stream_as_the_deployed_event_source_does(
+    open_rma: Callable[..., Rma],
+) -> None:
+    from deploy.return_events import RETURN_EVENT_RECORDS
+    from local.stream_events import is_return_event_record
+
+    # Given the records of a return opened and submitted
+    open_rma()
+    records = stream_records()
+
+    # Then the pump keeps exactly the records the template's filter pattern matches
+    prefix = RETURN_EVENT_RECORDS["dynamodb"]["Keys"]["pk"]["S"][0]["prefix"]
+
+    def matches_pattern(record: dict[str, Any]) -> bool:
+        return record["eventName"] in RETURN_EVENT_RECORDS["eventName"] and record["dynamodb"][
+            "Keys"
+        ]["pk"]["S"].startswith(prefix)
+
+    kept = [record for record in records if is_return_event_record(record)]
+    assert kept == [record for record in records if matches_pattern(record)]
+    assert len(kept) == 2

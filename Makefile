@@ -13,7 +13,7 @@ BUILD := build
 # depend on it (every ARN and endpoint in it is an intrinsic function): any region will do.
 PACKAGE_REGION ?= $(or $(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1)
 
-.PHONY: openapi fuzz run test unit lint format bench mutation package policies clean
+.PHONY: openapi fuzz run test unit lint format bench mutation package policies gorgias-setup clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PYTHON_BIN) -m venv $(VENV)
@@ -73,6 +73,9 @@ package: $(INSTALLED)  ## CloudFormation template of STAGE in build/package/sam.
 
 policies: $(INSTALLED)  ## Rewrite .chalice/policy-<stage>-<group>.json and the functions' entries in config.json
 	$(PY) -m deploy.policies
+
+gorgias-setup: $(INSTALLED)  ## Create or update the Gorgias integrations and sidebar widget (GORGIAS_*, PUBLIC_API_URL; DRY_RUN=1 only prints)
+	$(PY) -m deploy.gorgias_setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache node_modules $(BUILD)

@@ -4,12 +4,24 @@ earlier returns, and opens what this module decides."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from chalicelib.domain.eligibility import LineVerdict, RequestedLine, already_returned, check_lines
+from chalicelib.domain.order import Order
 from chalicelib.domain.policy import ReturnPolicy
-from chalicelib.domain.rma import Money, ReturnTerms, Rma, RmaDraft
+from chalicelib.domain.rma import (
+    Customer,
+    Money,
+    OrderRef,
+    ReturnTerms,
+    Rma,
+    RmaDraft,
+    RmaLine,
+)
+from chalicelib.domain.statuses import ExpectedResolution, ReturnReason
+from chalicelib.errors import InvalidRequestError
 
 _POLICY_TERMS = frozenset(
     {
@@ -40,6 +52,67 @@ class ReturnRequest(RmaDraft):
                 **self.model_dump(include=set(_POLICY_TERMS), exclude_none=True),
             }
         )
+
+
+@dataclass(frozen=True)
+class RequestedReturnLine:
+    """Units of one line of a customer's order they ask to return, and why."""
+
+    sku: str
+    quantity: int
+    reason: ReturnReason
+    comment: str | None = None
+
+
+def request_for_order(
+    order: Order,
+    lines: Sequence[RequestedReturnLine],
+    *,
+    expected_resolution: ExpectedResolution,
+    comment: str | None = None,
+    locale: str | None = None,
+    gorgias_ticket_id: int | None = None,
+) -> ReturnRequest:
+    """A return of `lines` of the customer's own `order`, each named and priced as the order
+    says (never as the customer does): what a channel that starts from an order asks the
+    intake to open (the portal, the chat). `locale`: the language the customer uses there when
+    it is not the order's, so that refusals and later emails speak it; `gorgias_ticket_id`: the
+    ticket the request came from, where the return is then discussed."""
+    by_sku = {line.sku: line for line in order.lines}
+    unknown = [line.sku for line in lines if line.sku not in by_sku]
+    if unknown:
+        raise InvalidRequestError(
+            f"Not on order {order.number}: {', '.join(unknown)}.",
+            {"field": "lines", "skus": unknown},
+        )
+    return ReturnRequest(
+        order=OrderRef(
+            number=order.number,
+            external_id=order.external_id,
+            ordered_at=order.ordered_at,
+            delivered_at=order.delivered_at,
+        ),
+        customer=Customer(
+            email=order.customer_email, name=order.customer_name, locale=locale or order.locale
+        ),
+        lines=[
+            RmaLine(
+                sku=line.sku,
+                name=by_sku[line.sku].name,
+                quantity=line.quantity,
+                unit_price=by_sku[line.sku].unit_price,
+                reason=line.reason,
+                comment=line.comment,
+                ordered_quantity=by_sku[line.sku].quantity,
+                final_sale=by_sku[line.sku].final_sale,
+            )
+            for line in lines
+        ],
+        expected_resolution=expected_resolution,
+        currency=order.currency,
+        comment=comment,
+        gorgias_ticket_id=gorgias_ticket_id,
+    )
 
 
 def terms_from_policy(policy: ReturnPolicy) -> ReturnTerms:

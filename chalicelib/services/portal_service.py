@@ -18,18 +18,15 @@ from chalicelib.domain.eligibility import (
     already_returned,
     check_lines,
 )
-from chalicelib.domain.intake import ReturnRequest, photos_missing
+from chalicelib.domain.intake import RequestedReturnLine, photos_missing, request_for_order
 from chalicelib.domain.order import Order
 from chalicelib.domain.policy import ReturnPolicy
 from chalicelib.domain.rma import (
     MAX_SHOPPER_PHOTOS,
     Actor,
-    Customer,
-    OrderRef,
     PendingPhoto,
     Rma,
     RmaEvent,
-    RmaLine,
     revised,
 )
 from chalicelib.domain.statuses import Channel, ExpectedResolution, ProcessingStatus, ReturnReason
@@ -50,14 +47,6 @@ class ReturnableLine:
     ordered: int
     returnable: int
     verdict: LineVerdict
-
-
-@dataclass(frozen=True)
-class RequestedReturnLine:
-    sku: str
-    quantity: int
-    reason: ReturnReason
-    comment: str | None = None
 
 
 class PortalService:
@@ -112,39 +101,8 @@ class PortalService:
         still needs the photos its reason requires: then it waits in NEW for them and for
         `submit`."""
         order = self._orders.find_for_customer(order_number, shopper)
-        by_sku = {line.sku: line for line in order.lines}
-        unknown = [line.sku for line in lines if line.sku not in by_sku]
-        if unknown:
-            raise InvalidRequestError(
-                f"Not on order {order.number}: {', '.join(unknown)}.",
-                {"field": "lines", "skus": unknown},
-            )
-        request = ReturnRequest(
-            order=OrderRef(
-                number=order.number,
-                external_id=order.external_id,
-                ordered_at=order.ordered_at,
-                delivered_at=order.delivered_at,
-            ),
-            customer=Customer(
-                email=order.customer_email, name=order.customer_name, locale=order.locale
-            ),
-            lines=[
-                RmaLine(
-                    sku=line.sku,
-                    name=by_sku[line.sku].name,
-                    quantity=line.quantity,
-                    unit_price=by_sku[line.sku].unit_price,
-                    reason=line.reason,
-                    comment=line.comment,
-                    ordered_quantity=by_sku[line.sku].quantity,
-                    final_sale=by_sku[line.sku].final_sale,
-                )
-                for line in lines
-            ],
-            expected_resolution=expected_resolution,
-            currency=order.currency,
-            comment=comment,
+        request = request_for_order(
+            order, lines, expected_resolution=expected_resolution, comment=comment
         )
         return self._intake.open(
             request, actor=_shopper_actor(order), check_eligibility=True, submit=True

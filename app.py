@@ -21,6 +21,7 @@ from chalicelib.api.portal_auth import portal_auth
 from chalicelib.api.webhooks import webhooks
 from chalicelib.email_entrypoints import run_decision_reminder, run_status_emails
 from chalicelib.event_entrypoint import process_return_events
+from chalicelib.gorgias_updates_entrypoint import process_gorgias_updates
 from chalicelib.inspection_entrypoint import process_inspection_messages
 from chalicelib.integrations.login_requests import LOGIN_CODE_FUNCTION_NAME
 from chalicelib.lifecycle_entrypoints import run_lifecycle_task
@@ -47,6 +48,9 @@ app.register_blueprint(docs)
 
 # Chalice names the queue in the template at import; each stage has its own (.chalice/config.json).
 INSPECTION_QUEUE = os.environ.get("INSPECTION_QUEUE_NAME", "returns-desk-inspections")
+GORGIAS_UPDATES_QUEUE = os.environ.get(
+    "GORGIAS_UPDATES_QUEUE_NAME", "returns-desk-gorgias-updates.fifo"
+)
 # The table's stream exists only once the stack does: the merge template replaces this ARN with
 # the table's `StreamArn` (deploy/return_events.py). Chalice needs a value at import.
 RETURN_EVENTS_STREAM = "arn:aws:dynamodb:us-east-1:000000000000:table/returns-desk/stream/template"
@@ -143,6 +147,13 @@ def handle_return_events(event: DynamoDBEvent) -> dict[str, Any]:
 def process_inspection_uploads(event: SQSEvent) -> dict[str, Any]:
     """S3 notifications of inspection files; a failed message goes back to the queue."""
     return process_inspection_messages(event.to_dict(), event.context)
+
+
+# Each return request as a Gorgias ticket, each later step as a note on it, in order per return
+# (a FIFO queue); a failed message goes back to the queue with the ones after it.
+@app.on_sqs_message(queue=GORGIAS_UPDATES_QUEUE, batch_size=10)
+def send_gorgias_updates(event: SQSEvent) -> dict[str, Any]:
+    return process_gorgias_updates(event.to_dict(), event.context)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="send_status_emails")

@@ -3,6 +3,7 @@ Loaded by `chalicelib.settings.get_settings()` at the first reading."""
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 from pydantic import Field, SecretStr, model_validator
@@ -41,6 +42,26 @@ class Settings(BaseSettings):
     # A 429 asking us to wait longer than this is treated as an outage rather than slept through:
     # the agent is waiting on the answer.
     gorgias_max_retry_after_seconds: float = Field(default=3.0, ge=0)
+    # The background work (tickets, notes, chat replies) waits out a 429 up to this long before
+    # leaving the retry to the stream or the queue.
+    gorgias_background_max_retry_after_seconds: float = Field(default=20.0, ge=0)
+    # The account's 40 requests / 20 s are shared with every other app on it: returns-desk
+    # keeps to this many a second from each running function.
+    gorgias_max_rps: float = Field(default=1.0, gt=0, le=40)
+    # The FIFO queue between the return events and the Gorgias tickets and notes they make.
+    gorgias_updates_queue_url: str | None = None
+    # Only the local stack's stand-in for Gorgias: another base URL than
+    # https://<subdomain>.gorgias.com/api/ is refused anywhere else.
+    gorgias_api_url: str | None = None
+    # The chat intake: the queue its route hands messages to, and how long a conversation that
+    # still misses the order number or the reason is remembered.
+    chat_intake_queue_url: str | None = None
+    chat_conversation_hours: int = Field(default=48, ge=1, le=24 * 14)
+    # The merchant console's address of a return is `<CONSOLE_URL>/returns/<reference>`; unset,
+    # the widget shows no link.
+    console_url: str | None = None
+    # Set by the local stack (`make run`) only: lets peers listen on the loopback address.
+    local_stack: bool = False
 
     # Shopify signs its webhooks with this secret (HMAC-SHA256 of the raw body).
     shopify_webhook_secret: SecretStr | None = None
@@ -87,20 +108,34 @@ class Settings(BaseSettings):
                 object.__setattr__(self, field, SecretStr(_read_secure_parameter(parameter)))
         return self
 
+    @model_validator(mode="after")
+    def _gorgias_is_gorgias(self) -> Settings:
+        # Outgoing calls never reach a private or loopback address outside the local stack:
+        # the subdomain names a host under gorgias.com, and only the local stack may point the
+        # client anywhere else.
+        if self.gorgias_subdomain and not _SUBDOMAIN.fullmatch(self.gorgias_subdomain):
+            raise ValueError("GORGIAS_SUBDOMAIN is the `acme` of acme.gorgias.com")
+        if self.gorgias_api_url and not self.local_stack:
+            raise ValueError("GORGIAS_API_URL is for the local stack only")
+        return self
+
     @property
     def gorgias_credentials(self) -> GorgiasCredentials | None:
         """The Gorgias REST API credentials, or None unless all three are set."""
         if self.gorgias_subdomain and self.gorgias_api_email and self.gorgias_api_key:
             return GorgiasCredentials(
-                self.gorgias_subdomain,
+                self.gorgias_api_url or f"https://{self.gorgias_subdomain}.gorgias.com/api/",
                 self.gorgias_api_email,
                 self.gorgias_api_key.get_secret_value(),
             )
         return None
 
 
+_SUBDOMAIN = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
 class GorgiasCredentials(NamedTuple):
-    subdomain: str
+    base_url: str
     api_email: str
     api_key: str
 

@@ -1,4 +1,5 @@
-"""Routes called by the Gorgias HTTP integrations: the sidebar widget and its two actions."""
+"""Routes Gorgias calls: the sidebar widget (an HTTP integration) and its Approve and Reject
+buttons (action buttons of the widget, form-encoded)."""
 
 from __future__ import annotations
 
@@ -30,10 +31,12 @@ _DECISION_ERRORS = (403, 404, 409, 503)
 
 @routes.get("/gorgias/widget", summary="A customer's latest returns, for the ticket sidebar")
 def widget(query: WidgetQuery) -> WidgetResponse:
+    metrics.add_metric(name="WidgetRenders", unit=MetricUnit.Count, value=1)
+    if query.email is None:
+        return WidgetResponse(customer=WidgetCustomer(email=None), returns=[], total=0)
     rmas, total = container.rma_service().latest_for_customer(
         query.email, get_settings().widget_size
     )
-    metrics.add_metric(name="WidgetRenders", unit=MetricUnit.Count, value=1)
     return WidgetResponse(
         customer=WidgetCustomer(email=query.email),
         returns=[WidgetReturn.from_rma(rma, query.locale) for rma in rmas],
@@ -42,14 +45,20 @@ def widget(query: WidgetQuery) -> WidgetResponse:
 
 
 @routes.post(
-    "/gorgias/actions/approve", summary="An agent approves a return", errors=_DECISION_ERRORS
+    "/gorgias/actions/approve",
+    summary="An agent approves a return",
+    errors=_DECISION_ERRORS,
+    forms=True,
 )
 def approve(body: GorgiasDecisionRequest) -> DecisionResponse:
     return _decide(Action.ACCEPT, body)
 
 
 @routes.post(
-    "/gorgias/actions/reject", summary="An agent rejects a return", errors=_DECISION_ERRORS
+    "/gorgias/actions/reject",
+    summary="An agent rejects a return",
+    errors=_DECISION_ERRORS,
+    forms=True,
 )
 def reject(body: GorgiasDecisionRequest) -> DecisionResponse:
     return _decide(Action.REJECT, body)
@@ -59,7 +68,7 @@ def _decide(action: Action, request: GorgiasDecisionRequest) -> DecisionResponse
     decision = container.gorgias_decisions().decide(
         action,
         request.rma,
-        agent=GorgiasAgent(**request.agent.model_dump()),
+        agent=GorgiasAgent(id=request.agent_id, email=request.agent_email, name=request.agent_name),
         ticket_id=request.ticket_id,
         note=request.explanation,
     )

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from chalicelib.api.models.common import ErrorEnvelope
-from chalicelib.api.routing import ROUTE_DOCS, Operation, RouteDoc
+from chalicelib.api.routing import FORM_MEDIA_TYPE, ROUTE_DOCS, Operation, RouteDoc
 
 OPENAPI_VERSION = "3.1.0"
 API_TITLE = "returns-desk"
@@ -217,7 +217,14 @@ def _operation_object(
         result["requestBody"] = {
             # An empty body reads as `{}`: it is only required when some field is.
             "required": any(f.is_required() for f in operation.body.model_fields.values()),
-            "content": {"application/json": {"schema": refs[operation.body, "validation"]}},
+            "content": {
+                media_type: {"schema": refs[operation.body, "validation"]}
+                for media_type in (
+                    ("application/json", FORM_MEDIA_TYPE)
+                    if operation.forms
+                    else ("application/json",)
+                )
+            },
         }
     responses: dict[str, Any] = {
         str(status): {

@@ -20,7 +20,7 @@ import typing
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Required, TypedDict, TypeVar, Unpack
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
 from chalice import Blueprint, Chalice, Response
 from chalice.app import Request
@@ -35,6 +35,7 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 View = Callable[..., Any]
 
 _PATH_PARAMETER = re.compile(r"\{(\w+)\}")
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ class Operation:
     # Success status -> the model of its JSON body.
     responses: Mapping[int, type[BaseModel]] = field(default_factory=dict)
     errors: Collection[int] = ()
+    # The body may also come form-encoded (Gorgias's action buttons send it so).
+    forms: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,8 @@ class RouteOptions(TypedDict, total=False):
     # For a creating route that honours `Idempotency-Key`: the caller the key belongs to, from
     # the request (api/idempotency.py).
     idempotency_scope: Callable[[Request], str]
+    # The body may come as application/x-www-form-urlencoded as well as JSON.
+    forms: bool
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,7 @@ class Router:
     ) -> Callable[[View], View]:
         status = options.get("status", 200)
         scope = options.get("idempotency_scope")
+        forms = options.get("forms", False)
 
         def register(view: View) -> View:
             body_model, query_model, answer_model = _declared_models(view, path)
@@ -130,7 +136,7 @@ class Router:
                     # typed in a URL arrives as `%231042`.
                     arguments: dict[str, Any] = {k: unquote(v) for k, v in params.items()}
                     if body_model is not None:
-                        arguments["body"] = _parse_body(request, body_model)
+                        arguments["body"] = _parse_body(request, body_model, forms=forms)
                     if query_model is not None:
                         arguments["query"] = query_model.model_validate(
                             dict(request.query_params or {})
@@ -165,6 +171,7 @@ class Router:
                     query=query_model,
                     responses={status: answer_model},
                     errors=frozenset(options.get("errors", ())),
+                    forms=forms,
                 ),
             )
             return view
@@ -193,23 +200,34 @@ def _declared_models(
     return declared
 
 
-def _parse_body(request: Request, model: type[ModelT]) -> ModelT:
+def _parse_body(request: Request, model: type[ModelT], *, forms: bool = False) -> ModelT:
     """The request body as `model`; too large, malformed or invalid bodies are a 400, another
-    media type than JSON a 415."""
+    media type than JSON (or, with `forms`, form-encoded) a 415."""
     content_type = request.headers.get("content-type") or "application/json"
     media_type = content_type.split(";")[0].strip().lower()
-    if media_type != "application/json" and not media_type.endswith("+json"):
+    is_json = media_type == "application/json" or media_type.endswith("+json")
+    is_form = forms and media_type == FORM_MEDIA_TYPE
+    if not (is_json or is_form):
+        accepted = "application/json" + (f" or {FORM_MEDIA_TYPE}" if forms else "")
         raise UnsupportedMediaTypeError(
-            f"Send the body as application/json, not {media_type}.",
-            {"content_type": media_type},
+            f"Send the body as {accepted}, not {media_type}.", {"content_type": media_type}
         )
-    raw = request.raw_body or b"{}"
+    raw = request.raw_body or (b"" if is_form else b"{}")
     limit = get_settings().max_body_bytes
     if len(raw) > limit:
         raise InvalidRequestError(
             f"The request body is larger than {limit} bytes.",
             {"field": "body", "max_bytes": limit, "received_bytes": len(raw)},
         )
+    if is_form:
+        try:
+            fields = parse_qsl(raw.decode(), keep_blank_values=True, strict_parsing=False)
+        except UnicodeDecodeError as error:
+            raise InvalidRequestError(
+                "The form body is not UTF-8 text.", {"field": "body"}
+            ) from error
+        # A key given twice keeps its last value, as most form readers do.
+        return model.model_validate(dict(fields))
     return model.model_validate_json(raw)
 
 

@@ -286,6 +286,8 @@ class Actor(DomainModel):
     id: ShortText | None = None
     email: EmailStr | None = None
     name: ShortText | None = None
+    # The Gorgias ticket an agent acted from: the decision's note goes there too.
+    gorgias_ticket_id: Annotated[int, Field(gt=0)] | None = None
 
     @property
     def display_name(self) -> str:
@@ -312,6 +314,9 @@ class RmaDraft(ReturnTerms):
     sender: Contact | None = None
     delivery: Contact | None = None
     comment: LongText | None = None
+    # The Gorgias ticket the return is discussed on: the one it was opened from (the chat),
+    # or the one opened for it when it was requested. Later steps are internal notes on it.
+    gorgias_ticket_id: Annotated[int, Field(gt=0)] | None = None
 
 
 class Rma(RmaDraft):

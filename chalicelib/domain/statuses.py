@@ -91,6 +91,8 @@ class Channel(StrEnum):
 
     GORGIAS = "gorgias"
     PORTAL = "portal"
+    # A customer's chat message, read by the chat intake.
+    CHAT = "chat"
     ADMIN = "admin"
     WAREHOUSE = "warehouse"
     WORKFLOW = "workflow"

@@ -2,7 +2,9 @@
 
 Item layout (one partition per RMA, so an RMA and its log come back in one Query):
 
-- RMA: pk `RMA#<id>`, sk `RMA`; customer-index `CUSTOMER#<email>` / `RMA#<created>#<id>`;
+- RMA: pk `RMA#<id>`, sk `RMA`; customer-index `CUSTOMER#<email>` /
+  `RMA#<OPEN|CLOSED>#<created>#<id>` (read backwards: open returns first, newest first, then
+  closed ones: what the Gorgias widget shows in one Query);
   status-index `STATUS#<processing status>` / `<created>#<id>`.
 - Action-log entry: pk `RMA#<id>`, sk `EVENT#<version, 6 digits>`.
 - Reference: pk `REF#<return number>`, sk `REF`, holding the RMA id.
@@ -28,6 +30,7 @@ from chalicelib.domain.events import ReturnEvent
 from chalicelib.domain.references import order_key
 from chalicelib.domain.rma import Rma, RmaEvent, RmaLine
 from chalicelib.domain.statuses import ProcessingStatus
+from chalicelib.domain.transitions import TERMINAL_STATUSES
 from chalicelib.errors import (
     ConcurrentModificationError,
     StoredDataError,
@@ -79,6 +82,11 @@ def _reference_key(return_number: int) -> dict[str, str]:
 
 def _customer_pk(email_key: str) -> str:
     return f"CUSTOMER#{email_key}"
+
+
+def _openness(rma: Rma) -> str:
+    # "OPEN" sorts after "CLOSED": a query read backwards meets the open returns first.
+    return "CLOSED" if rma.processing_status in TERMINAL_STATUSES else "OPEN"
 
 
 def _status_pk(status: ProcessingStatus) -> str:
@@ -254,7 +262,9 @@ class RmaRepository(DynamoTable):
         return rma, events
 
     def latest_for_customer(self, email_key: str, limit: int) -> list[Rma]:
-        """A customer's `limit` newest RMAs: one Query, at most `limit` items read."""
+        """A customer's `limit` latest RMAs, the open ones first (each group newest first): one
+        Query, at most `limit` items read. Items stored before the open/closed key part come
+        after both groups, newest first, until they are written again."""
         response = self._dynamodb.query(
             TableName=self._table,
             IndexName=CUSTOMER_INDEX,
@@ -303,7 +313,7 @@ class RmaRepository(DynamoTable):
             PARTITION_KEY: _rma_pk(rma.id),
             SORT_KEY: _RMA_SK,
             CUSTOMER_INDEX_PK: _customer_pk(rma.customer.email_key),
-            CUSTOMER_INDEX_SK: f"RMA#{created}#{rma.id}",
+            CUSTOMER_INDEX_SK: f"RMA#{_openness(rma)}#{created}#{rma.id}",
             STATUS_INDEX_PK: _status_pk(rma.processing_status),
             STATUS_INDEX_SK: f"{created}#{rma.id}",
             **rma.model_dump(mode="json", exclude_none=True),

@@ -17,12 +17,14 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     from chalicelib.integrations.email import EmailSender
+    from chalicelib.integrations.gorgias import GorgiasClient
     from chalicelib.integrations.labels import LabelProvider
     from chalicelib.integrations.payments import PaymentProvider
     from chalicelib.repositories.cursor_codec import CursorCodec
     from chalicelib.repositories.email_outbox import EmailOutbox
     from chalicelib.repositories.photo_store import PhotoStore
     from chalicelib.services.decision_reminder import DecisionReminder
+    from chalicelib.services.gorgias_tickets import GorgiasTicketUpdates
     from chalicelib.services.handling_service import HandlingService
     from chalicelib.services.inspection_service import InspectionService
     from chalicelib.services.intake import ReturnIntake
@@ -82,6 +84,14 @@ def return_event_dispatcher() -> ReturnEventDispatcher:
     subscribers.append(
         StatusEmailsDue(email_outbox(), label_follows_approval=executions is not None)
     )
+    settings = get_settings()
+    if settings.gorgias_credentials is not None and settings.gorgias_updates_queue_url:
+        from chalicelib.integrations.gorgias_updates_queue import GorgiasUpdatesQueue
+        from chalicelib.services.gorgias_tickets import GorgiasUpdatesDue
+
+        subscribers.append(
+            GorgiasUpdatesDue(GorgiasUpdatesQueue(settings.gorgias_updates_queue_url))
+        )
     return ReturnEventDispatcher(subscribers)
 
 
@@ -209,24 +219,52 @@ def lifecycle_tasks() -> LifecycleTasks:
     )
 
 
-@lru_cache(maxsize=1)
-def gorgias_decisions() -> GorgiasDecisionService:
+@lru_cache(maxsize=2)
+def gorgias_client(*, background: bool = False) -> GorgiasClient | None:
+    """The Gorgias REST client, or None without API credentials. `background`: for the stream
+    and the queues, which may wait out a longer 429 than an agent clicking a button."""
     settings = get_settings()
     credentials = settings.gorgias_credentials
     if credentials is None:
-        return GorgiasDecisionService(rma_service())
+        return None
     # Imported only when configured: httpx is the heaviest import of the Gorgias path.
     from chalicelib.integrations.gorgias import GorgiasClient
 
-    client = GorgiasClient(
-        subdomain=credentials.subdomain,
+    return GorgiasClient(
+        base_url=credentials.base_url,
         api_email=credentials.api_email,
         api_key=credentials.api_key,
         timeout_seconds=settings.gorgias_timeout_seconds,
-        max_retry_after_seconds=settings.gorgias_max_retry_after_seconds,
+        max_retry_after_seconds=settings.gorgias_background_max_retry_after_seconds
+        if background
+        else settings.gorgias_max_retry_after_seconds,
+        max_requests_per_second=settings.gorgias_max_rps,
         role_cache_seconds=settings.gorgias_role_cache_seconds,
     )
-    return GorgiasDecisionService(rma_service(), client)
+
+
+@lru_cache(maxsize=1)
+def gorgias_ticket_updates() -> GorgiasTicketUpdates | None:
+    """Tickets and notes from the return events; None without Gorgias API credentials."""
+    gorgias = gorgias_client(background=True)
+    if gorgias is None:
+        return None
+    from chalicelib.api.models.common import photo_links
+    from chalicelib.repositories.gorgias_tickets import GorgiasTicketLinks
+    from chalicelib.services.gorgias_tickets import GorgiasTicketUpdates
+    from chalicelib.services.links import console_link
+
+    return GorgiasTicketUpdates(
+        gorgias,
+        GorgiasTicketLinks(get_settings().table_name),
+        photo_links=photo_links,
+        console_link=console_link,
+    )
+
+
+@lru_cache(maxsize=1)
+def gorgias_decisions() -> GorgiasDecisionService:
+    return GorgiasDecisionService(rma_service(), gorgias_client())
 
 
 @lru_cache(maxsize=1)
@@ -285,6 +323,8 @@ _BUILT = (
     inspection_idempotency,
     creation_idempotency,
     lifecycle_tasks,
+    gorgias_client,
+    gorgias_ticket_updates,
     gorgias_decisions,
     email_sender,
     status_email_job,

@@ -116,7 +116,8 @@ class RmaService:
         )
 
     def latest_for_customer(self, email: str, limit: int) -> tuple[list[Rma], int]:
-        """The customer's `limit` newest RMAs and how many they have opened in all."""
+        """The customer's `limit` latest RMAs, open ones first, and how many they have opened in
+        all."""
         rmas = self._repository.latest_for_customer(email_key(email), limit)
         total = max((rma.customer_return_count for rma in rmas), default=0)
         return rmas, max(total, len(rmas))

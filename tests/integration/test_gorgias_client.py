@@ -10,11 +10,13 @@ import pytest
 import respx
 
 from chalicelib.integrations.gorgias import (
+    ACTING_ROLES,
     INTERNAL_NOTE_CHANNEL,
-    RESTRICTED_ROLES,
     GorgiasClient,
     GorgiasUnavailableError,
     GorgiasUnknownUserError,
+    NewTicket,
+    RequestSpacing,
 )
 
 API = "https://acme.gorgias.com/api"
@@ -227,7 +229,141 @@ def test_post_internal_note_keeps_given_html(respx_mock: respx.MockRouter, clien
     assert json.loads(route.calls.last.request.content)["body_html"] == "<b>Approved</b>"
 
 
-def test_restricted_roles():
-    # Given / When / Then observers and lite agents may not act
-    assert frozenset({"observer-agent", "lite-agent"}) == RESTRICTED_ROLES
+def test_the_roles_that_may_act_are_an_allow_list():
+    # Given / When / Then admins, leads and basic agents may act; observers, lite agents and
+    # any role name Gorgias adds later may not
+    assert frozenset({"admin", "agent", "basic-agent"}) == ACTING_ROLES
     assert INTERNAL_NOTE_CHANNEL == "internal-note"
+
+
+def test_an_agent_is_found_by_email_across_pages_and_remembered(
+    respx_mock: respx.MockRouter, client: GorgiasClient
+) -> None:
+    # Given the account's users in two pages (cursor pagination)
+    pages = respx_mock.get(f"{API}/users").mock(
+        side_effect=[
+            httpx.Response(
+                200,
+                json={"data": [{"id": 1, "email": "a@acme.test"}], "meta": {"next_cursor": "c2"}},
+            ),
+            httpx.Response(
+                200,
+                json={
+                    "data": [
+                        {
+                            "id": 7,
+                            "email": "Alex@Acme.test",
+                            "name": "Alex",
+                            "role": {"name": "basic-agent"},
+                        }
+                    ],
+                    "meta": {"next_cursor": None},
+                },
+            ),
+        ]
+    )
+    # When the agent is looked up twice by email, in another case
+    first = client.user_by_email("alex@acme.TEST")
+    again = client.user_by_email("alex@acme.test")
+    # Then the second page was asked with the cursor, once, and the agent is known with a role
+    assert (first, again) == (again, first)
+    assert (first.id, first.name, first.role) == (7, "Alex", "basic-agent")
+    assert [c.request.url.params.get("cursor") for c in pages.calls] == [None, "c2"]
+
+
+def test_an_email_no_user_has_is_unknown(
+    respx_mock: respx.MockRouter, client: GorgiasClient
+) -> None:
+    respx_mock.get(f"{API}/users").respond(200, json={"data": [], "meta": {"next_cursor": None}})
+    with pytest.raises(GorgiasUnknownUserError):
+        client.user_by_email("nobody@acme.test")
+
+
+def test_a_ticket_is_opened_from_the_customer_with_its_tags(
+    respx_mock: respx.MockRouter, client: GorgiasClient
+) -> None:
+    # Given Gorgias opens tickets
+    route = respx_mock.post(f"{API}/tickets").respond(201, json={"id": 555, "subject": "x"})
+    # When a return request's ticket is opened
+    ticket_id = client.create_ticket(
+        NewTicket(
+            customer_email="jane@example.com",
+            customer_name="Jane",
+            subject="Return request R-001042 — order #1001",
+            body_text="text",
+            body_html="<p>text</p>",
+            tags=("returns-desk", "return-request"),
+        )
+    )
+    # Then its id is answered, and the ticket is the customer's, with its first message
+    assert ticket_id == 555
+    sent = json.loads(route.calls.last.request.content)
+    assert sent["customer"] == {"email": "jane@example.com", "name": "Jane"}
+    assert sent["tags"] == [{"name": "returns-desk"}, {"name": "return-request"}]
+    [message] = sent["messages"]
+    assert message["from_agent"] is False
+    assert message["sender"] == {"email": "jane@example.com"}
+    assert (message["channel"], message["via"]) == ("api", "api")
+
+
+def test_tags_are_added_and_chat_replies_go_to_the_customer(
+    respx_mock: respx.MockRouter, client: GorgiasClient
+) -> None:
+    tags = respx_mock.post(f"{API}/tickets/42/tags").respond(201)
+    messages = respx_mock.post(f"{API}/tickets/42/messages").respond(201, json={"id": 3})
+    client.add_tags(42, ["return-request", "rma:R-001042"])
+    client.post_chat_reply(42, "Thanks!", customer_email="jane@example.com")
+    assert json.loads(tags.calls.last.request.content) == {
+        "names": ["return-request", "rma:R-001042"]
+    }
+    reply = json.loads(messages.calls.last.request.content)
+    assert (reply["channel"], reply["from_agent"]) == ("chat", True)
+    assert reply["receiver"] == {"email": "jane@example.com"}
+
+
+def test_a_tickets_messages_are_read_oldest_first(
+    respx_mock: respx.MockRouter, client: GorgiasClient
+) -> None:
+    respx_mock.get(f"{API}/tickets/42/messages").respond(
+        200,
+        json={
+            "data": [
+                {
+                    "id": 2,
+                    "channel": "chat",
+                    "from_agent": True,
+                    "body_text": "Hi",
+                    "created_datetime": "2026-12-01T10:01:00",
+                },
+                {
+                    "id": 1,
+                    "channel": "chat",
+                    "from_agent": False,
+                    "body_text": "Broken mug",
+                    "sender": {"email": "jane@example.com"},
+                    "created_datetime": "2026-12-01T10:00:00",
+                },
+                {
+                    "id": 3,
+                    "channel": "internal-note",
+                    "from_agent": True,
+                    "body_text": "note",
+                    "created_datetime": "2026-12-01T10:02:00",
+                },
+            ],
+            "meta": {"next_cursor": None},
+        },
+    )
+    messages = client.ticket_messages(42)
+    assert [m.id for m in messages] == [1, 2, 3]
+    assert [m.is_customer_message for m in messages] == [True, False, False]
+
+
+def test_calls_are_spaced_to_the_configured_rate(clock: FakeClock, sleep: FakeSleep) -> None:
+    # Given at most 2 calls a second
+    spacing = RequestSpacing(2, sleep=sleep, clock=clock)
+    # When three calls come at once
+    for _ in range(3):
+        spacing.wait_turn()
+    # Then the second waits half a second and the third a second
+    assert sleep.calls == [0.5, 1.0]

@@ -19,7 +19,18 @@ import respx
 
 from chalicelib.domain.rma import Actor, RmaEvent, Shipment
 from chalicelib.domain.statuses import Channel, DeliveryStatus
+from chalicelib.domain.transitions import Action
 from chalicelib.services import container
+from tests.gorgias_support import (
+    API_USER,
+    GORGIAS_API,
+    GorgiasUpdates,
+    configure_gorgias,
+    gorgias_updates_queue,
+    notes_on,
+    posted,
+    ticket_created,
+)
 from tests.lifecycle_support import (
     AGENT_DECIDED,
     AGENT_DECISION,
@@ -35,7 +46,8 @@ from tests.support import ADMIN_AUTH, JSON, WIDGET_AUTH, body, deliver_return_ev
 CUSTOMER = "jane.doe@example.com"
 AGENT = {"id": 17, "email": "alex@acme.example"}
 TICKET_ID = 4242
-GORGIAS_API = "https://acme.gorgias.com/api"
+# The ticket opened for a return's request.
+RETURN_TICKET = 9001
 EVENTS = Path(__file__).parents[1] / "events"
 
 TWO_LINES = [
@@ -59,16 +71,42 @@ TWO_LINES = [
 @pytest.fixture
 def gorgias(api: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[respx.MockRouter]:
     """Gorgias REST API credentials configured, and Gorgias itself played by respx."""
-    reconfigure(
-        monkeypatch,
-        GORGIAS_SUBDOMAIN="acme",
-        GORGIAS_API_EMAIL="bot@acme.example",
-        GORGIAS_API_KEY="key",
-        # Any Retry-after is then "too long": no test sleeps on a 429.
-        GORGIAS_MAX_RETRY_AFTER_SECONDS="0",
-    )
+    configure_gorgias(monkeypatch)
     with respx.mock(assert_all_called=False) as router:
         yield router
+
+
+@pytest.fixture
+def updates(gorgias: respx.MockRouter, monkeypatch: pytest.MonkeyPatch) -> GorgiasUpdates:
+    """The queue the return events fill with what Gorgias must hear of; each return request
+    opens ticket RETURN_TICKET."""
+    ticket_created(gorgias, RETURN_TICKET)
+    notes_on(gorgias, RETURN_TICKET, name="return_ticket_notes")
+    return gorgias_updates_queue(monkeypatch)
+
+
+def users_listed(router: respx.MockRouter) -> respx.Route:
+    """The account's users, in two pages as Gorgias's cursor pagination gives them."""
+    first = {
+        "data": [{"id": 3, "email": "lead@acme.example", "role": {"name": "agent"}}],
+        "meta": {"next_cursor": "page-2", "prev_cursor": None},
+    }
+    second = {
+        "data": [
+            {
+                "id": AGENT["id"],
+                "email": "Alex@Acme.example",
+                "name": "Alex Martin",
+                "role": {"name": "basic-agent"},
+            }
+        ],
+        "meta": {"next_cursor": None, "prev_cursor": "page-1"},
+    }
+    return router.get(f"{GORGIAS_API}/users").mock(
+        side_effect=lambda request: httpx.Response(
+            200, json=second if request.url.params.get("cursor") == "page-2" else first
+        )
+    )
 
 
 def agent_has_role(router: respx.MockRouter, role: str) -> respx.Route:
@@ -93,7 +131,11 @@ def get_widget(api: Any, query: str, headers: dict[str, str] = WIDGET_AUTH) -> A
 
 
 def widget_of(api: Any, email: str = CUSTOMER, locale: str = "en") -> dict[str, Any]:
-    response = get_widget(api, f"?email={email}&locale={locale}")
+    return widget_of_query(api, f"?email={email}&locale={locale}")
+
+
+def widget_of_query(api: Any, query: str) -> dict[str, Any]:
+    response = get_widget(api, query)
     assert response.status_code == 200, response.body
     return body(response)
 
@@ -107,6 +149,21 @@ def decide(api: Any, action: str, payload: dict[str, Any]) -> Any:
     return api.http.post(
         f"/gorgias/actions/{action}", headers={**WIDGET_AUTH, **JSON}, body=json.dumps(payload)
     )
+
+
+def decide_form(api: Any, action: str, form: str) -> Any:
+    """What a widget button sends: its form, URL-encoded."""
+    return api.http.post(
+        f"/gorgias/actions/{action}",
+        headers={**WIDGET_AUTH, "Content-Type": "application/x-www-form-urlencoded"},
+        body=form,
+    )
+
+
+def decided_form(api: Any, action: str, form: str) -> dict[str, Any]:
+    response = decide_form(api, action, form)
+    assert response.status_code == 200, response.body
+    return body(response)
 
 
 def decided(api: Any, action: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -200,6 +257,7 @@ def test_a_widget_return_shows_every_field_an_agent_reads(
             },
         ],
         "tracking": None,
+        "console_url": None,
     }
     # And the creation time is an ISO timestamp with its time zone
     assert datetime.fromisoformat(shown["created_at"]) == rma.created_at
@@ -303,13 +361,86 @@ def test_an_unknown_customer_has_no_returns(api: Any) -> None:
     assert shown == {"customer": {"email": "nobody@example.com"}, "returns": [], "total": 0}
 
 
-@pytest.mark.parametrize("query", ["", "?email=", "?email=jane.doe", "?email=jane@", "?locale=fr"])
-def test_the_widget_needs_a_valid_email(api: Any, query: str) -> None:
-    # Given / When the widget is asked for without a usable email
+@pytest.mark.parametrize("query", ["?email=jane.doe", "?email=jane@"])
+def test_an_email_that_is_no_email_is_refused(api: Any, query: str) -> None:
+    # Given / When the widget is asked for with something that is not an email
     response = get_widget(api, query)
     # Then it is a 400 naming the field
     details = assert_error(response, 400, "validation_error")
     assert [e["field"] for e in details["errors"]] == ["email"]
+
+
+@pytest.mark.parametrize("query", ["", "?email=", "?email=%20", "?locale=fr", "?email=&locale="])
+def test_a_ticket_without_customer_email_shows_no_returns_rather_than_failing(
+    api: Any, open_rma: Callable[..., Any], query: str
+) -> None:
+    # Given returns in the store, and a ticket whose customer has no email (an anonymous chat,
+    # an SMS): Gorgias disables an integration after 100 failures in a row
+    open_rma(CUSTOMER)
+    # When the widget is asked for with the email rendered empty
+    shown = widget_of_query(api, query)
+    # Then it answers 200 with no returns
+    assert shown == {"customer": {"email": None}, "returns": [], "total": 0}
+
+
+def test_a_plus_in_the_email_that_arrived_as_a_space_is_read_as_a_plus(
+    api: Any, open_rma: Callable[..., Any]
+) -> None:
+    # Given a return of a customer whose email has a +tag
+    rma = open_rma("jane+returns@example.com")
+    # When Gorgias renders the email into the URL without encoding it (+ reads as a space)
+    shown = widget_of_query(api, "?email=jane+returns@example.com")
+    # Then the customer's return is found
+    assert [r["id"] for r in shown["returns"]] == [rma.id]
+
+
+@pytest.mark.parametrize(
+    ("language", "label"),
+    [
+        ("fr-FR", "En attente d'approbation"),
+        ("und", "Awaiting approval"),
+        ("", "Awaiting approval"),
+    ],
+)
+def test_the_ticket_language_gorgias_detected_picks_the_labels(
+    api: Any, open_rma: Callable[..., Any], language: str, label: str
+) -> None:
+    # Given a return waiting for a decision
+    open_rma(CUSTOMER)
+    # When the widget is asked for with {{ticket.language}} as Gorgias renders it
+    [shown] = widget_of_query(api, f"?email={CUSTOMER}&locale={language}")["returns"]
+    # Then a language the labels exist in is used, English otherwise
+    assert shown["status_label"] == label
+
+
+def test_open_returns_come_first_then_closed_ones_still_five_at_most(
+    api: Any, open_rma: Callable[..., Any], rma_service: Any
+) -> None:
+    # Given a customer with two open returns opened long ago and four newer closed ones
+    older_open = [open_rma(CUSTOMER) for _ in range(2)]
+    closed = [open_rma(CUSTOMER) for _ in range(4)]
+    for rma in closed:
+        rma_service.act(rma.id, Action.REJECT, actor=Actor(channel=Channel.ADMIN), note="No")
+    # When the widget is rendered
+    shown = widget_of(api)
+    # Then the open ones come first (newest first), then the newest closed ones, five in all
+    expected = [r.return_reference for r in reversed(older_open)] + [
+        r.return_reference for r in reversed(closed)
+    ][:3]
+    assert [r["reference"] for r in shown["returns"]] == expected
+    assert shown["total"] == 6
+
+
+def test_each_return_links_to_the_console_when_its_address_is_set(
+    api: Any, open_rma: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the console's address, and a return
+    reconfigure(monkeypatch, CONSOLE_URL="https://returns.acme.example/console/")
+    open_rma(CUSTOMER)
+    # When the widget is rendered
+    [shown] = widget_of(api)["returns"]
+    # Then the return links to its page in the console
+    assert shown["console_url"] == "https://returns.acme.example/console/returns/R-001001"
 
 
 @pytest.mark.parametrize(
@@ -410,6 +541,7 @@ def test_a_rejection_records_its_reason_in_the_action_log(
         "id": "17",
         "email": AGENT["email"],
         "name": None,
+        "gorgias_ticket_id": TICKET_ID,
     }
 
 
@@ -506,6 +638,7 @@ def test_a_return_put_on_hold_while_waiting_for_a_decision_is_decided_from_gorgi
             "id": "17",
             "email": AGENT["email"],
             "name": None,
+            "gorgias_ticket_id": TICKET_ID,
         }
     )
     assert log[-1]["note"] == fields.get("reason")
@@ -560,21 +693,24 @@ def test_a_return_held_during_its_lifecycle_goes_on_once_approved_from_gorgias(
 
 
 @pytest.mark.parametrize("action", ["approve", "reject"])
-@pytest.mark.parametrize("role", ["observer-agent", "lite-agent"])
-def test_observers_and_lite_agents_may_not_decide(
+@pytest.mark.parametrize("role", ["observer-agent", "lite-agent", "a-role-gorgias-adds-later"])
+def test_only_admins_leads_and_basic_agents_may_decide(
     api: Any,
     open_rma: Callable[..., Any],
     rma_service: Any,
     gorgias: respx.MockRouter,
+    updates: GorgiasUpdates,
     role: str,
     action: str,
 ) -> None:
-    # Given a return waiting for a decision and an agent whose Gorgias role may not act
+    # Given a return waiting for a decision and an agent whose Gorgias role may not act (an
+    # allow-list: a role name nobody knows yet fails safe)
     rma = open_rma(CUSTOMER)
     agent_has_role(gorgias, role)
     notes = ticket_messages(gorgias)
     # When that agent clicks
     response = decide(api, action, decision(reason="Not eligible"))
+    updates.deliver()
     # Then it is a 403 naming the role, the return is untouched and no note is posted
     assert assert_error(response, 403, "forbidden")["role"] == role
     assert rma_service.find(rma.id) == rma
@@ -582,77 +718,97 @@ def test_observers_and_lite_agents_may_not_decide(
 
 
 @pytest.mark.parametrize("role", ["admin", "agent", "basic-agent"])
-def test_admins_leads_and_basic_agents_decide_and_the_ticket_gets_an_internal_note(
-    api: Any, open_rma: Callable[..., Any], gorgias: respx.MockRouter, role: str
+def test_a_decision_is_noted_on_the_ticket_in_the_agents_name(
+    api: Any,
+    open_rma: Callable[..., Any],
+    gorgias: respx.MockRouter,
+    updates: GorgiasUpdates,
+    role: str,
 ) -> None:
     # Given a return waiting for a decision and an agent whose role may act
     open_rma(CUSTOMER)
     agent_has_role(gorgias, role)
     notes = ticket_messages(gorgias)
-    # When the agent approves it
+    # When the agent approves it, and the return events reach Gorgias
     answer = decided(api, "approve", decision())
-    # Then it is approved and the decision is posted once as an internal note on the ticket
+    updates.deliver()
+    # Then it is approved, and the decision is posted once as an internal note on the ticket,
+    # in the agent's name, saying what the answer said
     assert answer["rma"]["status"] == "ACCEPTED"
-    assert answer["note"] == "posted"
-    assert notes.call_count == 1
-    posted = json.loads(notes.calls.last.request.content)
-    assert posted["channel"] == "internal-note"
-    assert "R-001001" in posted["body_text"]
-    assert posted["body_text"] == answer["message"]
+    assert answer["note"] == "queued"
+    [note] = posted(notes)
+    assert note["channel"] == "internal-note"
+    assert note["from_agent"] is True
+    assert note["sender"] == {"id": AGENT["id"]}
+    assert note["body_text"] == answer["message"]
 
 
-def test_the_sample_bodies_work_with_credentials(
-    api: Any, open_rma: Callable[..., Any], gorgias: respx.MockRouter
+def test_the_buttons_form_body_names_the_agent_by_email_looked_up_once(
+    api: Any, open_rma: Callable[..., Any], gorgias: respx.MockRouter, updates: GorgiasUpdates
 ) -> None:
-    # Given two returns waiting for a decision and a lead agent
+    # Given two returns waiting for a decision, and the account's users (two pages)
     open_rma(CUSTOMER)
     open_rma(CUSTOMER)
-    agent_has_role(gorgias, "agent")
+    pages = users_listed(gorgias)
     notes = ticket_messages(gorgias)
-    # When Gorgias sends its rendered reject body, then its approve body for the other one
-    rejected = decided(api, "reject", sample("gorgias_reject"))
-    approved = decided(api, "approve", {**sample("gorgias_approve"), "rma": "R-001002"})
-    # Then both are decided and both notes reach ticket 4242 (sent as the string "4242")
-    assert (rejected["rma"]["status"], approved["rma"]["status"]) == ("REJECTED", "ACCEPTED")
-    assert (rejected["note"], approved["note"]) == ("posted", "posted")
-    assert notes.call_count == 2
-
-
-def test_an_agents_role_is_looked_up_once_for_two_decisions(
-    api: Any, open_rma: Callable[..., Any], gorgias: respx.MockRouter
-) -> None:
-    # Given two returns waiting for a decision
-    first, second = open_rma(CUSTOMER), open_rma(CUSTOMER)
-    lookups = agent_has_role(gorgias, "agent")
-    ticket_messages(gorgias)
-    # When the same agent approves both, in two requests
-    for rma in (first, second):
-        decided(api, "approve", decision(rma.return_reference))
-    # Then Gorgias was asked for the role once
-    assert lookups.call_count == 1
+    # When the widget's buttons send their forms ({{current_user.email}} as agent_email)
+    approved = decided_form(api, "approve", (EVENTS / "gorgias_button_approve.txt").read_text())
+    rejected = decided_form(
+        api, "reject", (EVENTS / "gorgias_button_reject.txt").read_text().strip()
+    )
+    updates.deliver()
+    # Then both are decided by that agent, the users were listed once for both, and each
+    # decision is noted on ticket 4242
+    assert (approved["rma"]["status"], rejected["rma"]["status"]) == ("ACCEPTED", "REJECTED")
+    assert approved["message"] == "Return R-001001 approved by Alex Martin."
+    assert pages.call_count == 2
+    assert [n["body_text"] for n in posted(notes)] == [approved["message"], rejected["message"]]
+    assert action_log(api, "R-001002")[-1]["actor"] == {
+        "channel": "gorgias",
+        "id": "17",
+        "email": AGENT["email"],
+        "name": "Alex Martin",
+        "gorgias_ticket_id": TICKET_ID,
+    }
 
 
 @pytest.mark.parametrize(
-    "agent",
+    "form",
     [
-        pytest.param({"email": AGENT["email"]}, id="absent"),
-        pytest.param({"id": "", "email": AGENT["email"]}, id="empty"),
+        pytest.param("rma=1001&ticket_id=4242&agent_email=&agent_name=", id="rendered-empty"),
+        pytest.param(
+            "rma=1001&ticket_id=4242&agent_email=%7B%7Bcurrent_user.email%7D%7D",
+            id="not-rendered",
+        ),
+        pytest.param("rma=1001&ticket_id=4242", id="absent"),
     ],
 )
-def test_with_credentials_the_agent_id_is_required(
+def test_a_button_that_names_no_agent_decides_as_a_gorgias_agent_on_the_ticket(
     api: Any,
     open_rma: Callable[..., Any],
-    rma_service: Any,
     gorgias: respx.MockRouter,
-    agent: dict[str, Any],
+    updates: GorgiasUpdates,
+    form: str,
 ) -> None:
     # Given a return waiting for a decision
-    rma = open_rma(CUSTOMER)
-    # When a body without the agent's id arrives
-    response = decide(api, "approve", decision(agent=agent))
-    # Then it is a 400 about agent.id, and nothing changed
-    assert assert_error(response, 400, "invalid_request")["field"] == "agent.id"
-    assert rma_service.find(rma.id) == rma
+    open_rma(CUSTOMER)
+    lookups = gorgias.get(url__startswith=f"{GORGIAS_API}/users")
+    notes = ticket_messages(gorgias)
+    # When a button's form arrives without the agent (never a 400 for an empty template value)
+    answer = decided_form(api, "approve", form)
+    updates.deliver()
+    # Then it is approved by "a Gorgias agent" of that ticket, noted there, and no role was
+    # looked up (Gorgias itself keeps observers from running actions)
+    assert answer["message"] == "Return R-001001 approved by a Gorgias agent."
+    assert action_log(api, "R-001001")[-1]["actor"] == {
+        "channel": "gorgias",
+        "id": None,
+        "email": None,
+        "name": "a Gorgias agent",
+        "gorgias_ticket_id": TICKET_ID,
+    }
+    assert not lookups.called
+    assert [n["sender"] for n in posted(notes)] == [{"email": API_USER}]
 
 
 @pytest.mark.parametrize(
@@ -674,13 +830,24 @@ def test_an_agent_whose_role_cannot_be_confirmed_changes_nothing(
     # Given a return waiting for a decision, and Gorgias unable to give the agent's role
     rma = open_rma(CUSTOMER)
     gorgias.get(f"{GORGIAS_API}/users/{AGENT['id']}").mock(return_value=answer)
-    notes = ticket_messages(gorgias)
     # When the agent approves it
     response = decide(api, "approve", decision())
-    # Then the decision is refused (fail closed), nothing changed and no note is posted
+    # Then the decision is refused (fail closed) and nothing changed
     assert_error(response, status, code)
     assert rma_service.find(rma.id) == rma
-    assert not notes.called
+
+
+def test_an_email_no_gorgias_user_has_may_not_decide(
+    api: Any, open_rma: Callable[..., Any], rma_service: Any, gorgias: respx.MockRouter
+) -> None:
+    # Given a return waiting for a decision, and the account's users
+    rma = open_rma(CUSTOMER)
+    users_listed(gorgias)
+    # When a form names an agent email Gorgias does not know
+    response = decide_form(api, "approve", "rma=1001&agent_email=intruder%40example.com")
+    # Then it is a 403 and nothing changed
+    assert_error(response, 403, "forbidden")
+    assert rma_service.find(rma.id) == rma
 
 
 @pytest.mark.parametrize(
@@ -690,36 +857,62 @@ def test_an_agent_whose_role_cannot_be_confirmed_changes_nothing(
         pytest.param(httpx.Response(429, headers={"Retry-after": "60"}), id="long-rate-limit"),
     ],
 )
-def test_a_note_gorgias_refuses_does_not_undo_the_decision(
+def test_a_note_gorgias_refuses_is_posted_once_it_answers_again(
     api: Any,
     open_rma: Callable[..., Any],
     rma_service: Any,
     gorgias: respx.MockRouter,
+    updates: GorgiasUpdates,
     failure: httpx.Response,
 ) -> None:
-    # Given a return waiting for a decision, and Gorgias refusing the note
+    # Given a return waiting for a decision, and Gorgias refusing notes for now
     rma = open_rma(CUSTOMER)
     agent_has_role(gorgias, "agent")
     notes = ticket_messages(gorgias, failure)
     # When the agent approves it
     answer = decided(api, "approve", decision())
-    # Then the return is approved all the same, and the answer says the note failed
-    assert answer["note"] == "failed"
+    first = updates.deliver()
+    # Then the return is approved all the same, and the note waits in the queue
     assert answer["rma"]["status"] == "ACCEPTED"
     assert rma_service.find(rma.id).processing_status == "ACCEPTED"
-    assert notes.call_count == 1
+    assert first[-1]["batchItemFailures"]
+    assert updates.waiting() == 1
+    # And once Gorgias answers again, the note is posted, once
+    notes.mock(return_value=httpx.Response(201, json={"id": 2}))
+    updates.deliver()
+    updates.deliver()
+    assert notes.call_count == 2
+    assert notes.calls.last.response.status_code == 201
+    assert updates.waiting() == 0
 
 
-def test_without_a_ticket_no_note_is_posted(
-    api: Any, open_rma: Callable[..., Any], gorgias: respx.MockRouter
+def test_the_decision_is_noted_on_the_returns_own_ticket_too(
+    api: Any, open_rma: Callable[..., Any], gorgias: respx.MockRouter, updates: GorgiasUpdates
 ) -> None:
-    # Given a return waiting for a decision
+    # Given a return requested through the admin API, whose request opened its own ticket
     open_rma(CUSTOMER)
     agent_has_role(gorgias, "admin")
-    notes = ticket_messages(gorgias)
+    on_return_ticket = gorgias.routes["return_ticket_notes"]
+    on_agent_ticket = ticket_messages(gorgias)
+    updates.deliver()
+    # When an agent approves it from another ticket of the customer's
+    answer = decided(api, "approve", decision())
+    updates.deliver()
+    # Then both tickets get the note, once each
+    assert [n["body_text"] for n in posted(on_return_ticket)] == [answer["message"]]
+    assert [n["body_text"] for n in posted(on_agent_ticket)] == [answer["message"]]
+
+
+def test_a_button_without_a_ticket_notes_the_returns_own_ticket(
+    api: Any, open_rma: Callable[..., Any], gorgias: respx.MockRouter, updates: GorgiasUpdates
+) -> None:
+    # Given a return with its own ticket
+    open_rma(CUSTOMER)
+    agent_has_role(gorgias, "admin")
+    on_return_ticket = gorgias.routes["return_ticket_notes"]
     # When it is approved from a body that names no ticket
     answer = decided(api, "approve", {"rma": "1001", "agent": AGENT})
-    # Then it is approved and no note is attempted
-    assert answer["rma"]["status"] == "ACCEPTED"
-    assert answer["note"] == "no_ticket"
-    assert not notes.called
+    updates.deliver()
+    # Then the note goes to the return's ticket
+    assert answer["note"] == "queued"
+    assert len(posted(on_return_ticket)) == 1

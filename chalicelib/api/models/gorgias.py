@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, EmailStr, Field, StringConstraints
+from pydantic import BeforeValidator, EmailStr, Field, StringConstraints, model_validator
 
 from chalicelib.api.models.common import (
     LabelledStatuses,
@@ -20,11 +20,17 @@ from chalicelib.api.models.common import (
 from chalicelib.domain.labels import label, received_in_words
 from chalicelib.domain.rma import LongText, Rma, ShortText
 from chalicelib.domain.statuses import ProductState, ReturnReason
+from chalicelib.services.links import console_link
 
 
 def _blank_as_none(value: Any) -> Any:
     """Gorgias renders a template variable with no value as an empty string."""
     return None if isinstance(value, str) and not value.strip() else value
+
+
+def _unrendered_as_none(value: Any) -> Any:
+    """A `{{variable}}` left as written (a button tried outside a ticket) is no value either."""
+    return None if isinstance(value, str) and "{{" in value else value
 
 
 Optional = BeforeValidator(_blank_as_none)
@@ -36,26 +42,51 @@ TypedReference = Annotated[
 # --- what Gorgias sends ----------------------------------------------------------------------
 
 
+def _email_as_sent(value: Any) -> Any:
+    """An email as a Gorgias template renders it into a URL: empty for anonymous chats and
+    SMS (taken as absent), and with its `+` turned into a space when the URL was not encoded."""
+    value = _blank_as_none(value)
+    return value.strip().replace(" ", "+") if isinstance(value, str) else value
+
+
+def _supported_locale(value: Any) -> Any:
+    """`{{ticket.language}}` is whatever Gorgias detected ("fr", "en-US", "", "und"...): a
+    language the labels exist in, English otherwise."""
+    from chalicelib.domain.labels import language
+
+    return language(value) if isinstance(value, str) else value
+
+
 class WidgetQuery(LenientRequestModel):
-    email: EmailStr
-    locale: Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{2}([-_][a-zA-Z]{2})?$")] = "en"
-
-
-class GorgiasAgentPayload(LenientRequestModel):
-    id: Annotated[PositiveId | None, Optional] = None
-    email: Annotated[EmailStr | None, Optional] = None
-    name: Annotated[ShortText | None, Optional] = None
+    # None: the ticket has no customer email; the widget shows no returns rather than failing
+    # (Gorgias disables an integration after 100 failures in a row).
+    email: Annotated[EmailStr | None, BeforeValidator(_email_as_sent)] = None
+    locale: Annotated[str, BeforeValidator(_supported_locale)] = "en"
 
 
 class GorgiasDecisionRequest(LenientRequestModel):
-    """Body of the Approve / Reject actions."""
+    """Body of the Approve / Reject buttons of the widget: form-encoded as Gorgias's action
+    buttons send it (`agent_email` = `{{current_user.email}}`), or JSON with the agent nested
+    (`{"agent": {"id", "email", "name"}}`). Numbers may come as strings, and a template value
+    that rendered empty (or not at all) counts as absent."""
 
     rma: TypedReference
-    ticket_id: Annotated[PositiveId | None, Optional] = None
-    # A factory, not an instance: building one at import would build its validator too.
-    agent: GorgiasAgentPayload = Field(default_factory=GorgiasAgentPayload)
+    ticket_id: Annotated[PositiveId | None, Optional, BeforeValidator(_unrendered_as_none)] = None
+    agent_id: Annotated[PositiveId | None, Optional, BeforeValidator(_unrendered_as_none)] = None
+    agent_email: Annotated[EmailStr | None, Optional, BeforeValidator(_unrendered_as_none)] = None
+    agent_name: Annotated[ShortText | None, Optional, BeforeValidator(_unrendered_as_none)] = None
     reason: Annotated[LongText | None, Optional] = None
     note: Annotated[LongText | None, Optional] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _agent_from_nested_object(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("agent"), dict):
+            agent = data["agent"]
+            data = {**data}
+            for key in ("id", "email", "name"):
+                data.setdefault(f"agent_{key}", agent.get(key))
+        return data
 
     @property
     def explanation(self) -> str | None:
@@ -90,6 +121,8 @@ class WidgetReturn(LabelledStatuses):
     items_summary: str
     items: list[WidgetItem]
     tracking: Tracking | None
+    # The return in the merchant console (CONSOLE_URL), for an agent to click; None unset.
+    console_url: str | None = None
 
     @classmethod
     def from_rma(cls, rma: Rma, locale: str = "en") -> WidgetReturn:
@@ -118,11 +151,12 @@ class WidgetReturn(LabelledStatuses):
             items_summary=", ".join(f"{i.quantity} x {i.name} ({i.reason_label})" for i in items),
             items=items,
             tracking=Tracking.from_shipment(shipment, locale) if shipment else None,
+            console_url=console_link(rma.return_reference),
         )
 
 
 class WidgetCustomer(ResponseModel):
-    email: str
+    email: str | None
 
 
 class WidgetResponse(ResponseModel):

@@ -1,0 +1,15 @@
+"""Links people click to reach a return: the merchant console's page of it."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from chalicelib.settings import get_settings
+
+
+def console_link(reference: str) -> str | None:
+    """`<CONSOLE_URL>/returns/<reference>`, or None while no console address is configured."""
+    base = get_settings().console_url
+    if not base:
+        return None
+    return f"{base.rstrip('/')}/returns/{quote(reference)}"

@@ -10,7 +10,6 @@ from chalicelib.api.auth import gorgias_token_guard
 from chalicelib.api.models.gorgias import (
     DecisionResponse,
     GorgiasDecisionRequest,
-    WidgetCustomer,
     WidgetQuery,
     WidgetResponse,
     WidgetReturn,
@@ -32,16 +31,12 @@ _DECISION_ERRORS = (403, 404, 409, 503)
 @routes.get("/gorgias/widget", summary="A customer's latest returns, for the ticket sidebar")
 def widget(query: WidgetQuery) -> WidgetResponse:
     metrics.add_metric(name="WidgetRenders", unit=MetricUnit.Count, value=1)
+    size = get_settings().widget_size
     if query.email is None:
-        return WidgetResponse(customer=WidgetCustomer(email=None), returns=[], total=0)
-    rmas, total = container.rma_service().latest_for_customer(
-        query.email, get_settings().widget_size
-    )
-    return WidgetResponse(
-        customer=WidgetCustomer(email=query.email),
-        returns=[WidgetReturn.from_rma(rma, query.locale) for rma in rmas],
-        total=total,
-    )
+        return WidgetResponse.of(None, [], 0, size)
+    rmas, total = container.rma_service().latest_for_customer(query.email, size)
+    returns = [WidgetReturn.from_rma(rma, query.locale) for rma in rmas]
+    return WidgetResponse.of(query.email, returns, total, size)
 
 
 @routes.post(

@@ -20,6 +20,7 @@ from chalicelib.api.models.common import (
 from chalicelib.domain.labels import label, received_in_words
 from chalicelib.domain.rma import LongText, Rma, ShortText
 from chalicelib.domain.statuses import ProductState, ReturnReason
+from chalicelib.domain.transitions import TERMINAL_STATUSES
 from chalicelib.services.links import console_link
 
 
@@ -163,6 +164,22 @@ class WidgetResponse(ResponseModel):
     customer: WidgetCustomer
     returns: list[WidgetReturn]
     total: int
+    # How many of the customer's returns are open, as the widget can tell from the ones it
+    # shows (open ones come first): "2", or "5+" when every return shown is open.
+    open: str = "0"
+
+    @classmethod
+    def of(
+        cls, email: str | None, returns: list[WidgetReturn], total: int, size: int
+    ) -> WidgetResponse:
+        open_count = sum(1 for r in returns if r.status not in TERMINAL_STATUSES)
+        more = open_count == len(returns) == size and total > size
+        return cls(
+            customer=WidgetCustomer(email=email),
+            returns=returns,
+            total=total,
+            open=f"{open_count}+" if more else str(open_count),
+        )
 
 
 class DecisionResponse(ResponseModel):

@@ -55,11 +55,16 @@ def main() -> int:
     parcels = measure_inspection_file(TABLE_NAME, returns=5_000, lines_per_return=2)
     print(inspection_summary(parcels, gated=False), end="\n\n", flush=True)
 
+    from bench.chat_reader import report as report_chat_reader
+
+    chat_reader_ok = report_chat_reader()
+    print(flush=True)
+
     import_cost = measure_import_cost()
     print(import_summary(import_cost, measure_cold_first_request()), end="\n\n")
 
     passed = all(m.ok for m in measurements) and scans == 0 and import_cost.ok and emails.ok
-    passed = passed and inspections.ok
+    passed = passed and inspections.ok and chat_reader_ok
     verdict = "All targets met" if passed else "TARGETS MISSED"
     print(f"{verdict} in {time.perf_counter() - started:.0f} s")
     return 0 if passed else 1

@@ -12,6 +12,7 @@ from chalice.app import CloudWatchEvent, DynamoDBEvent, SQSEvent
 from chalicelib.api.admin import admin
 from chalicelib.api.docs import docs
 from chalicelib.api.gorgias import gorgias
+from chalicelib.api.gorgias_chat import gorgias_chat
 from chalicelib.api.health import liveness
 from chalicelib.api.middleware import observe_request
 from chalicelib.api.orders import orders
@@ -19,6 +20,7 @@ from chalicelib.api.policy import policy
 from chalicelib.api.portal import portal
 from chalicelib.api.portal_auth import portal_auth
 from chalicelib.api.webhooks import webhooks
+from chalicelib.chat_entrypoint import CHAT_INTAKE_FUNCTION_NAME, process_chat_messages
 from chalicelib.email_entrypoints import run_decision_reminder, run_status_emails
 from chalicelib.event_entrypoint import process_return_events
 from chalicelib.gorgias_updates_entrypoint import process_gorgias_updates
@@ -38,6 +40,7 @@ for middleware in powertools_middleware():
 app.register_middleware(observe_request, "http")
 app.register_blueprint(liveness)
 app.register_blueprint(gorgias)
+app.register_blueprint(gorgias_chat)
 app.register_blueprint(admin)
 app.register_blueprint(policy)
 app.register_blueprint(orders)
@@ -51,6 +54,7 @@ INSPECTION_QUEUE = os.environ.get("INSPECTION_QUEUE_NAME", "returns-desk-inspect
 GORGIAS_UPDATES_QUEUE = os.environ.get(
     "GORGIAS_UPDATES_QUEUE_NAME", "returns-desk-gorgias-updates.fifo"
 )
+CHAT_INTAKE_QUEUE = os.environ.get("CHAT_INTAKE_QUEUE_NAME", "returns-desk-chat-intake")
 # The table's stream exists only once the stack does: the merge template replaces this ARN with
 # the table's `StreamArn` (deploy/return_events.py). Chalice needs a value at import.
 RETURN_EVENTS_STREAM = "arn:aws:dynamodb:us-east-1:000000000000:table/returns-desk/stream/template"
@@ -154,6 +158,16 @@ def process_inspection_uploads(event: SQSEvent) -> dict[str, Any]:
 @app.on_sqs_message(queue=GORGIAS_UPDATES_QUEUE, batch_size=10)
 def send_gorgias_updates(event: SQSEvent) -> dict[str, Any]:
     return process_gorgias_updates(event.to_dict(), event.context)
+
+
+# New Gorgias ticket messages, read for return requests and answered in the chat; a message
+# that failed (Gorgias rate-limited or down) goes back to the queue alone. Two at a time at most:
+# each reads and writes a ticket, within the account's shared rate limit.
+@app.on_sqs_message(
+    queue=CHAT_INTAKE_QUEUE, batch_size=5, maximum_concurrency=2, name=CHAT_INTAKE_FUNCTION_NAME
+)
+def handle_chat_messages(event: SQSEvent) -> dict[str, Any]:
+    return process_chat_messages(event.to_dict(), event.context)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="send_status_emails")

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     # every import.
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
+    from chalicelib.integrations.chat_queue import ChatQueue
     from chalicelib.integrations.email import EmailSender
     from chalicelib.integrations.gorgias import GorgiasClient
     from chalicelib.integrations.labels import LabelProvider
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from chalicelib.repositories.cursor_codec import CursorCodec
     from chalicelib.repositories.email_outbox import EmailOutbox
     from chalicelib.repositories.photo_store import PhotoStore
+    from chalicelib.services.chat_intake import ChatIntakeService
     from chalicelib.services.decision_reminder import DecisionReminder
     from chalicelib.services.gorgias_tickets import GorgiasTicketUpdates
     from chalicelib.services.handling_service import HandlingService
@@ -304,6 +306,44 @@ def decision_reminder() -> DecisionReminder:
     )
 
 
+@lru_cache(maxsize=1)
+def chat_queue() -> ChatQueue | None:
+    """Where the chat message route hands its events; None without CHAT_INTAKE_QUEUE_URL."""
+    url = get_settings().chat_intake_queue_url
+    if not url:
+        return None
+    from chalicelib.integrations.chat_queue import ChatQueue
+
+    return ChatQueue(url)
+
+
+@lru_cache(maxsize=1)
+def chat_intake() -> ChatIntakeService | None:
+    """Returns asked for in a Gorgias chat; None without Gorgias API credentials."""
+    gorgias = gorgias_client(background=True)
+    if gorgias is None:
+        return None
+    from chalicelib.domain.chat_intake import read_message
+    from chalicelib.repositories.chat_conversations import ChatConversations
+    from chalicelib.services.chat_intake import ChatIntakeService
+    from chalicelib.services.links import console_link
+
+    settings = get_settings()
+    base_url = settings.public_base_url
+    return ChatIntakeService(
+        gorgias,
+        ChatConversations(settings.table_name),
+        order_service(),
+        intake(),
+        rma_service(),
+        policy_service().current,
+        read_message,
+        conversation_hours=settings.chat_conversation_hours,
+        console_link=console_link,
+        portal_url=f"{base_url.rstrip('/')}/portal/" if base_url else None,
+    )
+
+
 _BUILT = (
     lifecycle_executions,
     cursor_codec,
@@ -329,6 +369,8 @@ _BUILT = (
     email_sender,
     status_email_job,
     decision_reminder,
+    chat_queue,
+    chat_intake,
 )
 
 

@@ -47,6 +47,15 @@ ROUTES = [
         "gorgias",
         {"rma": "1001", "reason": "Too late"},
     ),
+    # An anonymous chat: nothing to queue, still answered (Gorgias counts failures).
+    Route(
+        "POST",
+        "/gorgias/events/message",
+        "/gorgias/events/message",
+        "gorgias",
+        {"ticket_id": "7001", "customer_email": ""},
+        answered=202,
+    ),
     Route("POST", "/rmas", "/rmas", "admin", rma_payload(), answered=201),
     Route("GET", "/rmas", "/rmas?status=REQUESTED", "admin"),
     Route("GET", "/rmas/{rma}", "/rmas/R-001001", "admin"),

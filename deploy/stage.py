@@ -40,6 +40,14 @@ class StageNames:
         return f"{self.inspection_queue_name}-dlq"
 
     @property
+    def chat_intake_queue_name(self) -> str:
+        return f"{self.prefix}-chat-intake"
+
+    @property
+    def chat_intake_dead_letter_queue_name(self) -> str:
+        return f"{self.chat_intake_queue_name}-dlq"
+
+    @property
     def return_events_dead_letter_queue_name(self) -> str:
         return f"{self.prefix}-return-events-dlq"
 

@@ -2,8 +2,9 @@
 
 An in-process moto server stands in for AWS, the resources are created from the same definitions
 the deployment uses, demo data is seeded through the service layer, and Chalice's local server
-serves the API on 127.0.0.1. `start()` does all of it and returns a `RunningStack`, which the
-tests share with `main()`.
+serves the API on 127.0.0.1. Unless real Gorgias credentials are given, a stand-in for Gorgias
+(local/gorgias_standin.py) answers the REST calls and plays the chat-intake integration.
+`start()` does all of it and returns a `RunningStack`, which the tests share with `main()`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from chalicelib.repositories.rma_repository import RmaRepository
 from chalicelib.repositories.table_schema import table_definition
 from chalicelib.services.order_service import OrderService
 from chalicelib.settings import get_settings
+from deploy.chat_intake import queue_attributes as chat_queue_attributes
 from deploy.inspections import (
     bucket_notification,
     dead_letter_queue_attributes,
@@ -40,6 +42,7 @@ from deploy.inspections import (
 )
 from deploy.stage import StageNames
 from local.demo_orders import DEMO_ORDER_NUMBER, seed_demo_orders
+from local.gorgias_standin import ADMIN_USER, GorgiasStandIn, ReturnsDesk
 from local.pumps import BackgroundLoop, Handler, queue_pump, schedule_pump, stream_pump
 from local.seed import DemoClock, DemoData, seed_demo_data, seeding_service
 
@@ -61,9 +64,14 @@ EMAIL_INTERVAL_SECONDS = 15.0
 # The functions' deployed timeouts (.chalice/config.json), for their local context.
 INSPECTION_TIMEOUT_SECONDS = 300
 EMAIL_TIMEOUT_SECONDS = 60
+CHAT_TIMEOUT_SECONDS = 60
 DEMO_INSPECTION_FILE = "local/demo_inspection.csv"
 DEFAULT_WIDGET_TOKEN = "local-widget-token"
 DEFAULT_ADMIN_TOKEN = "local-admin-token"
+# Real Gorgias credentials, when all three are given, replace the local stand-in for Gorgias.
+GORGIAS_CREDENTIALS = ("GORGIAS_SUBDOMAIN", "GORGIAS_API_EMAIL", "GORGIAS_API_KEY")
+# The ticket the French chat demo writes on (the stand-in opens tickets from 1001 itself).
+DEMO_CHAT_TICKET_ID = 501
 
 # Variables that could make a client talk to something other than the embedded moto (a profile,
 # a service-specific endpoint) or carry real credentials along with the dummy ones.
@@ -111,6 +119,9 @@ class RunningStack:
     # Where the local AWS answers, and the queue S3 tells of inspection uploads.
     aws_endpoint: str
     inspection_queue_url: str
+    # The chat intake's queue, and the stand-in playing Gorgias (None with real credentials).
+    chat_queue_url: str
+    gorgias: GorgiasStandIn | None
     _moto: ThreadedMotoServer
     _api: LocalDevServer
     _api_thread: threading.Thread
@@ -128,6 +139,8 @@ class RunningStack:
         self._api.shutdown()
         self._api.server.server_close()
         self._api_thread.join()
+        if self.gorgias is not None:
+            self.gorgias.stop()
         stop_moto(self._moto)
         # The cached clients and services point at the endpoint that just went away.
         _forget_cached_clients()
@@ -140,18 +153,26 @@ def start(
     inspection_handler: Handler | None = None,
     email_job: Handler | None = None,
     email_interval: float = EMAIL_INTERVAL_SECONDS,
+    chat_handler: Handler | None = None,
 ) -> RunningStack:
-    """Start moto, create and seed the resources, pump the inspection queue and the status
-    emails (the app's handlers unless given others), and serve the API on `HOST:port` (0: any
-    free port) in a background thread. Returns once the API accepts connections."""
+    """Start moto, create and seed the resources, pump the inspection and chat queues and the
+    status emails (the app's handlers unless given others), start the stand-in for Gorgias
+    unless real credentials are given, and serve the API on `HOST:port` (0: any free port) in a
+    background thread. Returns once the API accepts connections."""
     started = time.perf_counter()
     moto = start_moto()
     loops: list[BackgroundLoop] = []
+    gorgias: GorgiasStandIn | None = None
     try:
         editor = environment or ProcessEnvironment()
-        configure_environment(moto_endpoint(moto), editor)
+        if not all(os.environ.get(variable) for variable in GORGIAS_CREDENTIALS):
+            gorgias = start_gorgias_standin(port)
+        configure_environment(
+            moto_endpoint(moto), editor, gorgias_api_url=gorgias.api_url if gorgias else None
+        )
         table_name = get_settings().table_name
         queue_url = create_resources(table_name, editor)
+        chat_queue_url = create_chat_queue(client("sqs"), editor)
         settings = get_settings()
         demo = seed(table_name, present=datetime.now(UTC).replace(second=0, microsecond=0))
         loops.append(pump_return_events(table_name))
@@ -159,19 +180,26 @@ def start(
         seed_demo_orders(container_orders(), date.today())
         loops.append(watch_outbox())
         loops.extend(pump_events(queue_url, inspection_handler, email_job, email_interval))
+        loops.append(pump_chat(chat_queue_url, chat_handler))
         api, api_thread = serve(port)
     except BaseException:
         # Also on Ctrl-C while starting: neither moto, nor clients bound to it, nor the threads
         # calling it outlive the failure.
         for loop in loops:
             loop.stop()
+        if gorgias is not None:
+            gorgias.stop()
         stop_moto(moto)
         _forget_cached_clients()
         raise
     assert settings.gorgias_widget_token is not None
     assert settings.admin_api_token is not None
+    url = f"http://{HOST}:{api.server.server_address[1]}"
+    if gorgias is not None:
+        # Like the chat-intake HTTP integration of an account: each customer message, told.
+        gorgias.notify(ReturnsDesk(url, settings.gorgias_widget_token.get_secret_value()))
     return RunningStack(
-        url=f"http://{HOST}:{api.server.server_address[1]}",
+        url=url,
         widget_token=settings.gorgias_widget_token.get_secret_value(),
         admin_token=settings.admin_api_token.get_secret_value(),
         demo=demo,
@@ -179,11 +207,26 @@ def start(
         startup_seconds=time.perf_counter() - started,
         aws_endpoint=moto_endpoint(moto),
         inspection_queue_url=queue_url,
+        chat_queue_url=chat_queue_url,
+        gorgias=gorgias,
         _moto=moto,
         _api=api,
         _api_thread=api_thread,
         _loops=loops,
     )
+
+
+def start_gorgias_standin(api_port: int) -> GorgiasStandIn:
+    """The stand-in for Gorgias, on the port after the API's (8001 for 8000) when it is free,
+    so that the banner's commands stay the same from one run to the next; on any free port
+    otherwise."""
+    if api_port:
+        try:
+            return GorgiasStandIn(api_port + 1).start()
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+    return GorgiasStandIn().start()
 
 
 def start_moto() -> ThreadedMotoServer:
@@ -224,9 +267,12 @@ def stop_moto(server: ThreadedMotoServer) -> None:
     server.stop()
 
 
-def configure_environment(endpoint_url: str, environment: EnvironmentEditor) -> None:
+def configure_environment(
+    endpoint_url: str, environment: EnvironmentEditor, *, gorgias_api_url: str | None = None
+) -> None:
     """Point every boto3 client at `endpoint_url` with dummy credentials, and give the app its
-    local settings. Must run before anything creates a client; forgets any already created."""
+    local settings, Gorgias's REST API at `gorgias_api_url` when given (the stand-in). Must run
+    before anything creates a client; forgets any already created."""
     for name in _FOREIGN_AWS_VARIABLES + tuple(
         name for name in os.environ if name.startswith(_SERVICE_ENDPOINT_PREFIX)
     ):
@@ -248,12 +294,26 @@ def configure_environment(endpoint_url: str, environment: EnvironmentEditor) -> 
         or "local-portal-secret-not-for-production",
         "RETURNS_BUCKET": RETURNS_BUCKET,
         "INSPECTION_QUEUE_NAME": LOCAL_NAMES.inspection_queue_name,
+        "CHAT_INTAKE_QUEUE_NAME": LOCAL_NAMES.chat_intake_queue_name,
+        # Lets the app talk to peers on the loopback address (the stand-in for Gorgias).
+        "LOCAL_STACK": "1",
         # Sign-in requests go to the in-process function without the route waiting, as deployed.
         "LOGIN_CODE_FUNCTION": LOGIN_CODE_FUNCTION_NAME,
         # Metrics would print an EMF blob after every request, tracing would look for X-Ray.
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
+    if gorgias_api_url is not None:
+        local_values.update(
+            {
+                "GORGIAS_SUBDOMAIN": "local",
+                "GORGIAS_API_URL": gorgias_api_url,
+                "GORGIAS_API_EMAIL": str(ADMIN_USER["email"]),
+                "GORGIAS_API_KEY": "local-gorgias-key",
+                # No account's rate limit to share with other apps: answers come quicker.
+                "GORGIAS_MAX_RPS": "10",
+            }
+        )
     for name, value in local_values.items():
         environment.setenv(name, value)
     _forget_cached_clients()
@@ -313,6 +373,24 @@ def create_inspection_queue(sqs: Any, s3: Any) -> str:
     return queue_url
 
 
+def create_chat_queue(sqs: Any, environment: EnvironmentEditor) -> str:
+    """The chat intake's queue and its dead letters, as deploy/chat_intake.py makes them; the
+    API is pointed at it (CHAT_INTAKE_QUEUE_URL). The queue's URL."""
+    dead_letters = sqs.create_queue(
+        QueueName=LOCAL_NAMES.chat_intake_dead_letter_queue_name,
+        Attributes=dead_letter_queue_attributes(),
+    )["QueueUrl"]
+    queue_url: str = sqs.create_queue(
+        QueueName=LOCAL_NAMES.chat_intake_queue_name,
+        Attributes=chat_queue_attributes(
+            _queue_arn(sqs, dead_letters), LOCAL_VISIBILITY_TIMEOUT_SECONDS
+        ),
+    )["QueueUrl"]
+    environment.setenv("CHAT_INTAKE_QUEUE_URL", queue_url)
+    _forget_cached_clients()
+    return queue_url
+
+
 def _queue_arn(sqs: Any, queue_url: str) -> str:
     attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
     return str(attributes["Attributes"]["QueueArn"])
@@ -343,6 +421,19 @@ def pump_events(
             interval=email_interval,
         ).start(),
     ]
+
+
+def pump_chat(queue_url: str, handler: Handler | None) -> BackgroundLoop:
+    """The chat intake's queue to its consumer (the app's unless another is given)."""
+    from app import handle_chat_messages
+
+    return queue_pump(
+        client("sqs"),
+        queue_url,
+        handler or handle_chat_messages,
+        function_name="handle_chat_messages",
+        timeout_seconds=CHAT_TIMEOUT_SECONDS,
+    ).start()
 
 
 def pump_return_events(table_name: str) -> BackgroundLoop:
@@ -543,16 +634,74 @@ def banner(stack: RunningStack) -> str:
             f"  .venv/bin/python -m local.drop_inspection {stack.aws_endpoint} "
             f"{DEMO_INSPECTION_FILE}",
             f"Status emails are sent every {EMAIL_INTERVAL_SECONDS:g} s and printed here.",
+            *chat_demo(stack),
             "",
             "Ctrl-C stops everything.",
         ]
     )
 
 
+# What the demo customer writes in the chat: order #4910 is hers (local/demo_orders.py).
+CHAT_DEMO_ENGLISH = "Hi, I would like to return the T-shirts from order #4910, they are too small."
+CHAT_DEMO_FRENCH = (
+    "Bonjour, je voudrais retourner le mug, il ne me plaît pas",
+    "Le numéro de commande est #4910",
+)
+
+
+def chat_demo(stack: RunningStack) -> list[str]:
+    """The banner's chat lines: a customer writing to the stand-in for Gorgias, which tells
+    returns-desk, whose replies, tags and notes it prints as `[gorgias]` lines."""
+    if stack.gorgias is None:
+        return [
+            f"The chat intake answers real Gorgias ({os.environ['GORGIAS_SUBDOMAIN']}): point its "
+            f"chat-intake integration at {stack.url}/gorgias/events/message (make gorgias-setup).",
+        ]
+    api = stack.gorgias.api_url.rstrip("/")
+    customer = stack.demo.customer_email
+    english = _curl(
+        None,
+        f"{api}/tickets",
+        {
+            "customer": {"email": customer},
+            "channel": "chat",
+            "messages": [_chat_message(customer, CHAT_DEMO_ENGLISH)],
+        },
+    )
+    french = [
+        _curl(None, f"{api}/tickets/{DEMO_CHAT_TICKET_ID}/messages", _chat_message(customer, text))
+        for text in CHAT_DEMO_FRENCH
+    ]
+    return [
+        f"The chat: a stand-in for Gorgias answers at {api}/ and prints each call it gets",
+        f"as a [gorgias] line. As {customer}, ask for a return of order {DEMO_ORDER_NUMBER}",
+        "in English, in one message that opens a chat ticket:",
+        f"  {english}",
+        "Or in French, without the order number first (a question comes back), then with it:",
+        *(f"  {command}" for command in french),
+        "The reply, the ticket's tags and the agents' note follow as [gorgias] lines.",
+    ]
+
+
+def _chat_message(customer: str, text: str) -> dict[str, object]:
+    return {
+        "channel": "chat",
+        "from_agent": False,
+        "sender": {"email": customer},
+        "body_text": text,
+    }
+
+
 def _curl(token: str | None, url: str, body: dict[str, object] | None = None) -> str:
     parts = ["curl", "-s"] + (["-H", f"Authorization: Bearer {token}"] if token else [])
     if body is not None:
-        parts += ["-H", "Content-Type: application/json", "-d", json.dumps(body)]
+        # Accents as typed: the French demo reads better than \u00ee.
+        parts += [
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            json.dumps(body, ensure_ascii=False),
+        ]
     return shlex.join([*parts, url])
 
 

@@ -22,7 +22,16 @@ from chalicelib.repositories.table_schema import table_definition
 from chalicelib.services import container
 from deploy.inspections import MAX_RECEIVE_COUNT, upload_key_filters
 from local.seed import DEMO_CUSTOMER_EMAIL, DemoClock, DemoData, seed_demo_data, seeding_service
-from local.stack import DEMO_INSPECTION_FILE, RETURNS_BUCKET, RunningStack, start
+from local.stack import (
+    CHAT_DEMO_ENGLISH,
+    CHAT_DEMO_FRENCH,
+    DEMO_CHAT_TICKET_ID,
+    DEMO_INSPECTION_FILE,
+    RETURNS_BUCKET,
+    RunningStack,
+    banner,
+    start,
+)
 from tests.lifecycle_support import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -175,6 +184,68 @@ def test_the_lifecycle_runs_locally_from_approval_to_refund(
     done = stored()
     assert done["financial_status"] == "PARTIALLY_REFUNDED"
     assert done["financial_resolutions"][0]["amount"] == "23.20"
+
+
+def test_the_chat_demo_opens_returns_and_the_stand_in_shows_the_replies(
+    stack: RunningStack,
+) -> None:
+    # Given the stand-in for Gorgias the stack started, and the banner's chat demo
+    gorgias = stack.gorgias
+    assert gorgias is not None
+    assert f"tickets/{DEMO_CHAT_TICKET_ID}/messages" in banner(stack)
+    customer = stack.demo.customer_email
+
+    def says(text: str) -> dict[str, Any]:
+        return {
+            "channel": "chat",
+            "from_agent": False,
+            "sender": {"email": customer},
+            "body_text": text,
+        }
+
+    def opened_on(ticket: int) -> list[Any]:
+        latest = container.rma_service().latest_for_customer(customer, 20)[0]
+        return [rma for rma in latest if rma.gorgias_ticket_id == ticket]
+
+    with httpx.Client(base_url=gorgias.api_url, timeout=5, trust_env=False) as chat:
+        # When the demo customer asks in English, in one message on a new chat ticket
+        created = chat.post(
+            "tickets",
+            json={
+                "customer": {"email": customer},
+                "channel": "chat",
+                "messages": [says(CHAT_DEMO_ENGLISH)],
+            },
+        )
+        ticket = created.json()["id"]
+        # Then returns-desk opens the return, and answers in the chat with its reference
+        (rma,) = eventually(lambda: opened_on(ticket), "the return opened from the chat")
+        (reply,) = eventually(lambda: gorgias.replies(ticket), "the chat reply")
+        assert f"Your return {rma.return_reference} is open for order #4910" in reply
+        assert [line.sku for line in rma.lines] == ["TEE-ORGANIC-M"]
+
+        # When another asks in French, first without the order number
+        first, then = CHAT_DEMO_FRENCH
+        chat.post(f"tickets/{DEMO_CHAT_TICKET_ID}/messages", json=says(first))
+        (question,) = eventually(lambda: gorgias.replies(DEMO_CHAT_TICKET_ID), "a question")
+        assert "numéro de commande" in question
+        chat.post(f"tickets/{DEMO_CHAT_TICKET_ID}/messages", json=says(then))
+        # Then the return opens once the number is given, answered in French
+        (mug,) = eventually(lambda: opened_on(DEMO_CHAT_TICKET_ID), "the French return")
+        replies = eventually(
+            lambda: gorgias.replies(DEMO_CHAT_TICKET_ID)[1:], "the French confirmation"
+        )
+        assert replies[0].startswith(f"Votre retour {mug.return_reference} est ouvert")
+
+    # And the stand-in printed each call returns-desk made: reads, replies, tags and notes
+    def printed(fragment: str) -> bool:
+        return any(fragment in line for line in gorgias.log)
+
+    eventually(lambda: printed(f"tags: return-request, rma:{mug.return_reference}"), "the tags")
+    eventually(lambda: printed("internal note:"), "the note")
+    assert printed(f"GET /api/tickets/{ticket}/messages")
+    assert printed(f"POST /api/tickets/{ticket}/messages chat reply:")
+    assert printed("→ returns-desk POST /gorgias/events/message")
 
 
 def test_a_wrong_token_is_refused(stack: RunningStack, http: httpx.Client) -> None:

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from deploy.chalice_app import UnknownStageError
-from deploy.inspections import QueueConsumerCountError, QueueNameMismatchError
+from deploy.chat_intake import ChatQueueVariableError
+from deploy.inspections import QueueNameMismatchError
 from deploy.layers import MixedRuntimeError
 from deploy.lifecycle import UnresolvedPlaceholderError
 from deploy.merge_template import LogicalIdClashError, generate
@@ -18,6 +19,7 @@ from deploy.policies import (
     PolicyFilesOutOfDateError,
     UngroupedFunctionError,
 )
+from deploy.queues import QueueConsumerCountError
 from deploy.return_events import StreamConsumerCountError, TableStreamMissingError
 from deploy.table import UnmappedTableSettingError
 
@@ -47,6 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         LogicalIdClashError,
         QueueConsumerCountError,
         QueueNameMismatchError,
+        ChatQueueVariableError,
         StreamConsumerCountError,
         TableStreamMissingError,
         MixedRuntimeError,

@@ -53,6 +53,9 @@ class QueueConsumer:
     # The key of the subscription under the function's `Properties.Events` in Chalice's template.
     event_id: str
     timeout_seconds: int
+    # The name app.py gives the function: how the template tells the consumers of its queues
+    # apart (the queue's name is read from a variable the stage sets only when packaging).
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,7 @@ def describe_stage(app: Chalice, project_dir: Path, stage: str) -> ChaliceStage:
                 function_id=to_cfn_resource_name(resource.lambda_function.resource_name),
                 event_id=to_cfn_resource_name(resource.resource_name),
                 timeout_seconds=resource.lambda_function.timeout,
+                name=resource.lambda_function.resource_name,
             )
             for resource in resources
             if isinstance(resource, models.SQSEventSource)

@@ -83,9 +83,12 @@ def consumer_settings(consumer: QueueConsumer) -> Resource:
     return queue_consumer_settings(consumer, CHAT_INTAKE_QUEUE)
 
 
-def queue_url_variable() -> dict[str, Any]:
-    """The queue's URL, for every function (the API sends to it; IAM lets no other)."""
-    return {QUEUE_URL_VARIABLE: ref(CHAT_INTAKE_QUEUE)}
+def queue_url_variable() -> Resource:
+    """Merged into the API handler, the one function that sends to the queue: its URL. (The
+    consumer, which refers to the queue by ARN, waits for it through DependsOn instead.)"""
+    return {
+        "Properties": {"Environment": {"Variables": {QUEUE_URL_VARIABLE: ref(CHAT_INTAKE_QUEUE)}}}
+    }
 
 
 def chat_intake_outputs() -> dict[str, Any]:

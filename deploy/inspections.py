@@ -8,7 +8,6 @@ local stack builds its queues and notification from the same functions, in the A
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,7 +15,15 @@ from chalicelib.domain.inspection import UPLOAD_PREFIX, UPLOAD_SUFFIXES
 from deploy.bucket import returns_bucket_arn
 from deploy.cfn import Resource, get_att, policy_document, ref
 from deploy.chalice_app import QueueConsumer
-from deploy.queues import DEAD_LETTER_RETENTION_SECONDS, queue_resource
+from deploy.queues import (
+    DEAD_LETTER_RETENTION_SECONDS,
+    VISIBILITY_TIMEOUT_FACTOR,
+    consumer_of,
+    queue_consumer_settings,
+    queue_resource,
+    redriven_queue_attributes,
+)
+from deploy.queues import dead_letter_queue_attributes as dead_letter_queue_attributes
 from deploy.stage import StageNames
 
 INSPECTION_QUEUE = "InspectionQueue"
@@ -25,32 +32,20 @@ INSPECTION_QUEUE_POLICY = "InspectionQueuePolicy"
 # app.py names the queue of `@app.on_sqs_message` from this variable, at import: Chalice builds
 # the event source's ARN from that name, so the stage must set it to the queue created here.
 QUEUE_NAME_VARIABLE = "INSPECTION_QUEUE_NAME"
+# The name app.py gives the consumer: the template tells the queues' consumers apart by it.
+CONSUMER_FUNCTION_NAME = "process_inspection_uploads"
 
 # A file that fails five times in a row will fail again: let a person look at it.
 MAX_RECEIVE_COUNT = 5
-# Lambda's advice for SQS event sources: a batch must not reappear to another poller while the
-# function, throttled and retried, may still be working on it.
-VISIBILITY_TIMEOUT_FACTOR = 6
 UPLOAD_EVENT = "s3:ObjectCreated:*"
-# The consumer answers with the ids of the failed messages: the others are deleted.
-PARTIAL_BATCH_RESPONSES = ["ReportBatchItemFailures"]
 
 
 class QueueNameMismatchError(ValueError):
     """The stage's INSPECTION_QUEUE_NAME is not the name of the queue the template creates."""
 
 
-class QueueConsumerCountError(ValueError):
-    """app.py does not declare exactly one queue consumer, the inspection uploads'."""
-
-
 def inspection_consumer(consumers: list[QueueConsumer]) -> QueueConsumer:
-    if len(consumers) != 1:
-        raise QueueConsumerCountError(
-            "the template wires one queue, the inspection uploads', to one @app.on_sqs_message "
-            f"function; app.py declares {len(consumers)}: {[c.function_id for c in consumers]}"
-        )
-    return consumers[0]
+    return consumer_of(consumers, CONSUMER_FUNCTION_NAME, "inspection uploads")
 
 
 def check_queue_variable(variables: Mapping[str, str], names: StageNames) -> None:
@@ -143,19 +138,8 @@ def notify_inspection_queue(bucket: Resource) -> Resource:
 
 
 def consumer_settings(consumer: QueueConsumer) -> Resource:
-    """Merged into Chalice's consumer function: partial batch responses on the event source
-    Chalice emits, and creation after the queue (Chalice names the queue by ARN, not by
-    reference, so CloudFormation would not otherwise wait for it)."""
-    return {
-        "DependsOn": [INSPECTION_QUEUE],
-        "Properties": {
-            "Events": {
-                consumer.event_id: {
-                    "Properties": {"FunctionResponseTypes": PARTIAL_BATCH_RESPONSES}
-                }
-            }
-        },
-    }
+    """Merged into Chalice's consumer function (see queues.py)."""
+    return queue_consumer_settings(consumer, INSPECTION_QUEUE)
 
 
 def inspection_queue_outputs() -> dict[str, Any]:
@@ -176,21 +160,8 @@ def _filter_rules(prefix: str, suffix: str) -> list[dict[str, str]]:
 # --- the same, in the shapes of the SQS and S3 APIs (the local stack) --------------------------
 
 
-def dead_letter_queue_attributes() -> dict[str, str]:
-    return {
-        "SqsManagedSseEnabled": "true",
-        "MessageRetentionPeriod": str(DEAD_LETTER_RETENTION_SECONDS),
-    }
-
-
 def queue_attributes(dead_letter_arn: str, visibility_timeout_seconds: int) -> dict[str, str]:
-    return {
-        "SqsManagedSseEnabled": "true",
-        "VisibilityTimeout": str(visibility_timeout_seconds),
-        "RedrivePolicy": json.dumps(
-            {"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": MAX_RECEIVE_COUNT}
-        ),
-    }
+    return redriven_queue_attributes(dead_letter_arn, visibility_timeout_seconds, MAX_RECEIVE_COUNT)
 
 
 def bucket_notification(queue_arn: str) -> dict[str, Any]:

@@ -3,10 +3,11 @@
 Chalice deep-merges this template into the one it generates: resources that Chalice does not
 create are added, `Resources.<Function>.Properties.Environment.Variables` adds variables to
 those Chalice already sets from .chalice/config.json, every function gets the Powertools layer,
-the queue consumer's entry adds partial batch responses to the SQS event source Chalice gives
-it, and the stream consumer's entry points its DynamoDB event source at the table's stream,
-with partial batch responses, bounded retries and an on-failure queue. Before that, it checks
-that each function will get its group's policy file (policies.py).
+each queue consumer's entry (the inspection uploads', the chat intake's) adds partial batch
+responses to the SQS event source Chalice gives it, and the stream consumer's entry points its
+DynamoDB event source at the table's stream, with partial batch responses, bounded retries and
+an on-failure queue. Before that, it checks that each function will get its group's policy
+file (policies.py).
 """
 
 from __future__ import annotations
@@ -38,6 +39,16 @@ from deploy.chalice_app import (
     load_app,
     load_project_config,
 )
+from deploy.chat_intake import (
+    CHAT_INTAKE_DEAD_LETTER_QUEUE,
+    DEAD_LETTERS_REMEDY,
+    chat_intake_consumer,
+    chat_intake_outputs,
+    chat_intake_queue_resources,
+    check_chat_queue_variables,
+    queue_url_variable,
+)
+from deploy.chat_intake import consumer_settings as chat_intake_consumer_settings
 from deploy.inspections import (
     INSPECTION_DEAD_LETTER_QUEUE,
     check_queue_variable,
@@ -92,6 +103,7 @@ def generate(project_dir: Path, stage: str) -> Template:
     names = StageNames(app_name=load_project_config(project_dir)["app_name"], stage=stage)
     chalice_stage = describe_stage(app, project_dir, stage)
     check_queue_variable(chalice_stage.environment_variables, names)
+    check_chat_queue_variables(chalice_stage.environment_variables, names)
     definition = load_definition(project_dir / DEFINITION_PATH)
     groups = function_groups(chalice_stage, task_function_ids(definition))
     check_policy_files(project_dir, names, chalice_stage, groups)
@@ -105,6 +117,7 @@ def build_merge_template(
     receives (its environment and layer) and what the consumers' event sources need."""
     function_ids = chalice_stage.function_ids
     consumer = inspection_consumer(chalice_stage.queue_consumers)
+    chat_consumer = chat_intake_consumer(chalice_stage.queue_consumers)
     events_consumer = return_events_consumer(chalice_stage.stream_consumers)
     resources: dict[str, Resource] = {
         TABLE: table_resource(names.table_name),
@@ -112,6 +125,7 @@ def build_merge_template(
     }
     check_table_streams(resources[TABLE], TABLE)
     resources.update(inspection_queue_resources(names, consumer))
+    resources.update(chat_intake_queue_resources(names, chat_consumer))
     resources.update(return_events_resources(names))
     resources.update(lifecycle_resources(names, definition, function_ids))
     resources.update(state_machine_alarms(names, STATE_MACHINE))
@@ -119,6 +133,11 @@ def build_merge_template(
     resources.update(api_alarms(names))
     resources.update(
         dead_letter_queue_alarm(names, INSPECTION_DEAD_LETTER_QUEUE, "Warehouse inspection files")
+    )
+    resources.update(
+        dead_letter_queue_alarm(
+            names, CHAT_INTAKE_DEAD_LETTER_QUEUE, "Chat messages", DEAD_LETTERS_REMEDY
+        )
     )
     resources.update(
         dead_letter_queue_alarm(
@@ -133,6 +152,7 @@ def build_merge_template(
     alarmed = [
         API_HANDLER,
         consumer.function_id,
+        chat_consumer.function_id,
         events_consumer.function_id,
         LOGIN_CODE_FUNCTION,
         *chalice_stage.scheduled_function_ids,
@@ -151,8 +171,14 @@ def build_merge_template(
         }
     )
     resources[REST_API] = rest_api_name(names)
+    if API_HANDLER in function_ids:
+        # Only the API sends to the chat intake's queue: only it is told where the queue is.
+        resources[API_HANDLER] = deep_merge(resources[API_HANDLER], queue_url_variable())
     resources[consumer.function_id] = deep_merge(
         resources[consumer.function_id], inspection_consumer_settings(consumer)
+    )
+    resources[chat_consumer.function_id] = deep_merge(
+        resources[chat_consumer.function_id], chat_intake_consumer_settings(chat_consumer)
     )
     resources[events_consumer.function_id] = deep_merge(
         resources[events_consumer.function_id],
@@ -167,7 +193,7 @@ def build_merge_template(
     return {
         "Description": (
             f"{names.app_name} ({names.stage}): API, return lifecycle, return events, "
-            "inspection uploads, scheduled emails, table, alarms"
+            "inspection uploads, chat intake, scheduled emails, table, alarms"
         ),
         "Parameters": {
             **alarm_parameters(),
@@ -180,6 +206,7 @@ def build_merge_template(
             "LifecycleStateMachineArn": {"Value": ref(STATE_MACHINE)},
             "ReturnsBucketName": {"Value": ref(RETURNS_BUCKET)},
             **inspection_queue_outputs(),
+            **chat_intake_outputs(),
             **return_events_outputs(),
         },
     }

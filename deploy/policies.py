@@ -11,13 +11,16 @@ functions' entries in config.json, after a change here, in app.py or in the stag
 The groups follow the entry points, each of which reaches a known part of chalicelib:
 
 - api: the REST handler (every route): the table, shoppers' photos, handing sign-in requests
-  to the sign-in function. Never Step Functions: changes reach the lifecycle through the stream.
+  to the sign-in function and chat messages to the chat intake's queue. Never Step Functions:
+  changes reach the lifecycle through the stream.
 - lifecycle: the state machine's task functions: the table, and sending a task token back when
   the step it was stored for is already settled (store_task_token).
 - return-events: the table stream's consumer: reads the stream, starts and resumes lifecycles,
   writes the status emails' outbox, reports what it gave up on to its on-failure queue.
 - inspections: the inspection queue's consumer: reads the queue and the warehouse's files,
   writes reports, updates returns.
+- chat-intake: the chat queue's consumer: reads the queue, the customers' orders and returns,
+  opens returns, keeps the chat conversations. (The API sends to that queue, nothing else.)
 - emails: the scheduled jobs: the table and SES, from the stage's sender address only.
 - sign-in: the function that emails sign-in codes: orders, codes, SES.
 
@@ -36,6 +39,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from chalicelib.chat_entrypoint import CHAT_INTAKE_FUNCTION_NAME
 from chalicelib.domain.inspection import RESULTS_PREFIX, UPLOAD_PREFIX
 from chalicelib.integrations.login_requests import LOGIN_CODE_FUNCTION_NAME
 from chalicelib.settings import Settings
@@ -47,6 +51,7 @@ from deploy.chalice_app import (
     load_app,
     load_project_config,
 )
+from deploy.inspections import CONSUMER_FUNCTION_NAME as INSPECTION_FUNCTION_NAME
 from deploy.lifecycle import DEFINITION_PATH, load_definition, task_function_ids
 from deploy.stage import StageNames
 
@@ -58,6 +63,7 @@ class FunctionGroup(StrEnum):
     LIFECYCLE = "lifecycle"
     RETURN_EVENTS = "return-events"
     INSPECTIONS = "inspections"
+    CHAT_INTAKE = "chat-intake"
     EMAILS = "emails"
     SIGN_IN = "sign-in"
 
@@ -84,6 +90,7 @@ TABLE_ACTIONS: dict[FunctionGroup, tuple[str, ...]] = {
         "UpdateItem",
         "DeleteItem",
     ),
+    FunctionGroup.CHAT_INTAKE: ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem"),
     FunctionGroup.EMAILS: ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem"),
     FunctionGroup.SIGN_IN: ("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"),
 }
@@ -123,7 +130,8 @@ def function_groups(
         FunctionGroup.API: {API_HANDLER},
         FunctionGroup.LIFECYCLE: set(lifecycle_task_ids),
         FunctionGroup.RETURN_EVENTS: {c.function_id for c in chalice_stage.stream_consumers},
-        FunctionGroup.INSPECTIONS: {c.function_id for c in chalice_stage.queue_consumers},
+        FunctionGroup.INSPECTIONS: _consumers(chalice_stage, INSPECTION_FUNCTION_NAME),
+        FunctionGroup.CHAT_INTAKE: _consumers(chalice_stage, CHAT_INTAKE_FUNCTION_NAME),
         FunctionGroup.EMAILS: set(chalice_stage.scheduled_function_ids),
         FunctionGroup.SIGN_IN: {
             function_id
@@ -141,6 +149,11 @@ def function_groups(
             )
         groups[function_id] = found[0]
     return groups
+
+
+def _consumers(chalice_stage: ChaliceStage, function_name: str) -> set[str]:
+    # A queue's consumer by the name app.py gives it (deploy/queues.py's consumer_of).
+    return {c.function_id for c in chalice_stage.queue_consumers if c.name == function_name}
 
 
 def group_policies(names: StageNames, sender_email: str) -> dict[FunctionGroup, Policy]:
@@ -242,6 +255,11 @@ def _api(names: StageNames, sender_email: str) -> list[dict[str, Any]]:
             f"arn:aws:lambda:*:*:function:{names.function_name(LOGIN_CODE_FUNCTION_NAME)}",
             "lambda:InvokeFunction",
         ),
+        _allow(
+            "HandOverChatMessages",
+            f"arn:aws:sqs:*:*:{names.chat_intake_queue_name}",
+            "sqs:SendMessage",
+        ),
     ]
 
 
@@ -300,6 +318,19 @@ def _inspections(names: StageNames, sender_email: str) -> list[dict[str, Any]]:
     ]
 
 
+def _chat_intake(names: StageNames, sender_email: str) -> list[dict[str, Any]]:
+    return [
+        # What Lambda's poller needs of the queue, as for the inspections' above.
+        _allow(
+            "ConsumeChatIntakeQueue",
+            f"arn:aws:sqs:*:*:{names.chat_intake_queue_name}",
+            "sqs:ReceiveMessage",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+        ),
+    ]
+
+
 def _emails(names: StageNames, sender_email: str) -> list[dict[str, Any]]:
     return [_shopper_emails(sender_email)]
 
@@ -313,6 +344,7 @@ _GROUP_STATEMENTS = {
     FunctionGroup.LIFECYCLE: _lifecycle,
     FunctionGroup.RETURN_EVENTS: _return_events,
     FunctionGroup.INSPECTIONS: _inspections,
+    FunctionGroup.CHAT_INTAKE: _chat_intake,
     FunctionGroup.EMAILS: _emails,
     FunctionGroup.SIGN_IN: _sign_in,
 }

@@ -54,6 +54,7 @@ API = FunctionGroup.API
 LIFECYCLE = FunctionGroup.LIFECYCLE
 RETURN_EVENTS = FunctionGroup.RETURN_EVENTS
 INSPECTIONS = FunctionGroup.INSPECTIONS
+CHAT_INTAKE = FunctionGroup.CHAT_INTAKE
 EMAILS = FunctionGroup.EMAILS
 SIGN_IN = FunctionGroup.SIGN_IN
 
@@ -63,12 +64,17 @@ SIGN_IN = FunctionGroup.SIGN_IN
 # only that. When a group starts using a repository or an integration, add the group here: the
 # tests below then say what its policy lacks. A call that no key covers fails them too.
 RUNS_IN: dict[str, set[FunctionGroup]] = {
-    # Routes; lifecycle tasks; receipts from inspection files; the daily reminder's list.
-    "repositories/rma_repository.py": {API, LIFECYCLE, INSPECTIONS, EMAILS},
+    # Routes; lifecycle tasks; receipts from inspection files; the daily reminder's list; returns
+    # opened from a chat.
+    "repositories/rma_repository.py": {API, LIFECYCLE, INSPECTIONS, EMAILS, CHAT_INTAKE},
     # Return events make status emails due; the scheduled job sends them.
     "repositories/email_outbox.py": {RETURN_EVENTS, EMAILS},
     # Orders (portal, webhooks); the sign-in function checks the order is the shopper's.
     "repositories/order_repository.py": {API, SIGN_IN},
+    # The chat intake reads the customer's order, and the policy the intake applies.
+    "repositories/order_repository.py:get": {CHAT_INTAKE},
+    "repositories/policy_repository.py:get": {CHAT_INTAKE},
+    "repositories/chat_conversations.py": {CHAT_INTAKE},
     # The policy: edited by the admin API, read by the tasks and the reminder's delay.
     "repositories/policy_repository.py": {API, LIFECYCLE, EMAILS},
     # Codes: stored by the sign-in function, verified by the API.
@@ -83,6 +89,8 @@ RUNS_IN: dict[str, set[FunctionGroup]] = {
     "repositories/lifecycle_executions.py:succeed": {LIFECYCLE},
     "repositories/lifecycle_executions.py:fail": {LIFECYCLE},
     "integrations/login_requests.py": {API},
+    # POST /gorgias/events/message hands each message to the chat intake's queue.
+    "integrations/chat_queue.py": {API},
     "integrations/email.py": {EMAILS, SIGN_IN},
     # Every function reads its secrets from SSM when it first loads its settings.
     "settings_model.py": set(FunctionGroup),
@@ -109,6 +117,7 @@ LAMBDA_NEEDS[RETURN_EVENTS] |= {
 }
 # The SQS poller.
 LAMBDA_NEEDS[INSPECTIONS] |= {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+LAMBDA_NEEDS[CHAT_INTAKE] |= {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
 
 # IAM names that differ from the API operation's, and writes IAM checks in a call's place.
 _IAM_ACTIONS = {
@@ -160,6 +169,7 @@ def test_every_function_is_in_the_group_its_role_in_the_app_says(stage: str) -> 
         LIFECYCLE: TASKS,
         RETURN_EVENTS: {"HandleReturnEvents"},
         INSPECTIONS: {"ProcessInspectionUploads"},
+        CHAT_INTAKE: {"HandleChatMessages"},
         EMAILS: {"SendStatusEmails", "RemindPendingDecisions"},
         SIGN_IN: {"SendLoginCode"},
     }
@@ -317,6 +327,7 @@ def test_only_the_return_events_and_the_tasks_reach_step_functions(stage: str) -
         LIFECYCLE: resume,
         RETURN_EVENTS: {"states:StartExecution": {state_machine}, **resume},
         INSPECTIONS: {},
+        CHAT_INTAKE: {},
         EMAILS: {},
         SIGN_IN: {},
     }
@@ -332,9 +343,32 @@ def test_the_stream_consumer_reads_the_tables_stream_and_reports_to_its_queue(st
     assert granted["sqs:SendMessage"] == {
         f"arn:aws:sqs:*:*:{names.return_events_dead_letter_queue_name}"
     }
-    # And no other function reads a stream or sends to a queue
+    # And no other function reads a stream, nor sends to a queue but the API (to the chat's)
     for group in set(FunctionGroup) - {RETURN_EVENTS}:
-        assert not {"dynamodb:GetRecords", "sqs:SendMessage"} & set(_granted(stage, group))
+        assert "dynamodb:GetRecords" not in _granted(stage, group)
+    for group in set(FunctionGroup) - {RETURN_EVENTS, API}:
+        assert "sqs:SendMessage" not in _granted(stage, group)
+
+
+def test_the_api_sends_to_the_chat_intakes_queue_only(stage: str) -> None:
+    queue = f"arn:aws:sqs:*:*:{names_of(stage).chat_intake_queue_name}"
+    granted = _granted(stage, API)
+    assert {a: r for a, r in granted.items() if a.startswith("sqs:")} == {
+        "sqs:SendMessage": {queue}
+    }
+
+
+def test_the_chat_intake_reads_its_queue_and_the_table_only(stage: str) -> None:
+    names = names_of(stage)
+    granted = _granted(stage, CHAT_INTAKE)
+    queue = f"arn:aws:sqs:*:*:{names.chat_intake_queue_name}"
+    assert {a: r for a, r in granted.items() if a.startswith("sqs:")} == {
+        action: {queue}
+        for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+    }
+    # No S3, no email, no Step Functions: it opens returns as the API does, through the table
+    assert {a.split(":")[0] for a in granted} == {"logs", "xray", "ssm", "dynamodb", "sqs"}
+    assert "dynamodb:DeleteItem" not in granted
 
 
 def test_the_inspection_consumer_reads_its_queue_and_files_only(stage: str) -> None:
@@ -550,6 +584,7 @@ def _names_stage_resource(action: str, names: StageNames) -> Callable[[str], boo
         "dynamodb": lambda r: r == f"arn:aws:dynamodb:*:*:table/{names.table_name}",
         "s3": lambda r: r.startswith(f"arn:aws:s3:::{names.prefix}-returns-*/"),
         "lambda": lambda r: r.endswith(f":function:{names.prefix}-{LOGIN_CODE_FUNCTION_NAME}"),
+        "sqs": lambda r: r.startswith(f"arn:aws:sqs:*:*:{names.prefix}-"),
         "ses": lambda r: r == "arn:aws:ses:*:*:identity/*",
         "ssm": lambda r: r == f"arn:aws:ssm:*:*:parameter{names.parameter_path}*",
         "states": lambda r: (

@@ -20,6 +20,7 @@ import pytest
 from chalice.utils import to_cfn_resource_name
 
 import app
+from chalicelib.chat_entrypoint import CHAT_INTAKE_FUNCTION_NAME
 from chalicelib.domain.inspection import (
     RESULTS_PREFIX,
     UPLOAD_PREFIX,
@@ -49,14 +50,23 @@ from deploy.chalice_app import (
     function_logical_ids,
     load_project_config,
 )
+from deploy.chat_intake import (
+    CHAT_INTAKE_DEAD_LETTER_QUEUE,
+    CHAT_INTAKE_QUEUE,
+    ChatQueueVariableError,
+    check_chat_queue_variables,
+)
+from deploy.chat_intake import MAX_RECEIVE_COUNT as CHAT_MAX_RECEIVE_COUNT
+from deploy.chat_intake import QUEUE_NAME_VARIABLE as CHAT_QUEUE_NAME_VARIABLE
+from deploy.chat_intake import QUEUE_URL_VARIABLE as CHAT_QUEUE_URL_VARIABLE
 from deploy.inspections import (
+    CONSUMER_FUNCTION_NAME,
     DEAD_LETTER_RETENTION_SECONDS,
     INSPECTION_DEAD_LETTER_QUEUE,
     INSPECTION_QUEUE,
     INSPECTION_QUEUE_POLICY,
     MAX_RECEIVE_COUNT,
     QUEUE_NAME_VARIABLE,
-    QueueConsumerCountError,
     QueueNameMismatchError,
     check_queue_variable,
 )
@@ -81,6 +91,7 @@ from deploy.merge_template import (
     generate,
 )
 from deploy.policies import function_groups, policy_file_name
+from deploy.queues import QueueConsumerCountError
 from deploy.return_events import (
     MAXIMUM_RECORD_AGE_SECONDS,
     MAXIMUM_RETRY_ATTEMPTS,
@@ -338,7 +349,11 @@ def test_the_inspection_queue_redrives_to_a_dead_letter_queue(
     names = names_of(stage)
     queue = template["Resources"][INSPECTION_QUEUE]["Properties"]
     dead_letters = template["Resources"][INSPECTION_DEAD_LETTER_QUEUE]["Properties"]
-    consumer = describe_stage(app.app, ROOT, stage).queue_consumers[0]
+    (consumer,) = [
+        c
+        for c in describe_stage(app.app, ROOT, stage).queue_consumers
+        if c.name == CONSUMER_FUNCTION_NAME
+    ]
     # Then both have the stage's fixed names and SQS-managed encryption
     assert queue["QueueName"] == names.inspection_queue_name
     assert dead_letters["QueueName"] == names.inspection_dead_letter_queue_name
@@ -448,7 +463,11 @@ def test_dead_letters_and_event_handler_errors_raise_alarms(template: dict[str, 
     dead_letters = [a for a in alarms if a["Namespace"] == "AWS/SQS"]
     assert [a["Dimensions"] for a in dead_letters] == [
         [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}]
-        for queue in (INSPECTION_DEAD_LETTER_QUEUE, RETURN_EVENTS_DEAD_LETTER_QUEUE)
+        for queue in (
+            INSPECTION_DEAD_LETTER_QUEUE,
+            CHAT_INTAKE_DEAD_LETTER_QUEUE,
+            RETURN_EVENTS_DEAD_LETTER_QUEUE,
+        )
     ]
     for alarm in dead_letters:
         assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
@@ -463,6 +482,7 @@ def test_dead_letters_and_event_handler_errors_raise_alarms(template: dict[str, 
     assert erroring == {
         API_HANDLER,
         "ProcessInspectionUploads",
+        "HandleChatMessages",
         "HandleReturnEvents",
         "SendLoginCode",
         "SendStatusEmails",
@@ -505,6 +525,80 @@ def test_the_outputs_name_the_queues(template: dict[str, Any]) -> None:
     assert outputs["ReturnEventsDeadLetterQueueName"] == {
         "Value": {"Fn::GetAtt": [RETURN_EVENTS_DEAD_LETTER_QUEUE, "QueueName"]}
     }
+
+
+# --- the chat intake: the API → queue → consumer ----------------------------------------------
+
+
+def test_the_chat_intake_queue_redrives_to_a_dead_letter_queue_watched_by_an_alarm(
+    template: dict[str, Any], stage: str
+) -> None:
+    names = names_of(stage)
+    resources = template["Resources"]
+    queue = resources[CHAT_INTAKE_QUEUE]["Properties"]
+    dead_letters = resources[CHAT_INTAKE_DEAD_LETTER_QUEUE]["Properties"]
+    (consumer,) = [
+        c
+        for c in describe_stage(app.app, ROOT, stage).queue_consumers
+        if c.name == CHAT_INTAKE_FUNCTION_NAME
+    ]
+    # Then both have the stage's fixed names and SQS-managed encryption
+    assert queue["QueueName"] == names.chat_intake_queue_name
+    assert dead_letters["QueueName"] == names.chat_intake_dead_letter_queue_name
+    assert queue["SqsManagedSseEnabled"] is dead_letters["SqsManagedSseEnabled"] is True
+    # And a message Gorgias kept refusing moves to the dead letters after five tries, six of
+    # the consumer's timeouts apart (60 s in config.json)
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": [CHAT_INTAKE_DEAD_LETTER_QUEUE, "Arn"]},
+        "maxReceiveCount": CHAT_MAX_RECEIVE_COUNT,
+    }
+    assert consumer.timeout_seconds == 60
+    assert queue["VisibilityTimeout"] == 6 * consumer.timeout_seconds
+    assert dead_letters["MessageRetentionPeriod"] == DEAD_LETTER_RETENTION_SECONDS
+    # And any message waiting there raises an alarm
+    alarm = resources[f"{CHAT_INTAKE_DEAD_LETTER_QUEUE}MessagesAlarm"]["Properties"]
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": [CHAT_INTAKE_DEAD_LETTER_QUEUE, "QueueName"]}}
+    ]
+
+
+def test_the_api_knows_the_chat_intake_queue_by_reference(
+    template: dict[str, Any], stage: str
+) -> None:
+    # Given the stage, which names the queue and declares its URL's variable
+    variables = describe_stage(app.app, ROOT, stage).environment_variables
+    assert variables[CHAT_QUEUE_NAME_VARIABLE] == names_of(stage).chat_intake_queue_name
+    assert CHAT_QUEUE_URL_VARIABLE.lower() in Settings.model_fields
+    # Then the template gives the API, which sends to it, the queue's URL, and no other function
+    for function_id in function_logical_ids(app.app, ROOT, stage):
+        environment = template["Resources"][function_id]["Properties"]["Environment"]
+        url = environment["Variables"].get(CHAT_QUEUE_URL_VARIABLE)
+        assert url == ({"Ref": CHAT_INTAKE_QUEUE} if function_id == API_HANDLER else None)
+    # And a stage naming another queue, or not declaring the URL, stops the generation
+    with pytest.raises(ChatQueueVariableError, match=CHAT_QUEUE_NAME_VARIABLE):
+        check_chat_queue_variables(
+            {**variables, CHAT_QUEUE_NAME_VARIABLE: "returns-desk-chat-intake"}, names_of(stage)
+        )
+    without_url = {k: v for k, v in variables.items() if k != CHAT_QUEUE_URL_VARIABLE}
+    with pytest.raises(ChatQueueVariableError, match=CHAT_QUEUE_URL_VARIABLE):
+        check_chat_queue_variables(without_url, names_of(stage))
+
+
+def test_the_packaged_chat_consumer_reads_the_stage_queue_two_at_a_time(
+    packaged: dict[str, Any], stage: str
+) -> None:
+    consumer = packaged["Resources"]["HandleChatMessages"]
+    (event,) = consumer["Properties"]["Events"].values()
+    properties = event["Properties"]
+    # Then its SQS event source reads the stage's queue, and deletes only what did not fail
+    assert event["Type"] == "SQS"
+    assert properties["Queue"]["Fn::Sub"].endswith(f":{names_of(stage).chat_intake_queue_name}")
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # At most two at once: each reads and answers a ticket within Gorgias's shared rate limit
+    assert properties["ScalingConfig"] == {"MaximumConcurrency": 2}
+    # And the function waits for the queue, which it names rather than refers to
+    assert consumer["DependsOn"] == [CHAT_INTAKE_QUEUE]
+    assert consumer["Properties"]["Timeout"] == 60
 
 
 # --- the return events: the table's stream → the consumer --------------------------------------
@@ -678,29 +772,48 @@ def a_stage(
     )
 
 
+# The queues' consumers, as app.py names them.
+INSPECTIONS_CONSUMER = QueueConsumer(
+    "Consume", "ConsumeSqsEventSource", 10, name=CONSUMER_FUNCTION_NAME
+)
+CHAT_CONSUMER = QueueConsumer("Chat", "ChatSqsEventSource", 20, name=CHAT_INTAKE_FUNCTION_NAME)
+
+
 def test_the_template_builds_from_any_set_of_functions() -> None:
     # Given only the task functions and the two consumers (no API): no API alarm
     function_ids = sorted(tasks_of(DEFINITION))
-    queue = QueueConsumer("Consume", "ConsumeSqsEventSource", timeout_seconds=10)
+    queues = [INSPECTIONS_CONSUMER, CHAT_CONSUMER]
     stream = StreamConsumer("Handle", "HandleDynamodbEventSource")
-    chalice_stage = a_stage([*function_ids, "Consume", "Handle"], [queue], [stream])
+    chalice_stage = a_stage([*function_ids, "Consume", "Chat", "Handle"], queues, [stream])
     template = build_merge_template(names_of("dev"), DEFINITION, chalice_stage)
     assert f"{API_HANDLER}ErrorsAlarm" not in template["Resources"]
     assert set(function_ids) <= set(template["Resources"])
     assert template["Resources"][INSPECTION_QUEUE]["Properties"]["VisibilityTimeout"] == 60
+    assert template["Resources"][CHAT_INTAKE_QUEUE]["Properties"]["VisibilityTimeout"] == 120
     events = template["Resources"]["Handle"]["Properties"]["Events"]
     assert set(events) == {"HandleDynamodbEventSource"}
 
 
 @pytest.mark.parametrize("consumers", [0, 2])
-def test_the_inspection_queue_needs_exactly_one_consumer(consumers: int) -> None:
+@pytest.mark.parametrize(
+    ("function_name", "other"),
+    [(CONSUMER_FUNCTION_NAME, "CHAT"), (CHAT_INTAKE_FUNCTION_NAME, "INSPECTIONS")],
+    ids=["inspections", "chat intake"],
+)
+def test_each_queue_needs_exactly_one_consumer(
+    consumers: int, function_name: str, other: str
+) -> None:
+    # Given the other queue's consumer, and none or two of this one's
     ids = [f"Consume{n}" for n in range(consumers)]
+    queues = [QueueConsumer(f, f"{f}SqsEventSource", 60, name=function_name) for f in ids]
+    queues.append(INSPECTIONS_CONSUMER if other == "INSPECTIONS" else CHAT_CONSUMER)
     chalice_stage = a_stage(
-        [*ids, "Handle"],
-        [QueueConsumer(f, f"{f}SqsEventSource", 60) for f in ids],
+        [*ids, queues[-1].function_id, "Handle"],
+        queues,
         [StreamConsumer("Handle", "HandleDynamodbEventSource")],
     )
-    with pytest.raises(QueueConsumerCountError, match=f"declares {consumers}"):
+    # When / Then the generation stops: it would not know which function reads the queue
+    with pytest.raises(QueueConsumerCountError, match=f"declares {consumers} of"):
         build_merge_template(names_of("dev"), DEFINITION, chalice_stage)
 
 
@@ -708,8 +821,8 @@ def test_the_inspection_queue_needs_exactly_one_consumer(consumers: int) -> None
 def test_the_table_stream_needs_exactly_one_consumer(consumers: int) -> None:
     ids = [f"Handle{n}" for n in range(consumers)]
     chalice_stage = a_stage(
-        [*ids, "Consume"],
-        [QueueConsumer("Consume", "ConsumeSqsEventSource", 60)],
+        [*ids, "Consume", "Chat"],
+        [INSPECTIONS_CONSUMER, CHAT_CONSUMER],
         [StreamConsumer(f, f"{f}DynamodbEventSource") for f in ids],
     )
     with pytest.raises(StreamConsumerCountError, match=f"declares {consumers}"):
@@ -731,8 +844,8 @@ def test_a_table_that_streams_nothing_stops_the_generation(
 
 def test_one_layer_cannot_serve_two_architectures() -> None:
     chalice_stage = a_stage(
-        [*sorted(tasks_of(DEFINITION)), "Consume", "Handle"],
-        [QueueConsumer("Consume", "ConsumeSqsEventSource", 60)],
+        [*sorted(tasks_of(DEFINITION)), "Consume", "Chat", "Handle"],
+        [INSPECTIONS_CONSUMER, CHAT_CONSUMER],
         [StreamConsumer("Handle", "HandleDynamodbEventSource")],
         architecture="arm64",
     )

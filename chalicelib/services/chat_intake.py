@@ -217,21 +217,25 @@ class _Run:
         self._lease = lease
 
     def play(self, conversation: ChatConversation) -> Outcome | None:
-        if conversation.unfinished:
+        resumed = conversation.unfinished
+        messages: list[TicketMessage] | None = None
+        if resumed:
             held = self._hold(conversation)
             if held is None:
                 return None
             messages = self._c.gorgias.ticket_messages(self._ticket)
             if held.attempt is not None:
                 return self._open(held, messages, resumed=True)
-            self._finish(held, messages)
-            return Outcome.RESUMED
+            # The steps an earlier run left, then whatever the customer wrote meanwhile (this
+            # run's message may be about that).
+            conversation = self._finish(held, messages)
         if conversation.holds_return:
-            return Outcome.HOLDS_RETURN
-        messages = self._c.gorgias.ticket_messages(self._ticket)
+            return Outcome.RESUMED if resumed else Outcome.HOLDS_RETURN
+        if messages is None:
+            messages = self._c.gorgias.ticket_messages(self._ticket)
         new = self._new_customer_messages(conversation, messages)
         if not new:
-            return Outcome.NOTHING_NEW
+            return Outcome.RESUMED if resumed else Outcome.NOTHING_NEW
         read = conversation.read(
             [CustomerMessage(m.id, m.body_text, self._c.read(m.body_text)) for m in new]
         )
@@ -390,9 +394,12 @@ class _Run:
 
     # --- the calls to Gorgias, each recorded ---------------------------------------------------
 
-    def _finish(self, held: ChatConversation, messages: Sequence[TicketMessage]) -> None:
+    def _finish(
+        self, held: ChatConversation, messages: Sequence[TicketMessage]
+    ) -> ChatConversation:
         """Make the conversation's remaining calls in order, recording each once made, and let
-        the conversation go. On a failure the remaining ones stay for the next run."""
+        the conversation go; the conversation as stored then. On a failure the remaining ones
+        stay for the next run."""
         conversation = held
         try:
             while conversation.steps:
@@ -410,10 +417,11 @@ class _Run:
                     )
                 )
             if conversation.is_held(self._c.clock()):
-                self._save(replace(conversation, lease_until=None))
+                conversation = self._save(replace(conversation, lease_until=None))
         except Exception:
             self._let_go(conversation)
             raise
+        return conversation
 
     def _make(self, step: Step) -> None:
         gorgias, ticket = self._c.gorgias, self._ticket

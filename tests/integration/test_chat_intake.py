@@ -552,6 +552,23 @@ def test_given_a_429_on_the_reply_then_the_message_is_retried_without_a_second_r
     assert len(chat.gorgias.notes()) == 1
 
 
+def test_given_a_failed_question_and_a_new_message_meanwhile_then_the_retry_reads_it_too(
+    chat: Conversation,
+) -> None:
+    # Given a question for the order number that Gorgias refused to take (429)
+    chat.gorgias.refusals.append(httpx.Response(429, json={"error": "Too many requests"}))
+    failed = chat.customer_writes("Bonjour, je voudrais retourner les t-shirts, trop petits")
+    assert failed[-1]["batchItemFailures"]
+    assert chat.gorgias.replies() == []
+    # When the customer gives the number before the retry
+    chat.customer_writes("Le numéro de commande est #4910")
+    # Then the question left over is sent once, and the new message opens the return
+    question, opened = chat.gorgias.replies()
+    assert "numéro de commande" in question
+    (rma,) = returns_of()
+    assert opened.startswith(f"Votre retour {rma.return_reference}")
+
+
 def test_given_no_gorgias_credentials_then_the_worker_drops_the_message(
     chat: Conversation, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -23,7 +23,10 @@ from chalicelib.api.webhooks import webhooks
 from chalicelib.chat_entrypoint import CHAT_INTAKE_FUNCTION_NAME, process_chat_messages
 from chalicelib.email_entrypoints import run_decision_reminder, run_status_emails
 from chalicelib.event_entrypoint import process_return_events
-from chalicelib.gorgias_updates_entrypoint import process_gorgias_updates
+from chalicelib.gorgias_updates_entrypoint import (
+    GORGIAS_UPDATES_FUNCTION_NAME,
+    process_gorgias_updates,
+)
 from chalicelib.inspection_entrypoint import process_inspection_messages
 from chalicelib.integrations.login_requests import LOGIN_CODE_FUNCTION_NAME
 from chalicelib.lifecycle_entrypoints import run_lifecycle_task
@@ -155,7 +158,7 @@ def process_inspection_uploads(event: SQSEvent) -> dict[str, Any]:
 
 # Each return request as a Gorgias ticket, each later step as a note on it, in order per return
 # (a FIFO queue); a failed message goes back to the queue with the ones after it.
-@app.on_sqs_message(queue=GORGIAS_UPDATES_QUEUE, batch_size=10)
+@app.on_sqs_message(queue=GORGIAS_UPDATES_QUEUE, batch_size=10, name=GORGIAS_UPDATES_FUNCTION_NAME)
 def send_gorgias_updates(event: SQSEvent) -> dict[str, Any]:
     return process_gorgias_updates(event.to_dict(), event.context)
 

@@ -14,8 +14,9 @@ from bench.budgets import Budget
 from bench.dataset import Dataset
 from bench.payloads import create_rma_body
 
-# The widget shows a customer's latest five returns (ARCHITECTURE.md).
+# The widget shows a customer's latest five returns, open ones first (ARCHITECTURE.md).
 WIDGET_SIZE = 5
+_CLOSED = frozenset({"REJECTED", "CANCELED", "COMPLETE", "DELETED"})
 LIST_PAGE_SIZE = 25
 
 WIDGET_TOKEN = "GORGIAS_WIDGET_TOKEN"
@@ -58,9 +59,16 @@ def widget(email: str, returns_opened: int) -> Scenario:
         token_variable=WIDGET_TOKEN,
         budget=Budget({"Query": 1}, max_items_read=WIDGET_SIZE),
         answer_is_right=lambda answer: (
-            len(answer["returns"]) == shown and answer["total"] == returns_opened
+            len(answer["returns"]) == shown
+            and answer["total"] == returns_opened
+            and _open_ones_first([r["status"] for r in answer["returns"]])
         ),
     )
+
+
+def _open_ones_first(statuses: list[str]) -> bool:
+    closed = [status in _CLOSED for status in statuses]
+    return closed == sorted(closed)
 
 
 def approve(typed_reference: str) -> Scenario:

@@ -20,6 +20,9 @@ from chalicelib.services import container
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+# app.py's name for the consumer, by which the template and the policies find it.
+GORGIAS_UPDATES_FUNCTION_NAME = "send_gorgias_updates"
+
 
 def process_gorgias_updates(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from aws_lambda_powertools.utilities.batch import (

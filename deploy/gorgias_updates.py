@@ -1,104 +1,119 @@
-"""The Gorgias updates queue: the return events' subscriber sends it each event Gorgias must
-hear of, and the `@app.on_sqs_message` consumer opens the ticket or posts the note.
+"""The Gorgias updates queue: the return events' consumer sends it each event Gorgias must hear
+of, and the `@app.on_sqs_message` consumer (`send_gorgias_updates`) opens the ticket of a
+return request or posts the note of a later step.
 
 FIFO, one message group per return, so that a return's steps reach Gorgias in order (its
 request's ticket before the notes on it). A message that keeps failing (Gorgias down, the
-account's rate limit spent by other apps) is retried with the visibility timeout as backoff for
-about MAX_RECEIVE_COUNT times the timeout, then waits in the dead-letter queue for a redrive: a
-Gorgias outage delays the notes and loses none. The local stack builds the same queues in the
-API's shapes.
+account's rate limit spent by other apps) comes back after the visibility timeout, for about
+MAX_RECEIVE_COUNT times that, then waits in the dead-letter queue, whose alarm asks a person to
+redrive it: a Gorgias outage delays notes and loses none. The local stack and the tests build
+the same queues from these functions, in the SQS API's shapes.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from chalicelib.gorgias_updates_entrypoint import GORGIAS_UPDATES_FUNCTION_NAME
 from deploy.cfn import Resource, get_att, ref
-from deploy.queues import DEAD_LETTER_RETENTION_SECONDS, queue_resource
+from deploy.chalice_app import QueueConsumer
+from deploy.queues import (
+    consumer_of,
+    queue_consumer_settings,
+    redriven_queue_attributes,
+    redriven_queue_resources,
+)
+from deploy.queues import (
+    dead_letter_queue_attributes as plain_dead_letter_queue_attributes,
+)
 from deploy.stage import StageNames
 
 GORGIAS_UPDATES_QUEUE = "GorgiasUpdatesQueue"
 GORGIAS_UPDATES_DEAD_LETTER_QUEUE = "GorgiasUpdatesDeadLetterQueue"
 # app.py names the consumer's queue from this variable at import, as it does the inspections'.
 QUEUE_NAME_VARIABLE = "GORGIAS_UPDATES_QUEUE_NAME"
+# The return events' consumer sends to the queue at this URL (Settings.gorgias_updates_queue_url):
+# the stage declares it, the template sets it to the queue's URL.
 QUEUE_URL_VARIABLE = "GORGIAS_UPDATES_QUEUE_URL"
-# Six minutes between tries (six times the consumer's timeout, Lambda's advice for SQS): forty
-# tries are four hours of a Gorgias outage before a person is asked to redrive.
+# Six minutes apart with the consumer's 60 s timeout: forty tries are four hours of a Gorgias
+# outage before a person is asked to redrive.
 MAX_RECEIVE_COUNT = 40
-VISIBILITY_TIMEOUT_FACTOR = 6
-# The consumer answers with the ids of the failed messages (and, FIFO, those after them).
-PARTIAL_BATCH_RESPONSES = ["ReportBatchItemFailures"]
+DEAD_LETTERS_REMEDY = (
+    "each message is a return request's ticket or a step's note Gorgias did not take; once "
+    "Gorgias answers again, redrive them (a ticket is told of a step once)"
+)
 
 
-def queue_name(names: StageNames) -> str:
-    return f"{names.prefix}-gorgias-updates.fifo"
+class GorgiasQueueVariableError(ValueError):
+    """The stage does not name the Gorgias updates queue as the template creates it."""
 
 
-def dead_letter_queue_name(names: StageNames) -> str:
-    # A FIFO queue's dead letters go to a FIFO queue.
-    return f"{names.prefix}-gorgias-updates-dlq.fifo"
+def gorgias_updates_consumer(consumers: Sequence[QueueConsumer]) -> QueueConsumer:
+    return consumer_of(consumers, GORGIAS_UPDATES_FUNCTION_NAME, "Gorgias updates")
 
 
-def gorgias_updates_resources(names: StageNames, timeout_seconds: int) -> dict[str, Resource]:
+def check_gorgias_queue_variables(variables: Mapping[str, str], names: StageNames) -> None:
+    if variables.get(QUEUE_NAME_VARIABLE) != names.gorgias_updates_queue_name:
+        raise GorgiasQueueVariableError(
+            f"stage {names.stage!r} of .chalice/config.json must set {QUEUE_NAME_VARIABLE} to "
+            f"{names.gorgias_updates_queue_name!r} (it is "
+            f"{variables.get(QUEUE_NAME_VARIABLE)!r}): Chalice subscribes the consumer to the "
+            "queue of that name"
+        )
+    if QUEUE_URL_VARIABLE not in variables:
+        raise GorgiasQueueVariableError(
+            f"stage {names.stage!r} of .chalice/config.json must declare {QUEUE_URL_VARIABLE} "
+            '(as ""): the template sets it to the queue\'s URL'
+        )
+
+
+# --- CloudFormation ----------------------------------------------------------------------------
+
+
+def gorgias_updates_resources(names: StageNames, consumer: QueueConsumer) -> dict[str, Resource]:
+    return redriven_queue_resources(
+        GORGIAS_UPDATES_QUEUE,
+        names.gorgias_updates_queue_name,
+        GORGIAS_UPDATES_DEAD_LETTER_QUEUE,
+        names.gorgias_updates_dead_letter_queue_name,
+        consumer=consumer,
+        max_receive_count=MAX_RECEIVE_COUNT,
+        fifo=True,
+    )
+
+
+def consumer_settings(consumer: QueueConsumer) -> Resource:
+    return queue_consumer_settings(consumer, GORGIAS_UPDATES_QUEUE)
+
+
+def queue_url_variable() -> Resource:
+    """Merged into the return events' consumer, the one function that sends to the queue."""
     return {
-        GORGIAS_UPDATES_DEAD_LETTER_QUEUE: queue_resource(
-            dead_letter_queue_name(names),
-            FifoQueue=True,
-            MessageRetentionPeriod=DEAD_LETTER_RETENTION_SECONDS,
-        ),
-        GORGIAS_UPDATES_QUEUE: queue_resource(
-            queue_name(names),
-            FifoQueue=True,
-            VisibilityTimeout=VISIBILITY_TIMEOUT_FACTOR * timeout_seconds,
-            RedrivePolicy={
-                "deadLetterTargetArn": get_att(GORGIAS_UPDATES_DEAD_LETTER_QUEUE, "Arn"),
-                "maxReceiveCount": MAX_RECEIVE_COUNT,
-            },
-        ),
-    }
-
-
-def consumer_settings(event_id: str) -> Resource:
-    """Merged into Chalice's consumer function: partial batch responses, and creation after the
-    queue (Chalice names it by ARN, not by reference)."""
-    return {
-        "DependsOn": [GORGIAS_UPDATES_QUEUE],
         "Properties": {
-            "Events": {event_id: {"Properties": {"FunctionResponseTypes": PARTIAL_BATCH_RESPONSES}}}
-        },
+            "Environment": {"Variables": {QUEUE_URL_VARIABLE: ref(GORGIAS_UPDATES_QUEUE)}}
+        }
     }
-
-
-def queue_url_variable() -> dict[str, Any]:
-    """The queue's URL, for the functions that send to it (the return events' consumer)."""
-    return {QUEUE_URL_VARIABLE: ref(GORGIAS_UPDATES_QUEUE)}
 
 
 def gorgias_updates_outputs() -> dict[str, Any]:
     return {
         "GorgiasUpdatesQueueUrl": {"Value": ref(GORGIAS_UPDATES_QUEUE)},
         "GorgiasUpdatesDeadLetterQueueUrl": {"Value": ref(GORGIAS_UPDATES_DEAD_LETTER_QUEUE)},
+        "GorgiasUpdatesDeadLetterQueueName": {
+            "Value": get_att(GORGIAS_UPDATES_DEAD_LETTER_QUEUE, "QueueName")
+        },
     }
 
 
-# --- the same, in the shapes of the SQS API (the local stack and the tests) -------------------
+# --- the same, in the shapes of the SQS API (the local stack and the tests) --------------------
 
 
 def dead_letter_queue_attributes() -> dict[str, str]:
-    return {
-        "FifoQueue": "true",
-        "SqsManagedSseEnabled": "true",
-        "MessageRetentionPeriod": str(DEAD_LETTER_RETENTION_SECONDS),
-    }
+    return plain_dead_letter_queue_attributes(fifo=True)
 
 
 def queue_attributes(dead_letter_arn: str, visibility_timeout_seconds: int) -> dict[str, str]:
-    return {
-        "FifoQueue": "true",
-        "SqsManagedSseEnabled": "true",
-        "VisibilityTimeout": str(visibility_timeout_seconds),
-        "RedrivePolicy": json.dumps(
-            {"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": MAX_RECEIVE_COUNT}
-        ),
-    }
+    return redriven_queue_attributes(
+        dead_letter_arn, visibility_timeout_seconds, MAX_RECEIVE_COUNT, fifo=True
+    )

@@ -49,6 +49,18 @@ from deploy.chat_intake import (
     queue_url_variable,
 )
 from deploy.chat_intake import consumer_settings as chat_intake_consumer_settings
+from deploy.gorgias_updates import (
+    DEAD_LETTERS_REMEDY as GORGIAS_DEAD_LETTERS_REMEDY,
+)
+from deploy.gorgias_updates import (
+    GORGIAS_UPDATES_DEAD_LETTER_QUEUE,
+    check_gorgias_queue_variables,
+    gorgias_updates_consumer,
+    gorgias_updates_outputs,
+    gorgias_updates_resources,
+)
+from deploy.gorgias_updates import consumer_settings as gorgias_updates_consumer_settings
+from deploy.gorgias_updates import queue_url_variable as gorgias_updates_queue_url
 from deploy.inspections import (
     INSPECTION_DEAD_LETTER_QUEUE,
     check_queue_variable,
@@ -104,6 +116,7 @@ def generate(project_dir: Path, stage: str) -> Template:
     chalice_stage = describe_stage(app, project_dir, stage)
     check_queue_variable(chalice_stage.environment_variables, names)
     check_chat_queue_variables(chalice_stage.environment_variables, names)
+    check_gorgias_queue_variables(chalice_stage.environment_variables, names)
     definition = load_definition(project_dir / DEFINITION_PATH)
     groups = function_groups(chalice_stage, task_function_ids(definition))
     check_policy_files(project_dir, names, chalice_stage, groups)
@@ -118,6 +131,7 @@ def build_merge_template(
     function_ids = chalice_stage.function_ids
     consumer = inspection_consumer(chalice_stage.queue_consumers)
     chat_consumer = chat_intake_consumer(chalice_stage.queue_consumers)
+    gorgias_consumer = gorgias_updates_consumer(chalice_stage.queue_consumers)
     events_consumer = return_events_consumer(chalice_stage.stream_consumers)
     resources: dict[str, Resource] = {
         TABLE: table_resource(names.table_name),
@@ -126,6 +140,7 @@ def build_merge_template(
     check_table_streams(resources[TABLE], TABLE)
     resources.update(inspection_queue_resources(names, consumer))
     resources.update(chat_intake_queue_resources(names, chat_consumer))
+    resources.update(gorgias_updates_resources(names, gorgias_consumer))
     resources.update(return_events_resources(names))
     resources.update(lifecycle_resources(names, definition, function_ids))
     resources.update(state_machine_alarms(names, STATE_MACHINE))
@@ -142,6 +157,14 @@ def build_merge_template(
     resources.update(
         dead_letter_queue_alarm(
             names,
+            GORGIAS_UPDATES_DEAD_LETTER_QUEUE,
+            "Gorgias tickets and notes",
+            GORGIAS_DEAD_LETTERS_REMEDY,
+        )
+    )
+    resources.update(
+        dead_letter_queue_alarm(
+            names,
             RETURN_EVENTS_DEAD_LETTER_QUEUE,
             "Return events",
             RETURN_EVENTS_REMEDY,
@@ -153,6 +176,7 @@ def build_merge_template(
         API_HANDLER,
         consumer.function_id,
         chat_consumer.function_id,
+        gorgias_consumer.function_id,
         events_consumer.function_id,
         LOGIN_CODE_FUNCTION,
         *chalice_stage.scheduled_function_ids,
@@ -180,9 +204,16 @@ def build_merge_template(
     resources[chat_consumer.function_id] = deep_merge(
         resources[chat_consumer.function_id], chat_intake_consumer_settings(chat_consumer)
     )
+    resources[gorgias_consumer.function_id] = deep_merge(
+        resources[gorgias_consumer.function_id], gorgias_updates_consumer_settings(gorgias_consumer)
+    )
     resources[events_consumer.function_id] = deep_merge(
-        resources[events_consumer.function_id],
-        return_events_consumer_settings(events_consumer, TABLE),
+        deep_merge(
+            resources[events_consumer.function_id],
+            return_events_consumer_settings(events_consumer, TABLE),
+        ),
+        # Only the return events' consumer sends to the Gorgias updates queue.
+        gorgias_updates_queue_url(),
     )
     if LOGIN_CODE_FUNCTION in function_ids:
         # Named, not left to CloudFormation: the policy files grant invoking it by its name.
@@ -193,7 +224,7 @@ def build_merge_template(
     return {
         "Description": (
             f"{names.app_name} ({names.stage}): API, return lifecycle, return events, "
-            "inspection uploads, chat intake, scheduled emails, table, alarms"
+            "inspection uploads, chat intake, Gorgias updates, scheduled emails, table, alarms"
         ),
         "Parameters": {
             **alarm_parameters(),
@@ -207,6 +238,7 @@ def build_merge_template(
             "ReturnsBucketName": {"Value": ref(RETURNS_BUCKET)},
             **inspection_queue_outputs(),
             **chat_intake_outputs(),
+            **gorgias_updates_outputs(),
             **return_events_outputs(),
         },
     }

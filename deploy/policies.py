@@ -16,11 +16,15 @@ The groups follow the entry points, each of which reaches a known part of chalic
 - lifecycle: the state machine's task functions: the table, and sending a task token back when
   the step it was stored for is already settled (store_task_token).
 - return-events: the table stream's consumer: reads the stream, starts and resumes lifecycles,
-  writes the status emails' outbox, reports what it gave up on to its on-failure queue.
+  writes the status emails' outbox, queues what Gorgias must hear of, reports what it gave up
+  on to its on-failure queue.
 - inspections: the inspection queue's consumer: reads the queue and the warehouse's files,
   writes reports, updates returns.
 - chat-intake: the chat queue's consumer: reads the queue, the customers' orders and returns,
   opens returns, keeps the chat conversations. (The API sends to that queue, nothing else.)
+- gorgias-updates: the Gorgias updates queue's consumer: reads the queue, keeps which ticket a
+  return has and which steps it was told of, signs links to the shoppers' photos. (The return
+  events' consumer sends to that queue, nothing else.)
 - emails: the scheduled jobs: the table and SES, from the stage's sender address only.
 - sign-in: the function that emails sign-in codes: orders, codes, SES.
 
@@ -41,6 +45,7 @@ from typing import Any
 
 from chalicelib.chat_entrypoint import CHAT_INTAKE_FUNCTION_NAME
 from chalicelib.domain.inspection import RESULTS_PREFIX, UPLOAD_PREFIX
+from chalicelib.gorgias_updates_entrypoint import GORGIAS_UPDATES_FUNCTION_NAME
 from chalicelib.integrations.login_requests import LOGIN_CODE_FUNCTION_NAME
 from chalicelib.settings import Settings
 from deploy.cfn import policy_document
@@ -64,6 +69,7 @@ class FunctionGroup(StrEnum):
     RETURN_EVENTS = "return-events"
     INSPECTIONS = "inspections"
     CHAT_INTAKE = "chat-intake"
+    GORGIAS_UPDATES = "gorgias-updates"
     EMAILS = "emails"
     SIGN_IN = "sign-in"
 
@@ -91,6 +97,7 @@ TABLE_ACTIONS: dict[FunctionGroup, tuple[str, ...]] = {
         "DeleteItem",
     ),
     FunctionGroup.CHAT_INTAKE: ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem"),
+    FunctionGroup.GORGIAS_UPDATES: ("GetItem", "UpdateItem"),
     FunctionGroup.EMAILS: ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem"),
     FunctionGroup.SIGN_IN: ("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"),
 }
@@ -132,6 +139,7 @@ def function_groups(
         FunctionGroup.RETURN_EVENTS: {c.function_id for c in chalice_stage.stream_consumers},
         FunctionGroup.INSPECTIONS: _consumers(chalice_stage, INSPECTION_FUNCTION_NAME),
         FunctionGroup.CHAT_INTAKE: _consumers(chalice_stage, CHAT_INTAKE_FUNCTION_NAME),
+        FunctionGroup.GORGIAS_UPDATES: _consumers(chalice_stage, GORGIAS_UPDATES_FUNCTION_NAME),
         FunctionGroup.EMAILS: set(chalice_stage.scheduled_function_ids),
         FunctionGroup.SIGN_IN: {
             function_id
@@ -288,6 +296,11 @@ def _return_events(names: StageNames, sender_email: str) -> list[dict[str, Any]]
             "sqs:SendMessage",
         ),
         _allow(
+            "QueueGorgiasUpdates",
+            f"arn:aws:sqs:*:*:{names.gorgias_updates_queue_name}",
+            "sqs:SendMessage",
+        ),
+        _allow(
             "StartLifecycle",
             f"arn:aws:states:*:*:stateMachine:{names.state_machine_name}",
             "states:StartExecution",
@@ -331,6 +344,22 @@ def _chat_intake(names: StageNames, sender_email: str) -> list[dict[str, Any]]:
     ]
 
 
+def _gorgias_updates(names: StageNames, sender_email: str) -> list[dict[str, Any]]:
+    return [
+        # What Lambda's poller needs of the queue, as for the inspections' above.
+        _allow(
+            "ConsumeGorgiasUpdatesQueue",
+            f"arn:aws:sqs:*:*:{names.gorgias_updates_queue_name}",
+            "sqs:ReceiveMessage",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+        ),
+        # A request's ticket links to the shopper's photos: presigned GETs, signed with the
+        # function's role, which must itself be allowed to read them.
+        _allow("PhotoLinks", _objects(names, PHOTO_PREFIX), "s3:GetObject"),
+    ]
+
+
 def _emails(names: StageNames, sender_email: str) -> list[dict[str, Any]]:
     return [_shopper_emails(sender_email)]
 
@@ -345,6 +374,7 @@ _GROUP_STATEMENTS = {
     FunctionGroup.RETURN_EVENTS: _return_events,
     FunctionGroup.INSPECTIONS: _inspections,
     FunctionGroup.CHAT_INTAKE: _chat_intake,
+    FunctionGroup.GORGIAS_UPDATES: _gorgias_updates,
     FunctionGroup.EMAILS: _emails,
     FunctionGroup.SIGN_IN: _sign_in,
 }

@@ -56,12 +56,15 @@ def redriven_queue_resources(
     *,
     consumer: QueueConsumer,
     max_receive_count: int,
+    fifo: bool = False,
 ) -> dict[str, Resource]:
     """A queue read by `consumer`, and the dead-letter queue a message moves to once it has been
-    received `max_receive_count` times, kept there as long as SQS keeps anything."""
+    received `max_receive_count` times, kept there as long as SQS keeps anything. `fifo`: both
+    are FIFO queues (a FIFO queue's dead letters must be)."""
+    kind = {"FifoQueue": True} if fifo else {}
     return {
         dead_letter_id: queue_resource(
-            dead_letter_name, MessageRetentionPeriod=DEAD_LETTER_RETENTION_SECONDS
+            dead_letter_name, MessageRetentionPeriod=DEAD_LETTER_RETENTION_SECONDS, **kind
         ),
         queue_id: queue_resource(
             queue_name,
@@ -70,6 +73,7 @@ def redriven_queue_resources(
                 "deadLetterTargetArn": get_att(dead_letter_id, "Arn"),
                 "maxReceiveCount": max_receive_count,
             },
+            **kind,
         ),
     }
 
@@ -93,15 +97,20 @@ def queue_consumer_settings(consumer: QueueConsumer, queue_id: str) -> Resource:
 # --- the same, in the shapes of the SQS API (the local stack and the tests) --------------------
 
 
-def dead_letter_queue_attributes() -> dict[str, str]:
+def dead_letter_queue_attributes(*, fifo: bool = False) -> dict[str, str]:
     return {
         "SqsManagedSseEnabled": "true",
         "MessageRetentionPeriod": str(DEAD_LETTER_RETENTION_SECONDS),
+        **({"FifoQueue": "true"} if fifo else {}),
     }
 
 
 def redriven_queue_attributes(
-    dead_letter_arn: str, visibility_timeout_seconds: int, max_receive_count: int
+    dead_letter_arn: str,
+    visibility_timeout_seconds: int,
+    max_receive_count: int,
+    *,
+    fifo: bool = False,
 ) -> dict[str, str]:
     return {
         "SqsManagedSseEnabled": "true",
@@ -109,4 +118,5 @@ def redriven_queue_attributes(
         "RedrivePolicy": json.dumps(
             {"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": max_receive_count}
         ),
+        **({"FifoQueue": "true"} if fifo else {}),
     }

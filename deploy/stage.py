@@ -48,6 +48,15 @@ class StageNames:
         return f"{self.chat_intake_queue_name}-dlq"
 
     @property
+    def gorgias_updates_queue_name(self) -> str:
+        # FIFO queues' names end in .fifo, their dead-letter queues' too.
+        return f"{self.prefix}-gorgias-updates.fifo"
+
+    @property
+    def gorgias_updates_dead_letter_queue_name(self) -> str:
+        return f"{self.prefix}-gorgias-updates-dlq.fifo"
+
+    @property
     def return_events_dead_letter_queue_name(self) -> str:
         return f"{self.prefix}-return-events-dlq"
 

@@ -55,6 +55,7 @@ LIFECYCLE = FunctionGroup.LIFECYCLE
 RETURN_EVENTS = FunctionGroup.RETURN_EVENTS
 INSPECTIONS = FunctionGroup.INSPECTIONS
 CHAT_INTAKE = FunctionGroup.CHAT_INTAKE
+GORGIAS_UPDATES = FunctionGroup.GORGIAS_UPDATES
 EMAILS = FunctionGroup.EMAILS
 SIGN_IN = FunctionGroup.SIGN_IN
 
@@ -91,6 +92,11 @@ RUNS_IN: dict[str, set[FunctionGroup]] = {
     "integrations/login_requests.py": {API},
     # POST /gorgias/events/message hands each message to the chat intake's queue.
     "integrations/chat_queue.py": {API},
+    # The return events queue what Gorgias must hear of; the queue's consumer keeps which ticket
+    # a return has, and links a request's ticket to the shopper's photos.
+    "integrations/gorgias_updates_queue.py": {RETURN_EVENTS},
+    "repositories/gorgias_tickets.py": {GORGIAS_UPDATES},
+    "repositories/photo_store.py:view_url": {GORGIAS_UPDATES},
     "integrations/email.py": {EMAILS, SIGN_IN},
     # Every function reads its secrets from SSM when it first loads its settings.
     "settings_model.py": set(FunctionGroup),
@@ -118,6 +124,11 @@ LAMBDA_NEEDS[RETURN_EVENTS] |= {
 # The SQS poller.
 LAMBDA_NEEDS[INSPECTIONS] |= {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
 LAMBDA_NEEDS[CHAT_INTAKE] |= {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+LAMBDA_NEEDS[GORGIAS_UPDATES] |= {
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+}
 
 # IAM names that differ from the API operation's, and writes IAM checks in a call's place.
 _IAM_ACTIONS = {
@@ -170,6 +181,7 @@ def test_every_function_is_in_the_group_its_role_in_the_app_says(stage: str) -> 
         RETURN_EVENTS: {"HandleReturnEvents"},
         INSPECTIONS: {"ProcessInspectionUploads"},
         CHAT_INTAKE: {"HandleChatMessages"},
+        GORGIAS_UPDATES: {"SendGorgiasUpdates"},
         EMAILS: {"SendStatusEmails", "RemindPendingDecisions"},
         SIGN_IN: {"SendLoginCode"},
     }
@@ -328,6 +340,7 @@ def test_only_the_return_events_and_the_tasks_reach_step_functions(stage: str) -
         RETURN_EVENTS: {"states:StartExecution": {state_machine}, **resume},
         INSPECTIONS: {},
         CHAT_INTAKE: {},
+        GORGIAS_UPDATES: {},
         EMAILS: {},
         SIGN_IN: {},
     }
@@ -340,8 +353,10 @@ def test_the_stream_consumer_reads_the_tables_stream_and_reports_to_its_queue(st
     for action in ("DescribeStream", "GetRecords", "GetShardIterator"):
         assert granted[f"dynamodb:{action}"] == {stream}
     assert granted["dynamodb:ListStreams"] == {"*"}
+    # And it queues what Gorgias must hear of
     assert granted["sqs:SendMessage"] == {
-        f"arn:aws:sqs:*:*:{names.return_events_dead_letter_queue_name}"
+        f"arn:aws:sqs:*:*:{names.return_events_dead_letter_queue_name}",
+        f"arn:aws:sqs:*:*:{names.gorgias_updates_queue_name}",
     }
     # And no other function reads a stream, nor sends to a queue but the API (to the chat's)
     for group in set(FunctionGroup) - {RETURN_EVENTS}:

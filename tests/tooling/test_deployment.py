@@ -27,6 +27,7 @@ from chalicelib.domain.inspection import (
     UPLOAD_SUFFIXES,
     is_inspection_upload,
 )
+from chalicelib.gorgias_updates_entrypoint import GORGIAS_UPDATES_FUNCTION_NAME
 from chalicelib.integrations.login_requests import LOGIN_CODE_FUNCTION_NAME
 from chalicelib.observability import METRICS_NAMESPACE, SERVICE_NAME
 from chalicelib.repositories.return_events import is_event_item
@@ -59,6 +60,12 @@ from deploy.chat_intake import (
 from deploy.chat_intake import MAX_RECEIVE_COUNT as CHAT_MAX_RECEIVE_COUNT
 from deploy.chat_intake import QUEUE_NAME_VARIABLE as CHAT_QUEUE_NAME_VARIABLE
 from deploy.chat_intake import QUEUE_URL_VARIABLE as CHAT_QUEUE_URL_VARIABLE
+from deploy.gorgias_updates import (
+    GORGIAS_UPDATES_DEAD_LETTER_QUEUE,
+    GORGIAS_UPDATES_QUEUE,
+)
+from deploy.gorgias_updates import MAX_RECEIVE_COUNT as GORGIAS_MAX_RECEIVE_COUNT
+from deploy.gorgias_updates import QUEUE_URL_VARIABLE as GORGIAS_QUEUE_URL_VARIABLE
 from deploy.inspections import (
     CONSUMER_FUNCTION_NAME,
     DEAD_LETTER_RETENTION_SECONDS,
@@ -466,6 +473,7 @@ def test_dead_letters_and_event_handler_errors_raise_alarms(template: dict[str, 
         for queue in (
             INSPECTION_DEAD_LETTER_QUEUE,
             CHAT_INTAKE_DEAD_LETTER_QUEUE,
+            GORGIAS_UPDATES_DEAD_LETTER_QUEUE,
             RETURN_EVENTS_DEAD_LETTER_QUEUE,
         )
     ]
@@ -483,6 +491,7 @@ def test_dead_letters_and_event_handler_errors_raise_alarms(template: dict[str, 
         API_HANDLER,
         "ProcessInspectionUploads",
         "HandleChatMessages",
+        "SendGorgiasUpdates",
         "HandleReturnEvents",
         "SendLoginCode",
         "SendStatusEmails",
@@ -582,6 +591,42 @@ def test_the_api_knows_the_chat_intake_queue_by_reference(
     without_url = {k: v for k, v in variables.items() if k != CHAT_QUEUE_URL_VARIABLE}
     with pytest.raises(ChatQueueVariableError, match=CHAT_QUEUE_URL_VARIABLE):
         check_chat_queue_variables(without_url, names_of(stage))
+
+
+def test_the_gorgias_updates_queue_is_fifo_and_redrives_to_a_watched_dead_letter_queue(
+    template: dict[str, Any], stage: str
+) -> None:
+    names = names_of(stage)
+    resources = template["Resources"]
+    queue = resources[GORGIAS_UPDATES_QUEUE]["Properties"]
+    dead_letters = resources[GORGIAS_UPDATES_DEAD_LETTER_QUEUE]["Properties"]
+    # Then both are FIFO (a return's steps reach Gorgias in order), with the stage's names
+    assert queue["FifoQueue"] is dead_letters["FifoQueue"] is True
+    assert queue["QueueName"] == names.gorgias_updates_queue_name
+    assert dead_letters["QueueName"] == names.gorgias_updates_dead_letter_queue_name
+    assert queue["QueueName"].endswith(".fifo")
+    assert dead_letters["QueueName"].endswith(".fifo")
+    # And a message Gorgias keeps refusing is tried for hours before it waits for a person
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == GORGIAS_MAX_RECEIVE_COUNT
+    assert queue["VisibilityTimeout"] * GORGIAS_MAX_RECEIVE_COUNT >= 4 * 3600
+    assert f"{GORGIAS_UPDATES_DEAD_LETTER_QUEUE}MessagesAlarm" in resources
+    # And only the return events' consumer is told where the queue is
+    for function_id in function_logical_ids(app.app, ROOT, stage):
+        environment = template["Resources"][function_id]["Properties"]["Environment"]
+        url = environment["Variables"].get(GORGIAS_QUEUE_URL_VARIABLE)
+        expected = {"Ref": GORGIAS_UPDATES_QUEUE} if function_id == "HandleReturnEvents" else None
+        assert url == expected
+
+
+def test_the_packaged_gorgias_updates_consumer_reads_the_stage_fifo_queue(
+    packaged: dict[str, Any], stage: str
+) -> None:
+    consumer = packaged["Resources"]["SendGorgiasUpdates"]
+    (event,) = consumer["Properties"]["Events"].values()
+    properties = event["Properties"]
+    assert properties["Queue"]["Fn::Sub"].endswith(f":{names_of(stage).gorgias_updates_queue_name}")
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert consumer["DependsOn"] == [GORGIAS_UPDATES_QUEUE]
 
 
 def test_the_packaged_chat_consumer_reads_the_stage_queue_two_at_a_time(
@@ -777,38 +822,48 @@ INSPECTIONS_CONSUMER = QueueConsumer(
     "Consume", "ConsumeSqsEventSource", 10, name=CONSUMER_FUNCTION_NAME
 )
 CHAT_CONSUMER = QueueConsumer("Chat", "ChatSqsEventSource", 20, name=CHAT_INTAKE_FUNCTION_NAME)
+GORGIAS_CONSUMER = QueueConsumer(
+    "Gorgias", "GorgiasSqsEventSource", 30, name=GORGIAS_UPDATES_FUNCTION_NAME
+)
+CONSUMERS = {
+    CONSUMER_FUNCTION_NAME: INSPECTIONS_CONSUMER,
+    CHAT_INTAKE_FUNCTION_NAME: CHAT_CONSUMER,
+    GORGIAS_UPDATES_FUNCTION_NAME: GORGIAS_CONSUMER,
+}
 
 
 def test_the_template_builds_from_any_set_of_functions() -> None:
     # Given only the task functions and the two consumers (no API): no API alarm
     function_ids = sorted(tasks_of(DEFINITION))
-    queues = [INSPECTIONS_CONSUMER, CHAT_CONSUMER]
+    queues = list(CONSUMERS.values())
     stream = StreamConsumer("Handle", "HandleDynamodbEventSource")
-    chalice_stage = a_stage([*function_ids, "Consume", "Chat", "Handle"], queues, [stream])
+    chalice_stage = a_stage(
+        [*function_ids, "Consume", "Chat", "Gorgias", "Handle"], queues, [stream]
+    )
     template = build_merge_template(names_of("dev"), DEFINITION, chalice_stage)
     assert f"{API_HANDLER}ErrorsAlarm" not in template["Resources"]
     assert set(function_ids) <= set(template["Resources"])
     assert template["Resources"][INSPECTION_QUEUE]["Properties"]["VisibilityTimeout"] == 60
     assert template["Resources"][CHAT_INTAKE_QUEUE]["Properties"]["VisibilityTimeout"] == 120
+    assert template["Resources"][GORGIAS_UPDATES_QUEUE]["Properties"]["VisibilityTimeout"] == 180
     events = template["Resources"]["Handle"]["Properties"]["Events"]
     assert set(events) == {"HandleDynamodbEventSource"}
 
 
 @pytest.mark.parametrize("consumers", [0, 2])
 @pytest.mark.parametrize(
-    ("function_name", "other"),
-    [(CONSUMER_FUNCTION_NAME, "CHAT"), (CHAT_INTAKE_FUNCTION_NAME, "INSPECTIONS")],
-    ids=["inspections", "chat intake"],
+    "function_name",
+    [CONSUMER_FUNCTION_NAME, CHAT_INTAKE_FUNCTION_NAME, GORGIAS_UPDATES_FUNCTION_NAME],
+    ids=["inspections", "chat intake", "gorgias updates"],
 )
-def test_each_queue_needs_exactly_one_consumer(
-    consumers: int, function_name: str, other: str
-) -> None:
-    # Given the other queue's consumer, and none or two of this one's
+def test_each_queue_needs_exactly_one_consumer(consumers: int, function_name: str) -> None:
+    # Given the other queues' consumers, and none or two of this one's
     ids = [f"Consume{n}" for n in range(consumers)]
     queues = [QueueConsumer(f, f"{f}SqsEventSource", 60, name=function_name) for f in ids]
-    queues.append(INSPECTIONS_CONSUMER if other == "INSPECTIONS" else CHAT_CONSUMER)
+    others = [c for name, c in CONSUMERS.items() if name != function_name]
+    queues += others
     chalice_stage = a_stage(
-        [*ids, queues[-1].function_id, "Handle"],
+        [*ids, *(c.function_id for c in others), "Handle"],
         queues,
         [StreamConsumer("Handle", "HandleDynamodbEventSource")],
     )
@@ -821,8 +876,8 @@ def test_each_queue_needs_exactly_one_consumer(
 def test_the_table_stream_needs_exactly_one_consumer(consumers: int) -> None:
     ids = [f"Handle{n}" for n in range(consumers)]
     chalice_stage = a_stage(
-        [*ids, "Consume", "Chat"],
-        [INSPECTIONS_CONSUMER, CHAT_CONSUMER],
+        [*ids, "Consume", "Chat", "Gorgias"],
+        list(CONSUMERS.values()),
         [StreamConsumer(f, f"{f}DynamodbEventSource") for f in ids],
     )
     with pytest.raises(StreamConsumerCountError, match=f"declares {consumers}"):
@@ -844,8 +899,8 @@ def test_a_table_that_streams_nothing_stops_the_generation(
 
 def test_one_layer_cannot_serve_two_architectures() -> None:
     chalice_stage = a_stage(
-        [*sorted(tasks_of(DEFINITION)), "Consume", "Chat", "Handle"],
-        [INSPECTIONS_CONSUMER, CHAT_CONSUMER],
+        [*sorted(tasks_of(DEFINITION)), "Consume", "Chat", "Gorgias", "Handle"],
+        list(CONSUMERS.values()),
         [StreamConsumer("Handle", "HandleDynamodbEventSource")],
         architecture="arm64",
     )

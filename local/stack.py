@@ -35,6 +35,10 @@ from chalicelib.repositories.table_schema import table_definition
 from chalicelib.services.order_service import OrderService
 from chalicelib.settings import get_settings
 from deploy.chat_intake import queue_attributes as chat_queue_attributes
+from deploy.gorgias_updates import (
+    dead_letter_queue_attributes as gorgias_dead_letter_queue_attributes,
+)
+from deploy.gorgias_updates import queue_attributes as gorgias_queue_attributes
 from deploy.inspections import (
     bucket_notification,
     dead_letter_queue_attributes,
@@ -173,6 +177,7 @@ def start(
         table_name = get_settings().table_name
         queue_url = create_resources(table_name, editor)
         chat_queue_url = create_chat_queue(client("sqs"), editor)
+        gorgias_updates_url = create_gorgias_updates_queue(client("sqs"), editor)
         settings = get_settings()
         demo = seed(table_name, present=datetime.now(UTC).replace(second=0, microsecond=0))
         loops.append(pump_return_events(table_name))
@@ -181,6 +186,7 @@ def start(
         loops.append(watch_outbox())
         loops.extend(pump_events(queue_url, inspection_handler, email_job, email_interval))
         loops.append(pump_chat(chat_queue_url, chat_handler))
+        loops.append(pump_gorgias_updates(gorgias_updates_url))
         api, api_thread = serve(port)
     except BaseException:
         # Also on Ctrl-C while starting: neither moto, nor clients bound to it, nor the threads
@@ -391,6 +397,24 @@ def create_chat_queue(sqs: Any, environment: EnvironmentEditor) -> str:
     return queue_url
 
 
+def create_gorgias_updates_queue(sqs: Any, environment: EnvironmentEditor) -> str:
+    """The FIFO queue of what Gorgias must hear of (tickets, notes) and its dead letters, as
+    deploy/gorgias_updates.py makes them; the return events' consumer is pointed at it."""
+    dead_letters = sqs.create_queue(
+        QueueName=LOCAL_NAMES.gorgias_updates_dead_letter_queue_name,
+        Attributes=gorgias_dead_letter_queue_attributes(),
+    )["QueueUrl"]
+    queue_url: str = sqs.create_queue(
+        QueueName=LOCAL_NAMES.gorgias_updates_queue_name,
+        Attributes=gorgias_queue_attributes(
+            _queue_arn(sqs, dead_letters), LOCAL_VISIBILITY_TIMEOUT_SECONDS
+        ),
+    )["QueueUrl"]
+    environment.setenv("GORGIAS_UPDATES_QUEUE_URL", queue_url)
+    _forget_cached_clients()
+    return queue_url
+
+
 def _queue_arn(sqs: Any, queue_url: str) -> str:
     attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
     return str(attributes["Attributes"]["QueueArn"])
@@ -432,6 +456,20 @@ def pump_chat(queue_url: str, handler: Handler | None) -> BackgroundLoop:
         queue_url,
         handler or handle_chat_messages,
         function_name="handle_chat_messages",
+        timeout_seconds=CHAT_TIMEOUT_SECONDS,
+    ).start()
+
+
+def pump_gorgias_updates(queue_url: str) -> BackgroundLoop:
+    """The Gorgias updates queue to its consumer: tickets and notes, at the stand-in or the
+    account whose credentials were given."""
+    from app import send_gorgias_updates
+
+    return queue_pump(
+        client("sqs"),
+        queue_url,
+        send_gorgias_updates,
+        function_name="send_gorgias_updates",
         timeout_seconds=CHAT_TIMEOUT_SECONDS,
     ).start()
 
@@ -566,22 +604,19 @@ def banner(stack: RunningStack) -> str:
     widget = _curl(
         stack.widget_token, f"{stack.url}/gorgias/widget?email={stack.demo.customer_email}"
     )
-    agent = {"id": 1, "email": "agent@example.com", "name": "Local Agent"}
+    # What the widget's buttons send: the typed reference, the ticket and the agent who clicked
+    # (the stand-in's admin, or whoever the real account's GORGIAS_API_EMAIL is).
+    agent = {"ticket_id": "1", "agent_email": os.environ.get("GORGIAS_API_EMAIL", "")}
     decide = (
-        _curl(
+        _form_curl(
             stack.widget_token,
             f"{stack.url}/gorgias/actions/approve",
-            {"rma": str(approve.return_number), "ticket_id": 1, "agent": agent},
+            {"rma": str(approve.return_number), **agent},
         ),
-        _curl(
+        _form_curl(
             stack.widget_token,
             f"{stack.url}/gorgias/actions/reject",
-            {
-                "rma": str(reject.return_number),
-                "ticket_id": 1,
-                "agent": agent,
-                "reason": "Outside the return window",
-            },
+            {"rma": str(reject.return_number), **agent, "reason": "Outside the return window"},
         ),
     )
     create = _curl(
@@ -616,8 +651,9 @@ def banner(stack: RunningStack) -> str:
             "",
             "The widget (5 newest returns, two awaiting a decision):",
             f"  {widget}",
-            f"Approve {approve.return_reference} and reject {reject.return_reference}, "
-            "typing numbers as an agent would:",
+            f"Approve {approve.return_reference} and reject {reject.return_reference} as the "
+            "widget's buttons do (a form, the number typed as an agent would); each decision "
+            "becomes a note on the ticket:",
             *(f"  {command}" for command in decide),
             f"{parcel} was approved by the lifecycle and waits for its parcel: receive it (worn:"
             " 20% off), approve the refund, then read its story:",
@@ -702,6 +738,14 @@ def _curl(token: str | None, url: str, body: dict[str, object] | None = None) ->
             "-d",
             json.dumps(body, ensure_ascii=False),
         ]
+    return shlex.join([*parts, url])
+
+
+def _form_curl(token: str, url: str, fields: dict[str, str]) -> str:
+    """A form-encoded POST, as a Gorgias widget button sends it."""
+    parts = ["curl", "-s", "-H", f"Authorization: Bearer {token}"]
+    for name, value in fields.items():
+        parts += ["--data-urlencode", f"{name}={value}"]
     return shlex.join([*parts, url])
 
 

@@ -248,6 +248,69 @@ def test_the_chat_demo_opens_returns_and_the_stand_in_shows_the_replies(
     assert printed("→ returns-desk POST /gorgias/events/message")
 
 
+def test_the_banners_button_forms_decide_and_each_decision_is_a_note_on_the_ticket(
+    stack: RunningStack, http: httpx.Client
+) -> None:
+    # Given the stand-in for Gorgias, and the banner's approve command (a button's form)
+    gorgias = stack.gorgias
+    assert gorgias is not None
+    approve = stack.demo.awaiting_decision[1]
+    assert "--data-urlencode" in banner(stack)
+    # When an agent clicks Approve, typing the number, from ticket 1
+    answer = http.post(
+        "/gorgias/actions/approve",
+        data={
+            "rma": str(approve.return_number),
+            "ticket_id": "1",
+            "agent_email": os.environ["GORGIAS_API_EMAIL"],
+        },
+        headers=bearer(stack.widget_token),
+    )
+    # Then it is approved by that agent, checked with the stand-in's users
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["note"] == "queued"
+    # And the decision reaches the ticket as an internal note, printed by the stand-in
+    note = f"Return {approve.return_reference} approved by"
+    eventually(
+        lambda: any("internal note" in line and note in line for line in gorgias.log),
+        "the decision's note on ticket 1",
+    )
+
+
+def test_a_return_requested_through_the_admin_api_opens_a_ticket(
+    stack: RunningStack, http: httpx.Client
+) -> None:
+    # Given the stand-in for Gorgias; When a merchant's system opens and submits a return
+    gorgias = stack.gorgias
+    assert gorgias is not None
+    body = {
+        "order": {"number": "#7001"},
+        "customer": {"email": "ticket.demo@example.com"},
+        "lines": [
+            {
+                "sku": "MUG-1",
+                "name": "Mug",
+                "quantity": 1,
+                "unit_price": "12.00",
+                "reason": "DAMAGED_PRODUCT",
+            }
+        ],
+    }
+    created = http.post("/rmas", json=body, headers=bearer(stack.admin_token))
+    reference = created.json()["return_reference"]
+    http.post(f"/rmas/{reference}/submit", headers=bearer(stack.admin_token))
+    eventually(
+        lambda: (
+            any(f"Return request {reference}" in line for line in gorgias.log)
+            or any(
+                t.customer_email == "ticket.demo@example.com"
+                for t in list(gorgias.tickets.values())
+            )
+        ),
+        "the request's ticket",
+    )
+
+
 def test_a_wrong_token_is_refused(stack: RunningStack, http: httpx.Client) -> None:
     response = http.get(
         "/gorgias/widget",

@@ -155,8 +155,9 @@ def test_the_action_log_tells_who_did_what_oldest_first(api: Any) -> None:
         "id": None,
         "email": None,
         "name": None,
+        "gorgias_ticket_id": None,
     }
-    assert log["events"][2]["actor"] == {"channel": "admin", **clerk}
+    assert log["events"][2]["actor"] == {"channel": "admin", **clerk, "gorgias_ticket_id": None}
     assert log["events"][2]["note"] == "Label sent"
 
 

@@ -91,6 +91,7 @@ def test_an_agent_approving_from_gorgias_sends_the_waiting_return_on_to_its_inst
         "id": "17",
         "email": "alex@acme.example",
         "name": "Alex Martin",
+        "gorgias_ticket_id": 4242,
     }
     assert by_workflow(api, rma["id"]) == [LABEL_NOTE]
 

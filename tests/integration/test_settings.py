@@ -111,7 +111,7 @@ def test_the_gorgias_api_key_comes_from_its_parameter(
     assert response.status_code == 200, response.body
     expected = base64.b64encode(b"bot@acme.example:key-from-ssm").decode()
     assert lookup.calls.last.request.headers["Authorization"] == f"Basic {expected}"
-    assert body(response)["note"] == "no_ticket"
+    assert body(response)["note"] == "queued"
 
 
 @pytest.mark.parametrize("route", ROUTES)

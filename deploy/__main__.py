@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from deploy.chalice_app import UnknownStageError
-from deploy.chat_intake import ChatQueueVariableError
 from deploy.inspections import QueueNameMismatchError
 from deploy.layers import MixedRuntimeError
 from deploy.lifecycle import UnresolvedPlaceholderError
@@ -19,7 +18,7 @@ from deploy.policies import (
     PolicyFilesOutOfDateError,
     UngroupedFunctionError,
 )
-from deploy.queues import QueueConsumerCountError
+from deploy.queues import QueueConsumerCountError, QueueVariableError
 from deploy.return_events import StreamConsumerCountError, TableStreamMissingError
 from deploy.table import UnmappedTableSettingError
 
@@ -49,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         LogicalIdClashError,
         QueueConsumerCountError,
         QueueNameMismatchError,
-        ChatQueueVariableError,
+        QueueVariableError,
         StreamConsumerCountError,
         TableStreamMissingError,
         MixedRuntimeError,

@@ -18,11 +18,13 @@ from chalicelib.chat_entrypoint import CHAT_INTAKE_FUNCTION_NAME
 from deploy.cfn import Resource, get_att, ref
 from deploy.chalice_app import QueueConsumer
 from deploy.queues import (
+    check_queue_variables,
     consumer_of,
     queue_consumer_settings,
     redriven_queue_attributes,
     redriven_queue_resources,
 )
+from deploy.queues import queue_url_variable as shared_queue_url_variable
 from deploy.stage import StageNames
 
 CHAT_INTAKE_QUEUE = "ChatIntakeQueue"
@@ -41,28 +43,18 @@ DEAD_LETTERS_REMEDY = (
 )
 
 
-class ChatQueueVariableError(ValueError):
-    """The stage does not name the chat intake's queue as the template creates it."""
-
-
 def chat_intake_consumer(consumers: Sequence[QueueConsumer]) -> QueueConsumer:
     return consumer_of(consumers, CHAT_INTAKE_FUNCTION_NAME, "chat intake")
 
 
 def check_chat_queue_variables(variables: Mapping[str, str], names: StageNames) -> None:
-    """The stage names the queue Chalice subscribes the consumer to, and declares the URL
-    variable the template fills."""
-    if variables.get(QUEUE_NAME_VARIABLE) != names.chat_intake_queue_name:
-        raise ChatQueueVariableError(
-            f"stage {names.stage!r} of .chalice/config.json must set {QUEUE_NAME_VARIABLE} to "
-            f"{names.chat_intake_queue_name!r} (it is {variables.get(QUEUE_NAME_VARIABLE)!r}): "
-            "Chalice subscribes the consumer to the queue of that name"
-        )
-    if QUEUE_URL_VARIABLE not in variables:
-        raise ChatQueueVariableError(
-            f"stage {names.stage!r} of .chalice/config.json must declare {QUEUE_URL_VARIABLE} "
-            '(as ""): the template sets it to the queue\'s URL'
-        )
+    check_queue_variables(
+        variables,
+        names.stage,
+        name_variable=QUEUE_NAME_VARIABLE,
+        queue_name=names.chat_intake_queue_name,
+        url_variable=QUEUE_URL_VARIABLE,
+    )
 
 
 # --- CloudFormation ----------------------------------------------------------------------------
@@ -84,11 +76,9 @@ def consumer_settings(consumer: QueueConsumer) -> Resource:
 
 
 def queue_url_variable() -> Resource:
-    """Merged into the API handler, the one function that sends to the queue: its URL. (The
-    consumer, which refers to the queue by ARN, waits for it through DependsOn instead.)"""
-    return {
-        "Properties": {"Environment": {"Variables": {QUEUE_URL_VARIABLE: ref(CHAT_INTAKE_QUEUE)}}}
-    }
+    """Merged into the API handler, the one function that sends to the queue. (The consumer,
+    which refers to the queue by ARN, waits for it through DependsOn instead.)"""
+    return shared_queue_url_variable(QUEUE_URL_VARIABLE, CHAT_INTAKE_QUEUE)
 
 
 def chat_intake_outputs() -> dict[str, Any]:

@@ -19,6 +19,7 @@ from chalicelib.gorgias_updates_entrypoint import GORGIAS_UPDATES_FUNCTION_NAME
 from deploy.cfn import Resource, get_att, ref
 from deploy.chalice_app import QueueConsumer
 from deploy.queues import (
+    check_queue_variables,
     consumer_of,
     queue_consumer_settings,
     redriven_queue_attributes,
@@ -27,6 +28,7 @@ from deploy.queues import (
 from deploy.queues import (
     dead_letter_queue_attributes as plain_dead_letter_queue_attributes,
 )
+from deploy.queues import queue_url_variable as shared_queue_url_variable
 from deploy.stage import StageNames
 
 GORGIAS_UPDATES_QUEUE = "GorgiasUpdatesQueue"
@@ -45,27 +47,18 @@ DEAD_LETTERS_REMEDY = (
 )
 
 
-class GorgiasQueueVariableError(ValueError):
-    """The stage does not name the Gorgias updates queue as the template creates it."""
-
-
 def gorgias_updates_consumer(consumers: Sequence[QueueConsumer]) -> QueueConsumer:
     return consumer_of(consumers, GORGIAS_UPDATES_FUNCTION_NAME, "Gorgias updates")
 
 
 def check_gorgias_queue_variables(variables: Mapping[str, str], names: StageNames) -> None:
-    if variables.get(QUEUE_NAME_VARIABLE) != names.gorgias_updates_queue_name:
-        raise GorgiasQueueVariableError(
-            f"stage {names.stage!r} of .chalice/config.json must set {QUEUE_NAME_VARIABLE} to "
-            f"{names.gorgias_updates_queue_name!r} (it is "
-            f"{variables.get(QUEUE_NAME_VARIABLE)!r}): Chalice subscribes the consumer to the "
-            "queue of that name"
-        )
-    if QUEUE_URL_VARIABLE not in variables:
-        raise GorgiasQueueVariableError(
-            f"stage {names.stage!r} of .chalice/config.json must declare {QUEUE_URL_VARIABLE} "
-            '(as ""): the template sets it to the queue\'s URL'
-        )
+    check_queue_variables(
+        variables,
+        names.stage,
+        name_variable=QUEUE_NAME_VARIABLE,
+        queue_name=names.gorgias_updates_queue_name,
+        url_variable=QUEUE_URL_VARIABLE,
+    )
 
 
 # --- CloudFormation ----------------------------------------------------------------------------
@@ -89,11 +82,7 @@ def consumer_settings(consumer: QueueConsumer) -> Resource:
 
 def queue_url_variable() -> Resource:
     """Merged into the return events' consumer, the one function that sends to the queue."""
-    return {
-        "Properties": {
-            "Environment": {"Variables": {QUEUE_URL_VARIABLE: ref(GORGIAS_UPDATES_QUEUE)}}
-        }
-    }
+    return shared_queue_url_variable(QUEUE_URL_VARIABLE, GORGIAS_UPDATES_QUEUE)
 
 
 def gorgias_updates_outputs() -> dict[str, Any]:

@@ -5,10 +5,10 @@ and in the SQS API's (the local stack creates the same queues)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from deploy.cfn import Resource, get_att
+from deploy.cfn import Resource, get_att, ref
 from deploy.chalice_app import QueueConsumer
 
 # The longest SQS keeps a message: time to notice the alarm and act on what waits.
@@ -22,6 +22,11 @@ PARTIAL_BATCH_RESPONSES = ["ReportBatchItemFailures"]
 
 class QueueConsumerCountError(ValueError):
     """app.py does not declare exactly one consumer of a queue the template creates."""
+
+
+class QueueVariableError(ValueError):
+    """The stage does not name a queue as the template creates it, or does not declare the
+    variable the template sets to its URL."""
 
 
 def queue_resource(name: str, **properties: Any) -> Resource:
@@ -46,6 +51,34 @@ def consumer_of(
             f"consumers under that name: {[c.function_id for c in consumers]}"
         )
     return found[0]
+
+
+def check_queue_variables(
+    variables: Mapping[str, str],
+    stage: str,
+    *,
+    name_variable: str,
+    queue_name: str,
+    url_variable: str,
+) -> None:
+    """The stage names the queue Chalice subscribes its consumer to (app.py reads the name at
+    import), and declares the URL variable the template fills for the function that sends."""
+    if variables.get(name_variable) != queue_name:
+        raise QueueVariableError(
+            f"stage {stage!r} of .chalice/config.json must set {name_variable} to "
+            f"{queue_name!r} (it is {variables.get(name_variable)!r}): Chalice subscribes the "
+            "consumer to the queue of that name"
+        )
+    if url_variable not in variables:
+        raise QueueVariableError(
+            f"stage {stage!r} of .chalice/config.json must declare {url_variable} "
+            '(as ""): the template sets it to the queue\'s URL'
+        )
+
+
+def queue_url_variable(url_variable: str, queue_id: str) -> Resource:
+    """Merged into the one function that sends to the queue: its URL, known once it exists."""
+    return {"Properties": {"Environment": {"Variables": {url_variable: ref(queue_id)}}}}
 
 
 def redriven_queue_resources(

@@ -20,6 +20,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -382,35 +383,51 @@ def create_inspection_queue(sqs: Any, s3: Any) -> str:
 def create_chat_queue(sqs: Any, environment: EnvironmentEditor) -> str:
     """The chat intake's queue and its dead letters, as deploy/chat_intake.py makes them; the
     API is pointed at it (CHAT_INTAKE_QUEUE_URL). The queue's URL."""
-    dead_letters = sqs.create_queue(
-        QueueName=LOCAL_NAMES.chat_intake_dead_letter_queue_name,
-        Attributes=dead_letter_queue_attributes(),
-    )["QueueUrl"]
-    queue_url: str = sqs.create_queue(
-        QueueName=LOCAL_NAMES.chat_intake_queue_name,
-        Attributes=chat_queue_attributes(
-            _queue_arn(sqs, dead_letters), LOCAL_VISIBILITY_TIMEOUT_SECONDS
-        ),
-    )["QueueUrl"]
-    environment.setenv("CHAT_INTAKE_QUEUE_URL", queue_url)
-    _forget_cached_clients()
-    return queue_url
+    return _create_redriven_queue(
+        sqs,
+        environment,
+        LOCAL_NAMES.chat_intake_queue_name,
+        LOCAL_NAMES.chat_intake_dead_letter_queue_name,
+        dead_letter_attributes=dead_letter_queue_attributes(),
+        attributes=chat_queue_attributes,
+        url_variable="CHAT_INTAKE_QUEUE_URL",
+    )
 
 
 def create_gorgias_updates_queue(sqs: Any, environment: EnvironmentEditor) -> str:
     """The FIFO queue of what Gorgias must hear of (tickets, notes) and its dead letters, as
     deploy/gorgias_updates.py makes them; the return events' consumer is pointed at it."""
-    dead_letters = sqs.create_queue(
-        QueueName=LOCAL_NAMES.gorgias_updates_dead_letter_queue_name,
-        Attributes=gorgias_dead_letter_queue_attributes(),
-    )["QueueUrl"]
+    return _create_redriven_queue(
+        sqs,
+        environment,
+        LOCAL_NAMES.gorgias_updates_queue_name,
+        LOCAL_NAMES.gorgias_updates_dead_letter_queue_name,
+        dead_letter_attributes=gorgias_dead_letter_queue_attributes(),
+        attributes=gorgias_queue_attributes,
+        url_variable="GORGIAS_UPDATES_QUEUE_URL",
+    )
+
+
+def _create_redriven_queue(
+    sqs: Any,
+    environment: EnvironmentEditor,
+    name: str,
+    dead_letter_name: str,
+    *,
+    dead_letter_attributes: dict[str, str],
+    attributes: Callable[[str, int], dict[str, str]],
+    url_variable: str,
+) -> str:
+    """A queue redriving to its dead-letter queue, failed messages back after the local
+    visibility timeout; `url_variable` is set to its URL, which is returned."""
+    dead_letters = sqs.create_queue(QueueName=dead_letter_name, Attributes=dead_letter_attributes)[
+        "QueueUrl"
+    ]
     queue_url: str = sqs.create_queue(
-        QueueName=LOCAL_NAMES.gorgias_updates_queue_name,
-        Attributes=gorgias_queue_attributes(
-            _queue_arn(sqs, dead_letters), LOCAL_VISIBILITY_TIMEOUT_SECONDS
-        ),
+        QueueName=name,
+        Attributes=attributes(_queue_arn(sqs, dead_letters), LOCAL_VISIBILITY_TIMEOUT_SECONDS),
     )["QueueUrl"]
-    environment.setenv("GORGIAS_UPDATES_QUEUE_URL", queue_url)
+    environment.setenv(url_variable, queue_url)
     _forget_cached_clients()
     return queue_url
 

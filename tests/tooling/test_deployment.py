@@ -54,7 +54,6 @@ from deploy.chalice_app import (
 from deploy.chat_intake import (
     CHAT_INTAKE_DEAD_LETTER_QUEUE,
     CHAT_INTAKE_QUEUE,
-    ChatQueueVariableError,
     check_chat_queue_variables,
 )
 from deploy.chat_intake import MAX_RECEIVE_COUNT as CHAT_MAX_RECEIVE_COUNT
@@ -98,7 +97,7 @@ from deploy.merge_template import (
     generate,
 )
 from deploy.policies import function_groups, policy_file_name
-from deploy.queues import QueueConsumerCountError
+from deploy.queues import QueueConsumerCountError, QueueVariableError
 from deploy.return_events import (
     MAXIMUM_RECORD_AGE_SECONDS,
     MAXIMUM_RETRY_ATTEMPTS,
@@ -584,12 +583,12 @@ def test_the_api_knows_the_chat_intake_queue_by_reference(
         url = environment["Variables"].get(CHAT_QUEUE_URL_VARIABLE)
         assert url == ({"Ref": CHAT_INTAKE_QUEUE} if function_id == API_HANDLER else None)
     # And a stage naming another queue, or not declaring the URL, stops the generation
-    with pytest.raises(ChatQueueVariableError, match=CHAT_QUEUE_NAME_VARIABLE):
+    with pytest.raises(QueueVariableError, match=CHAT_QUEUE_NAME_VARIABLE):
         check_chat_queue_variables(
             {**variables, CHAT_QUEUE_NAME_VARIABLE: "returns-desk-chat-intake"}, names_of(stage)
         )
     without_url = {k: v for k, v in variables.items() if k != CHAT_QUEUE_URL_VARIABLE}
-    with pytest.raises(ChatQueueVariableError, match=CHAT_QUEUE_URL_VARIABLE):
+    with pytest.raises(QueueVariableError, match=CHAT_QUEUE_URL_VARIABLE):
         check_chat_queue_variables(without_url, names_of(stage))
 
 

@@ -9,6 +9,8 @@ from typing import Any
 # How long an upload URL, or a link an agent clicks, stays valid.
 UPLOAD_SECONDS = 900
 VIEW_SECONDS = 900
+# Links written into a Gorgias ticket are read later than a widget's: a week, SigV4's longest.
+TICKET_VIEW_SECONDS = 7 * 24 * 60 * 60
 
 
 @dataclass(frozen=True)
@@ -52,9 +54,10 @@ class PhotoStore:
             raise
         return True
 
-    def view_url(self, key: str) -> str:
-        """A link to the photo that expires soon: signed locally, no call to S3."""
+    def view_url(self, key: str, expires_in: int = VIEW_SECONDS) -> str:
+        """A link to the photo that expires after `expires_in` seconds (or with the signing
+        credentials, when those are temporary): signed locally, no call to S3."""
         url: str = self._s3.generate_presigned_url(
-            "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=VIEW_SECONDS
+            "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires_in
         )
         return url

@@ -253,13 +253,14 @@ def gorgias_ticket_updates() -> GorgiasTicketUpdates | None:
         return None
     from chalicelib.api.models.common import photo_links
     from chalicelib.repositories.gorgias_tickets import GorgiasTicketLinks
+    from chalicelib.repositories.photo_store import TICKET_VIEW_SECONDS
     from chalicelib.services.gorgias_tickets import GorgiasTicketUpdates
     from chalicelib.services.links import console_link
 
     return GorgiasTicketUpdates(
         gorgias,
         GorgiasTicketLinks(get_settings().table_name),
-        photo_links=photo_links,
+        photo_links=lambda keys: photo_links(keys, TICKET_VIEW_SECONDS),
         console_link=console_link,
     )
 

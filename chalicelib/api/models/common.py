@@ -104,9 +104,10 @@ class Tracking(ResponseModel):
         )
 
 
-def photo_links(keys: list[str]) -> list[str]:
-    """A short-lived link to each uploaded photo, for an agent to click; none when the returns
-    bucket is not configured. Signed locally: no call to S3."""
+def photo_links(keys: list[str], expires_in: int | None = None) -> list[str]:
+    """A short-lived link to each uploaded photo, for an agent to click (valid `expires_in`
+    seconds, the photo store's default otherwise); none when the returns bucket is not
+    configured. Signed locally: no call to S3."""
     if not keys:
         return []
     from chalicelib.errors import DependencyUnavailableError
@@ -116,4 +117,6 @@ def photo_links(keys: list[str]) -> list[str]:
         store = container.photo_store()
     except DependencyUnavailableError:
         return []
-    return [store.view_url(key) for key in keys]
+    if expires_in is None:
+        return [store.view_url(key) for key in keys]
+    return [store.view_url(key, expires_in) for key in keys]

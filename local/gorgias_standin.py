@@ -147,8 +147,8 @@ class GorgiasStandIn:
     def _create_ticket(self, path: str, body: Any) -> tuple[int, Any]:
         body = body if isinstance(body, dict) else {}
         customer = body.get("customer") or {}
+        # _open moves the next ticket's id past this one.
         ticket = self._open(self._next_ticket, customer.get("email"), body.get("channel"))
-        self._next_ticket += 1
         first = (body.get("messages") or [{}])[0]
         message = self._add_message(ticket, first)
         self._print("POST", path, f"ticket {ticket.id} — {_said(message)}")

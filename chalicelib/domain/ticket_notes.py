@@ -7,7 +7,6 @@ Martin."), so that the ticket's thread is the return's story without opening any
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -43,6 +42,10 @@ def request_ticket(
 ) -> TicketContent:
     """The ticket a return request opens for the agents: who, which order, each line with its
     reason and photos, and where to act on it."""
+    # Here, not at the top: the API imports this module for `decision_sentence` alone, and
+    # html's entity tables cost every cold start a few milliseconds.
+    import html
+
     subject = f"Return request {rma.return_reference} — order {rma.order.number}"
     lines = []
     for line in rma.lines:

@@ -157,8 +157,14 @@ def process_inspection_uploads(event: SQSEvent) -> dict[str, Any]:
 
 
 # Each return request as a Gorgias ticket, each later step as a note on it, in order per return
-# (a FIFO queue); a failed message goes back to the queue with the ones after it.
-@app.on_sqs_message(queue=GORGIAS_UPDATES_QUEUE, batch_size=10, name=GORGIAS_UPDATES_FUNCTION_NAME)
+# (a FIFO queue); a failed message goes back to the queue with the ones after it. At most two at
+# once: the account's rate limit is shared with the chat intake and every other app.
+@app.on_sqs_message(
+    queue=GORGIAS_UPDATES_QUEUE,
+    batch_size=10,
+    maximum_concurrency=2,
+    name=GORGIAS_UPDATES_FUNCTION_NAME,
+)
 def send_gorgias_updates(event: SQSEvent) -> dict[str, Any]:
     return process_gorgias_updates(event.to_dict(), event.context)
 

@@ -45,9 +45,12 @@ class Settings(BaseSettings):
     # The background work (tickets, notes, chat replies) waits out a 429 up to this long before
     # leaving the retry to the stream or the queue.
     gorgias_background_max_retry_after_seconds: float = Field(default=20.0, ge=0)
-    # The account's 40 requests / 20 s are shared with every other app on it: returns-desk
-    # keeps to this many a second from each running function.
-    gorgias_max_rps: float = Field(default=1.0, gt=0, le=40)
+    # The account's 40 requests / 20 s (2 a second) are shared with every other app on it:
+    # returns-desk keeps to this many a second from each running function, of which at most four
+    # call Gorgias in the background (two chat intakes, two Gorgias updates): the account's rate
+    # at worst, in a burst, where the 429s' Retry-after is honoured. Lower makes a chat reply wait
+    # longer (a reply, its tags and its note are three calls).
+    gorgias_max_rps: float = Field(default=0.5, gt=0, le=40)
     # The FIFO queue between the return events and the Gorgias tickets and notes they make.
     gorgias_updates_queue_url: str | None = None
     # Only the local stack's stand-in for Gorgias: another base URL than

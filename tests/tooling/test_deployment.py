@@ -625,6 +625,8 @@ def test_the_packaged_gorgias_updates_consumer_reads_the_stage_fifo_queue(
     properties = event["Properties"]
     assert properties["Queue"]["Fn::Sub"].endswith(f":{names_of(stage).gorgias_updates_queue_name}")
     assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # At most two at once, within the account's shared rate limit
+    assert properties["ScalingConfig"] == {"MaximumConcurrency": 2}
     assert consumer["DependsOn"] == [GORGIAS_UPDATES_QUEUE]
 
 

@@ -23,7 +23,8 @@ The groups follow the entry points, each of which reaches a known part of chalic
 - chat-intake: the chat queue's consumer: reads the queue, the customers' orders and returns,
   opens returns, keeps the chat conversations. (The API sends to that queue, nothing else.)
 - gorgias-updates: the Gorgias updates queue's consumer: reads the queue, keeps which ticket a
-  return has and which steps it was told of, signs links to the shoppers' photos. (The return
+  return has (on the return too) and which steps it was told of, signs links to the shoppers'
+  photos. (The return
   events' consumer sends to that queue, nothing else.)
 - emails: the scheduled jobs: the table and SES, from the stage's sender address only.
 - sign-in: the function that emails sign-in codes: orders, codes, SES.
@@ -97,7 +98,7 @@ TABLE_ACTIONS: dict[FunctionGroup, tuple[str, ...]] = {
         "DeleteItem",
     ),
     FunctionGroup.CHAT_INTAKE: ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem"),
-    FunctionGroup.GORGIAS_UPDATES: ("GetItem", "UpdateItem"),
+    FunctionGroup.GORGIAS_UPDATES: ("GetItem", "PutItem", "UpdateItem"),
     FunctionGroup.EMAILS: ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem"),
     FunctionGroup.SIGN_IN: ("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"),
 }

@@ -260,6 +260,7 @@ def gorgias_ticket_updates() -> GorgiasTicketUpdates | None:
     return GorgiasTicketUpdates(
         gorgias,
         GorgiasTicketLinks(get_settings().table_name),
+        rma_service(),
         photo_links=lambda keys: photo_links(keys, TICKET_VIEW_SECONDS),
         console_link=console_link,
     )

@@ -25,6 +25,7 @@ from chalicelib.domain.statuses import Channel
 from chalicelib.domain.ticket_notes import TICKET_TAGS, request_ticket, step_note
 from chalicelib.observability import logger, metrics
 from chalicelib.repositories.gorgias_tickets import GorgiasTicketLinks
+from chalicelib.services.rma_service import RmaService
 
 if TYPE_CHECKING:
     from chalicelib.integrations.gorgias import GorgiasClient
@@ -62,12 +63,14 @@ class GorgiasTicketUpdates:
         self,
         gorgias: GorgiasClient,
         links: GorgiasTicketLinks,
+        rmas: RmaService,
         *,
         photo_links: Callable[[list[str]], list[str]],
         console_link: Callable[[str], str | None],
     ) -> None:
         self._gorgias = gorgias
         self._links = links
+        self._rmas = rmas
         self._photo_links = photo_links
         self._console_link = console_link
 
@@ -76,7 +79,11 @@ class GorgiasTicketUpdates:
         ticket = event.rma.gorgias_ticket_id or link.ticket_id
         if event.type is ReturnEventType.REQUESTED:
             if ticket is None:
-                self._open_ticket(event)
+                ticket = self._open_ticket(event)
+            if event.rma.gorgias_ticket_id is None:
+                # The link is what the notes go by; the return shows its ticket too (the
+                # widget, the admin API). Done again by a retry after a crash in between.
+                self._rmas.link_ticket(event.rma_id, ticket)
             return
         text = step_note(event)
         if text is None:
@@ -89,7 +96,8 @@ class GorgiasTicketUpdates:
             self._links.mark_noted(event.rma_id, target, event.version)
             metrics.add_metric(name="GorgiasNotesPosted", unit=MetricUnit.Count, value=1)
 
-    def _open_ticket(self, event: ReturnEvent) -> None:
+    def _open_ticket(self, event: ReturnEvent) -> int:
+        """Open the request's ticket and link it to the return; the ticket's id."""
         from chalicelib.integrations.gorgias import NewTicket
 
         rma = event.rma
@@ -108,14 +116,17 @@ class GorgiasTicketUpdates:
                 tags=TICKET_TAGS,
             )
         )
+        metrics.add_metric(name="GorgiasTicketsOpened", unit=MetricUnit.Count, value=1)
         # A crash between the two calls opens a second ticket when the message is retried:
         # Gorgias takes no idempotency key. Rare, and visible, unlike a request never told.
-        if not self._links.link(rma.id, ticket_id):
-            logger.warning(
-                "A second ticket was opened for one return request",
-                extra={"rma_id": rma.id, "ticket_id": ticket_id},
-            )
-        metrics.add_metric(name="GorgiasTicketsOpened", unit=MetricUnit.Count, value=1)
+        if self._links.link(rma.id, ticket_id):
+            return ticket_id
+        logger.warning(
+            "A second ticket was opened for one return request",
+            extra={"rma_id": rma.id, "ticket_id": ticket_id},
+        )
+        linked = self._links.get(rma.id).ticket_id
+        return linked if linked is not None else ticket_id
 
 
 def _gorgias_user(event: ReturnEvent) -> int | None:

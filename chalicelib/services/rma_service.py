@@ -14,7 +14,7 @@ from chalicelib.domain.references import format_reference, parse_return_number
 from chalicelib.domain.rma import Actor, Rma, RmaDraft, RmaEvent, email_key, revised
 from chalicelib.domain.statuses import ProcessingStatus
 from chalicelib.domain.transitions import Action, decide, gives_back_units, opening_event
-from chalicelib.errors import RmaNotFoundError
+from chalicelib.errors import ConcurrentModificationError, RmaNotFoundError
 from chalicelib.repositories.rma_repository import RmaPage, RmaRepository
 
 _RMA_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -114,6 +114,23 @@ class RmaService:
             event=event,
             gives_back_units=gives_back_units(before, rma),
         )
+
+    def link_ticket(self, rma_id: str, ticket_id: int, *, attempts: int = 3) -> None:
+        """Keep on the return the Gorgias ticket opened for its request: bookkeeping that is
+        no one's action, so a new version without a log entry or an event (as the lifecycle
+        keeps its token). A change made meanwhile is read again; a return that has a ticket
+        keeps it."""
+        for _ in range(attempts):
+            rma = self._repository.get(rma_id)
+            if rma is None or rma.gorgias_ticket_id is not None:
+                return
+            linked = revised(rma, gorgias_ticket_id=ticket_id, version=rma.version + 1)
+            try:
+                self.save(linked, before=rma)
+                return
+            except ConcurrentModificationError:
+                continue
+        raise ConcurrentModificationError(rma_id)
 
     def latest_for_customer(self, email: str, limit: int) -> tuple[list[Rma], int]:
         """The customer's `limit` latest RMAs, open ones first, and how many they have opened in

@@ -709,9 +709,11 @@ def test_only_admins_leads_and_basic_agents_may_decide(
     role: str,
     action: str,
 ) -> None:
-    # Given a return waiting for a decision and an agent whose Gorgias role may not act (an
-    # allow-list: a role name nobody knows yet fails safe)
-    rma = open_rma(CUSTOMER)
+    # Given a return waiting for a decision (its request's ticket opened) and an agent whose
+    # Gorgias role may not act (an allow-list: a role name nobody knows yet fails safe)
+    open_rma(CUSTOMER)
+    updates.deliver()
+    rma = rma_service.find("R-001001")
     agent_has_role(gorgias, role)
     notes = ticket_messages(gorgias)
     # When that agent clicks

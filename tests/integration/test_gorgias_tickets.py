@@ -99,6 +99,8 @@ def test_a_portal_request_opens_one_ticket_for_the_customer(
     assert "- 2 x Mug (MUG-1): Arrived damaged" in text
     assert "https://returns.acme.example/console/returns/R-001001" in text
     assert ticket["messages"][0]["body_html"].startswith("<p>Jane Doe asks to return")
+    # And the return knows its ticket
+    assert container.rma_service().find("R-001001").gorgias_ticket_id == TICKET
 
 
 def test_each_later_step_is_a_note_on_the_requests_ticket(

@@ -96,6 +96,9 @@ RUNS_IN: dict[str, set[FunctionGroup]] = {
     # a return has, and links a request's ticket to the shopper's photos.
     "integrations/gorgias_updates_queue.py": {RETURN_EVENTS},
     "repositories/gorgias_tickets.py": {GORGIAS_UPDATES},
+    # ... and keeps on the return the ticket opened for its request.
+    "repositories/rma_repository.py:get": {GORGIAS_UPDATES},
+    "repositories/rma_repository.py:save_transition": {GORGIAS_UPDATES},
     "repositories/photo_store.py:view_url": {GORGIAS_UPDATES},
     "integrations/email.py": {EMAILS, SIGN_IN},
     # Every function reads its secrets from SSM when it first loads its settings.

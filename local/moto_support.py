@@ -12,6 +12,10 @@ from typing import Any
 
 _lock = threading.RLock()
 _WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
+# moto's reads walk the table's items while another thread may be adding one ("dictionary
+# changed size during iteration"): DynamoDB serves a read beside any write. (BatchGetItem is
+# GetItem per key in moto.)
+_READS = ("get_item", "query", "scan")
 
 
 def patch_moto_dynamodb() -> None:
@@ -26,7 +30,7 @@ def patch_moto_dynamodb() -> None:
     - Writes are serialized. DynamoDB checks a condition and writes atomically; moto checks,
       then writes, and two threads can interleave in between. Holding one lock per write
       restores the atomicity that conditional writes (and the tests of concurrent transitions)
-      depend on.
+      depend on. Reads hold it too: moto's walk a table's items as a write changes them.
     """
     from moto.dynamodb import models
     from moto.dynamodb.models import DynamoDBBackend
@@ -34,7 +38,7 @@ def patch_moto_dynamodb() -> None:
     if getattr(DynamoDBBackend.transact_write_items, "_patched", False):
         return
     _roll_back_items_not_tables(models, DynamoDBBackend)
-    for name in _WRITES:
+    for name in (*_WRITES, *_READS):
         original = getattr(DynamoDBBackend, name)
 
         def locked(*args: Any, __original: Any = original, **kwargs: Any) -> Any:

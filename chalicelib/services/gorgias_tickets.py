@@ -81,8 +81,8 @@ class GorgiasTicketUpdates:
             if ticket is None:
                 ticket = self._open_ticket(event)
             if event.rma.gorgias_ticket_id is None:
-                # The link is what the notes go by; the return shows its ticket too (the
-                # widget, the admin API). Done again by a retry after a crash in between.
+                # The link is what the notes go by; the return shows its ticket too (the admin
+                # API). Done again by a retry after a crash in between.
                 self._rmas.link_ticket(event.rma_id, ticket)
             return
         text = step_note(event)

@@ -14,8 +14,7 @@ import respx
 
 from chalicelib.repositories.aws import client
 from deploy.gorgias_updates import dead_letter_queue_attributes, queue_attributes
-from local.sqs_events import LocalLambdaContext, deliver_batch
-from tests.support import deliver_return_events, reconfigure
+from tests.support import deliver_queue, deliver_return_events, reconfigure
 
 GORGIAS_API = "https://acme.gorgias.com/api"
 API_USER = "bot@acme.example"
@@ -48,24 +47,7 @@ class GorgiasUpdates:
         from app import send_gorgias_updates
 
         deliver_return_events()
-        answers: list[dict[str, Any]] = []
-
-        def run(event: dict[str, Any], context: Any) -> dict[str, Any]:
-            from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
-
-            try:
-                answers.append(send_gorgias_updates(event, context))
-            except BatchProcessingError:
-                # Every record failed: Lambda returns the whole batch to the queue.
-                failed = [{"itemIdentifier": r["messageId"]} for r in event["Records"]]
-                answers.append({"batchItemFailures": failed})
-            return answers[-1]
-
-        context = LocalLambdaContext(function_name="send_gorgias_updates", timeout_seconds=60)
-        while deliver_batch(client("sqs"), self.queue_url, run, context):
-            if answers[-1].get("batchItemFailures"):
-                break
-        return answers
+        return deliver_queue(self.queue_url, send_gorgias_updates, "send_gorgias_updates")
 
     def waiting(self) -> int:
         attributes = client("sqs").get_queue_attributes(

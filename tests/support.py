@@ -80,3 +80,30 @@ def deliver_return_events() -> Any:
         _deliveries.clear()
         _deliveries[arn] = StreamDelivery(streams, table, handle_return_events)
     return _deliveries[arn].deliver()
+
+
+def deliver_queue(queue_url: str, handler: Any, function_name: str) -> list[dict[str, Any]]:
+    """Hand the waiting messages of `queue_url` to `handler` (an `@app.on_sqs_message`
+    function) as Lambda does, a batch at a time, until the queue is empty or a batch reports
+    failures. The handler's answers; a batch whose every record failed (Powertools then raises)
+    is answered as Lambda treats it: all of it back to the queue."""
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+    from chalicelib.repositories.aws import client
+    from local.sqs_events import LocalLambdaContext, deliver_batch
+
+    answers: list[dict[str, Any]] = []
+
+    def run(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        try:
+            answers.append(handler(event, context))
+        except BatchProcessingError:
+            failed = [{"itemIdentifier": r["messageId"]} for r in event["Records"]]
+            answers.append({"batchItemFailures": failed})
+        return answers[-1]
+
+    context = LocalLambdaContext(function_name=function_name, timeout_seconds=60)
+    while deliver_batch(client("sqs"), queue_url, run, context):
+        if answers[-1].get("batchItemFailures"):
+            break
+    return answers

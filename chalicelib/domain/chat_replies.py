@@ -17,8 +17,6 @@ from chalicelib.domain.rma import Rma
 from chalicelib.domain.statuses import ProcessingStatus
 
 RETURN_REQUEST_TAG = "return-request"
-# Agents read the helpdesk in English (see domain/ticket_notes.py's AGENTS_LOCALE).
-_AGENTS = "en"
 # The example order number the questions show.
 _EXAMPLE_ORDER = "#4821"
 
@@ -147,22 +145,6 @@ def return_opened(
 def ticket_tags(reference: str) -> tuple[str, str]:
     """`return-request` and `rma:R-001042`: Gorgias views and rules can find the ticket."""
     return (RETURN_REQUEST_TAG, f"rma:{reference}")
-
-
-def agent_note(rma: Rma, *, console_link: str | None) -> str:
-    """The note on the ticket: the return the customer opened from this chat, and where to act
-    on it."""
-    items = "\n".join(
-        f"- {line.quantity} x {line.name} ({line.sku}): {label(line.reason, _AGENTS)}"
-        for line in rma.lines
-    )
-    return _paragraphs(
-        f"Return {rma.return_reference} opened from this chat for order {rma.order.number} "
-        f"({label(rma.expected_resolution, _AGENTS)} expected):",
-        items,
-        f"Status: {label(rma.processing_status, _AGENTS)}.",
-        f"Open in the console: {console_link}" if console_link else "",
-    )
 
 
 def _paragraphs(*parts: str) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from chalicelib.domain.events import ReturnEvent, ReturnEventType
 from chalicelib.domain.labels import label, received_in_words
-from chalicelib.domain.rma import Actor, Rma
+from chalicelib.domain.rma import Actor, Rma, RmaLine
 from chalicelib.domain.statuses import FinancialMethod
 
 # Agents read the helpdesk in the merchant's language; the labels exist in English and French,
@@ -49,7 +49,7 @@ def request_ticket(
     subject = f"Return request {rma.return_reference} — order {rma.order.number}"
     lines = []
     for line in rma.lines:
-        text = f"- {line.quantity} x {line.name} ({line.sku}): {label(line.reason, AGENTS_LOCALE)}"
+        text = f"- {line_summary(line)}"
         if line.comment:
             text += f" — “{line.comment}”"
         lines.append((text, photo_links(line.photos)))
@@ -80,6 +80,24 @@ def request_ticket(
     if console_link:
         body_html += f'<p><a href="{html.escape(console_link)}">Open in the console</a></p>'
     return TicketContent(subject=subject, body_text="\n".join(text_parts), body_html=body_html)
+
+
+def opened_from_chat_note(rma: Rma, *, console_link: str | None) -> str:
+    """The note on a chat's ticket once the return its customer asked for there is open."""
+    parts = [
+        f"Return {rma.return_reference} opened from this chat for order {rma.order.number} "
+        f"({label(rma.expected_resolution, AGENTS_LOCALE)} expected):",
+        "\n".join(f"- {line_summary(line)}" for line in rma.lines),
+        f"Status: {label(rma.processing_status, AGENTS_LOCALE)}.",
+        f"Open in the console: {console_link}" if console_link else "",
+    ]
+    # Gorgias's client makes a paragraph of each block between blank lines (body_html).
+    return "\n\n".join(part for part in parts if part)
+
+
+def line_summary(line: RmaLine) -> str:
+    """ "2 x Mug (MUG-1): Arrived damaged": a line of a return as agents read it."""
+    return f"{line.quantity} x {line.name} ({line.sku}): {label(line.reason, AGENTS_LOCALE)}"
 
 
 def step_note(event: ReturnEvent) -> str | None:

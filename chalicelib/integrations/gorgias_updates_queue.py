@@ -23,7 +23,7 @@ class GorgiasUpdatesQueue:
             MessageGroupId=event.rma_id,
             # The same event sent again (the stream retries a record) is dropped by SQS within
             # five minutes; the consumer tells a ticket of a step once after that.
-            MessageDeduplicationId=event.id.replace(":", "-"),
+            MessageDeduplicationId=event.id,
         )
 
 

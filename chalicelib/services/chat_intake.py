@@ -45,7 +45,6 @@ from chalicelib.domain.chat_conversation import (
 )
 from chalicelib.domain.chat_replies import (
     RefusedLine,
-    agent_note,
     ask_for,
     lines_refused,
     order_not_found,
@@ -65,6 +64,7 @@ from chalicelib.domain.policy import ReturnPolicy
 from chalicelib.domain.references import order_key
 from chalicelib.domain.rma import Actor, Rma
 from chalicelib.domain.statuses import Channel, ExpectedResolution
+from chalicelib.domain.ticket_notes import opened_from_chat_note
 from chalicelib.errors import LinesNotReturnableError, NotFoundError
 from chalicelib.integrations.chat_queue import ChatMessageEvent
 from chalicelib.integrations.gorgias import CHAT_CHANNEL, INTERNAL_NOTE_CHANNEL, TicketMessage
@@ -367,7 +367,7 @@ class _Run:
         reply = return_opened(
             rma, held.language, photos_of=photos_of, portal_url=self._c.portal_url
         )
-        note = agent_note(rma, console_link=self._c.console_link(rma.return_reference))
+        note = opened_from_chat_note(rma, console_link=self._c.console_link(rma.return_reference))
         return [
             self._step(StepKind.REPLY, messages, text=reply),
             self._step(StepKind.TAGS, messages, tags=ticket_tags(rma.return_reference)),

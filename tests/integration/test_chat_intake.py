@@ -33,9 +33,8 @@ from chalicelib.services.chat_intake import (
 )
 from deploy.chat_intake import queue_attributes
 from deploy.queues import dead_letter_queue_attributes
-from local.sqs_events import LocalLambdaContext, deliver_batch
 from tests.gorgias_support import API_USER, GORGIAS_API, configure_gorgias
-from tests.support import WIDGET_AUTH, body, reconfigure
+from tests.support import WIDGET_AUTH, body, deliver_queue, reconfigure
 
 JANE = "jane.doe@example.com"
 MARCUS = "marcus.webb@example.com"
@@ -145,26 +144,9 @@ class ChatQueue:
     def deliver(self) -> list[dict[str, Any]]:
         """Hand the waiting messages to the app's consumer as Lambda does, a batch at a time,
         until the queue is empty or a batch reports failures. The consumer's answers."""
-        from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
-
         from app import handle_chat_messages
 
-        answers: list[dict[str, Any]] = []
-
-        def run(event: dict[str, Any], context: Any) -> dict[str, Any]:
-            try:
-                answers.append(handle_chat_messages(event, context))
-            except BatchProcessingError:
-                # Every record failed: Lambda returns the whole batch to the queue.
-                failed = [{"itemIdentifier": r["messageId"]} for r in event["Records"]]
-                answers.append({"batchItemFailures": failed})
-            return answers[-1]
-
-        context = LocalLambdaContext(function_name="handle_chat_messages", timeout_seconds=60)
-        while deliver_batch(client("sqs"), self.url, run, context):
-            if answers[-1].get("batchItemFailures"):
-                break
-        return answers
+        return deliver_queue(self.url, handle_chat_messages, "handle_chat_messages")
 
 
 @pytest.fixture

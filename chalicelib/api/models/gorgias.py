@@ -17,7 +17,7 @@ from chalicelib.api.models.common import (
     labelled_statuses,
     photo_links,
 )
-from chalicelib.domain.labels import label, received_in_words
+from chalicelib.domain.labels import label, language, received_in_words
 from chalicelib.domain.rma import LongText, Rma, ShortText
 from chalicelib.domain.statuses import ProductState, ReturnReason
 from chalicelib.domain.transitions import TERMINAL_STATUSES
@@ -53,8 +53,6 @@ def _email_as_sent(value: Any) -> Any:
 def _supported_locale(value: Any) -> Any:
     """`{{ticket.language}}` is whatever Gorgias detected ("fr", "en-US", "", "und"...): a
     language the labels exist in, English otherwise."""
-    from chalicelib.domain.labels import language
-
     return language(value) if isinstance(value, str) else value
 
 

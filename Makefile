@@ -3,8 +3,11 @@ PYTHON_BIN ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
-# The npm dev tools (the ASL validator), pinned in package-lock.json.
+# The npm dev tools (the ASL validator, axe-core), pinned in package-lock.json.
 NODE_INSTALLED := node_modules/.installed
+# The browser tests drive the system's Chromium (Debian's package): Playwright's own download of
+# a browser is not used. CHROMIUM names another binary.
+CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser)
 
 # `make package STAGE=prod`
 STAGE ?= dev
@@ -13,7 +16,7 @@ BUILD := build
 # depend on it (every ARN and endpoint in it is an intrinsic function): any region will do.
 PACKAGE_REGION ?= $(or $(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1)
 
-.PHONY: openapi fuzz run test unit lint format bench mutation package policies gorgias-setup clean
+.PHONY: openapi fuzz run test unit lint format bench mutation package policies gorgias-setup browser clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PYTHON_BIN) -m venv $(VENV)
@@ -24,10 +27,18 @@ $(NODE_INSTALLED): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_INSTALLED)
 
+browser:  ## Headless Chromium for the browser tests: Debian's chromium package, installed when missing
+	@if [ -n "$(CHROMIUM)" ]; then echo "Chromium: $(CHROMIUM)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's chromium for the browser tests (about 100 MB)..."; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+			chromium fonts-dejavu-core; \
+	else echo "The browser tests need Chromium: install Debian's chromium package (sudo apt-get install chromium) or set CHROMIUM=/path/to/chrome" >&2; exit 1; fi
+
 run: $(INSTALLED)  ## Local stack: moto, resources, demo data, queue and email pumps, API on 127.0.0.1:$${PORT:-8000}
 	$(PY) -m local.stack
 
-test: $(INSTALLED) lint  ## The whole suite, on both cores (files stay whole on one worker)
+test: $(INSTALLED) lint browser  ## The whole suite, browser tests included, on both cores (files stay whole on one worker)
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
 unit: $(INSTALLED)  ## The unit tests only: the domain and services, no AWS, no packaging, seconds

@@ -12,7 +12,9 @@ from chalice.app import Request
 from chalicelib.api.errors import normalize_framework_errors
 from chalicelib.observability import logger, tracer
 
-SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff"}
+# Answers carry people's data: never cached, unless a route says otherwise (hashed assets).
+DEFAULT_CACHING = "no-store"
 
 
 def observe_request(event: Request, get_response: Callable[[Request], Response]) -> Response:
@@ -23,6 +25,7 @@ def observe_request(event: Request, get_response: Callable[[Request], Response])
     with logger.append_context_keys(method=event.method, path=route):
         response = normalize_framework_errors(get_response(event))
         response.headers.update(SECURITY_HEADERS)
+        response.headers.setdefault("Cache-Control", DEFAULT_CACHING)
         error = response.body.get("error") if isinstance(response.body, dict) else None
         logger.info(
             "Request answered",

@@ -21,9 +21,11 @@ if TYPE_CHECKING:
     from chalicelib.integrations.gorgias import GorgiasClient
     from chalicelib.integrations.labels import LabelProvider
     from chalicelib.integrations.payments import PaymentProvider
+    from chalicelib.repositories.analytics_counters import AnalyticsCounters
     from chalicelib.repositories.cursor_codec import CursorCodec
     from chalicelib.repositories.email_outbox import EmailOutbox
     from chalicelib.repositories.photo_store import PhotoStore
+    from chalicelib.services.analytics import AnalyticsService
     from chalicelib.services.chat_intake import ChatIntakeService
     from chalicelib.services.decision_reminder import DecisionReminder
     from chalicelib.services.gorgias_tickets import GorgiasTicketUpdates
@@ -94,7 +96,24 @@ def return_event_dispatcher() -> ReturnEventDispatcher:
         subscribers.append(
             GorgiasUpdatesDue(GorgiasUpdatesQueue(settings.gorgias_updates_queue_url))
         )
+    from chalicelib.services.analytics import ReturnAnalytics
+
+    subscribers.append(ReturnAnalytics(analytics_counters()))
     return ReturnEventDispatcher(subscribers)
+
+
+@lru_cache(maxsize=1)
+def analytics_counters() -> AnalyticsCounters:
+    from chalicelib.repositories.analytics_counters import AnalyticsCounters
+
+    return AnalyticsCounters(get_settings().table_name)
+
+
+@lru_cache(maxsize=1)
+def analytics_service() -> AnalyticsService:
+    from chalicelib.services.analytics import AnalyticsService
+
+    return AnalyticsService(analytics_counters())
 
 
 @lru_cache(maxsize=1)
@@ -108,9 +127,12 @@ def policy_service() -> PolicyService:
 @lru_cache(maxsize=1)
 def order_service() -> OrderService:
     from chalicelib.repositories.order_repository import OrderRepository
+    from chalicelib.services.analytics import SalesCount
     from chalicelib.services.order_service import OrderService
 
-    return OrderService(OrderRepository(get_settings().table_name))
+    return OrderService(
+        OrderRepository(get_settings().table_name), count_sale=SalesCount(analytics_counters())
+    )
 
 
 @lru_cache(maxsize=1)
@@ -352,6 +374,8 @@ _BUILT = (
     rma_service,
     email_outbox,
     return_event_dispatcher,
+    analytics_counters,
+    analytics_service,
     policy_service,
     order_service,
     shopify_webhooks,

@@ -26,9 +26,17 @@ class OrderStore(Protocol):
 
 
 class OrderService:
-    def __init__(self, repository: OrderStore, *, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        repository: OrderStore,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        count_sale: Callable[[Order], None] | None = None,
+    ) -> None:
         self._repository = repository
         self._clock = clock
+        # Adds the units an order sold to the analytics, once per order however often called.
+        self._count_sale = count_sale
 
     def find(self, number: str) -> Order:
         order = self._repository.get(number)
@@ -61,8 +69,13 @@ class OrderService:
         return self._repository.for_customer(email)
 
     def record(self, order: Order) -> bool:
-        """Store `order` unless a version as new or newer is stored; whether it was stored."""
-        return self._repository.upsert(order)
+        """Store `order` unless a version as new or newer is stored; whether it was stored.
+        Its sale is counted whether stored or not: a delivery whose count failed after the
+        order was stored is made good by the next delivery, which stores nothing."""
+        stored = self._repository.upsert(order)
+        if self._count_sale is not None:
+            self._count_sale(order)
+        return stored
 
     def put(self, number: str, details: OrderDetails) -> Order:
         """An order another platform sends through the admin API, as received now; the order

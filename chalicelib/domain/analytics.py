@@ -1,0 +1,317 @@
+"""Return analytics: the counters each return event and each order adds to, and the report a
+merchant reads from them.
+
+Nothing here reads returns back: every figure is a sum of increments, kept per UTC day (and per
+day x SKU x reason, and per day x SKU sold), so that a chart over a year reads a year of small
+counters instead of every return. An event adds to the day it happened on; a decision's or a
+refund's duration is counted from the request, on the day of the decision or the refund.
+Money is Decimal throughout. Pure: no AWS here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from chalicelib.domain.events import ReturnEvent, ReturnEventType
+from chalicelib.domain.order import Order
+from chalicelib.domain.references import order_key
+from chalicelib.domain.statuses import Channel, FinancialStatus, ReturnReason
+
+# Resolutions in these states were paid out.
+PAID = frozenset({FinancialStatus.REFUNDED, FinancialStatus.PARTIALLY_REFUNDED})
+TOP_PAIRS = 20
+RATE_PLACES = Decimal("0.0001")
+
+
+@dataclass(frozen=True)
+class DayTotals:
+    """What happened to returns on one day (or, summed, over a period)."""
+
+    requested: int = 0
+    units_requested: int = 0
+    requested_value: Decimal = Decimal(0)
+    approved: int = 0
+    auto_approved: int = 0
+    rejected: int = 0
+    # Approvals and rejections, and the seconds from their requests to them.
+    decided: int = 0
+    decision_seconds: int = 0
+    refunded: int = 0
+    refund_value: Decimal = Decimal(0)
+    refund_seconds: int = 0
+
+    def __add__(self, other: DayTotals) -> DayTotals:
+        return DayTotals(
+            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        )
+
+    def counts(self) -> dict[str, int | Decimal]:
+        """Every counter by name, zeros left out: what an increment adds."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
+
+    @property
+    def average_decision_seconds(self) -> float | None:
+        return self.decision_seconds / self.decided if self.decided else None
+
+    @property
+    def average_refund_seconds(self) -> float | None:
+        return self.refund_seconds / self.refunded if self.refunded else None
+
+    @property
+    def auto_approved_share(self) -> Decimal | None:
+        """The share of approvals the automatic rules made, 0 to 1."""
+        if not self.approved:
+            return None
+        return (Decimal(self.auto_approved) / self.approved).quantize(RATE_PLACES)
+
+
+@dataclass(frozen=True)
+class ReasonCount:
+    """Units of one SKU returned for one reason, and in how many returns."""
+
+    units: int = 0
+    returns: int = 0
+
+    def __add__(self, other: ReasonCount) -> ReasonCount:
+        return ReasonCount(self.units + other.units, self.returns + other.returns)
+
+
+SkuReason = tuple[str, ReturnReason]
+
+
+@dataclass(frozen=True)
+class ReturnIncrements:
+    """What one return event adds to the counters of its day."""
+
+    day: date
+    totals: DayTotals
+    by_sku_reason: Mapping[SkuReason, ReasonCount] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SaleIncrements:
+    """The units of each SKU an order sold, on the day it was placed."""
+
+    day: date
+    units_by_sku: Mapping[str, int]
+
+
+def return_increments(event: ReturnEvent) -> ReturnIncrements | None:
+    """What `event` adds to the counters; None when it adds nothing."""
+    rma = event.rma
+    day = utc_day(event.occurred_at)
+    since_request = _seconds_since_request(event)
+    if event.type is ReturnEventType.REQUESTED:
+        totals = DayTotals(
+            requested=1,
+            units_requested=sum(line.quantity for line in rma.lines),
+            requested_value=rma.requested_value,
+        )
+        by_sku_reason = {
+            (line.sku, line.reason): ReasonCount(units=line.quantity, returns=1)
+            for line in rma.lines
+        }
+        return ReturnIncrements(day, totals, by_sku_reason)
+    if event.type is ReturnEventType.APPROVED:
+        automatic = event.actor.channel is Channel.WORKFLOW
+        totals = DayTotals(
+            approved=1,
+            auto_approved=int(automatic),
+            decided=1,
+            decision_seconds=since_request,
+        )
+        return ReturnIncrements(day, totals)
+    if event.type is ReturnEventType.REJECTED:
+        totals = DayTotals(rejected=1, decided=1, decision_seconds=since_request)
+        return ReturnIncrements(day, totals)
+    if event.type is ReturnEventType.REFUNDED and _first_payment(event):
+        totals = DayTotals(refunded=1, refund_value=paid_value(event), refund_seconds=since_request)
+        return ReturnIncrements(day, totals)
+    return None
+
+
+def paid_value(event: ReturnEvent) -> Decimal:
+    """What the return as the event left it shows as paid back."""
+    return sum((r.amount for r in event.rma.financial_resolutions if r.status in PAID), Decimal(0))
+
+
+def utc_day(moment: datetime) -> date:
+    """The UTC date of `moment`; a moment without a zone is taken as UTC, as the clock keeps it."""
+    if moment.tzinfo is None:
+        return moment.date()
+    return moment.astimezone(UTC).date()
+
+
+def _first_payment(event: ReturnEvent) -> bool:
+    """A return is counted refunded once, when it is first paid: a later payment of a return
+    already paid cannot be told apart from the earlier one in what the event carries."""
+    return event.previous is None or event.previous.financial_status not in PAID
+
+
+def _seconds_since_request(event: ReturnEvent) -> int:
+    # A clock set back between request and decision is no negative duration.
+    return max(0, int((event.occurred_at - event.rma.waiting_for_decision_since).total_seconds()))
+
+
+def sale_increments(order: Order) -> SaleIncrements:
+    units: dict[str, int] = defaultdict(int)
+    for line in order.lines:
+        units[line.sku] += line.quantity
+    return SaleIncrements(order.ordered_at, dict(units))
+
+
+# --- what the counters hold, and the report read from them ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Counters:
+    """The counters of a period, as stored: per day, per day x SKU x reason, per day x SKU sold."""
+
+    days: Mapping[date, DayTotals] = field(default_factory=dict)
+    reasons: Mapping[tuple[date, str, ReturnReason], ReasonCount] = field(default_factory=dict)
+    sold: Mapping[tuple[date, str], int] = field(default_factory=dict)
+
+
+def tally(events: Iterable[ReturnEvent], orders: Iterable[Order] = ()) -> Counters:
+    """The counters `events` and `orders` add up to, each event and order counted once (as the
+    repository counts them: by event id, by order number)."""
+    days: dict[date, DayTotals] = defaultdict(DayTotals)
+    reasons: dict[tuple[date, str, ReturnReason], ReasonCount] = defaultdict(ReasonCount)
+    sold: dict[tuple[date, str], int] = defaultdict(int)
+    for event in {event.id: event for event in events}.values():
+        increments = return_increments(event)
+        if increments is None:
+            continue
+        days[increments.day] += increments.totals
+        for (sku, reason), count in increments.by_sku_reason.items():
+            reasons[(increments.day, sku, reason)] += count
+    for order in {order_key(order.number): order for order in orders}.values():
+        sale = sale_increments(order)
+        for sku, units in sale.units_by_sku.items():
+            sold[(sale.day, sku)] += units
+    return Counters(dict(days), dict(reasons), dict(sold))
+
+
+class Granularity(StrEnum):
+    DAY = "day"
+    # Weeks start on Monday (ISO 8601); the first and last may be cut by the range.
+    WEEK = "week"
+
+
+@dataclass(frozen=True)
+class Bucket:
+    start: date
+    totals: DayTotals
+
+
+@dataclass(frozen=True)
+class RankedReason:
+    reason: ReturnReason
+    units: int
+    returns: int
+
+
+@dataclass(frozen=True)
+class RankedPair:
+    sku: str
+    reason: ReturnReason
+    units: int
+    returns: int
+
+
+@dataclass(frozen=True)
+class RankedSku:
+    sku: str
+    units: int
+    returns: int
+
+
+@dataclass(frozen=True)
+class ReturnRate:
+    sku: str
+    returned_units: int
+    sold_units: int
+
+    @property
+    def rate(self) -> Decimal:
+        return (Decimal(self.returned_units) / self.sold_units).quantize(RATE_PLACES)
+
+
+@dataclass(frozen=True)
+class AnalyticsReport:
+    start: date
+    end: date
+    granularity: Granularity
+    buckets: list[Bucket]
+    totals: DayTotals
+    top_pairs: list[RankedPair]
+    top_reasons: list[RankedReason]
+    top_skus: list[RankedSku]
+    # SKUs with sales known in the period, the highest rate first.
+    return_rates: list[ReturnRate]
+
+
+def bucket_start(day: date, granularity: Granularity) -> date:
+    if granularity is Granularity.WEEK:
+        return day - timedelta(days=day.weekday())
+    return day
+
+
+def build_report(
+    counters: Counters, start: date, end: date, granularity: Granularity
+) -> AnalyticsReport:
+    """The report of `start`..`end` (both included) from the counters; counters outside the
+    range are left out. Every bucket of the range is present, empty ones at zero, so that a
+    chart shows the quiet days too."""
+    if end < start:
+        raise ValueError("end must not be before start")
+    buckets: dict[date, DayTotals] = {}
+    day = start
+    while day <= end:
+        buckets.setdefault(bucket_start(day, granularity), DayTotals())
+        day += timedelta(days=1)
+    for day, totals in counters.days.items():
+        if start <= day <= end:
+            key = bucket_start(day, granularity)
+            buckets[key] = buckets[key] + totals
+    pairs: dict[SkuReason, ReasonCount] = defaultdict(ReasonCount)
+    for (day, sku, reason), count in counters.reasons.items():
+        if start <= day <= end:
+            pairs[(sku, reason)] += count
+    by_reason: dict[ReturnReason, ReasonCount] = defaultdict(ReasonCount)
+    by_sku: dict[str, ReasonCount] = defaultdict(ReasonCount)
+    for (sku, reason), count in pairs.items():
+        by_reason[reason] += count
+        by_sku[sku] += count
+    sold: dict[str, int] = defaultdict(int)
+    for (day, sku), units in counters.sold.items():
+        if start <= day <= end:
+            sold[sku] += units
+    return AnalyticsReport(
+        start=start,
+        end=end,
+        granularity=granularity,
+        buckets=[Bucket(key, totals) for key, totals in sorted(buckets.items())],
+        totals=sum(buckets.values(), DayTotals()),
+        top_pairs=sorted(
+            (RankedPair(sku, reason, c.units, c.returns) for (sku, reason), c in pairs.items()),
+            key=lambda p: (-p.units, -p.returns, p.sku, p.reason),
+        )[:TOP_PAIRS],
+        top_reasons=sorted(
+            (RankedReason(reason, c.units, c.returns) for reason, c in by_reason.items()),
+            key=lambda r: (-r.units, -r.returns, r.reason),
+        ),
+        top_skus=sorted(
+            (RankedSku(sku, c.units, c.returns) for sku, c in by_sku.items()),
+            key=lambda s: (-s.units, -s.returns, s.sku),
+        )[:TOP_PAIRS],
+        return_rates=sorted(
+            (ReturnRate(sku, by_sku[sku].units, units) for sku, units in sold.items() if units),
+            key=lambda r: (-r.rate, r.sku),
+        ),
+    )

@@ -1,0 +1,251 @@
+"""Specification of the analytics counters: returns opened and moved through the real API, their
+events delivered from the table's stream to the app's consumer, add up to what a direct count
+of those returns says; a redelivered event or order counts once; nothing Scans, and a report
+is three Queries whatever its range."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from app import handle_return_events
+from bench.counting import DynamoDBCallCounter
+from chalicelib.domain.analytics import (
+    DayTotals,
+    Granularity,
+    ReasonCount,
+    ReturnIncrements,
+    SaleIncrements,
+)
+from chalicelib.domain.order import Order, OrderLine
+from chalicelib.domain.rma import Rma
+from chalicelib.domain.statuses import FinancialStatus, ReturnReason
+from chalicelib.repositories.aws import client
+from chalicelib.services import container
+from local.stream_events import StreamDelivery, streams_client
+from tests.lifecycle_support import (
+    ITEM_RECEIPT,
+    REFUND_APPROVAL,
+    admin_action,
+    current,
+    eventually,
+    line,
+    order_placed,
+    receive,
+    rma_when,
+    submit_return,
+    waiting_in,
+)
+from tests.support import ADMIN_AUTH, JSON, body, rma_payload
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def open_and_submit(api: Any, *lines: dict[str, Any]) -> str:
+    """A return of `lines` opened and submitted through the admin API; its id."""
+    payload = rma_payload(order=order_placed(days_ago=3), lines=list(lines))
+    created = api.http.post("/rmas", headers={**ADMIN_AUTH, **JSON}, body=json.dumps(payload))
+    assert created.status_code == 201, created.body
+    rma_id: str = body(created)["id"]
+    assert admin_action(api, rma_id, "submit").status_code == 200
+    return rma_id
+
+
+def refund_by_hand(api: Any, rma_id: str, amount: str) -> None:
+    """Accept, receive the T-shirt worn, and have a person refund `amount` (no lifecycle)."""
+    assert admin_action(api, rma_id, "accept").status_code == 200
+    assert receive(api, rma_id, "WORE").status_code == 200
+    response = admin_action(api, rma_id, "refund", {"amount": amount})
+    assert response.status_code == 200, response.body
+
+
+def today_report() -> Any:
+    today = datetime.now(UTC).date()
+    return container.analytics_service().report(today, today, Granularity.DAY)
+
+
+def test_the_counters_add_up_to_a_direct_count_of_the_returns_made_through_the_api(
+    api: Any, return_events: StreamDelivery
+) -> None:
+    # Given five returns requested through the admin API: one refunded 18.00 by a person, one
+    # accepted, one rejected, two left waiting
+    tee = line()
+    mug = line(
+        sku="MUG-STONE", name="Stone mug", quantity=2, unit_price="12.30", reason="DEFECTIVE"
+    )
+    refunded = open_and_submit(api, tee)
+    accepted = open_and_submit(api, tee, mug)
+    rejected = open_and_submit(api, mug)
+    waiting = [open_and_submit(api, tee), open_and_submit(api, mug)]
+    refund_by_hand(api, refunded, "18.00")
+    assert admin_action(api, accepted, "accept").status_code == 200
+    assert admin_action(api, rejected, "reject", {"note": "Outside the window"}).status_code == 200
+
+    # When their events are delivered from the stream
+    assert return_events.deliver().failed_batches == 0
+
+    # Then the day's counters are what the returns themselves say
+    rmas = [current(rma_id) for rma_id in (refunded, accepted, rejected, *waiting)]
+    report = today_report()
+    totals = report.totals
+    assert totals.requested == len(rmas)
+    assert totals.units_requested == sum(ln.quantity for r in rmas for ln in r.lines)
+    assert totals.requested_value == sum((r.requested_value for r in rmas), Decimal(0))
+    assert (totals.approved, totals.auto_approved, totals.rejected, totals.decided) == (2, 0, 1, 3)
+    assert totals.refunded == 1
+    assert totals.refund_value == paid(current(refunded)) == Decimal("18.00")
+    by_pair = Counter[tuple[str, ReturnReason]]()
+    for rma in rmas:
+        by_pair.update({(ln.sku, ln.reason): ln.quantity for ln in rma.lines})
+    assert {(p.sku, p.reason): p.units for p in report.top_pairs} == dict(by_pair)
+    assert totals.decision_seconds >= 0
+    assert totals.refund_seconds >= 0
+
+
+def paid(rma: Rma) -> Decimal:
+    statuses = {FinancialStatus.REFUNDED, FinancialStatus.PARTIALLY_REFUNDED}
+    return sum((r.amount for r in rma.financial_resolutions if r.status in statuses), Decimal(0))
+
+
+def test_events_delivered_again_from_the_start_of_the_stream_count_once(
+    api: Any, return_events: StreamDelivery
+) -> None:
+    # Given two returns requested, their events delivered and counted
+    for _ in range(2):
+        open_and_submit(api, line())
+    return_events.deliver()
+    before = today_report().totals
+
+    # When a consumer that lost its position reads the whole stream again
+    again = StreamDelivery(streams_client(), os.environ["TABLE_NAME"], handle_return_events)
+    assert again.deliver().records > 0
+
+    # Then no counter moved
+    assert today_report().totals == before
+    assert before.requested == 2
+
+
+def test_an_order_sent_again_by_the_shop_counts_its_units_sold_once(aws: None) -> None:
+    # Given an order of 3 T-shirts and a mug, recorded, then sent again (a newer version too)
+    orders = container.order_service()
+    order = Order(
+        number="#1001",
+        source="shopify",
+        source_updated_at=NOW,
+        customer_email="jane@example.com",
+        ordered_at=NOW.date(),
+        lines=[
+            OrderLine(sku="TEE-M", name="T-shirt", quantity=3, unit_price=Decimal("25")),
+            OrderLine(sku="MUG", name="Mug", quantity=1, unit_price=Decimal("12")),
+        ],
+    )
+    assert orders.record(order)
+    assert not orders.record(order)
+    assert orders.record(order.model_copy(update={"source_updated_at": NOW + timedelta(hours=1)}))
+
+    # When the day's counters are read
+    counters = container.analytics_counters().counters(NOW.date(), NOW.date())
+
+    # Then the order's units count once
+    assert counters.sold == {(NOW.date(), "TEE-M"): 3, (NOW.date(), "MUG"): 1}
+
+
+def test_an_event_of_more_counters_than_a_transaction_holds_is_counted_whole_and_once(
+    aws: None,
+) -> None:
+    # Given an event counting 100 SKUs (101 counters with its day's: two transactions)
+    skus = {(f"SKU-{n:03d}", ReturnReason.DEFECTIVE): ReasonCount(1, 1) for n in range(100)}
+    increments = ReturnIncrements(NOW.date(), DayTotals(requested=1, units_requested=100), skus)
+    counters = container.analytics_counters()
+
+    # When it is counted twice
+    assert counters.add_return("rma:2", increments, now=NOW)
+    assert not counters.add_return("rma:2", increments, now=NOW)
+
+    # Then every counter holds it once
+    read = counters.counters(NOW.date(), NOW.date())
+    assert read.days == {NOW.date(): DayTotals(requested=1, units_requested=100)}
+    assert set(read.reasons.values()) == {ReasonCount(1, 1)}
+    assert len(read.reasons) == 100
+
+
+def test_counted_marks_of_events_expire_after_eight_days_and_orders_never(aws: None) -> None:
+    # Given an event and an order counted
+    counters = container.analytics_counters()
+    counters.add_return("rma:2", ReturnIncrements(NOW.date(), DayTotals(requested=1)), now=NOW)
+    counters.add_sale("#7", SaleIncrements(NOW.date(), {"TEE-M": 1}))
+
+    # Then the event's mark expires eight days later (the stream's retries are long over),
+    # and the order's, which a shop may send again months later, stays
+    [event_mark] = marks("STATS#COUNTED#rma:2")
+    [order_mark] = marks("STATS#SOLD#7")
+    assert int(event_mark["expires_at"]["N"]) == int((NOW + timedelta(days=8)).timestamp())
+    assert "expires_at" not in order_mark
+
+
+def marks(partition: str) -> list[dict[str, Any]]:
+    response = client("dynamodb").query(
+        TableName=os.environ["TABLE_NAME"],
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": partition}},
+    )
+    return list(response["Items"])
+
+
+def test_a_year_of_counters_is_read_with_three_queries_and_nothing_scans(
+    api: Any, return_events: StreamDelivery
+) -> None:
+    # Given counters on every day of a year, and returns counted from their events
+    counters = container.analytics_counters()
+    first = date(2025, 3, 3)
+    for n in range(365):
+        day = first + timedelta(days=n)
+        skus = {("TEE-M", ReturnReason.SIZE_PROBLEM): ReasonCount(1, 1)}
+        counters.add_return(
+            f"demo:{n}", ReturnIncrements(day, DayTotals(requested=1), skus), now=NOW
+        )
+    calls = DynamoDBCallCounter().attach(client("dynamodb"))
+    open_and_submit(api, line())
+    return_events.deliver()
+
+    # When a year's report is read
+    before = calls.usage()
+    report = container.analytics_service().report(
+        first, first + timedelta(days=364), Granularity.WEEK
+    )
+    read = calls.usage() - before
+
+    # Then it is three Queries (day totals, SKU x reason, sold), and no Scan ran at any point
+    assert read.calls == {"Query": 3}
+    assert read.items_read == 2 * 365
+    assert report.totals.requested == 365
+    assert "Scan" not in calls.usage().calls
+
+
+def test_an_automatic_approval_and_the_workflow_refund_are_counted_as_such(
+    api: Any, lifecycle: str
+) -> None:
+    # Given the lifecycle approves a return by its rules, and a person approves its refund
+    rma = submit_return(api)
+    waiting_in(rma["id"], ITEM_RECEIPT)
+    assert receive(api, rma["id"], "BRAND_NEW_WITH_LABEL").status_code == 200
+    waiting_in(rma["id"], REFUND_APPROVAL)
+    assert admin_action(api, rma["id"], "refund").status_code == 200
+
+    # When the lifecycle has paid it and its events are delivered (by the lifecycle's pump)
+    refunded = rma_when(
+        rma["id"], lambda r: r.financial_status is FinancialStatus.REFUNDED, "refunded"
+    )
+
+    # Then the day counts one automatic approval and one refund of what was paid
+    def counted() -> DayTotals | None:
+        totals = today_report().totals
+        return totals if totals.refunded else None
+
+    totals = eventually(counted, "the refund counted")
+    assert (totals.requested, totals.approved, totals.auto_approved) == (1, 1, 1)
+    assert totals.refund_value == paid(refunded) == Decimal("25.00")

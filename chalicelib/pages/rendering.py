@@ -88,3 +88,12 @@ def redirect(location: str, *, headers: Mapping[str, str] | None = None) -> Resp
         status_code=303,
         headers={"Location": location, "Cache-Control": "no-store", **(headers or {})},
     )
+
+
+def base_path(request: Any) -> str:
+    """The path prefix the app is served under: `/api` behind API Gateway's own address (the
+    stage), empty behind a custom domain or locally. Links in a page start with it."""
+    event = request.to_original_event()
+    full = str((event.get("requestContext") or {}).get("path") or "")
+    own = str(event.get("path") or "")
+    return full[: -len(own)] if own and full.endswith(own) and full != own else ""

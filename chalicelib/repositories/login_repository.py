@@ -1,29 +1,37 @@
-"""Shoppers' login codes in DynamoDB. The only module that knows their key.
+"""One-time sign-in codes in DynamoDB (shoppers' and the console's). The only module that
+knows their key.
 
-Item layout: pk `LOGIN#<email key>`, sk `CODE`, holding `code_hash`, `issued_at`, `attempts`
-and `expires_at` (epoch seconds, the table's TTL attribute). One item per email: a new code
-replaces the previous one.
+Item layout: pk `LOGIN#<email key>` (shoppers) or `LOGIN#<AUDIENCE>#<email key>` (the console),
+sk `CODE`, holding `code_hash`, `issued_at`, `attempts` and `expires_at` (epoch seconds, the
+table's TTL attribute). One item per email and audience: a new code replaces the previous one,
+and a shopper's code never signs anyone in to the console.
 """
 
 from __future__ import annotations
 
 from contextlib import suppress
+from typing import Any
 
 from chalicelib.domain.login import LoginCode
 from chalicelib.repositories.dynamo import DynamoTable
 from chalicelib.repositories.table_schema import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
 
 
-def _code_key(email_key: str) -> dict[str, str]:
-    return {PARTITION_KEY: f"LOGIN#{email_key}", SORT_KEY: "CODE"}
-
-
 class LoginRepository(DynamoTable):
+    def __init__(
+        self, table_name: str, dynamodb: Any | None = None, *, audience: str | None = None
+    ) -> None:
+        super().__init__(table_name, dynamodb)
+        self._prefix = f"LOGIN#{audience.upper()}#" if audience else "LOGIN#"
+
+    def _code_key(self, email_key: str) -> dict[str, str]:
+        return {PARTITION_KEY: f"{self._prefix}{email_key}", SORT_KEY: "CODE"}
+
     def issue(self, code: LoginCode, *, replacing_issued_before: int) -> bool:
         """Store `code` unless the email has one issued at or after the cutoff; whether it was
         stored. One conditional Put: two logins racing cannot both send a code."""
         item = {
-            **_code_key(code.email_key),
+            **self._code_key(code.email_key),
             "code_hash": code.code_hash,
             "issued_at": code.issued_at,
             "attempts": code.attempts,
@@ -47,7 +55,7 @@ class LoginRepository(DynamoTable):
         try:
             response = self._dynamodb.update_item(
                 TableName=self._table,
-                Key=self._to_dynamo(_code_key(email_key)),
+                Key=self._to_dynamo(self._code_key(email_key)),
                 UpdateExpression="SET attempts = attempts + :one",
                 ConditionExpression=(
                     "attribute_exists(#pk) AND attempts < :max AND #expires_at > :now"
@@ -74,7 +82,7 @@ class LoginRepository(DynamoTable):
         with suppress(self._dynamodb.exceptions.ConditionalCheckFailedException):
             self._dynamodb.delete_item(
                 TableName=self._table,
-                Key=self._to_dynamo(_code_key(code.email_key)),
+                Key=self._to_dynamo(self._code_key(code.email_key)),
                 ConditionExpression="issued_at = :issued_at",
                 ExpressionAttributeValues=self._to_dynamo({":issued_at": code.issued_at}),
             )

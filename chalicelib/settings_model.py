@@ -9,6 +9,9 @@ from typing import NamedTuple
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Sober enough for any shop until the merchant sets theirs.
+DEFAULT_BRAND_COLOR = "#1f3a5f"
+
 
 class Settings(BaseSettings):
     """Every knob of returns-desk. Environment variable names are the field names in capitals.
@@ -83,6 +86,13 @@ class Settings(BaseSettings):
     merchant_name: str = "Our store"
     sender_email: str = "returns@example.com"
     support_email: str = "support@example.com"
+    # The emails' look: the merchant's logo (the one image they load) and brand colour (the
+    # header's rule and the buttons).
+    brand_logo_url: str | None = Field(default=None, pattern=r"^https?://")
+    brand_color: str = Field(default=DEFAULT_BRAND_COLOR, pattern=r"^#[0-9a-fA-F]{6}$")
+    # The shoppers' portal page; the emails' button follows a return at
+    # `<PORTAL_URL>?return=<reference>`. Unset: `<PUBLIC_BASE_URL>/portal/`, or no button.
+    portal_url: str | None = Field(default=None, pattern=r"^https?://")
     # The status email job, every few minutes: at most this many emails a run (the rest wait for
     # the next), and this many tries of one email before it is set aside as failed.
     status_email_batch_size: int = Field(default=200, ge=1, le=1000)
@@ -121,6 +131,13 @@ class Settings(BaseSettings):
         if self.gorgias_api_url and not self.local_stack:
             raise ValueError("GORGIAS_API_URL is for the local stack only")
         return self
+
+    @property
+    def portal_page_url(self) -> str | None:
+        """The portal page's public address: PORTAL_URL, else PUBLIC_BASE_URL's `/portal/`."""
+        if self.portal_url:
+            return self.portal_url
+        return f"{self.public_base_url.rstrip('/')}/portal/" if self.public_base_url else None
 
     @property
     def gorgias_credentials(self) -> GorgiasCredentials | None:

@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 from typing import Any, Protocol
-
-from chalicelib.domain.labels import language
 
 
 class EmailNotSentError(Exception):
@@ -75,65 +72,3 @@ class SesEmailSender:
 
 def _utf8(data: str) -> dict[str, str]:
     return {"Data": data, "Charset": "UTF-8"}
-
-
-# --- The login code email ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _LoginWording:
-    subject: str
-    intro: str
-    expiry: str
-    not_you: str
-    questions: str
-
-
-_LOGIN_WORDING = {
-    "en": _LoginWording(
-        subject="{merchant}: your sign-in code",
-        intro="Your sign-in code is:",
-        expiry="Enter it on the returns page within {minutes} minutes.",
-        not_you="If you did not ask for it, ignore this email: nobody can sign in without it.",
-        questions="Questions? Write to",
-    ),
-    "fr": _LoginWording(
-        subject="{merchant}: votre code de connexion",
-        intro="Votre code de connexion :",
-        expiry="Saisissez-le sur la page des retours dans les {minutes} minutes.",
-        not_you=(
-            "Si vous ne l'avez pas demandé, ignorez ce message : personne ne peut se connecter "
-            "sans lui."
-        ),
-        questions="Une question ? Écrivez à",
-    ),
-}
-
-
-def login_code_email(
-    code: str, *, merchant_name: str, minutes: int, support_email: str, locale: str | None
-) -> EmailMessage:
-    """The email carrying a shopper's login code, in French for French locales, else English."""
-    lang = language(locale)
-    wording = _LOGIN_WORDING[lang]
-    expiry = wording.expiry.format(minutes=minutes)
-    text = (
-        f"{wording.intro} {code}\n\n{expiry}\n{wording.not_you}\n\n"
-        f"{wording.questions} {support_email}\n\n{merchant_name}\n"
-    )
-    merchant, support = escape(merchant_name), escape(support_email)
-    html = (
-        f'<!DOCTYPE html><html lang="{lang}">'
-        '<body style="font-family: sans-serif; color: #222;">'
-        f"<p>{escape(wording.intro)}</p>"
-        f'<p style="font-size: 28px; font-weight: bold; letter-spacing: 6px;">{code}</p>'
-        f"<p>{escape(expiry)}<br>{escape(wording.not_you)}</p>"
-        f'<p>{escape(wording.questions)} <a href="mailto:{support}">{support}</a></p>'
-        f"<p>{merchant}</p></body></html>"
-    )
-    return EmailMessage(
-        subject=wording.subject.format(merchant=merchant_name),
-        text=text,
-        html=html,
-        reply_to=support_email,
-    )

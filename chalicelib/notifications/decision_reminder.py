@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 
 from chalicelib.domain.labels import label
 from chalicelib.domain.rma import Rma
-from chalicelib.notifications.status_emails import RenderedEmail, environment
+from chalicelib.notifications.brand import Brand
+from chalicelib.notifications.rendering import RenderedEmail, render_email
 
 
 @dataclass(frozen=True)
@@ -29,13 +30,12 @@ def render_decision_reminder(
     more: int,
     timeout: timedelta,
     now: datetime,
-    merchant_name: str,
+    brand: Brand,
 ) -> RenderedEmail:
     """The reminder listing `overdue` (oldest first) and saying how many `more` wait."""
     total = len(overdue) + more
     returns = "return" if total == 1 else "returns"
     context = {
-        "merchant_name": merchant_name,
         "total": total,
         "returns": returns,
         "timeout": duration(timeout),
@@ -52,14 +52,16 @@ def render_decision_reminder(
             for rma in overdue
         ],
     }
-    templates = environment()
-    return RenderedEmail(
-        subject=(
-            f"{merchant_name}: {total} {returns} waiting for a decision "
-            f"for more than {duration(timeout)}"
-        ),
-        text=templates.get_template("decision_reminder.txt.j2").render(context),
-        html=templates.get_template("decision_reminder.html.j2").render(context),
+    subject = (
+        f"{brand.name}: {total} {returns} waiting for a decision for more than {duration(timeout)}"
+    )
+    return render_email(
+        "decision_reminder",
+        subject,
+        context,
+        brand=brand,
+        lang="en",
+        preheader="Approve or reject them in Gorgias or through the admin API.",
     )
 
 

@@ -8,44 +8,41 @@ to the email job.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
-from functools import cache
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chalicelib.domain.labels import label, language, received_in_words
-from chalicelib.domain.rma import Rma
+from chalicelib.domain.refunds import RefundBreakdown
+from chalicelib.domain.rma import FinancialResolution, Rma
 from chalicelib.domain.status_emails import PAID_KINDS, StatusEmailKind, latest_paid
+from chalicelib.domain.statuses import FinancialStatus
+from chalicelib.notifications.brand import Brand
+from chalicelib.notifications.refund_summary import refund_summary
+from chalicelib.notifications.rendering import Button, RenderedEmail, render_email
 
-if TYPE_CHECKING:
-    from jinja2 import Environment
-
-_TEMPLATES = Path(__file__).with_name("templates")
-
-
-@dataclass(frozen=True)
-class RenderedEmail:
-    subject: str
-    text: str
-    html: str
+# The emails that show the money paid back: its own, and the completion's, which may be the one
+# email of a change that both paid and completed the return.
+_MONEY_KINDS = PAID_KINDS | {StatusEmailKind.COMPLETED}
 
 
 def render_status_email(
     kind: StatusEmailKind,
     rma: Rma,
     *,
-    merchant_name: str,
-    support_email: str,
+    brand: Brand,
     reason: str | None = None,
+    breakdown: RefundBreakdown | None = None,
 ) -> RenderedEmail:
     """The `kind` email for `rma`, in French for French locales, else English; `reason` is the
-    agent's explanation of a rejection."""
+    agent's explanation of a rejection; `breakdown`, how the money shown was computed (see
+    `refund_shown`)."""
     lang = language(rma.customer.locale)
     wording = _WORDING[lang]
-    paid = latest_paid(rma) if kind in PAID_KINDS else None
+    paid = refund_shown(kind, rma)
+    partial = paid is not None and rma.financial_status is FinancialStatus.PARTIALLY_REFUNDED
+    intro = wording.partial_refund if partial and kind in PAID_KINDS else wording.intros[kind]
+    follow = brand.follow_link(rma.return_reference)
     context: dict[str, Any] = {
-        "lang": lang,
-        "intro": wording.intros[kind],
+        "intro": intro,
         "w": wording,
         "customer_name": rma.customer.name,
         "reference": rma.return_reference,
@@ -62,46 +59,22 @@ def render_status_email(
         ],
         "instructions": rma.return_instructions if kind is StatusEmailKind.APPROVED else None,
         "label_url": _label_url(rma) if kind is StatusEmailKind.APPROVED else None,
-        "amount": _money(paid.amount, rma.currency, lang) if paid else None,
+        "refund": refund_summary(rma, paid, breakdown, lang) if paid else None,
         "reason": reason if kind is StatusEmailKind.REJECTED else None,
-        "merchant_name": merchant_name,
-        "support_email": support_email,
+        "button": Button(wording.follow, follow) if follow else None,
     }
-    templates = environment()
-    return RenderedEmail(
-        subject=wording.subjects[kind].format(
-            merchant=merchant_name, reference=rma.return_reference
-        ),
-        text=templates.get_template("status_email.txt.j2").render(context),
-        html=templates.get_template("status_email.html.j2").render(context),
-    )
+    subject = wording.subjects[kind].format(merchant=brand.name, reference=rma.return_reference)
+    return render_email("status_email", subject, context, brand=brand, lang=lang, preheader=intro)
 
 
-@cache
-def environment() -> Environment:
-    """The templates, loaded on the first email rather than at import (cold start): every
-    request imports this module through the RMA service, few of them render an email."""
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
-    return Environment(
-        loader=FileSystemLoader(_TEMPLATES),
-        # HTML escapes every value; plain text must not, or "O'Brien" reads "O&#39;Brien".
-        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+def refund_shown(kind: StatusEmailKind, rma: Rma) -> FinancialResolution | None:
+    """The paid resolution the `kind` email of `rma` shows, if it shows one."""
+    return latest_paid(rma) if kind in _MONEY_KINDS else None
 
 
 def _label_url(rma: Rma) -> str | None:
     shipment = rma.latest_shipment
     return shipment.label_url if shipment else None
-
-
-def _money(amount: Decimal, currency: str, language: str) -> str:
-    figure = f"{amount:.2f}"
-    return f"{figure.replace('.', ',')} {currency}" if language == "fr" else f"{figure} {currency}"
 
 
 @dataclass(frozen=True)
@@ -116,9 +89,9 @@ class _Wording:
     received: str
     instructions: str
     label: str
-    amount: str
     reason: str
-    questions: str
+    follow: str
+    partial_refund: str
     # French sets a space before a colon.
     colon: str
 
@@ -154,9 +127,9 @@ _WORDING = {
         received="received",
         instructions="How to send the items back",
         label="Download your return label",
-        amount="Amount",
         reason="Reason",
-        questions="Questions? Write to",
+        follow="Follow your return",
+        partial_refund="We issued a partial refund for your return: the details are below.",
         colon=":",
     ),
     "fr": _Wording(
@@ -192,9 +165,11 @@ _WORDING = {
         received="reçu(s)",
         instructions="Comment renvoyer les articles",
         label="Télécharger votre étiquette de retour",
-        amount="Montant",
         reason="Motif",
-        questions="Une question ? Écrivez à",
+        follow="Suivre votre retour",
+        partial_refund=(
+            "Nous avons émis un remboursement partiel pour votre retour : le détail est ci-dessous."
+        ),
         colon=" :",
     ),
 }

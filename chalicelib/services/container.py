@@ -302,14 +302,15 @@ def email_sender() -> EmailSender:
 
 @lru_cache(maxsize=1)
 def status_email_job() -> StatusEmailJob:
+    from chalicelib.notifications.brand import brand_from
     from chalicelib.services.status_email_job import StatusEmailJob
 
     settings = get_settings()
     return StatusEmailJob(
         email_outbox(),
         email_sender(),
-        merchant_name=settings.merchant_name,
-        support_email=settings.support_email,
+        policy_service().current,
+        brand=brand_from(settings),
         batch_size=settings.status_email_batch_size,
         max_attempts=settings.status_email_max_attempts,
     )
@@ -317,6 +318,7 @@ def status_email_job() -> StatusEmailJob:
 
 @lru_cache(maxsize=1)
 def decision_reminder() -> DecisionReminder:
+    from chalicelib.notifications.brand import brand_from
     from chalicelib.services.decision_reminder import DecisionReminder
 
     settings = get_settings()
@@ -324,8 +326,7 @@ def decision_reminder() -> DecisionReminder:
         RmaRepository(settings.table_name),
         email_sender(),
         policy_service().current,
-        merchant_name=settings.merchant_name,
-        support_email=settings.support_email,
+        brand=brand_from(settings),
         limit=settings.decision_reminder_limit,
     )
 
@@ -353,7 +354,6 @@ def chat_intake() -> ChatIntakeService | None:
     from chalicelib.services.links import console_link
 
     settings = get_settings()
-    base_url = settings.public_base_url
     return ChatIntakeService(
         gorgias,
         ChatConversations(settings.table_name),
@@ -364,7 +364,7 @@ def chat_intake() -> ChatIntakeService | None:
         read_message,
         conversation_hours=settings.chat_conversation_hours,
         console_link=console_link,
-        portal_url=f"{base_url.rstrip('/')}/portal/" if base_url else None,
+        portal_url=settings.portal_page_url,
     )
 
 

@@ -11,6 +11,7 @@ from chalicelib.clock import utc_now
 from chalicelib.domain.policy import ReturnPolicy
 from chalicelib.domain.statuses import ProcessingStatus
 from chalicelib.integrations.email import EmailMessage, EmailSender
+from chalicelib.notifications.brand import Brand
 from chalicelib.notifications.decision_reminder import render_decision_reminder
 from chalicelib.repositories.rma_repository import RmaRepository
 
@@ -32,16 +33,14 @@ class DecisionReminder:
         sender: EmailSender,
         policy: Callable[[], ReturnPolicy],
         *,
-        merchant_name: str,
-        support_email: str,
+        brand: Brand,
         limit: int,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._repository = repository
         self._sender = sender
         self._policy = policy
-        self._merchant_name = merchant_name
-        self._support_email = support_email
+        self._brand = brand
         self._limit = limit
         self._clock = clock
 
@@ -73,11 +72,11 @@ class DecisionReminder:
             more=overdue - len(listed),
             timeout=timeout,
             now=now,
-            merchant_name=self._merchant_name,
+            brand=self._brand,
         )
         # Failures propagate: the scheduler retries the run.
         self._sender.send(
-            self._support_email,
+            self._brand.support_email,
             EmailMessage(subject=rendered.subject, text=rendered.text, html=rendered.html),
         )
         return DecisionReminderRun(overdue=overdue, listed=len(listed), sent=True)

@@ -24,12 +24,9 @@ from chalicelib.domain.login import (
     shopper_key,
 )
 from chalicelib.errors import AuthenticationError, DependencyUnavailableError
-from chalicelib.integrations.email import (
-    EmailNotSentError,
-    EmailSender,
-    SesEmailSender,
-    login_code_email,
-)
+from chalicelib.integrations.email import EmailNotSentError, EmailSender, SesEmailSender
+from chalicelib.notifications.brand import Brand, brand_from
+from chalicelib.notifications.login_code import login_code_email
 from chalicelib.observability import logger, metrics
 from chalicelib.repositories.login_repository import LoginRepository
 from chalicelib.settings import Settings, get_settings
@@ -141,8 +138,7 @@ class PortalAuthService:
         order_belongs_to: OrderOwnership,
         *,
         rules: LoginRules,
-        merchant_name: str,
-        support_email: str,
+        brand: Brand,
         order_locale: OrderLocale | None = None,
         requests: LoginRequestQueue | None = None,
         clock: Callable[[], float] = time.time,
@@ -153,8 +149,7 @@ class PortalAuthService:
         self._sessions = sessions
         self._order_belongs_to = order_belongs_to
         self._rules = rules
-        self._merchant_name = merchant_name
-        self._support_email = support_email
+        self._brand = brand
         self._order_locale = order_locale
         self._clock = clock
 
@@ -180,11 +175,7 @@ class PortalAuthService:
             return
         locale = self._order_locale(order_number) if self._order_locale else None
         message = login_code_email(
-            code,
-            merchant_name=self._merchant_name,
-            minutes=self._rules.code_minutes,
-            support_email=self._support_email,
-            locale=locale,
+            code, brand=self._brand, minutes=self._rules.code_minutes, locale=locale
         )
         try:
             self._sender.send(email, message)
@@ -254,8 +245,7 @@ def portal_auth_service(
             code_minutes=settings.login_code_minutes,
             max_attempts=settings.login_code_attempts,
         ),
-        merchant_name=settings.merchant_name,
-        support_email=settings.support_email,
+        brand=brand_from(settings),
         order_locale=order_locale,
         requests=LambdaLoginRequests(function) if function else None,
     )

@@ -18,9 +18,13 @@ from enum import StrEnum
 from aws_lambda_powertools.metrics import MetricUnit
 
 from chalicelib.clock import utc_now
+from chalicelib.domain.policy import ReturnPolicy
+from chalicelib.domain.refunds import RefundBreakdown, compute_refund
+from chalicelib.domain.rma import Rma
 from chalicelib.domain.status_emails import StatusEmailKind
 from chalicelib.integrations.email import EmailMessage, EmailNotSentError, EmailSender
-from chalicelib.notifications.status_emails import render_status_email
+from chalicelib.notifications.brand import Brand
+from chalicelib.notifications.status_emails import refund_shown, render_status_email
 from chalicelib.observability import logger, metrics
 from chalicelib.repositories.email_outbox import DueStatusEmail, EmailOutbox
 
@@ -63,9 +67,9 @@ class StatusEmailJob:
         self,
         outbox: EmailOutbox,
         sender: EmailSender,
+        policy: Callable[[], ReturnPolicy],
         *,
-        merchant_name: str,
-        support_email: str,
+        brand: Brand,
         batch_size: int,
         max_attempts: int,
         clock: Callable[[], datetime] = utc_now,
@@ -73,8 +77,8 @@ class StatusEmailJob:
     ) -> None:
         self._outbox = outbox
         self._sender = sender
-        self._merchant_name = merchant_name
-        self._support_email = support_email
+        self._policy = policy
+        self._brand = brand
         self._batch_size = batch_size
         self._max_attempts = max_attempts
         self._clock = clock
@@ -123,6 +127,9 @@ class StatusEmailJob:
             return self._set_aside_unsendable(due, now)
         if rma.id in held_back:
             return _Outcome.SKIPPED
+        # Outside the rendering's try: a policy that cannot be read now says nothing of the
+        # email, and fails the run for the schedule to retry rather than set the email aside.
+        breakdown = self._breakdown(due.kind, rma)
         if due.attempts >= self._max_attempts:
             # Its last run died before it could say so (the claim counted the attempt).
             if self._set_aside(due, now, claim=None):
@@ -130,7 +137,7 @@ class StatusEmailJob:
             held_back.add(rma.id)
             return _Outcome.SKIPPED
         try:
-            message = self._message(due)
+            message = self._message(due, breakdown)
         except Exception:
             # A template or a stored email that cannot render will not render next run either.
             logger.exception(
@@ -168,19 +175,27 @@ class StatusEmailJob:
             )
         return _Outcome.SENT
 
-    def _message(self, due: DueStatusEmail) -> EmailMessage:
+    def _breakdown(self, kind: str, rma: Rma) -> RefundBreakdown | None:
+        """How the refund the email shows was computed, when it shows one: by the refund
+        domain, with the policy in force. A kind unknown here is the rendering's to refuse."""
+        if kind not in set(StatusEmailKind) or not refund_shown(StatusEmailKind(kind), rma):
+            return None
+        return compute_refund(rma, self._policy())
+
+    def _message(self, due: DueStatusEmail, breakdown: RefundBreakdown | None) -> EmailMessage:
+        assert due.rma is not None
         rendered = render_status_email(
             StatusEmailKind(due.kind),
             due.rma,
-            merchant_name=self._merchant_name,
-            support_email=self._support_email,
+            brand=self._brand,
             reason=due.reason,
+            breakdown=breakdown,
         )
         return EmailMessage(
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html,
-            reply_to=self._support_email,
+            reply_to=self._brand.support_email,
         )
 
     def _set_aside_unsendable(self, due: DueStatusEmail, now: datetime) -> _Outcome:

@@ -20,6 +20,7 @@ from chalicelib.domain.rma import Actor, Rma
 from chalicelib.domain.statuses import Channel
 from chalicelib.domain.transitions import Action
 from chalicelib.integrations.email import EmailMessage, EmailNotSentError, SesEmailSender
+from chalicelib.notifications.brand import brand_from
 from chalicelib.repositories.aws import client
 from chalicelib.repositories.email_outbox import EmailOutbox
 from chalicelib.services import container
@@ -47,8 +48,8 @@ def run_job(sender: Any | None = None) -> StatusEmailRun:
     return StatusEmailJob(
         EmailOutbox(settings.table_name),
         sender,
-        merchant_name=settings.merchant_name,
-        support_email=settings.support_email,
+        container.policy_service().current,
+        brand=brand_from(settings),
         batch_size=settings.status_email_batch_size,
         max_attempts=settings.status_email_max_attempts,
     ).run()

@@ -22,7 +22,9 @@ from chalicelib.api.portal_auth import portal_session_guard, shopper_email
 from chalicelib.domain import login
 from chalicelib.domain.login import LoginCode, LoginRequest, LoginRules
 from chalicelib.errors import AuthenticationError, DependencyUnavailableError
-from chalicelib.integrations.email import EmailMessage, login_code_email
+from chalicelib.integrations.email import EmailMessage
+from chalicelib.notifications.brand import Brand
+from chalicelib.notifications.login_code import login_code_email
 from chalicelib.services import container
 from chalicelib.services.portal_auth import (
     SESSION_AUDIENCE,
@@ -183,8 +185,7 @@ def test_asking_for_a_code_only_hands_the_request_over() -> None:
         SessionTokens(SECRET, 30),
         lambda number, email: asked.append((number, email)) or True,
         rules=LoginRules(secret=SECRET),
-        merchant_name="Shop",
-        support_email="support@example.com",
+        brand=Brand("Shop", "support@example.com"),
         requests=queue,
     )
     # When a shopper asks for a code
@@ -201,11 +202,7 @@ def test_asking_for_a_code_only_hands_the_request_over() -> None:
 def test_the_login_email_is_in_english_by_default_with_the_code_in_both_bodies() -> None:
     # Given / When the email for a code, without a locale
     message = login_code_email(
-        "012345",
-        merchant_name="Acme",
-        minutes=10,
-        support_email="help@acme.example",
-        locale=None,
+        "012345", brand=Brand("Acme", "help@acme.example"), minutes=10, locale=None
     )
     # Then it is in English, carries the code in text and HTML, and replies go to support
     assert message.subject == "Acme: your sign-in code"
@@ -220,7 +217,7 @@ def test_the_login_email_is_in_english_by_default_with_the_code_in_both_bodies()
 def test_the_login_email_is_in_french_for_french_locales(locale: str) -> None:
     # Given / When the email for a French-speaking shopper
     message = login_code_email(
-        "012345", merchant_name="Acme", minutes=10, support_email="s@acme.example", locale=locale
+        "012345", brand=Brand("Acme", "s@acme.example"), minutes=10, locale=locale
     )
     # Then it is in French
     assert message.subject == "Acme: votre code de connexion"
@@ -232,7 +229,7 @@ def test_the_login_email_is_in_french_for_french_locales(locale: str) -> None:
 def test_an_unknown_locale_gets_the_english_email() -> None:
     # Given / When the email for a locale without wording of its own
     message = login_code_email(
-        "012345", merchant_name="Acme", minutes=10, support_email="s@acme.example", locale="de"
+        "012345", brand=Brand("Acme", "s@acme.example"), minutes=10, locale="de"
     )
     # Then it is the English one
     assert message.subject == "Acme: your sign-in code"
@@ -243,7 +240,7 @@ def test_the_merchant_name_is_escaped_in_the_html_email() -> None:
     name = "Tom & Jerry <Shop>"
     # When the email is written
     message = login_code_email(
-        "012345", merchant_name=name, minutes=10, support_email="s@acme.example", locale="en"
+        "012345", brand=Brand(name, "s@acme.example"), minutes=10, locale="en"
     )
     # Then the HTML shows it as text, the subject and text body as typed
     assert "Tom &amp; Jerry &lt;Shop&gt;" in message.html

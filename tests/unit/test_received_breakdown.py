@@ -10,6 +10,7 @@ from chalicelib.domain.policy import ReturnPolicy
 from chalicelib.domain.refunds import compute_refund
 from chalicelib.domain.status_emails import StatusEmailKind
 from chalicelib.domain.statuses import ProductState
+from chalicelib.notifications.brand import Brand
 from chalicelib.notifications.status_emails import render_status_email
 from tests.unit.test_rma_rules import line, rma
 
@@ -30,8 +31,7 @@ def test_the_parcel_received_email_shows_each_lines_units_by_state() -> None:
     email = render_status_email(
         StatusEmailKind.PARCEL_RECEIVED,
         rma(line(received_states=MIXED)),
-        merchant_name="Acme",
-        support_email="support@acme.example",
+        brand=Brand("Acme", "support@acme.example"),
     )
     assert "2 x T-shirt (TEE): received 1 x New, with tags, 1 x Worn" in email.text
     assert "received 1 x New, with tags, 1 x Worn" in email.html

@@ -1,0 +1,109 @@
+"""What a refund or store credit email shows of the money: each returned line's value, what the
+policy kept back, and the total paid, which is always the RMA's paid resolution.
+
+The figures are `domain/refunds.py`'s breakdown, never recomputed here; when the amount paid is
+not the one computed (a person set it, or the policy changed since), one adjustment row says
+by how much, so that the rows always add up to what the shopper received.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from chalicelib.domain.refunds import RefundBreakdown
+from chalicelib.domain.rma import FinancialResolution, Rma
+from chalicelib.domain.statuses import FinancialMethod
+
+
+@dataclass(frozen=True)
+class MoneyRow:
+    label: str
+    # Signed: what the row adds to the total.
+    amount: Decimal
+    shown: str
+
+
+@dataclass(frozen=True)
+class RefundSummary:
+    title: str
+    rows: list[MoneyRow]
+    total_label: str
+    total: Decimal
+    total_shown: str
+
+
+def refund_summary(
+    rma: Rma, paid: FinancialResolution, breakdown: RefundBreakdown | None, lang: str
+) -> RefundSummary:
+    """The rows of `paid`, in `lang`; with no `breakdown` (unknown), the total alone."""
+    wording = _WORDING[lang]
+    rows: list[MoneyRow] = []
+    if breakdown is not None:
+        terms = [
+            *(
+                (f"{line.received_quantity} x {line.name}", line.received_value)
+                for line in rma.lines
+                if line.received_quantity
+            ),
+            (wording.deductions, -breakdown.deductions),
+            (wording.return_fee, -breakdown.return_fee),
+            (wording.retained_for_shipping, -breakdown.retained_for_shipping),
+        ]
+        rows = [_row(label, amount, rma.currency, lang) for label, amount in terms if amount]
+        adjustment = paid.amount - sum((row.amount for row in rows), Decimal(0))
+        if adjustment:
+            rows.append(_row(wording.adjustment, adjustment, rma.currency, lang))
+    return RefundSummary(
+        title=wording.titles[paid.method],
+        rows=rows,
+        total_label=wording.totals[paid.method],
+        total=paid.amount,
+        total_shown=money(paid.amount, rma.currency, lang),
+    )
+
+
+def money(amount: Decimal, currency: str, lang: str) -> str:
+    """`12.50 EUR`, `-2.00 EUR`; `12,50 EUR` in French."""
+    figure = f"{amount:.2f}"
+    return f"{figure.replace('.', ',')} {currency}" if lang == "fr" else f"{figure} {currency}"
+
+
+def _row(label: str, amount: Decimal, currency: str, lang: str) -> MoneyRow:
+    return MoneyRow(label=label, amount=amount, shown=money(amount, currency, lang))
+
+
+@dataclass(frozen=True)
+class _Wording:
+    deductions: str
+    return_fee: str
+    retained_for_shipping: str
+    adjustment: str
+    titles: dict[FinancialMethod, str]
+    totals: dict[FinancialMethod, str]
+
+
+_WORDING = {
+    "en": _Wording(
+        deductions="Deduction for the items' condition",
+        return_fee="Return fee",
+        retained_for_shipping="Shipping costs kept",
+        adjustment="Adjustment",
+        titles={
+            FinancialMethod.REFUND: "Your refund",
+            FinancialMethod.VOUCHER: "Your store credit",
+        },
+        totals={FinancialMethod.REFUND: "Total refunded", FinancialMethod.VOUCHER: "Store credit"},
+    ),
+    "fr": _Wording(
+        deductions="Déduction pour l'état des articles",
+        return_fee="Frais de retour",
+        retained_for_shipping="Frais de port retenus",
+        adjustment="Ajustement",
+        titles={
+            FinancialMethod.REFUND: "Votre remboursement",
+            FinancialMethod.VOUCHER: "Votre avoir",
+        },
+        totals={FinancialMethod.REFUND: "Total remboursé", FinancialMethod.VOUCHER: "Avoir"},
+    ),
+}

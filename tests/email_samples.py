@@ -1,0 +1,214 @@
+"""Every email returns-desk sends, rendered in-process from sample returns: what the layout's
+unit tests and the browser screenshots look at."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from chalicelib.domain.policy import ReturnPolicy
+from chalicelib.domain.refunds import RefundBreakdown, compute_refund
+from chalicelib.domain.rma import (
+    Customer,
+    FinancialResolution,
+    OrderRef,
+    Rma,
+    RmaLine,
+    Shipment,
+)
+from chalicelib.domain.status_emails import StatusEmailKind
+from chalicelib.domain.statuses import (
+    DeliveryStatus,
+    FinancialMethod,
+    FinancialStatus,
+    ProcessingStatus,
+    ProductState,
+    ReturnReason,
+)
+from chalicelib.notifications.brand import Brand
+from chalicelib.notifications.decision_reminder import render_decision_reminder
+from chalicelib.notifications.login_code import login_code_email
+from chalicelib.notifications.status_emails import refund_shown, render_status_email
+
+P = ProcessingStatus
+K = StatusEmailKind
+T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+LOGO_URL = "https://shop.example/logo.svg"
+PORTAL_URL = "https://api.example.com/portal/"
+BRAND = Brand(
+    name="Maison Lune",
+    support_email="help@maison-lune.example",
+    color="#7a3e9d",
+    logo_url=LOGO_URL,
+    portal_url=PORTAL_URL,
+)
+# A return fee and the default deductions (worn: 20%), so that the breakdown has every row.
+POLICY = ReturnPolicy(return_fee=Decimal("3.00"))
+SIGN_IN_CODE = "482916"
+LOCALES = ("en", "fr")
+
+
+@dataclass(frozen=True)
+class SampleEmail:
+    kind: str
+    locale: str
+    subject: str
+    text: str
+    html: str
+    # The return it tells of, and the money it shows (status emails only).
+    rma: Rma | None = None
+    breakdown: RefundBreakdown | None = None
+
+
+def a_return(locale: str = "en", **changes: object) -> Rma:
+    rma = Rma(
+        id="0" * 32,
+        return_number=1042,
+        return_reference="R-001042",
+        order=OrderRef(number="#1001"),
+        customer=Customer(email="jane@example.com", name="Jane Doe", locale=locale),
+        lines=[
+            RmaLine(
+                sku="SHIRT-LIN-M",
+                name="Linen shirt",
+                quantity=2,
+                unit_price=Decimal("45.00"),
+                reason=ReturnReason.SIZE_PROBLEM,
+            ),
+            RmaLine(
+                sku="TOTE-NAT",
+                name="Canvas tote",
+                quantity=1,
+                unit_price=Decimal("20.00"),
+                reason=ReturnReason.UNSATISFIED,
+            ),
+        ],
+        processing_status=P.REQUESTED,
+        created_at=T0,
+        updated_at=T0,
+    )
+    return rma.model_copy(update=changes)
+
+
+def received(locale: str, **changes: object) -> Rma:
+    """Back at the warehouse: one shirt new, one worn, the tote new."""
+    rma = a_return(locale)
+    shirt, tote = rma.lines
+    return a_return(
+        locale,
+        processing_status=P.PROCESSING,
+        delivery_status=DeliveryStatus.DELIVERED,
+        lines=[
+            shirt.model_copy(
+                update={
+                    "received_states": {
+                        ProductState.BRAND_NEW_WITH_LABEL: 1,
+                        ProductState.WORE: 1,
+                    }
+                }
+            ),
+            tote.model_copy(update={"received_states": {ProductState.BRAND_NEW_WITH_LABEL: 1}}),
+        ],
+        apply_return_fee=True,
+        retained_amount_for_shipping=Decimal("4.95"),
+        **changes,
+    )
+
+
+def paid(locale: str, method: FinancialMethod, amount: Decimal | None = None) -> Rma:
+    """Received, then paid back the computed amount (or `amount`, set by a person)."""
+    rma = received(locale)
+    owed = compute_refund(rma, POLICY).amount if amount is None else amount
+    status = (
+        FinancialStatus.REFUNDED
+        if owed >= rma.requested_value
+        else FinancialStatus.PARTIALLY_REFUNDED
+    )
+    return rma.model_copy(
+        update={
+            "financial_status": status,
+            "financial_resolutions": [
+                FinancialResolution(amount=owed, method=method, status=status, approved=True)
+            ],
+        }
+    )
+
+
+def status_return(kind: StatusEmailKind, locale: str) -> Rma:
+    """The return as it stands when `kind` is sent."""
+    if kind is K.APPROVED:
+        return a_return(
+            locale,
+            processing_status=P.ACCEPTED,
+            delivery_status=DeliveryStatus.HANDLED,
+            return_instructions="Drop the parcel at any post office.\nKeep the receipt.",
+            shipments=[
+                Shipment(carrier="Colissimo", label_url="https://labels.example/R-001042.pdf")
+            ],
+        )
+    if kind is K.PARCEL_RECEIVED:
+        return received(locale)
+    if kind is K.REFUND_ISSUED:
+        return paid(locale, FinancialMethod.REFUND)
+    if kind is K.VOUCHER_ISSUED:
+        return paid(locale, FinancialMethod.VOUCHER)
+    if kind is K.COMPLETED:
+        return paid(locale, FinancialMethod.REFUND).model_copy(
+            update={"processing_status": P.COMPLETE}
+        )
+    statuses = {K.REJECTED: P.REJECTED, K.CANCELED: P.CANCELED}
+    return a_return(locale, processing_status=statuses.get(kind, P.REQUESTED))
+
+
+def status_email(kind: StatusEmailKind, locale: str, rma: Rma | None = None) -> SampleEmail:
+    """The `kind` email of `rma` (its sample by default), its money computed as the job does."""
+    rma = rma or status_return(kind, locale)
+    breakdown = compute_refund(rma, POLICY) if refund_shown(kind, rma) else None
+    email = render_status_email(
+        kind,
+        rma,
+        brand=BRAND,
+        reason="The items were worn beyond what the policy accepts.",
+        breakdown=breakdown,
+    )
+    return SampleEmail(
+        f"status-{kind.lower().replace('_', '-')}",
+        locale,
+        email.subject,
+        email.text,
+        email.html,
+        rma=rma,
+        breakdown=breakdown,
+    )
+
+
+def sign_in_email(locale: str) -> SampleEmail:
+    message = login_code_email(SIGN_IN_CODE, brand=BRAND, minutes=10, locale=locale)
+    return SampleEmail("sign-in-code", locale, message.subject, message.text, message.html)
+
+
+def decision_reminder_email() -> SampleEmail:
+    now = T0 + timedelta(days=3)
+    overdue = [
+        a_return(
+            return_number=1000 + n,
+            return_reference=f"R-00{1000 + n}",
+            order=OrderRef(number=f"#{2000 + n}"),
+            created_at=T0 + timedelta(hours=5 * n),
+        )
+        for n in range(3)
+    ]
+    email = render_decision_reminder(
+        overdue, more=2, timeout=timedelta(days=2), now=now, brand=BRAND
+    )
+    return SampleEmail("decision-reminder", "en", email.subject, email.text, email.html)
+
+
+def every_email() -> list[SampleEmail]:
+    """Each email in each language it is written in."""
+    return [
+        *(sign_in_email(locale) for locale in LOCALES),
+        *(status_email(kind, locale) for kind in StatusEmailKind for locale in LOCALES),
+        decision_reminder_email(),
+    ]

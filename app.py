@@ -11,6 +11,7 @@ from chalice.app import CloudWatchEvent, DynamoDBEvent, SQSEvent
 
 from chalicelib.api.admin import admin
 from chalicelib.api.assets import assets
+from chalicelib.api.console_analytics import console_analytics
 from chalicelib.api.docs import docs
 from chalicelib.api.gorgias import gorgias
 from chalicelib.api.gorgias_chat import gorgias_chat
@@ -53,6 +54,7 @@ app.register_blueprint(portal_auth)
 app.register_blueprint(portal)
 app.register_blueprint(docs)
 app.register_blueprint(assets)
+app.register_blueprint(console_analytics)
 
 # Chalice names the queue in the template at import; each stage has its own (.chalice/config.json).
 INSPECTION_QUEUE = os.environ.get("INSPECTION_QUEUE_NAME", "returns-desk-inspections")

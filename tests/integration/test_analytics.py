@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from app import handle_return_events
 from bench.counting import DynamoDBCallCounter
 from chalicelib.domain.analytics import (
@@ -27,6 +29,7 @@ from chalicelib.domain.statuses import FinancialStatus, ReturnReason
 from chalicelib.repositories.aws import client
 from chalicelib.services import container
 from local.stream_events import StreamDelivery, streams_client
+from tests.integration.test_console_sign_in import MERCHANT, sign_in
 from tests.lifecycle_support import (
     ITEM_RECEIPT,
     REFUND_APPROVAL,
@@ -40,7 +43,7 @@ from tests.lifecycle_support import (
     submit_return,
     waiting_in,
 )
-from tests.support import ADMIN_AUTH, JSON, body, rma_payload
+from tests.support import ADMIN_AUTH, JSON, body, reconfigure, rma_payload
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -249,3 +252,58 @@ def test_an_automatic_approval_and_the_workflow_refund_are_counted_as_such(
     totals = eventually(counted, "the refund counted")
     assert (totals.requested, totals.approved, totals.auto_approved) == (1, 1, 1)
     assert totals.refund_value == paid(refunded) == Decimal("25.00")
+
+
+# --- the console's page and CSV -------------------------------------------------------------------
+
+
+@pytest.fixture
+def console(api: Any, ses: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The app, with a merchant allowed to sign in to the console."""
+    reconfigure(monkeypatch, CONSOLE_USERS=MERCHANT)
+    return api
+
+
+def test_the_analytics_page_shows_the_period_in_figures_charts_and_tables(
+    console: Any, return_events: StreamDelivery
+) -> None:
+    # Given a signed-in merchant, and a return of a SKU whose name is markup
+    open_and_submit(console, line(sku="<b>TEE</b>", quantity=2))
+    return_events.deliver()
+    cookie = sign_in(console)
+
+    # When they open the analytics of the last 90 days by week
+    page = console.http.get(
+        "/console/analytics?period=90d&granularity=week", headers={"Cookie": cookie}
+    )
+
+    # Then the page shows the return in its figures, as accessible charts, the SKU escaped
+    assert page.status_code == 200
+    html = page.body.decode()
+    assert html.count('role="img"') == 3
+    assert '<option value="90d" selected>' in html
+    assert "&lt;b&gt;TEE&lt;/b&gt;" in html
+    assert "<b>TEE</b>" not in html
+    assert "<dt>Returns requested</dt><dd>1</dd>" in html
+
+
+def test_the_csv_is_the_report_of_the_chosen_period_as_an_attachment(
+    console: Any, return_events: StreamDelivery
+) -> None:
+    open_and_submit(console, line())
+    return_events.deliver()
+    cookie = sign_in(console)
+
+    answer = console.http.get("/console/analytics.csv?period=30d", headers={"Cookie": cookie})
+
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert answer.headers["Content-Disposition"].startswith('attachment; filename="returns-')
+    assert "returns_requested,1\r\n" in answer.body.decode()
+
+
+def test_the_analytics_pages_send_a_stranger_to_sign_in(console: Any) -> None:
+    for path in ("/console/analytics", "/console/analytics.csv"):
+        answer = console.http.get(path)
+        assert answer.status_code == 303
+        assert answer.headers["Location"].startswith("/console/login?next=")

@@ -116,13 +116,12 @@ class AnalyticsCounters(DynamoTable):
                 attempt += 1
 
     def _mark_put(self, item: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "Put": {
-                "TableName": self._table,
-                "Item": self._to_dynamo(item),
-                "ConditionExpression": f"attribute_not_exists({PARTITION_KEY})",
-            }
+        put = {
+            "TableName": self._table,
+            "Item": self._to_dynamo(item),
+            "ConditionExpression": f"attribute_not_exists({PARTITION_KEY})",
         }
+        return {"Put": put}
 
     def _add_update(
         self, key: dict[str, str], amounts: Mapping[str, int | Decimal]
@@ -130,15 +129,14 @@ class AnalyticsCounters(DynamoTable):
         names = {f"#c{n}": name for n, name in enumerate(amounts)}
         values = {f":c{n}": amount for n, amount in enumerate(amounts.values())}
         adds = ", ".join(f"#c{n} :c{n}" for n in range(len(amounts)))
-        return {
-            "Update": {
-                "TableName": self._table,
-                "Key": self._to_dynamo(key),
-                "UpdateExpression": f"ADD {adds}",
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": self._to_dynamo(values),
-            }
+        update = {
+            "TableName": self._table,
+            "Key": self._to_dynamo(key),
+            "UpdateExpression": f"ADD {adds}",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": self._to_dynamo(values),
         }
+        return {"Update": update}
 
     # --- reads -------------------------------------------------------------------------------
 

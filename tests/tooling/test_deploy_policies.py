@@ -101,6 +101,10 @@ RUNS_IN: dict[str, set[FunctionGroup]] = {
     "repositories/rma_repository.py:save_transition": {GORGIAS_UPDATES},
     "repositories/photo_store.py:view_url": {GORGIAS_UPDATES},
     "integrations/email.py": {EMAILS, SIGN_IN},
+    # Analytics: return events add to the counters, orders stored by the API add their sales,
+    # the console's page reads them.
+    "repositories/analytics_counters.py:_transact": {RETURN_EVENTS, API},
+    "repositories/analytics_counters.py:_query": {API},
     # Every function reads its secrets from SSM when it first loads its settings.
     "settings_model.py": set(FunctionGroup),
 }

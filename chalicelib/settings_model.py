@@ -4,10 +4,10 @@ Loaded by `chalicelib.settings.get_settings()` at the first reading."""
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import Annotated, NamedTuple
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Sober enough for any shop until the merchant sets theirs.
 DEFAULT_BRAND_COLOR = "#1f3a5f"
@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     merchant_name: str = "Our store"
     sender_email: str = "returns@example.com"
     support_email: str = "support@example.com"
+    # The shop's origins (`https://shop.example.com`, comma-separated) that may frame the portal
+    # page and call the portal API from their own pages (CORS). Never `*`: any site could then
+    # read a shopper's answers.
+    portal_allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
     # The emails' look: the merchant's logo (the one image they load) and brand colour (the
     # header's rule and the buttons).
     brand_logo_url: str | None = Field(default=None, pattern=r"^https?://")
@@ -106,6 +110,19 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
     widget_size: int = Field(default=5, ge=1, le=20)
     public_base_url: str | None = None
+
+    @field_validator("portal_allowed_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> tuple[str, ...]:
+        listed = value.split(",") if isinstance(value, str) else value or ()
+        # Browsers send an origin in lower case, without a trailing slash.
+        origins = tuple(o for o in (str(x).strip().rstrip("/").lower() for x in listed) if o)
+        for origin in origins:
+            if not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: scheme://host[:port], no path, no wildcard"
+                )
+        return origins
 
     @model_validator(mode="after")
     def _secrets_from_parameter_store(self) -> Settings:
@@ -152,6 +169,7 @@ class Settings(BaseSettings):
 
 
 _SUBDOMAIN = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?")
 
 
 class GorgiasCredentials(NamedTuple):

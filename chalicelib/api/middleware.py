@@ -1,6 +1,7 @@
 """What every HTTP answer gets on its way out, besides what Powertools' middleware does
 (observability.py): the route on the log lines and the trace, Chalice's own errors in our
-envelope, the security headers, and one log line per request with its status."""
+envelope, the security headers, the portal's CORS headers, and one log line per request with
+its status."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from chalice import Response
 from chalice.app import Request
 
+from chalicelib.api.cors import add_cors_headers
 from chalicelib.api.errors import normalize_framework_errors
 from chalicelib.observability import logger, tracer
 
@@ -26,6 +28,7 @@ def observe_request(event: Request, get_response: Callable[[Request], Response])
         response = normalize_framework_errors(get_response(event))
         response.headers.update(SECURITY_HEADERS)
         response.headers.setdefault("Cache-Control", DEFAULT_CACHING)
+        add_cors_headers(event, route, response)
         error = response.body.get("error") if isinstance(response.body, dict) else None
         logger.info(
             "Request answered",

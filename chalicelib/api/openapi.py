@@ -22,6 +22,7 @@ from chalice import Chalice
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from chalicelib.api.cors import PREFLIGHT_ROUTES
 from chalicelib.api.models.common import ErrorEnvelope
 from chalicelib.api.routing import FORM_MEDIA_TYPE, ROUTE_DOCS, Operation, RouteDoc
 from chalicelib.pages.routing import PAGE_ROUTES
@@ -171,8 +172,9 @@ def render(document: dict[str, Any]) -> str:
 def _operations(app: Chalice) -> Iterator[_Documented]:
     for path, entries in app.routes.items():
         for method, entry in entries.items():
-            if (method, path) in PAGE_ROUTES:
-                # Pages answer HTML to browsers: not part of the API this document describes.
+            if (method, path) in PAGE_ROUTES | PREFLIGHT_ROUTES:
+                # Pages answer HTML to browsers, preflights a browser's CORS question: not
+                # operations of the API this document describes.
                 continue
             doc = ROUTE_DOCS.get(entry.view_function)
             yield _Documented(

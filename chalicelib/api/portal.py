@@ -13,13 +13,16 @@ from chalicelib.api.models.portal import (
     PortalOrders,
     PortalReturn,
     PortalReturns,
+    PortalTerms,
 )
 from chalicelib.api.portal_auth import portal_session_guard, shopper_email
 from chalicelib.api.routing import Router
 from chalicelib.services import container
+from chalicelib.settings import get_settings
 
 portal = Blueprint(__name__)
-routes = Router(portal, guard=portal_session_guard, security="portal", tags=("portal",))
+# The shop's own pages may call it too (api/cors.py).
+routes = Router(portal, guard=portal_session_guard, security="portal", tags=("portal",), cors=True)
 
 
 def _shopper() -> str:
@@ -33,16 +36,23 @@ def _shoppers_key(request: Request) -> str:
 
 @routes.get("/portal/orders", summary="The shopper's orders, and what can be returned")
 def list_orders() -> PortalOrders:
-    orders = container.portal_service().orders(_shopper())
-    return PortalOrders(orders=[PortalOrder.of(order, lines) for order, lines in orders])
+    service = container.portal_service()
+    policy = service.policy()
+    return PortalOrders(
+        orders=[
+            PortalOrder.of(order, lines, policy) for order, lines in service.orders(_shopper())
+        ],
+        terms=PortalTerms.of(policy, get_settings().photo_max_bytes),
+    )
 
 
 @routes.get(
     "/portal/orders/{number}", summary="One of the shopper's orders, line by line", errors=[404]
 )
 def get_order(number: str) -> PortalOrder:
-    order, lines = container.portal_service().order(_shopper(), number)
-    return PortalOrder.of(order, lines)
+    service = container.portal_service()
+    order, lines = service.order(_shopper(), number)
+    return PortalOrder.of(order, lines, service.policy())
 
 
 @routes.post(
@@ -71,8 +81,8 @@ def list_returns() -> PortalReturns:
 
 @routes.get("/portal/returns/{reference}", summary="Follow a return", errors=[404])
 def get_return(reference: str) -> PortalReturn:
-    rma, events = container.portal_service().follow(_shopper(), reference)
-    return PortalReturn.of(rma, events)
+    rma, events, breakdown = container.portal_service().follow(_shopper(), reference)
+    return PortalReturn.of(rma, events, breakdown)
 
 
 @routes.post(

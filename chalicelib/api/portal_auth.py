@@ -16,8 +16,8 @@ from chalicelib.api.routing import Router
 from chalicelib.services import container
 
 portal_auth = Blueprint(__name__)
-# Open to anyone: signing in is how a shopper gets credentials.
-routes = Router(portal_auth, tags=("portal",))
+# Open to anyone: signing in is how a shopper gets credentials; from the shop's pages too.
+routes = Router(portal_auth, tags=("portal",), cors=True)
 
 _SHOPPER_EMAIL = "shopper_email"
 

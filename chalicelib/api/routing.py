@@ -27,6 +27,7 @@ from chalice.app import Request
 from pydantic import BaseModel
 
 from chalicelib.api.auth import Guard, SecurityScheme
+from chalicelib.api.cors import allow_cross_origin
 from chalicelib.api.errors import JSON_HEADERS, response_for
 from chalicelib.errors import InvalidRequestError, UnsupportedMediaTypeError
 from chalicelib.settings import get_settings
@@ -97,12 +98,14 @@ class RouteOptions(TypedDict, total=False):
 @dataclass(frozen=True)
 class Router:
     """The routes of one blueprint: behind `guard` (None: open to anyone), described in the
-    OpenAPI document with the `security` scheme of that guard and under `tags`."""
+    OpenAPI document with the `security` scheme of that guard and under `tags`; with `cors`,
+    callable from the shop's own pages (PORTAL_ALLOWED_ORIGINS, api/cors.py)."""
 
     blueprint: Blueprint | Chalice
     guard: Guard | None = None
     security: SecurityScheme | None = None
     tags: tuple[str, ...] = ()
+    cors: bool = False
 
     def get(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[View], View]:
         return self.route("GET", path, **options)
@@ -158,6 +161,8 @@ class Router:
             # Every content type reaches the endpoint, so that the guard runs before the body's
             # type is checked: an anonymous caller learns nothing but 401.
             self.blueprint.route(path, methods=[method], content_types=["*/*"])(endpoint)
+            if self.cors:
+                allow_cross_origin(self.blueprint, path, method)
             ROUTE_DOCS[endpoint] = RouteDoc(
                 endpoint=endpoint,
                 path=path,

@@ -21,6 +21,7 @@ from chalicelib.domain.eligibility import (
 from chalicelib.domain.intake import RequestedReturnLine, photos_missing, request_for_order
 from chalicelib.domain.order import Order
 from chalicelib.domain.policy import ReturnPolicy
+from chalicelib.domain.refunds import RefundBreakdown, compute_refund
 from chalicelib.domain.rma import (
     MAX_SHOPPER_PHOTOS,
     Actor,
@@ -83,6 +84,11 @@ class PortalService:
     def order(self, shopper: str, number: str) -> tuple[Order, list[ReturnableLine]]:
         order = self._orders.find_for_customer(number, shopper)
         return order, self._returnable(order, self._history(shopper))
+
+    def policy(self) -> ReturnPolicy:
+        """The policy a shopper's returns are checked against, whose terms the portal shows
+        before they ask (reasons, photos, the window)."""
+        return self._policy()
 
     # --- returns -----------------------------------------------------------------------------
 
@@ -161,6 +167,11 @@ class PortalService:
         self._rmas.save(updated, event, before=rma)
         return upload
 
+    def confirm_photos(self, shopper: str, reference: str) -> Rma:
+        """The return once the photos S3 now holds are counted on their lines (a return that
+        was submitted before its photos arrived counts them here)."""
+        return self._confirm_photos(self._own(shopper, reference))
+
     def _confirm_photos(self, rma: Rma) -> Rma:
         """Count the pending photos S3 now holds (one HeadObject each) and free the slots of
         uploads that can no longer arrive; stored when anything changed."""
@@ -204,9 +215,13 @@ class PortalService:
     def returns(self, shopper: str) -> list[Rma]:
         return self._history(shopper)
 
-    def follow(self, shopper: str, reference: str) -> tuple[Rma, list[RmaEvent]]:
-        rma = self._own(shopper, reference)
-        return self._rmas.history(rma.id)
+    def follow(
+        self, shopper: str, reference: str
+    ) -> tuple[Rma, list[RmaEvent], RefundBreakdown | None]:
+        """The return, its log, and once items came back, how their refund adds up."""
+        rma, events = self._rmas.history(self._own(shopper, reference).id)
+        received = any(line.received_quantity for line in rma.lines)
+        return rma, events, compute_refund(rma, self._policy()) if received else None
 
     def cancel(self, shopper: str, reference: str) -> Rma:
         rma = self._own(shopper, reference)

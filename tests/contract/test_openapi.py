@@ -17,6 +17,7 @@ import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from app import app
+from chalicelib.api.cors import PREFLIGHT_ROUTES
 from chalicelib.api.openapi import build_openapi, render
 from chalicelib.pages.routing import PAGE_ROUTES
 from tests.support import ADMIN_AUTH, WIDGET_AUTH, body
@@ -121,8 +122,9 @@ def test_the_document_has_the_routes_the_app_serves_and_no_other(document: dict[
         (method, re.compile(re.sub(r"\{\w+\}", "[^/]+", path) + "$"))
         for path, methods in app.routes.items()
         for method in methods
-        # Pages answer HTML to browsers (chalicelib/pages/routing.py): not the API's.
-        if (method, path) not in PAGE_ROUTES
+        # Pages answer HTML to browsers (chalicelib/pages/routing.py), preflights a browser's
+        # CORS question (chalicelib/api/cors.py, specified in test_portal_cors.py): not the API's.
+        if (method, path) not in PAGE_ROUTES | PREFLIGHT_ROUTES
     }
     documented = [label.split(" ", 1) for label in operations(document)]
     # Then each documented operation is one the app serves

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, get_args
 
 from pydantic import EmailStr, Field, StringConstraints
 
@@ -16,8 +16,11 @@ from chalicelib.api.models.common import (
     Tracking,
     labelled_statuses,
 )
+from chalicelib.domain.eligibility import window_closes_on
 from chalicelib.domain.labels import label, received_in_words
+from chalicelib.domain.refunds import RefundBreakdown
 from chalicelib.domain.rma import (
+    MAX_SHOPPER_PHOTOS,
     LongText,
     Quantity,
     Rma,
@@ -35,10 +38,18 @@ from chalicelib.domain.statuses import (
 
 if TYPE_CHECKING:
     from chalicelib.domain.order import Order
+    from chalicelib.domain.policy import ReturnPolicy
     from chalicelib.repositories.photo_store import PhotoUpload
     from chalicelib.services.portal_service import RequestedReturnLine, ReturnableLine
 
 LOGIN_ANSWER = "If that order is yours, a 6-digit code is on its way to your inbox."
+PhotoType = Literal["image/jpeg", "image/png", "image/webp", "image/heic"]
+# What a shopper may ask for: whether nothing is given back is the team's decision, not theirs.
+SHOPPER_RESOLUTIONS = (
+    ExpectedResolution.REFUND,
+    ExpectedResolution.VOUCHER,
+    ExpectedResolution.REPLACE,
+)
 
 # --- signing in ------------------------------------------------------------------------------
 
@@ -89,7 +100,7 @@ class CreatePortalReturn(RequestModel):
 
 class PhotoRequest(RequestModel):
     sku: ShortText
-    content_type: Literal["image/jpeg", "image/png", "image/webp", "image/heic"]
+    content_type: PhotoType
 
 
 # --- what a shopper is answered --------------------------------------------------------------
@@ -121,28 +132,69 @@ class PortalOrder(ResponseModel):
     number: str
     ordered_at: date
     delivered_at: date | None
+    # The last day a return may be asked for; None when the order's dates are unknown.
+    returnable_until: date | None
     currency: str
+    # The shopper's language, as the shop knows it: the portal page speaks it.
+    locale: str
     lines: list[PortalOrderLine]
 
     @classmethod
-    def of(cls, order: Order, lines: list[ReturnableLine]) -> PortalOrder:
+    def of(cls, order: Order, lines: list[ReturnableLine], policy: ReturnPolicy) -> PortalOrder:
         return cls(
             number=order.number,
             ordered_at=order.ordered_at,
             delivered_at=order.delivered_at,
+            returnable_until=window_closes_on(
+                policy, ordered_at=order.ordered_at, delivered_at=order.delivered_at
+            ),
             currency=order.currency,
+            locale=order.locale,
             lines=[PortalOrderLine.of(line) for line in lines],
+        )
+
+
+class PortalReasonTerms(ResponseModel):
+    reason: ReturnReason
+    photo_required: bool
+
+
+class PortalTerms(ResponseModel):
+    """What the return policy lets a shopper ask for, told before they ask: the reasons it
+    accepts and which of them need a photo, the resolutions, and what a photo may be."""
+
+    return_window_days: int
+    reasons: list[PortalReasonTerms]
+    resolutions: list[ExpectedResolution]
+    max_photos: int
+    photo_max_bytes: int
+    photo_types: list[str]
+
+    @classmethod
+    def of(cls, policy: ReturnPolicy, photo_max_bytes: int) -> PortalTerms:
+        return cls(
+            return_window_days=policy.return_window_days,
+            reasons=[
+                PortalReasonTerms(reason=reason, photo_required=policy.photo_required(reason))
+                for reason in policy.allowed_reasons
+            ],
+            resolutions=list(SHOPPER_RESOLUTIONS),
+            max_photos=MAX_SHOPPER_PHOTOS,
+            photo_max_bytes=photo_max_bytes,
+            photo_types=list(get_args(PhotoType)),
         )
 
 
 class PortalOrders(ResponseModel):
     orders: list[PortalOrder]
+    terms: PortalTerms
 
 
 class PortalItem(ResponseModel):
     sku: str
     name: str
     quantity: int
+    unit_price: Decimal
     reason: ReturnReason
     reason_label: str
     photos: list[str]
@@ -166,32 +218,53 @@ class TimelineEntry(ResponseModel):
     by: str
 
 
+class PortalRefundBreakdown(ResponseModel):
+    """How the refund of the units received adds up: amount = lines_value - deductions -
+    return_fee - retained_for_shipping."""
+
+    lines_value: Decimal
+    deductions: Decimal
+    return_fee: Decimal
+    retained_for_shipping: Decimal
+    amount: Decimal
+
+
 class PortalReturn(LabelledStatuses):
     """A return as its shopper follows it, labelled in their language."""
 
     reference: str
     order_number: str
     created_at: datetime
+    currency: str
     items: list[PortalItem]
     tracking: Tracking | None
     return_instructions: str | None
     refunds: list[PortalRefund]
+    # For one return, once items came back.
+    refund_breakdown: PortalRefundBreakdown | None = None
     timeline: list[TimelineEntry] | None = None
 
     @classmethod
-    def of(cls, rma: Rma, events: list[RmaEvent] | None = None) -> PortalReturn:
+    def of(
+        cls,
+        rma: Rma,
+        events: list[RmaEvent] | None = None,
+        breakdown: RefundBreakdown | None = None,
+    ) -> PortalReturn:
         locale = rma.customer.locale
         shipment = rma.latest_shipment
         return cls(
             reference=rma.return_reference,
             order_number=rma.order.number,
             created_at=rma.created_at,
+            currency=rma.currency,
             **labelled_statuses(rma, locale),
             items=[
                 PortalItem(
                     sku=line.sku,
                     name=line.name,
                     quantity=line.quantity,
+                    unit_price=line.unit_price,
                     reason=line.reason,
                     reason_label=label(line.reason, locale),
                     photos=line.photos,
@@ -207,6 +280,9 @@ class PortalReturn(LabelledStatuses):
                 PortalRefund(amount=r.amount, method=r.method, status=r.status)
                 for r in rma.financial_resolutions
             ],
+            refund_breakdown=None
+            if breakdown is None
+            else PortalRefundBreakdown.model_validate(breakdown.model_dump(exclude={"method"})),
             # Who acted is shown by role only: agents' names and emails stay internal.
             timeline=None
             if events is None

@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     # The merchant console's address of a return is `<CONSOLE_URL>/returns/<reference>`; unset,
     # the widget shows no link.
     console_url: str | None = None
+    # Who may sign in to the merchant console (comma-separated emails; empty: no one), and for
+    # how long a sign-in lasts.
+    console_users: str = ""
+    console_session_minutes: int = Field(default=8 * 60, ge=5, le=7 * 24 * 60)
     # Set by the local stack (`make run`) only: lets peers listen on the loopback address.
     local_stack: bool = False
 
@@ -86,10 +90,6 @@ class Settings(BaseSettings):
     merchant_name: str = "Our store"
     sender_email: str = "returns@example.com"
     support_email: str = "support@example.com"
-    # The shop's origins (`https://shop.example.com`, comma-separated) that may frame the portal
-    # page and call the portal API from their own pages (CORS). Never `*`: any site could then
-    # read a shopper's answers.
-    portal_allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
     # The emails' look: the merchant's logo (the one image they load) and brand colour (the
     # header's rule and the buttons).
     brand_logo_url: str | None = Field(default=None, pattern=r"^https?://")
@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     # The shoppers' portal page; the emails' button follows a return at
     # `<PORTAL_URL>?return=<reference>`. Unset: `<PUBLIC_BASE_URL>/portal/`, or no button.
     portal_url: str | None = Field(default=None, pattern=r"^https?://")
+    # The shop's origins (`https://shop.example.com`, comma-separated) that may frame the portal
+    # page and call the portal API from their own pages (CORS). Never `*`: any site could then
+    # read a shopper's answers.
+    portal_allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
     # The status email job, every few minutes: at most this many emails a run (the rest wait for
     # the next), and this many tries of one email before it is set aside as failed.
     status_email_batch_size: int = Field(default=200, ge=1, le=1000)

@@ -40,12 +40,19 @@ def new_code() -> str:
     return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
 
 
+# Who signs in: shoppers to the portal, or the merchant's team to the console.
+PORTAL = "portal"
+CONSOLE = "console"
+
+
 @dataclass(frozen=True)
 class LoginRequest:
-    """A shopper asking for a code, as typed: whether the order is theirs is not known yet."""
+    """Someone asking for a code, as typed: whether the order is theirs (a shopper), or the
+    address one of the team's (the console), is not known yet."""
 
     email: str
     order_number: str
+    audience: str = PORTAL
 
 
 @dataclass(frozen=True)

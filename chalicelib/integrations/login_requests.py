@@ -2,7 +2,8 @@
 code: an asynchronous Lambda invocation, queued by Lambda itself (and retried twice there), so
 that the sign-in route answers without waiting for the order lookup, the write or SES.
 
-The event is `{"email", "order_number"}`, as the shopper typed them.
+The event is `{"email", "order_number", "audience"}`: what was typed, and whether it is a
+shopper's sign-in to the portal or a merchant's to the console.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
-from chalicelib.domain.login import LoginRequest
+from chalicelib.domain.login import PORTAL, LoginRequest
 from chalicelib.errors import DependencyUnavailableError
 
 # app.py's name of the function, which the deployment and the local stack name it from.
@@ -47,4 +48,8 @@ class LambdaLoginRequests:
 
 def login_request_from_event(event: Mapping[str, Any]) -> LoginRequest:
     """The request `LambdaLoginRequests.submit` handed over."""
-    return LoginRequest(email=str(event["email"]), order_number=str(event["order_number"]))
+    return LoginRequest(
+        email=str(event["email"]),
+        order_number=str(event["order_number"]),
+        audience=str(event.get("audience") or PORTAL),
+    )

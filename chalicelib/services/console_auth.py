@@ -3,7 +3,7 @@ portal_auth.py), with the console's own audience for codes and sessions, for the
 CONSOLE_USERS only.
 
 Asking for a code answers the same whether or not the address may sign in; only a console
-user receives one.
+user receives one. A shopper's code and a merchant's code for one address are kept apart.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from chalicelib.domain.login import LoginRules, shopper_key
+from chalicelib.domain.login import CONSOLE, LoginRules, shopper_key
 from chalicelib.integrations.email import SesEmailSender
 from chalicelib.notifications.brand import brand_from
 from chalicelib.repositories.login_repository import LoginRepository
@@ -19,8 +19,6 @@ from chalicelib.services.portal_auth import PortalAuthService, SessionTokens, po
 from chalicelib.settings import Settings, get_settings
 
 CONSOLE_AUDIENCE = "returns-desk-console"
-# The codes' key prefix: a shopper's code and a merchant's code for one address never meet.
-CONSOLE_CODES = "console"
 
 
 def console_users(settings: Settings) -> frozenset[str]:
@@ -38,12 +36,16 @@ def console_session_tokens(settings: Settings | None = None) -> SessionTokens:
 
 
 def console_auth_service() -> PortalAuthService:
-    """Sign-in for CONSOLE_USERS: the code is emailed before the page answers (a merchant's
-    address is no secret worth the hand-over the shoppers' sign-in makes)."""
+    """Sign-in for CONSOLE_USERS: the page hands the request to the `send_login_code` function,
+    as the portal's sign-in does, which checks the address and emails the code (the API's
+    function has no right to send email)."""
+    from chalicelib.integrations.login_requests import LambdaLoginRequests
+
     settings = get_settings()
     allowed = console_users(settings)
+    function = settings.login_code_function
     return PortalAuthService(
-        LoginRepository(settings.table_name, audience=CONSOLE_CODES),
+        LoginRepository(settings.table_name, audience=CONSOLE),
         SesEmailSender(settings.sender_email),
         console_session_tokens(settings),
         # The "order" of a console sign-in is the console itself: any address CONSOLE_USERS has.
@@ -54,6 +56,8 @@ def console_auth_service() -> PortalAuthService:
             max_attempts=settings.login_code_attempts,
         ),
         brand=brand_from(settings),
+        requests=LambdaLoginRequests(function) if function else None,
+        audience=CONSOLE,
     )
 
 

@@ -160,6 +160,20 @@ def portal_auth() -> PortalAuthService:
 
 
 @lru_cache(maxsize=1)
+def console_sessions() -> SessionTokens:
+    from chalicelib.services.console_auth import console_session_tokens
+
+    return console_session_tokens()
+
+
+@lru_cache(maxsize=1)
+def console_auth() -> PortalAuthService:
+    from chalicelib.services.console_auth import console_auth_service
+
+    return console_auth_service()
+
+
+@lru_cache(maxsize=1)
 def photo_store() -> PhotoStore:
     from chalicelib.errors import DependencyUnavailableError
     from chalicelib.repositories.photo_store import PhotoStore

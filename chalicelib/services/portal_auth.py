@@ -17,6 +17,7 @@ from typing import Protocol
 from aws_lambda_powertools.metrics import MetricUnit
 
 from chalicelib.domain.login import (
+    PORTAL,
     InvalidLoginCodeError,
     LoginCode,
     LoginRequest,
@@ -81,10 +82,17 @@ class SessionTokens:
     """Session tokens: JWTs signed with HS256, naming the shopper's email key as subject."""
 
     def __init__(
-        self, secret: str, minutes: int, *, clock: Callable[[], float] = time.time
+        self,
+        secret: str,
+        minutes: int,
+        *,
+        audience: str = SESSION_AUDIENCE,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._secret = secret
         self._lifetime = minutes * 60
+        # Whose sessions these are: a portal token never opens the console, nor the reverse.
+        self._audience = audience
         self._clock = clock
 
     def issue(self, email_key: str) -> PortalSession:
@@ -94,7 +102,7 @@ class SessionTokens:
         now = int(self._clock())
         claims = {
             "sub": email_key,
-            "aud": SESSION_AUDIENCE,
+            "aud": self._audience,
             "iss": SESSION_ISSUER,
             "iat": now,
             "exp": now + self._lifetime,
@@ -113,7 +121,7 @@ class SessionTokens:
                 self._secret,
                 # Pinned: the token's own header never chooses how it is checked.
                 algorithms=[_SESSION_ALGORITHM],
-                audience=SESSION_AUDIENCE,
+                audience=self._audience,
                 issuer=SESSION_ISSUER,
                 options={"require": _SESSION_CLAIMS},
             )
@@ -141,8 +149,10 @@ class PortalAuthService:
         brand: Brand,
         order_locale: OrderLocale | None = None,
         requests: LoginRequestQueue | None = None,
+        audience: str = PORTAL,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self._audience = audience
         self._requests = requests if requests is not None else _HandledAtOnce(self.request_code)
         self._codes = codes
         self._sender = sender
@@ -157,7 +167,9 @@ class PortalAuthService:
         """What the sign-in route does, the same whoever asks and whatever they typed: hand the
         request over to `request_code`. Checking the order there, rather than here, keeps how
         long the answer takes from telling whose order it is."""
-        self._requests.submit(LoginRequest(email=email, order_number=order_number))
+        self._requests.submit(
+            LoginRequest(email=email, order_number=order_number, audience=self._audience)
+        )
 
     def request_code(self, email: str, order_number: str) -> None:
         """Email a new code when `order_number` is `email`'s and no code went to that email in
@@ -214,7 +226,7 @@ def _log_code_request(outcome: str) -> None:
 MIN_SECRET_LENGTH = 32
 
 
-def _portal_secret(settings: Settings) -> str:
+def portal_secret(settings: Settings) -> str:
     secret = settings.portal_secret.get_secret_value() if settings.portal_secret else ""
     if len(secret) < MIN_SECRET_LENGTH:
         raise DependencyUnavailableError(
@@ -241,7 +253,7 @@ def portal_auth_service(
         tokens or session_tokens_from(settings),
         order_belongs_to,
         rules=LoginRules(
-            secret=_portal_secret(settings),
+            secret=portal_secret(settings),
             code_minutes=settings.login_code_minutes,
             max_attempts=settings.login_code_attempts,
         ),
@@ -252,7 +264,7 @@ def portal_auth_service(
 
 
 def session_tokens_from(settings: Settings) -> SessionTokens:
-    return SessionTokens(_portal_secret(settings), settings.portal_session_minutes)
+    return SessionTokens(portal_secret(settings), settings.portal_session_minutes)
 
 
 def build_session_tokens() -> SessionTokens:

@@ -153,3 +153,27 @@ def test_a_sign_in_form_sent_from_another_site_is_refused(console: Any) -> None:
     )
     assert answer.status_code == 403
     assert sent_emails() == []
+
+
+def test_as_deployed_the_code_is_sent_by_the_sign_in_function_not_the_page(
+    console: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.integrations.login_requests import LOGIN_CODE_FUNCTION_NAME
+    from local.step_functions import (
+        app_task_handlers,
+        run_lambdas_in_process,
+        wait_for_asynchronous_invocations,
+    )
+
+    # Given the console as deployed: sign-in requests go to the `send_login_code` function
+    run_lambdas_in_process(app_task_handlers())
+    reconfigure(monkeypatch, LOGIN_CODE_FUNCTION=LOGIN_CODE_FUNCTION_NAME, CONSOLE_USERS=MERCHANT)
+    # When a merchant asks for a code
+    asked = post(console, "/console/login", {"email": MERCHANT})
+    assert asked.status_code == 303
+    wait_for_asynchronous_invocations()
+    # Then the function emails them a console code, which signs them in to the console
+    (email,) = sent_emails()
+    assert email.destinations["ToAddresses"] == [MERCHANT]
+    answer = post(console, "/console/login/code", {"email": MERCHANT, "code": code_in(email)})
+    assert answer.headers["Set-Cookie"].startswith(f"{SESSION_COOKIE}=")

@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     chat_intake_queue_url: str | None = None
     chat_conversation_hours: int = Field(default=48, ge=1, le=24 * 14)
     # The merchant console's address of a return is `<CONSOLE_URL>/returns/<reference>`; unset,
-    # the widget shows no link.
+    # `<PUBLIC_BASE_URL>/console`, or the widget shows no link.
     console_url: str | None = None
     # Who may sign in to the merchant console (comma-separated emails; empty: no one), and for
     # how long a sign-in lasts.
@@ -152,6 +152,13 @@ class Settings(BaseSettings):
         if self.gorgias_api_url and not self.local_stack:
             raise ValueError("GORGIAS_API_URL is for the local stack only")
         return self
+
+    @property
+    def console_page_url(self) -> str | None:
+        """The console's public address: CONSOLE_URL, else PUBLIC_BASE_URL's `/console`."""
+        if self.console_url:
+            return self.console_url
+        return f"{self.public_base_url.rstrip('/')}/console" if self.public_base_url else None
 
     @property
     def portal_page_url(self) -> str | None:

@@ -8,8 +8,9 @@ from chalicelib.settings import get_settings
 
 
 def console_link(reference: str) -> str | None:
-    """`<CONSOLE_URL>/returns/<reference>`, or None while no console address is configured."""
-    base = get_settings().console_url
+    """`<console>/returns/<reference>` (CONSOLE_URL, else PUBLIC_BASE_URL's console), or None
+    while no address is configured."""
+    base = get_settings().console_page_url
     if not base:
         return None
     return f"{base.rstrip('/')}/returns/{quote(reference)}"

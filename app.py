@@ -11,7 +11,10 @@ from chalice.app import CloudWatchEvent, DynamoDBEvent, SQSEvent
 
 from chalicelib.api.admin import admin
 from chalicelib.api.assets import assets
+from chalicelib.api.console import console
 from chalicelib.api.console_analytics import console_analytics
+from chalicelib.api.console_auth import console_auth
+from chalicelib.api.console_return_page import console_return_page
 from chalicelib.api.docs import docs
 from chalicelib.api.gorgias import gorgias
 from chalicelib.api.gorgias_chat import gorgias_chat
@@ -54,6 +57,9 @@ app.register_blueprint(portal_auth)
 app.register_blueprint(portal)
 app.register_blueprint(docs)
 app.register_blueprint(assets)
+app.register_blueprint(console_auth)
+app.register_blueprint(console)
+app.register_blueprint(console_return_page)
 app.register_blueprint(console_analytics)
 
 # Chalice names the queue in the template at import; each stage has its own (.chalice/config.json).

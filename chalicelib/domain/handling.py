@@ -166,6 +166,45 @@ def every_line_received(rma: Rma) -> bool:
     return _all_received(rma.lines)
 
 
+def awaits_items(rma: Rma) -> bool:
+    """Items may be recorded as received: the return is approved or being processed, and
+    some of its units are still out (`receipt_problems` refuses any more)."""
+    return rma.processing_status in RECEIVING_STATUSES and not every_line_received(rma)
+
+
+def left_by_the_lifecycle(rma: Rma) -> bool:
+    """Every line is in, and no lifecycle step waits on the return: only a person can finish
+    it (no lifecycle is configured, or it ended in an anomaly)."""
+    if rma.waiting_for is not None or not every_line_received(rma):
+        return False
+    # A PROCESSING return may still hold the item-receipt token whose hand-off is pending; an
+    # ANOMALY's lifecycle has failed, whatever token it left behind.
+    return rma.processing_status is ProcessingStatus.ANOMALY or (
+        rma.processing_status is ProcessingStatus.PROCESSING and rma.task_token is None
+    )
+
+
+def refund_unpaid(rma: Rma) -> bool:
+    """The return is paid back in money and that money is not paid yet."""
+    return payment_method(rma) is not None and rma.financial_status in {
+        FinancialStatus.PENDING,
+        FinancialStatus.EXECUTION_ERROR,
+    }
+
+
+def refund_awaits_a_person(rma: Rma) -> bool:
+    """A person may approve the refund (or set its amount): the lifecycle waits for that, or
+    no lifecycle carries the return on and money is still owed."""
+    if left_by_the_lifecycle(rma):
+        return refund_unpaid(rma)
+    return rma.waiting_for is LifecycleStep.REFUND_APPROVAL
+
+
+def completable_by_hand(rma: Rma) -> bool:
+    """A person may complete the return: no lifecycle carries it on and no money is owed."""
+    return left_by_the_lifecycle(rma) and not refund_unpaid(rma)
+
+
 def _all_received(lines: list[RmaLine]) -> bool:
     return all(line.received_quantity >= line.quantity for line in lines)
 

@@ -147,6 +147,16 @@ def apply_action(
 _DECISIONS = frozenset({Action.ACCEPT, Action.REJECT})
 
 
+def _resumes_first(rma: Rma, action: Action) -> bool:
+    held_for_decision = rma.processing_status is P.ON_HOLD and rma.held_from is P.REQUESTED
+    return action in _DECISIONS and held_for_decision
+
+
+def may_decide(rma: Rma, action: Action) -> bool:
+    """Whether `decide` would take `action` on `rma` as it stands: what a person is offered."""
+    return _resumes_first(rma, action) or target_status(rma, action) is not None
+
+
 def decide(
     rma: Rma, action: Action, *, actor: Actor, at: datetime, note: str | None = None
 ) -> tuple[Rma, list[RmaEvent]]:
@@ -154,7 +164,7 @@ def decide(
     for a decision first resumes it: whoever decides has no other way forward (Gorgias offers
     only approve and reject). The log gets both entries, the resume then the decision, each with
     its own version, to be written together. Any other action is `apply_action` as it is."""
-    if action in _DECISIONS and rma.processing_status is P.ON_HOLD and rma.held_from is P.REQUESTED:
+    if _resumes_first(rma, action):
         resumed, resume = apply_action(rma, Action.RESUME, actor=actor, at=at)
         decided, decision = apply_action(resumed, action, actor=actor, at=at, note=note)
         return decided, [resume, decision]

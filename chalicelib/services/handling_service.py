@@ -15,8 +15,10 @@ from chalicelib.domain.handling import (
     ReceivedLine,
     approve_refund,
     every_line_received,
+    left_by_the_lifecycle,
     receive_items,
     record_refund,
+    refund_unpaid,
     release_item_receipt,
     resolve_financial,
 )
@@ -47,10 +49,17 @@ class HandlingService:
         self._clock = clock
 
     def receive(
-        self, typed: str, received: list[ReceivedLine], *, actor: Actor, note: str | None = None
+        self,
+        typed: str,
+        received: list[ReceivedLine],
+        *,
+        actor: Actor,
+        note: str | None = None,
+        version: int | None = None,
     ) -> Rma:
-        """Record received items; once every line is in, the lifecycle moves on to the refund."""
-        rma = self._rmas.find(typed)
+        """Record received items; once every line is in, the lifecycle moves on to the refund.
+        Each use case here acts on the return at `version` when given (see RmaService.find)."""
+        rma = self._rmas.find(typed, version=version)
         updated, event = receive_items(rma, received, actor=actor, at=self._clock(), note=note)
         updated, completes = release_item_receipt(rma, updated)
         hand_off = step_completed(rma, "RECEIVED") if completes else None
@@ -64,11 +73,12 @@ class HandlingService:
         actor: Actor,
         amount: Decimal | None = None,
         note: str | None = None,
+        version: int | None = None,
     ) -> Rma:
         """Let the lifecycle pay the resolution it holds for a person, at `amount` if given.
         A return no lifecycle carries on is refunded and completed here instead."""
-        rma = self._rmas.find(typed)
-        if _left_by_the_lifecycle(rma):
+        rma = self._rmas.find(typed, version=version)
+        if left_by_the_lifecycle(rma):
             return self._refund_and_complete(rma, amount, actor=actor, note=note)
         if rma.waiting_for is not LifecycleStep.REFUND_APPROVAL:
             raise InvalidTransitionError(
@@ -82,21 +92,19 @@ class HandlingService:
         self._rmas.save(updated, event, before=rma, hand_off=hand_off)
         return updated
 
-    def complete(self, typed: str, *, actor: Actor, note: str | None = None) -> Rma:
+    def complete(
+        self, typed: str, *, actor: Actor, note: str | None = None, version: int | None = None
+    ) -> Rma:
         """Finish a return no lifecycle carries on, once every line is in and nothing is owed
         in money any more (paid, or a replacement)."""
-        rma = self._rmas.find(typed)
-        if not _left_by_the_lifecycle(rma):
+        rma = self._rmas.find(typed, version=version)
+        if not left_by_the_lifecycle(rma):
             raise InvalidTransitionError(
                 rma.return_reference,
                 rma.processing_status,
                 "completed by hand: " + _why_not_finishable(rma),
             )
-        owes_money = payment_method(rma) is not None
-        if owes_money and rma.financial_status in {
-            FinancialStatus.PENDING,
-            FinancialStatus.EXECUTION_ERROR,
-        }:
+        if refund_unpaid(rma):
             raise InvalidTransitionError(
                 rma.return_reference,
                 rma.processing_status,
@@ -104,10 +112,13 @@ class HandlingService:
             )
         changes = (
             {"financial_status": FinancialStatus.NONE}
-            if not owes_money and rma.financial_status is FinancialStatus.PENDING
+            if payment_method(rma) is None and rma.financial_status is FinancialStatus.PENDING
             else None
         )
-        return self._rmas.act(rma.id, Action.COMPLETE, actor=actor, note=note, changes=changes)
+        # At the version checked above: what was checked is what is completed.
+        return self._rmas.act(
+            rma.id, Action.COMPLETE, actor=actor, note=note, changes=changes, version=rma.version
+        )
 
     def _refund_and_complete(
         self, rma: Rma, amount: Decimal | None, *, actor: Actor, note: str | None
@@ -157,18 +168,6 @@ def pay_pending(
 
 def _pending(rma: Rma) -> bool:
     return any(r.status is FinancialStatus.PENDING for r in rma.financial_resolutions)
-
-
-def _left_by_the_lifecycle(rma: Rma) -> bool:
-    """Every line is in, and no lifecycle step waits on the return: only a person can finish
-    it (no lifecycle is configured, or it ended in an anomaly)."""
-    if rma.waiting_for is not None or not every_line_received(rma):
-        return False
-    # A PROCESSING return may still hold the item-receipt token whose hand-off is pending; an
-    # ANOMALY's lifecycle has failed, whatever token it left behind.
-    return rma.processing_status is ProcessingStatus.ANOMALY or (
-        rma.processing_status is ProcessingStatus.PROCESSING and rma.task_token is None
-    )
 
 
 def _why_not_finishable(rma: Rma) -> str:

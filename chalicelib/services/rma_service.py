@@ -55,12 +55,16 @@ class RmaService:
         self._repository.create(rma, entry, return_event(None, rma, entry))
         return rma
 
-    def find(self, typed: str) -> Rma:
-        """The RMA an id or a typed reference (`R-001042`, `r-1042`, `#1042`) names."""
+    def find(self, typed: str, *, version: int | None = None) -> Rma:
+        """The RMA an id or a typed reference (`R-001042`, `r-1042`, `#1042`) names; with
+        `version`, the version a person looked at: any other is a ConcurrentModificationError,
+        so no one acts on a return that changed since they read it."""
         rma_id = self._resolve_id(typed)
         rma = self._repository.get(rma_id) if rma_id else None
         if rma is None:
             raise RmaNotFoundError(typed)
+        if version is not None and rma.version != version:
+            raise ConcurrentModificationError(rma.return_reference)
         return rma
 
     def find_by_return_numbers(self, return_numbers: Iterable[int]) -> dict[int, Rma]:
@@ -82,13 +86,15 @@ class RmaService:
         actor: Actor,
         note: str | None = None,
         changes: Mapping[str, Any] | None = None,
+        version: int | None = None,
     ) -> Rma:
-        """Apply `action` (and `changes` to other fields, in the same write); a decision on a
-        return held while it waited for one resumes it in that write too (see `decide`). A
-        refused move is an InvalidTransitionError, a lost race a ConcurrentModificationError,
-        and nothing is written in either case. The change's event resumes the lifecycle step
-        the return waited in, when the action completes it."""
-        rma = self.find(typed)
+        """Apply `action` (and `changes` to other fields, in the same write) to the return, at
+        `version` when given (see `find`); a decision on a return held while it waited for one
+        resumes it in that write too (see `decide`). A refused move is an
+        InvalidTransitionError, a lost race a ConcurrentModificationError, and nothing is
+        written in either case. The change's event resumes the lifecycle step the return waited
+        in, when the action completes it."""
+        rma = self.find(typed, version=version)
         updated, entries = decide(rma, action, actor=actor, at=self._clock(), note=note)
         if changes:
             updated = revised(updated, **changes)

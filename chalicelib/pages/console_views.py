@@ -1,0 +1,268 @@
+"""A return as the merchant console shows it: its statuses, lines, photos, money and log in
+words, for `console/return.html.j2`. Pure: the photo links and the policy come in as values.
+
+The figures are the refund domain's (`domain/refunds.py`) and the RMA's own resolutions, never
+recomputed here; the wording of statuses is `domain/labels.py`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from chalicelib.domain.labels import label, received_in_words
+from chalicelib.domain.policy import ReturnPolicy
+from chalicelib.domain.refunds import RefundBreakdown, compute_refund
+from chalicelib.domain.rma import Rma, RmaEvent, RmaLine
+from chalicelib.domain.statuses import Channel, FinancialStatus, ProductState
+from chalicelib.domain.transitions import Action, past_tense
+from chalicelib.notifications.refund_summary import money
+
+# The merchant's team reads the console in English, like the notes left in Gorgias.
+CONSOLE_LOCALE = "en"
+
+_CHANNELS: dict[Channel, str] = {
+    Channel.GORGIAS: "Gorgias",
+    Channel.PORTAL: "the return portal",
+    Channel.CHAT: "the chat",
+    # The console acts through the admin API's use cases, as the signed-in merchant.
+    Channel.ADMIN: "the console or admin API",
+    Channel.WAREHOUSE: "a warehouse file",
+    Channel.WORKFLOW: "the returns workflow",
+}
+# Log entries that keep the processing status; the moves are named by `past_tense`.
+_UPDATES: dict[str, str] = {
+    "create": "Opened",
+    "issue_label": "Label issued",
+    "receive": "Items received",
+    "resolve_financial": "Refund computed",
+    "approve_refund": "Refund approved",
+    "execute_refund": "Refund paid",
+}
+PRODUCT_STATES: list[tuple[str, str]] = [
+    (state.value, label(state, CONSOLE_LOCALE)) for state in ProductState
+]
+
+
+@dataclass(frozen=True)
+class Photo:
+    url: str
+    alt: str
+
+
+@dataclass(frozen=True)
+class LineView:
+    sku: str
+    name: str
+    quantity: int
+    unit_price: str
+    reason: str
+    comment: str | None
+    line_state: str
+    received_quantity: int
+    received: str
+    photos: list[Photo]
+    inspection_notes: str | None
+    inspection_photos: list[Photo]
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    at: str
+    who: str
+    via: str
+    what: str
+    change: str
+    note: str | None
+
+
+@dataclass(frozen=True)
+class ReturnView:
+    reference: str
+    version: int
+    statuses: list[Figure]
+    customer: list[Figure]
+    order: list[Figure]
+    lines: list[LineView]
+    breakdown: list[Figure]
+    resolutions: list[Figure]
+    # What the approve-refund field starts with: the amount pending, else the one computed.
+    suggested_amount: str
+    # The most a refund may be, said next to its field.
+    refund_ceiling: str
+    shipments: list[Figure]
+    instructions: str | None
+    uploads: list[Figure]
+    log: list[LogEntry]
+    photo_origins: list[str]
+
+
+def return_view(
+    rma: Rma,
+    events: list[RmaEvent],
+    policy: ReturnPolicy,
+    photo_urls: Mapping[str, str],
+) -> ReturnView:
+    """`rma` and its log (oldest first) in words, each photo's object key linked through
+    `photo_urls` (a photo without a link is left out: no photo storage is configured)."""
+    breakdown = compute_refund(rma, policy)
+    lines = [_line(rma, line, photo_urls) for line in rma.lines]
+    urls = [p.url for line in lines for p in (*line.photos, *line.inspection_photos)]
+    return ReturnView(
+        reference=rma.return_reference,
+        version=rma.version,
+        statuses=[
+            Figure("Processing", label(rma.processing_status, CONSOLE_LOCALE)),
+            Figure("Delivery", label(rma.delivery_status, CONSOLE_LOCALE)),
+            Figure("Refund", label(rma.financial_status, CONSOLE_LOCALE)),
+            Figure("Inspection", label(rma.fulfillment_status, CONSOLE_LOCALE)),
+            Figure("Expected resolution", label(rma.expected_resolution, CONSOLE_LOCALE)),
+        ],
+        customer=[
+            Figure("Name", rma.customer.name or "—"),
+            Figure("Email", str(rma.customer.email)),
+            Figure("Language", rma.customer.locale),
+            Figure("Returns opened", str(rma.customer_return_count)),
+        ],
+        order=[
+            Figure("Order", rma.order.number),
+            Figure("Ordered", _day(rma.order.ordered_at)),
+            Figure("Delivered", _day(rma.order.delivered_at)),
+            Figure("Requested", _moment(rma.requested_at or rma.created_at)),
+        ],
+        lines=lines,
+        breakdown=_breakdown(rma, breakdown),
+        resolutions=[
+            Figure(
+                f"{r.method.value.capitalize()}{' (approved)' if r.approved else ''}",
+                f"{_money(rma, r.amount)} — {label(r.status, CONSOLE_LOCALE)}",
+            )
+            for r in rma.financial_resolutions
+        ],
+        suggested_amount=str(_suggested_amount(rma, breakdown)),
+        refund_ceiling=_money(rma, breakdown.lines_value),
+        shipments=[
+            Figure(
+                shipment.carrier,
+                ", ".join(
+                    filter(
+                        None,
+                        [
+                            label(shipment.status, CONSOLE_LOCALE),
+                            shipment.tracking_number and f"tracking {shipment.tracking_number}",
+                        ],
+                    )
+                ),
+            )
+            for shipment in rma.shipments
+        ],
+        instructions=rma.return_instructions,
+        uploads=[
+            Figure(upload.upload, f"Refused: {upload.refused}" if upload.refused else "Applied")
+            for upload in rma.inspection_uploads
+        ],
+        log=[_entry(event) for event in events],
+        photo_origins=sorted({_origin(url) for url in urls}),
+    )
+
+
+def shipment_links(rma: Rma) -> list[tuple[str, str]]:
+    """(words, URL) of each shipment's tracking page and label, for links."""
+    links = []
+    for shipment in rma.shipments:
+        if shipment.tracking_url:
+            links.append((f"Track the parcel with {shipment.carrier}", shipment.tracking_url))
+        if shipment.label_url:
+            links.append((f"{shipment.carrier} label", shipment.label_url))
+    return links
+
+
+def _line(rma: Rma, line: RmaLine, photo_urls: Mapping[str, str]) -> LineView:
+    return LineView(
+        sku=line.sku,
+        name=line.name,
+        quantity=line.quantity,
+        unit_price=_money(rma, line.unit_price),
+        reason=label(line.reason, CONSOLE_LOCALE),
+        comment=line.comment,
+        line_state=label(line.line_state, CONSOLE_LOCALE),
+        received_quantity=line.received_quantity,
+        received=received_in_words(line, CONSOLE_LOCALE) or "Nothing yet",
+        photos=_photos(line.photos, photo_urls, f"of {line.name}, from the customer"),
+        inspection_notes=line.inspection_notes,
+        inspection_photos=_photos(
+            line.inspection_photos, photo_urls, f"of {line.name}, from the inspection"
+        ),
+    )
+
+
+def _photos(keys: list[str], photo_urls: Mapping[str, str], whose: str) -> list[Photo]:
+    return [
+        Photo(photo_urls[key], f"Photo {n} {whose}")
+        for n, key in enumerate(keys, 1)
+        if photo_urls.get(key)
+    ]
+
+
+def _breakdown(rma: Rma, breakdown: RefundBreakdown) -> list[Figure]:
+    """The refund the policy gives for what came back; empty until something did."""
+    if not any(line.received_quantity for line in rma.lines):
+        return []
+    return [
+        Figure("Items received", _money(rma, breakdown.lines_value)),
+        Figure("Deduction for their condition", _money(rma, -breakdown.deductions)),
+        Figure("Return fee", _money(rma, -breakdown.return_fee)),
+        Figure("Shipping costs kept", _money(rma, -breakdown.retained_for_shipping)),
+        Figure("Refund computed", _money(rma, breakdown.amount)),
+    ]
+
+
+def _suggested_amount(rma: Rma, breakdown: RefundBreakdown) -> Decimal:
+    pending = [r.amount for r in rma.financial_resolutions if r.status is FinancialStatus.PENDING]
+    return pending[-1] if pending else breakdown.amount
+
+
+def _entry(event: RmaEvent) -> LogEntry:
+    before = label(event.from_status, CONSOLE_LOCALE) if event.from_status else None
+    after = label(event.to_status, CONSOLE_LOCALE)
+    return LogEntry(
+        at=_moment(event.at),
+        who=event.actor.display_name,
+        via=_CHANNELS[event.actor.channel],
+        what=_action_words(event.action),
+        change=f"{before} → {after}" if before and before != after else after,
+        note=event.note,
+    )
+
+
+def _action_words(action: str) -> str:
+    if action in _UPDATES:
+        return _UPDATES[action]
+    if action in Action.__members__.values():
+        return past_tense(Action(action)).capitalize()
+    return action.replace("_", " ").capitalize()
+
+
+def _money(rma: Rma, amount: Decimal) -> str:
+    return money(amount, rma.currency, CONSOLE_LOCALE)
+
+
+def _day(value: object) -> str:
+    return f"{value:%d %b %Y}" if value else "—"
+
+
+def _moment(value: datetime) -> str:
+    return f"{value:%d %b %Y, %H:%M} UTC"
+
+
+def _origin(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"

@@ -24,6 +24,7 @@ from chalicelib.api.orders import orders
 from chalicelib.api.policy import policy
 from chalicelib.api.portal import portal
 from chalicelib.api.portal_auth import portal_auth
+from chalicelib.api.portal_page import portal_page
 from chalicelib.api.webhooks import webhooks
 from chalicelib.chat_entrypoint import CHAT_INTAKE_FUNCTION_NAME, process_chat_messages
 from chalicelib.email_entrypoints import run_decision_reminder, run_status_emails
@@ -55,6 +56,7 @@ app.register_blueprint(orders)
 app.register_blueprint(webhooks)
 app.register_blueprint(portal_auth)
 app.register_blueprint(portal)
+app.register_blueprint(portal_page)
 app.register_blueprint(docs)
 app.register_blueprint(assets)
 app.register_blueprint(console_auth)

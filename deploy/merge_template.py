@@ -30,7 +30,7 @@ from deploy.alarms import (
     rest_api_name,
     state_machine_alarms,
 )
-from deploy.bucket import RETURNS_BUCKET, returns_bucket_resource
+from deploy.bucket import RETURNS_BUCKET, photo_upload_origins, returns_bucket_resource
 from deploy.cfn import Resource, Template, deep_merge, ref
 from deploy.chalice_app import (
     API_HANDLER,
@@ -135,7 +135,11 @@ def build_merge_template(
     events_consumer = return_events_consumer(chalice_stage.stream_consumers)
     resources: dict[str, Resource] = {
         TABLE: table_resource(names.table_name),
-        RETURNS_BUCKET: notify_inspection_queue(returns_bucket_resource(names)),
+        RETURNS_BUCKET: notify_inspection_queue(
+            returns_bucket_resource(
+                names, photo_upload_origins(chalice_stage.environment_variables)
+            )
+        ),
     }
     check_table_streams(resources[TABLE], TABLE)
     resources.update(inspection_queue_resources(names, consumer))

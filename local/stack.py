@@ -35,6 +35,7 @@ from chalicelib.repositories.rma_repository import RmaRepository
 from chalicelib.repositories.table_schema import table_definition
 from chalicelib.services.order_service import OrderService
 from chalicelib.settings import get_settings
+from deploy.bucket import photo_upload_cors
 from deploy.chat_intake import queue_attributes as chat_queue_attributes
 from deploy.gorgias_updates import (
     dead_letter_queue_attributes as gorgias_dead_letter_queue_attributes,
@@ -300,6 +301,8 @@ def configure_environment(
         "PORTAL_SECRET": os.environ.get("PORTAL_SECRET")
         or "local-portal-secret-not-for-production",
         "RETURNS_BUCKET": RETURNS_BUCKET,
+        # The shop's pages that may frame the portal and call its API (`make run` passes them).
+        "PORTAL_ALLOWED_ORIGINS": os.environ.get("PORTAL_ALLOWED_ORIGINS", ""),
         "INSPECTION_QUEUE_NAME": LOCAL_NAMES.inspection_queue_name,
         "CHAT_INTAKE_QUEUE_NAME": LOCAL_NAMES.chat_intake_queue_name,
         # Lets the app talk to peers on the loopback address (the stand-in for Gorgias).
@@ -326,6 +329,12 @@ def configure_environment(
     _forget_cached_clients()
 
 
+def local_upload_origins() -> list[str]:
+    """Where the local portal page posts photos from: the API on the loopback address, on
+    whichever port it got, and the shop's pages."""
+    return [f"http://{HOST}:*", "http://localhost:*", *get_settings().portal_allowed_origins]
+
+
 def _forget_cached_clients() -> None:
     """Drop the cached clients, services and settings: the next ones read the environment anew."""
     # Imported here: the container brings in the Powertools singletons, which read the
@@ -346,6 +355,9 @@ def create_resources(table_name: str, environment: EnvironmentEditor) -> str:
 
     client("dynamodb").create_table(**table_definition(table_name))
     client("s3").create_bucket(Bucket=RETURNS_BUCKET)
+    client("s3").put_bucket_cors(
+        Bucket=RETURNS_BUCKET, CORSConfiguration=photo_upload_cors(local_upload_origins())
+    )
     queue_url = create_inspection_queue(client("sqs"), client("s3"))
     # SES sends only from verified identities, in moto as in AWS.
     settings = get_settings()

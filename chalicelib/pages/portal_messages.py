@@ -1,0 +1,362 @@
+"""Every word the portal page shows, in English and French: one catalogue, rendered into the
+page as JSON for its script.
+
+The statuses, reasons and resolutions are the labels the rest of returns-desk uses
+(domain/labels.py); the page's own sentences, the API's error codes and the return's log
+entries said in words are here. A key missing in one language is a test failure, not an
+English word on a French page.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from chalicelib.domain.labels import SUPPORTED_LOCALES, label, language
+from chalicelib.domain.statuses import (
+    DeliveryStatus,
+    ExpectedResolution,
+    FinancialStatus,
+    FulfillmentStatus,
+    ProcessingStatus,
+    ProductState,
+    ReturnReason,
+)
+
+# (English, French). `{name}` placeholders are filled by the page's script.
+_SENTENCES: dict[str, tuple[str, str]] = {
+    "title": ("Returns", "Retours"),
+    "language": ("Language", "Langue"),
+    "sign_out": ("Sign out", "Se déconnecter"),
+    "nav.label": ("Your account", "Votre compte"),
+    "nav.orders": ("Your orders", "Vos commandes"),
+    "nav.returns": ("Your returns", "Vos retours"),
+    "loading": ("Loading…", "Chargement…"),
+    # Signing in
+    "signin.title": ("Return an item", "Retourner un article"),
+    "signin.intro": (
+        "Enter the email address and order number from your order confirmation. We'll email "
+        "you a 6-digit code.",
+        "Saisissez l'adresse e-mail et le numéro de commande de votre confirmation de commande. "
+        "Nous vous enverrons un code à 6 chiffres par e-mail.",
+    ),
+    "signin.email": ("Email address", "Adresse e-mail"),
+    "signin.order": ("Order number", "Numéro de commande"),
+    "signin.order_hint": ("For example #4910", "Par exemple #4910"),
+    "signin.submit": ("Email me a code", "Recevoir un code"),
+    "code.title": ("Check your inbox", "Consultez votre boîte de réception"),
+    "code.intro": (
+        "If that order is yours, a 6-digit code is on its way to {email}. It is valid for a few "
+        "minutes.",
+        "Si cette commande est la vôtre, un code à 6 chiffres a été envoyé à {email}. Il est "
+        "valable quelques minutes.",
+    ),
+    "code.label": ("6-digit code", "Code à 6 chiffres"),
+    "code.submit": ("Sign in", "Se connecter"),
+    "code.again": ("Use another email or order", "Utiliser un autre e-mail ou une autre commande"),
+    "signed_out": ("You are signed out.", "Vous êtes déconnecté."),
+    "session_expired": (
+        "Your session has ended. Please sign in again.",
+        "Votre session a expiré. Veuillez vous reconnecter.",
+    ),
+    # Orders
+    "orders.title": ("Your orders", "Vos commandes"),
+    "orders.none": ("No orders found.", "Aucune commande trouvée."),
+    "order.heading": ("Order {number}", "Commande {number}"),
+    "order.ordered_on": ("Ordered on {date}", "Commandée le {date}"),
+    "order.delivered_on": ("delivered on {date}", "livrée le {date}"),
+    "order.returnable_until": (
+        "Returns accepted until {date}",
+        "Retours acceptés jusqu'au {date}",
+    ),
+    "order.quantity": ("Quantity: {count}", "Quantité : {count}"),
+    "order.returnable": ("{count} can be returned", "{count} retournable(s)"),
+    "order.start": ("Return items from this order", "Retourner des articles de cette commande"),
+    "order.nothing": (
+        "Nothing in this order can be returned.",
+        "Aucun article de cette commande ne peut être retourné.",
+    ),
+    # Why a line cannot be returned
+    "ineligible.FINAL_SALE": (
+        "Sold as final sale: it can't be returned.",
+        "Vendu en vente finale : il ne peut pas être retourné.",
+    ),
+    "ineligible.NON_RETURNABLE_SKU": (
+        "This item can't be returned.",
+        "Cet article ne peut pas être retourné.",
+    ),
+    "ineligible.OUTSIDE_WINDOW": (
+        "The return window closed on {date}.",
+        "Le délai de retour a expiré le {date}.",
+    ),
+    "ineligible.QUANTITY_EXCEEDED": (
+        "Already returned or being returned.",
+        "Déjà retourné ou en cours de retour.",
+    ),
+    "ineligible.REASON_NOT_ALLOWED": (
+        "Returns for the reason “{reason}” aren't accepted.",
+        "Les retours pour le motif « {reason} » ne sont pas acceptés.",
+    ),
+    "ineligible.PHOTO_MISSING": (
+        "A photo is required for the reason “{reason}”.",
+        "Une photo est requise pour le motif « {reason} ».",
+    ),
+    # Opening a return
+    "new.title": (
+        "Return items from order {number}",
+        "Retourner des articles de la commande {number}",
+    ),
+    "new.choose": ("Choose the items to return", "Choisissez les articles à retourner"),
+    "new.photo_rule": (
+        "A photo of the item is required when the reason is: {reasons}. You add it here, before "
+        "sending your request.",
+        "Une photo de l'article est requise lorsque le motif est : {reasons}. Vous l'ajoutez ici, "
+        "avant d'envoyer votre demande.",
+    ),
+    "new.return_this": ("Return “{name}”", "Retourner « {name} »"),
+    "new.quantity": ("How many?", "Combien ?"),
+    "new.reason": ("Reason", "Motif"),
+    "new.reason_choose": ("Choose a reason", "Choisissez un motif"),
+    "new.photo": ("Photo of the item (required)", "Photo de l'article (obligatoire)"),
+    "new.photo_hint": (
+        "JPEG, PNG, WebP or HEIC, up to {size}.",
+        "JPEG, PNG, WebP ou HEIC, jusqu'à {size}.",
+    ),
+    "new.preview": ("Your photo of “{name}”", "Votre photo de « {name} »"),
+    "new.resolution": ("What would you like?", "Que souhaitez-vous ?"),
+    "new.comment": ("Anything to add? (optional)", "Un commentaire ? (facultatif)"),
+    "new.submit": ("Send my return request", "Envoyer ma demande de retour"),
+    "new.cancel": ("Back to my orders", "Retour à mes commandes"),
+    "new.sending": ("Sending your request…", "Envoi de votre demande…"),
+    "new.sent": (
+        "Your return request {reference} was sent.",
+        "Votre demande de retour {reference} a été envoyée.",
+    ),
+    "new.retry": ("Try the upload again", "Réessayer l'envoi"),
+    "upload.progress": ("Uploading: {percent}%", "Envoi : {percent} %"),
+    "upload.done": ("Photo uploaded", "Photo envoyée"),
+    "upload.failed": ("The upload failed.", "L'envoi a échoué."),
+    "check.no_line": (
+        "Choose at least one item to return.",
+        "Choisissez au moins un article à retourner.",
+    ),
+    "check.reason": ("Choose a reason for “{name}”.", "Choisissez un motif pour « {name} »."),
+    "check.photo": (
+        "Add a photo of “{name}”: its reason needs one.",
+        "Ajoutez une photo de « {name} » : son motif en demande une.",
+    ),
+    "check.photo_type": (
+        "The photo of “{name}” must be a JPEG, PNG, WebP or HEIC image.",
+        "La photo de « {name} » doit être une image JPEG, PNG, WebP ou HEIC.",
+    ),
+    "check.photo_size": (
+        "The photo of “{name}” is larger than {size}.",
+        "La photo de « {name} » dépasse {size}.",
+    ),
+    # Following returns
+    "returns.title": ("Your returns", "Vos retours"),
+    "returns.none": ("You have no returns yet.", "Vous n'avez encore aucun retour."),
+    "returns.opened_on": ("Opened on {date}", "Ouvert le {date}"),
+    "returns.view": ("View return {reference}", "Voir le retour {reference}"),
+    "returns.items": ("{count} item(s)", "{count} article(s)"),
+    "return.title": ("Return {reference}", "Retour {reference}"),
+    "return.order": ("Order {number}", "Commande {number}"),
+    "return.back": ("All my returns", "Tous mes retours"),
+    "return.request": ("Request", "Demande"),
+    "return.parcel": ("Parcel", "Colis"),
+    "return.inspection": ("Inspection", "Inspection"),
+    "return.refund": ("Refund", "Remboursement"),
+    "return.resolution": ("You asked for", "Vous avez demandé"),
+    "return.instructions": ("How to send your parcel", "Comment envoyer votre colis"),
+    "return.tracking": ("Tracking", "Suivi"),
+    "return.tracking_number": (
+        "{carrier}, tracking number {number}",
+        "{carrier}, numéro de suivi {number}",
+    ),
+    "return.track": ("Track the parcel", "Suivre le colis"),
+    "return.items": ("Items", "Articles"),
+    "return.item_line": ("{quantity} \u00d7 {name}", "{quantity} \u00d7 {name}"),
+    "return.received": ("Received: {states}", "Reçu : {states}"),
+    "return.breakdown": ("Refund breakdown", "Détail du remboursement"),
+    "breakdown.lines_value": ("Items received", "Articles reçus"),
+    "breakdown.deductions": ("Deductions for condition", "Déductions selon l'état"),
+    "breakdown.return_fee": ("Return fee", "Frais de retour"),
+    "breakdown.retained_for_shipping": ("Return shipping", "Frais d'expédition du retour"),
+    "breakdown.amount": ("Refund", "Remboursement"),
+    "return.payments": ("Payments", "Paiements"),
+    "return.timeline": ("History", "Historique"),
+    "return.cancel": ("Cancel this return", "Annuler ce retour"),
+    "return.cancel_confirm": (
+        "Cancel return {reference}? This can't be undone.",
+        "Annuler le retour {reference} ? Cette action est définitive.",
+    ),
+    "return.cancel_yes": ("Yes, cancel it", "Oui, l'annuler"),
+    "return.cancel_no": ("Keep it", "Le conserver"),
+    "return.canceled": ("Return {reference} was canceled.", "Le retour {reference} a été annulé."),
+    # What a status means for the shopper
+    "next.NEW": (
+        "Your request is not sent yet: it waits for its photos.",
+        "Votre demande n'est pas encore envoyée : elle attend ses photos.",
+    ),
+    "next.REQUESTED": (
+        "We received your request and are reviewing it.",
+        "Nous avons reçu votre demande et l'examinons.",
+    ),
+    "next.ACCEPTED": (
+        "Approved: send your parcel as explained below.",
+        "Approuvé : envoyez votre colis comme indiqué ci-dessous.",
+    ),
+    "next.PROCESSING": (
+        "We received your parcel and are processing it.",
+        "Nous avons reçu votre colis et le traitons.",
+    ),
+    "next.COMPLETE": ("Your return is complete.", "Votre retour est terminé."),
+    "next.REJECTED": ("Your return was not accepted.", "Votre retour n'a pas été accepté."),
+    "next.CANCELED": ("This return was canceled.", "Ce retour a été annulé."),
+    "next.ON_HOLD": (
+        "Your return is on hold; our team will contact you.",
+        "Votre retour est en pause ; notre équipe vous contactera.",
+    ),
+    "next.ANOMALY": (
+        "Our team is looking into your return.",
+        "Notre équipe examine votre retour.",
+    ),
+    "next.DELETED": ("This return was deleted.", "Ce retour a été supprimé."),
+    # The return's log, in words
+    "action.create": ("Return opened", "Retour ouvert"),
+    "action.submit": ("Request sent", "Demande envoyée"),
+    "action.accept": ("Return approved", "Retour approuvé"),
+    "action.reject": ("Return rejected", "Retour refusé"),
+    "action.cancel": ("Return canceled", "Retour annulé"),
+    "action.hold": ("Put on hold", "Mis en pause"),
+    "action.resume": ("Resumed", "Repris"),
+    "action.delete": ("Deleted", "Supprimé"),
+    "action.start_processing": ("Processing started", "Traitement commencé"),
+    "action.flag_anomaly": ("Our team is looking into it", "Notre équipe l'examine"),
+    "action.complete": ("Return completed", "Retour terminé"),
+    "action.add_photo": ("Photo upload started", "Envoi d'une photo commencé"),
+    "action.photos_uploaded": ("Photos received", "Photos reçues"),
+    "action.issue_label": ("Return instructions issued", "Instructions de retour émises"),
+    "action.receive": ("Items received at the warehouse", "Articles reçus à l'entrepôt"),
+    "action.resolve_financial": ("Refund calculated", "Remboursement calculé"),
+    "action.approve_refund": ("Refund approved", "Remboursement approuvé"),
+    "action.execute_refund": ("Refund paid", "Remboursement effectué"),
+    "action.other": ("Return updated", "Retour mis à jour"),
+    "by.portal": ("by you", "par vous"),
+    "by.chat": ("by you, in the chat", "par vous, dans le chat"),
+    "by.gorgias": ("by our support team", "par notre service client"),
+    "by.admin": ("by the store", "par la boutique"),
+    "by.warehouse": ("by the warehouse", "par l'entrepôt"),
+    "by.workflow": ("automatically", "automatiquement"),
+    # The API's errors, by code
+    "error.unauthorized": (
+        "That code is not valid or has expired. Check it, or ask for a new one.",
+        "Ce code n'est pas valide ou a expiré. Vérifiez-le ou demandez-en un nouveau.",
+    ),
+    "error.validation_error": (
+        "Some information is missing or not valid. Please check the form.",
+        "Certaines informations manquent ou ne sont pas valides. Vérifiez le formulaire.",
+    ),
+    "error.malformed_json": (
+        "Your request could not be read. Please try again.",
+        "Votre demande n'a pas pu être lue. Veuillez réessayer.",
+    ),
+    "error.invalid_request": (
+        "This request can't be done as it is. Please check it and try again.",
+        "Cette demande ne peut pas être traitée telle quelle. Vérifiez-la et réessayez.",
+    ),
+    "error.not_found": ("We couldn't find that.", "Introuvable."),
+    "error.rma_not_found": (
+        "We couldn't find that return among yours.",
+        "Nous n'avons pas trouvé ce retour parmi les vôtres.",
+    ),
+    "error.invalid_transition": (
+        "This return can no longer be changed this way.",
+        "Ce retour ne peut plus être modifié de cette façon.",
+    ),
+    "error.concurrent_modification": (
+        "This return was just updated. Please reload it and try again.",
+        "Ce retour vient d'être mis à jour. Rechargez-le et réessayez.",
+    ),
+    "error.lines_not_returnable": (
+        "Some items can't be returned:",
+        "Certains articles ne peuvent pas être retournés :",
+    ),
+    "error.units_already_claimed": (
+        "Some of these items are already being returned.",
+        "Certains de ces articles sont déjà en cours de retour.",
+    ),
+    "error.photo_limit_reached": (
+        "This item already has as many photos as it can.",
+        "Cet article a déjà le nombre maximal de photos.",
+    ),
+    "error.unsupported_media_type": (
+        "This kind of file isn't accepted.",
+        "Ce type de fichier n'est pas accepté.",
+    ),
+    "error.payload_too_large": (
+        "This is too large to send.",
+        "C'est trop volumineux pour être envoyé.",
+    ),
+    "error.idempotency_key_reused": (
+        "This request was already sent with other details. Please reload the page.",
+        "Cette demande a déjà été envoyée avec d'autres informations. Rechargez la page.",
+    ),
+    "error.request_in_progress": (
+        "Your request is still being processed. Please wait a moment.",
+        "Votre demande est encore en cours de traitement. Patientez un instant.",
+    ),
+    "error.dependency_unavailable": (
+        "This service is briefly unavailable. Please try again in a moment.",
+        "Ce service est momentanément indisponible. Réessayez dans un instant.",
+    ),
+    "error.internal_error": (
+        "Something went wrong on our side. Please try again.",
+        "Une erreur s'est produite de notre côté. Veuillez réessayer.",
+    ),
+    "error.network": (
+        "We couldn't reach the store. Check your connection and try again.",
+        "Impossible de joindre la boutique. Vérifiez votre connexion et réessayez.",
+    ),
+    "error.generic": (
+        "Something went wrong. Please try again.",
+        "Une erreur s'est produite. Veuillez réessayer.",
+    ),
+}
+
+# The values the page shows by their label, under the key prefix it looks them up with.
+_LABELLED: dict[str, type[StrEnum]] = {
+    "status": ProcessingStatus,
+    "delivery": DeliveryStatus,
+    "financial": FinancialStatus,
+    "fulfillment": FulfillmentStatus,
+    "resolution": ExpectedResolution,
+    "reason": ReturnReason,
+    "product": ProductState,
+}
+
+
+def catalogue(locale: str) -> dict[str, str]:
+    """Every message of the page in `locale`'s language, by key."""
+    french = language(locale) == "fr"
+    messages = {key: pair[1] if french else pair[0] for key, pair in _SENTENCES.items()}
+    for prefix, values in _LABELLED.items():
+        for value in values:
+            messages[f"{prefix}.{value}"] = label(value, locale)
+    return messages
+
+
+def catalogues() -> dict[str, dict[str, str]]:
+    """The catalogue of each supported language: the page switches without a reload."""
+    return {locale: catalogue(locale) for locale in SUPPORTED_LOCALES}
+
+
+def page_language(requested: str | None, accept_language: str | None) -> str:
+    """The page's language before sign-in: `?lang=` when supported, else the first supported
+    language of the browser's Accept-Language, else English."""
+    if requested and language(requested) == requested.split("-")[0].lower():
+        return language(requested)
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip()
+        if tag and tag != "*" and tag.split("-")[0].lower() in SUPPORTED_LOCALES:
+            return language(tag)
+    return language(None)

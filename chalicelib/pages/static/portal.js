@@ -1,0 +1,765 @@
+/* The shoppers' return portal: signs in with an emailed code, then shows the shopper's orders
+   and returns through the portal API. No framework: each view is rendered from `state` by one
+   function, and re-rendered in the other language when the shopper switches. */
+(() => {
+  "use strict";
+
+  const MESSAGES = JSON.parse(document.getElementById("portal-messages").textContent);
+  const SESSION_KEY = "returns-desk.portal.session";
+  const LANGUAGE_KEY = "returns-desk.portal.language";
+  // The API lives where the page does: under `/api` behind API Gateway's own address.
+  const API = document.body.dataset.base;
+  const CANCELLABLE = new Set(["NEW", "REQUESTED", "ACCEPTED"]);
+  const TONES = {
+    NEW: "wait", REQUESTED: "wait", ON_HOLD: "wait", ACCEPTED: "progress",
+    PROCESSING: "progress", COMPLETE: "ok", REJECTED: "stop", CANCELED: "stop",
+    ANOMALY: "stop", DELETED: "stop",
+  };
+
+  const state = {
+    lang: chosenLanguage(),
+    session: readSession(),
+    pending: null, // {email, orderNumber} between asking for a code and typing it
+    orders: null,
+    terms: null,
+    draft: null, // the return being prepared
+    view: { name: "signin", arg: null },
+    deepLink: new URLSearchParams(window.location.search).get("return"),
+  };
+
+  // --- words ---------------------------------------------------------------------------------
+
+  function chosenLanguage() {
+    if (document.body.dataset.langFixed === "true") return document.body.dataset.lang;
+    return sessionStorage.getItem(LANGUAGE_KEY) || document.body.dataset.lang;
+  }
+
+  function has(key) {
+    return Object.prototype.hasOwnProperty.call(MESSAGES.en, key);
+  }
+
+  function t(key, values) {
+    const text = (MESSAGES[state.lang] || MESSAGES.en)[key] ?? MESSAGES.en[key] ?? key;
+    return text.replace(/\{(\w+)\}/g, (whole, name) =>
+      values && values[name] !== undefined ? String(values[name]) : whole);
+  }
+
+  function formatDate(iso) {
+    const day = iso.length === 10 ? new Date(`${iso}T12:00:00`) : new Date(iso);
+    return new Intl.DateTimeFormat(state.lang, { dateStyle: "long" }).format(day);
+  }
+
+  function formatDateTime(iso) {
+    return new Intl.DateTimeFormat(state.lang, { dateStyle: "medium", timeStyle: "short" })
+      .format(new Date(iso));
+  }
+
+  function money(amount, currency) {
+    return new Intl.NumberFormat(state.lang, { style: "currency", currency }).format(Number(amount));
+  }
+
+  function megabytes(bytes) {
+    return new Intl.NumberFormat(state.lang, { style: "unit", unit: "megabyte" })
+      .format(Math.round(bytes / (1024 * 1024)));
+  }
+
+  // --- the DOM -------------------------------------------------------------------------------
+
+  /* h("p", {class: "x", onclick: f}, "text", child, [children]) */
+  function h(tag, attributes, ...children) {
+    const element = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
+      else if (name === "class") element.className = value;
+      else if (name in element && typeof value !== "string") element[name] = value;
+      else element.setAttribute(name, value === true ? "" : value);
+    }
+    for (const child of children.flat(Infinity)) {
+      if (child === null || child === undefined || child === false) continue;
+      element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return element;
+  }
+
+  const byId = (id) => document.getElementById(id);
+
+  function title(text) {
+    return h("h1", { id: "view-title", tabindex: "-1" }, text);
+  }
+
+  function announce(text) {
+    byId("status").textContent = text;
+  }
+
+  function clearMessages() {
+    byId("status").textContent = "";
+    byId("error").replaceChildren();
+  }
+
+  // --- the API -------------------------------------------------------------------------------
+
+  class ApiError extends Error {
+    constructor(code, details, status) {
+      super(code);
+      this.code = code;
+      this.details = details || {};
+      this.status = status || 0;
+    }
+  }
+
+  async function api(method, path, body, headers) {
+    const sent = { Accept: "application/json", ...(headers || {}) };
+    if (body !== undefined) sent["Content-Type"] = "application/json";
+    if (state.session) sent.Authorization = `Bearer ${state.session.token}`;
+    let response;
+    try {
+      response = await fetch(API + path, {
+        method, headers: sent, body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (failure) {
+      throw new ApiError("network");
+    }
+    const answer = await response.json().catch(() => null);
+    if (response.ok) return answer;
+    const error = (answer && answer.error) || { code: "generic", details: {} };
+    if (response.status === 401 && state.session) {
+      endSession();
+      showView("signin", null);
+      announce(t("session_expired"));
+      throw new ApiError("session_ended");
+    }
+    throw new ApiError(error.code, error.details, response.status);
+  }
+
+  function showError(error, lineNames) {
+    if (error.code === "session_ended") return;
+    const code = error.code || "generic";
+    const region = byId("error");
+    const message = has(`error.${code}`) ? t(`error.${code}`) : t("error.generic");
+    const lines = (error.details && error.details.lines) || [];
+    region.replaceChildren(
+      h("p", null, message),
+      lines.length ? h("ul", null, lines.map((line) => h("li", null,
+        `${(lineNames && lineNames[line.sku]) || line.sku}: ${refusal(line, null)}`))) : null,
+    );
+  }
+
+  function showProblem(text) {
+    byId("error").replaceChildren(h("p", null, text));
+  }
+
+  // --- the session ---------------------------------------------------------------------------
+
+  function readSession() {
+    try {
+      const session = JSON.parse(sessionStorage.getItem(SESSION_KEY));
+      return session && session.expiresAt > Date.now() ? session : null;
+    } catch (failure) {
+      return null;
+    }
+  }
+
+  function startSession(email, answer) {
+    state.session = { token: answer.token, email, expiresAt: Date.now() + answer.expires_in * 1000 };
+    sessionStorage.setItem(SESSION_KEY, JSON.stringify(state.session));
+  }
+
+  function endSession() {
+    sessionStorage.removeItem(SESSION_KEY);
+    state.session = null;
+    state.orders = null;
+    state.terms = null;
+    state.draft = null;
+  }
+
+  // --- views ---------------------------------------------------------------------------------
+
+  const VIEWS = {
+    signin: renderSignIn,
+    code: renderCode,
+    orders: renderOrders,
+    "new-return": renderNewReturn,
+    returns: renderReturns,
+    return: renderReturn,
+  };
+
+  /* Show a view: render it, then move focus to its title so that a screen reader says where
+     the shopper now is. `focus: false` keeps focus where it is (a language switch). */
+  async function showView(name, arg, options) {
+    state.view = { name, arg };
+    const signedIn = Boolean(state.session);
+    byId("nav").hidden = !signedIn;
+    byId("sign-out").hidden = !signedIn;
+    for (const link of byId("nav").querySelectorAll("a")) {
+      const current = link.dataset.view === name || (name === "return" && link.dataset.view === "returns")
+        || (name === "new-return" && link.dataset.view === "orders");
+      if (current) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    }
+    let content;
+    try {
+      content = await VIEWS[name](arg);
+    } catch (error) {
+      showError(error);
+      // A return that cannot be shown (a link to someone else's): the shopper's own instead.
+      if (name === "return" && state.session) showView("returns", null);
+      return;
+    }
+    if (state.view.name !== name || state.view.arg !== arg) return; // another view won
+    byId("view").replaceChildren(...[content].flat());
+    if (!options || options.focus !== false) byId("view-title").focus();
+  }
+
+  function go(name, arg) {
+    clearMessages();
+    return showView(name, arg);
+  }
+
+  // Signing in ---------------------------------------------------------------------------------
+
+  function renderSignIn() {
+    const pending = state.pending || {};
+    return h("section", { class: "card portal-card narrow" },
+      title(t("signin.title")),
+      h("p", null, t("signin.intro")),
+      h("form", { id: "signin-form", novalidate: true, onsubmit: askForCode },
+        h("label", { for: "email" }, t("signin.email")),
+        h("input", {
+          id: "email", name: "email", type: "email", autocomplete: "email", required: true,
+          value: pending.email || "",
+        }),
+        h("label", { for: "order-number" }, t("signin.order")),
+        h("p", { id: "order-hint", class: "hint" }, t("signin.order_hint")),
+        h("input", {
+          id: "order-number", name: "order_number", type: "text", required: true,
+          autocomplete: "off", "aria-describedby": "order-hint", value: pending.orderNumber || "",
+        }),
+        h("p", { class: "actions" }, h("button", { type: "submit" }, t("signin.submit")))));
+  }
+
+  async function askForCode(event) {
+    event.preventDefault();
+    clearMessages();
+    const email = byId("email").value.trim();
+    const orderNumber = byId("order-number").value.trim();
+    if (!email || !orderNumber || !byId("email").checkValidity()) {
+      showError({ code: "validation_error" });
+      (email && byId("email").checkValidity() ? byId("order-number") : byId("email")).focus();
+      return;
+    }
+    const button = event.submitter || event.target.querySelector("button");
+    button.disabled = true;
+    try {
+      await api("POST", "/portal/login", { email, order_number: orderNumber });
+      state.pending = { email, orderNumber };
+      await go("code");
+    } catch (error) {
+      showError(error);
+      button.disabled = false;
+    }
+  }
+
+  function renderCode() {
+    return h("section", { class: "card portal-card narrow" },
+      title(t("code.title")),
+      h("p", null, t("code.intro", { email: state.pending ? state.pending.email : "" })),
+      h("form", { id: "code-form", novalidate: true, onsubmit: verifyCode },
+        h("label", { for: "code" }, t("code.label")),
+        h("input", {
+          id: "code", name: "code", type: "text", inputmode: "numeric", pattern: "[0-9]{6}",
+          maxlength: "6", autocomplete: "one-time-code", required: true, class: "code-input",
+        }),
+        h("p", { class: "actions" },
+          h("button", { type: "submit" }, t("code.submit")),
+          h("button", { type: "button", class: "link", onclick: () => go("signin") }, t("code.again")))));
+  }
+
+  async function verifyCode(event) {
+    event.preventDefault();
+    clearMessages();
+    const code = byId("code").value.replace(/\s/g, "");
+    if (!/^[0-9]{6}$/.test(code)) {
+      showError({ code: "unauthorized" });
+      byId("code").focus();
+      return;
+    }
+    const button = event.submitter || event.target.querySelector("button");
+    button.disabled = true;
+    try {
+      const answer = await api("POST", "/portal/verify", { email: state.pending.email, code });
+      startSession(state.pending.email, answer);
+      state.pending = null;
+      await afterSignIn();
+    } catch (error) {
+      showError(error);
+      button.disabled = false;
+      byId("code").focus();
+    }
+  }
+
+  async function afterSignIn() {
+    await loadOrders();
+    // The order's language, unless the shopper (or the link) chose one.
+    const locale = state.orders.length ? state.orders[0].locale : null;
+    const language = locale ? locale.slice(0, 2).toLowerCase() : null;
+    if (language && MESSAGES[language] && document.body.dataset.langFixed !== "true"
+        && !sessionStorage.getItem(LANGUAGE_KEY)) {
+      setLanguage(language);
+    }
+    const reference = state.deepLink;
+    state.deepLink = null;
+    await go(reference ? "return" : "orders", reference);
+  }
+
+  // Orders ---------------------------------------------------------------------------------------
+
+  async function loadOrders() {
+    const answer = await api("GET", "/portal/orders");
+    state.orders = answer.orders;
+    state.terms = answer.terms;
+  }
+
+  /* Why a line cannot be returned, in the page's language; the API's sentence (in the order's
+     language) only for a refusal the catalogue cannot word. */
+  function refusal(line, order) {
+    if (line.code === "OUTSIDE_WINDOW") {
+      return order && order.returnable_until
+        ? t("ineligible.OUTSIDE_WINDOW", { date: formatDate(order.returnable_until) })
+        : line.reason || "";
+    }
+    if (line.code && has(`ineligible.${line.code}`)) {
+      return t(`ineligible.${line.code}`, { reason: line.requested ? t(`reason.${line.requested}`) : "" });
+    }
+    return line.reason || "";
+  }
+
+  async function renderOrders() {
+    if (!state.orders) await loadOrders();
+    const cards = state.orders.map((order) => {
+      const returnable = order.lines.some((line) => line.returnable > 0);
+      const heading = `order-${order.number.replace(/\W/g, "")}`;
+      return h("article", { class: "card order", "aria-labelledby": heading },
+        h("h2", { id: heading }, t("order.heading", { number: order.number })),
+        h("p", { class: "meta" },
+          [t("order.ordered_on", { date: formatDate(order.ordered_at) }),
+            order.delivered_at ? t("order.delivered_on", { date: formatDate(order.delivered_at) }) : null]
+            .filter(Boolean).join(", ")),
+        returnable && order.returnable_until
+          ? h("p", { class: "meta" }, t("order.returnable_until", { date: formatDate(order.returnable_until) }))
+          : null,
+        h("ul", { class: "lines" }, order.lines.map((line) => h("li", { class: "line" },
+          h("span", { class: "line-name" }, line.name),
+          h("span", { class: "line-quantity" }, t("order.quantity", { count: line.ordered })),
+          line.returnable > 0
+            ? h("span", { class: "pill ok" }, t("order.returnable", { count: line.returnable }))
+            : h("span", { class: "pill muted" }, refusal(line, order))))),
+        returnable
+          ? h("p", { class: "actions" }, h("button", {
+            type: "button", onclick: () => startReturn(order.number),
+          }, t("order.start")))
+          : h("p", { class: "meta" }, t("order.nothing")));
+    });
+    return [
+      h("div", { class: "view-head" }, title(t("orders.title"))),
+      cards.length ? cards : h("p", { class: "card" }, t("orders.none")),
+    ];
+  }
+
+  // Opening a return -----------------------------------------------------------------------------
+
+  function startReturn(number) {
+    const order = state.orders.find((candidate) => candidate.number === number);
+    const lines = {};
+    for (const line of order.lines.filter((candidate) => candidate.returnable > 0)) {
+      lines[line.sku] = { picked: false, quantity: 1, reason: "", photo: null, preview: null, uploaded: false };
+    }
+    state.draft = {
+      order: number, lines, resolution: state.terms.resolutions[0], comment: "",
+      reference: null, key: crypto.randomUUID(),
+    };
+    go("new-return", number);
+  }
+
+  function photoNeeded(reason) {
+    return state.terms.reasons.some((rule) => rule.reason === reason && rule.photo_required);
+  }
+
+  function renderNewReturn(number) {
+    const draft = state.draft;
+    const order = state.orders && state.orders.find((candidate) => candidate.number === number);
+    if (!draft || !order) return renderOrders();
+    const needPhotos = state.terms.reasons.filter((rule) => rule.photo_required)
+      .map((rule) => t(`reason.${rule.reason}`));
+    const lines = order.lines.filter((line) => draft.lines[line.sku]);
+    return h("section", { class: "card portal-card" },
+      title(t("new.title", { number })),
+      needPhotos.length ? h("p", { class: "rule", id: "photo-rule" },
+        t("new.photo_rule", { reasons: needPhotos.join(", ") })) : null,
+      h("form", { id: "return-form", novalidate: true, onsubmit: sendReturn },
+        h("fieldset", { class: "items" },
+          h("legend", null, t("new.choose")),
+          lines.map((line, index) => renderDraftLine(line, index))),
+        h("fieldset", { class: "resolutions" },
+          h("legend", null, t("new.resolution")),
+          state.terms.resolutions.map((resolution) => h("label", { class: "choice" },
+            h("input", {
+              type: "radio", name: "resolution", value: resolution,
+              checked: draft.resolution === resolution,
+              onchange: () => { draft.resolution = resolution; },
+            }),
+            " ", t(`resolution.${resolution}`)))),
+        h("label", { for: "comment" }, t("new.comment")),
+        h("textarea", {
+          id: "comment", rows: "3", maxlength: "2000",
+          oninput: (event) => { draft.comment = event.target.value; },
+        }, draft.comment),
+        h("p", { class: "actions" },
+          h("button", { type: "submit", id: "send-return" }, t("new.submit")),
+          h("button", { type: "button", class: "secondary", onclick: () => go("orders") }, t("new.cancel")))));
+  }
+
+  function renderDraftLine(line, index) {
+    const chosen = state.draft.lines[line.sku];
+    const id = `line-${index}`;
+    const photoBlock = h("div", { class: "photo", id: `${id}-photo`, hidden: !photoNeeded(chosen.reason) },
+      h("label", { for: `${id}-file` }, t("new.photo")),
+      h("p", { class: "hint", id: `${id}-hint` },
+        t("new.photo_hint", { size: megabytes(state.terms.photo_max_bytes) })),
+      h("input", {
+        id: `${id}-file`, type: "file", accept: state.terms.photo_types.join(","),
+        "aria-describedby": `${id}-hint`,
+        onchange: (event) => choosePhoto(line, id, event.target.files[0] || null),
+      }),
+      h("div", { class: "preview", id: `${id}-preview` }, renderPreview(line, chosen)),
+      h("div", { class: "upload", id: `${id}-upload`, hidden: true },
+        h("progress", { id: `${id}-progress`, max: "100", value: "0", "aria-labelledby": `${id}-upload-text` }),
+        h("span", { id: `${id}-upload-text` })));
+    const fields = h("div", { class: "line-fields", hidden: !chosen.picked },
+      h("div", { class: "field" },
+        h("label", { for: `${id}-quantity` }, t("new.quantity")),
+        h("select", {
+          id: `${id}-quantity`, onchange: (event) => { chosen.quantity = Number(event.target.value); },
+        }, Array.from({ length: line.returnable }, (unused, n) =>
+          h("option", { value: String(n + 1), selected: chosen.quantity === n + 1 }, String(n + 1))))),
+      h("div", { class: "field" },
+        h("label", { for: `${id}-reason` }, t("new.reason")),
+        h("select", {
+          id: `${id}-reason`,
+          onchange: (event) => {
+            chosen.reason = event.target.value;
+            photoBlock.hidden = !photoNeeded(chosen.reason);
+          },
+        },
+        h("option", { value: "" }, t("new.reason_choose")),
+        state.terms.reasons.map((rule) => h("option", {
+          value: rule.reason, selected: chosen.reason === rule.reason,
+        }, t(`reason.${rule.reason}`))))),
+      photoBlock);
+    return h("div", { class: "draft-line" },
+      h("div", { class: "choice line-pick" },
+        h("input", {
+          type: "checkbox", id: `${id}-pick`, checked: chosen.picked,
+          onchange: (event) => { chosen.picked = event.target.checked; fields.hidden = !chosen.picked; },
+        }),
+        h("label", { for: `${id}-pick` }, t("new.return_this", { name: line.name }))),
+      fields);
+  }
+
+  function renderPreview(line, chosen) {
+    if (!chosen.photo) return null;
+    return h("figure", null,
+      h("img", { src: chosen.preview, alt: t("new.preview", { name: line.name }) }),
+      h("figcaption", null, chosen.photo.name));
+  }
+
+  function choosePhoto(line, id, file) {
+    const chosen = state.draft.lines[line.sku];
+    if (chosen.preview) URL.revokeObjectURL(chosen.preview);
+    chosen.photo = file;
+    chosen.preview = file ? URL.createObjectURL(file) : null;
+    chosen.uploaded = false;
+    byId(`${id}-preview`).replaceChildren(...[renderPreview(line, chosen)].filter(Boolean));
+  }
+
+  /* The first thing to fix before sending, with the field to fix it in; null when none. */
+  function firstProblem(order) {
+    const picked = order.lines.map((line, index) => ({ line, index, chosen: state.draft.lines[line.sku] }))
+      .filter((entry) => entry.chosen && entry.chosen.picked);
+    if (!picked.length) return { text: t("check.no_line"), field: byId("line-0-pick") };
+    for (const { line, index, chosen } of picked) {
+      const id = `line-${index}`;
+      if (!chosen.reason) return { text: t("check.reason", { name: line.name }), field: byId(`${id}-reason`) };
+      if (!photoNeeded(chosen.reason)) continue;
+      const file = chosen.photo;
+      if (!file) return { text: t("check.photo", { name: line.name }), field: byId(`${id}-file`) };
+      if (!state.terms.photo_types.includes(file.type)) {
+        return { text: t("check.photo_type", { name: line.name }), field: byId(`${id}-file`) };
+      }
+      if (file.size > state.terms.photo_max_bytes) {
+        return {
+          text: t("check.photo_size", { name: line.name, size: megabytes(state.terms.photo_max_bytes) }),
+          field: byId(`${id}-file`),
+        };
+      }
+    }
+    return null;
+  }
+
+  async function sendReturn(event) {
+    event.preventDefault();
+    clearMessages();
+    const draft = state.draft;
+    const order = state.orders.find((candidate) => candidate.number === draft.order);
+    const problem = firstProblem(order);
+    if (problem) {
+      showProblem(problem.text);
+      problem.field.focus();
+      return;
+    }
+    const button = byId("send-return");
+    button.disabled = true;
+    announce(t("new.sending"));
+    const names = Object.fromEntries(order.lines.map((line) => [line.sku, line.name]));
+    const picked = order.lines.map((line, index) => ({ line, index, chosen: draft.lines[line.sku] }))
+      .filter((entry) => entry.chosen && entry.chosen.picked);
+    try {
+      if (!draft.reference) {
+        const created = await api("POST", "/portal/returns", {
+          order_number: draft.order,
+          lines: picked.map(({ line, chosen }) => ({ sku: line.sku, quantity: chosen.quantity, reason: chosen.reason })),
+          expected_resolution: draft.resolution,
+          comment: draft.comment.trim() || null,
+        }, { "Idempotency-Key": draft.key });
+        draft.reference = created.reference;
+      }
+      const withPhotos = picked.filter(({ chosen }) => photoNeeded(chosen.reason));
+      for (const { line, index, chosen } of withPhotos) {
+        if (chosen.uploaded) continue;
+        const presigned = await api("POST", `/portal/returns/${encodeURIComponent(draft.reference)}/photos`,
+          { sku: line.sku, content_type: chosen.photo.type });
+        await upload(presigned, chosen.photo, `line-${index}`);
+        chosen.uploaded = true;
+      }
+      if (withPhotos.length) await api("POST", `/portal/returns/${encodeURIComponent(draft.reference)}/submit`);
+      const reference = draft.reference;
+      state.draft = null;
+      state.orders = null; // what can still be returned changed
+      await go("return", reference);
+      announce(t("new.sent", { reference }));
+    } catch (error) {
+      if (error.code === "upload") showProblem(t("upload.failed"));
+      else {
+        const refused = (error.details.lines || []).map((line) => ({
+          ...line, requested: draft.lines[line.sku] && draft.lines[line.sku].reason,
+        }));
+        showError({ ...error, details: { ...error.details, lines: refused } }, names);
+      }
+      announce("");
+      button.disabled = false;
+      if (draft.reference) button.textContent = t("new.retry");
+    }
+  }
+
+  /* Post the photo straight to the returns bucket with the presigned POST, showing progress. */
+  function upload(presigned, file, id) {
+    const box = byId(`${id}-upload`);
+    const bar = byId(`${id}-progress`);
+    const text = byId(`${id}-upload-text`);
+    box.hidden = false;
+    const progress = (percent) => {
+      bar.value = percent;
+      text.textContent = t("upload.progress", { percent });
+    };
+    progress(0);
+    return new Promise((resolve, reject) => {
+      const form = new FormData();
+      for (const [name, value] of Object.entries(presigned.fields)) form.append(name, value);
+      form.append("file", file);
+      const request = new XMLHttpRequest();
+      request.open("POST", presigned.url);
+      request.upload.addEventListener("progress", (event) => {
+        if (event.lengthComputable) progress(Math.round((event.loaded * 100) / event.total));
+      });
+      request.addEventListener("load", () => {
+        if (request.status >= 200 && request.status < 300) {
+          bar.value = 100;
+          text.textContent = t("upload.done");
+          resolve();
+        } else {
+          text.textContent = t("upload.failed");
+          reject(new ApiError("upload"));
+        }
+      });
+      request.addEventListener("error", () => {
+        text.textContent = t("upload.failed");
+        reject(new ApiError("upload"));
+      });
+      request.send(form);
+    });
+  }
+
+  // Following returns ------------------------------------------------------------------------------
+
+  function badge(status) {
+    return h("span", { class: `badge ${TONES[status] || "wait"}` }, t(`status.${status}`));
+  }
+
+  function returnLink(reference, text) {
+    return h("a", {
+      href: `?return=${encodeURIComponent(reference)}`,
+      onclick: (event) => { event.preventDefault(); go("return", reference); },
+    }, text);
+  }
+
+  async function renderReturns() {
+    const answer = await api("GET", "/portal/returns");
+    const cards = answer.returns.map((rma) => h("article", { class: "card return-summary" },
+      h("div", { class: "summary-head" },
+        h("h2", null, rma.reference), badge(rma.status)),
+      h("p", { class: "meta" }, `${t("return.order", { number: rma.order_number })} · ${
+        t("returns.opened_on", { date: formatDate(rma.created_at) })}`),
+      h("p", null, rma.items.map((item) => t("return.item_line", { quantity: item.quantity, name: item.name })).join(", ")),
+      h("p", { class: "actions" }, returnLink(rma.reference, t("returns.view", { reference: rma.reference })))));
+    return [
+      h("div", { class: "view-head" }, title(t("returns.title"))),
+      cards.length ? cards : h("p", { class: "card" }, t("returns.none")),
+    ];
+  }
+
+  async function renderReturn(reference) {
+    const rma = await api("GET", `/portal/returns/${encodeURIComponent(reference)}`);
+    const statuses = [
+      ["return.request", `status.${rma.status}`],
+      ["return.parcel", `delivery.${rma.delivery_status}`],
+      ["return.inspection", `fulfillment.${rma.fulfillment_status}`],
+      ["return.refund", `financial.${rma.financial_status}`],
+      ["return.resolution", `resolution.${rma.expected_resolution}`],
+    ];
+    const tracking = rma.tracking;
+    const breakdown = rma.refund_breakdown;
+    return [
+      h("p", { class: "back" }, h("a", {
+        href: "#returns", onclick: (event) => { event.preventDefault(); go("returns"); },
+      }, `← ${t("return.back")}`)),
+      h("section", { class: "card portal-card" },
+        h("div", { class: "summary-head" }, title(t("return.title", { reference: rma.reference })), badge(rma.status)),
+        h("p", { class: "meta" }, `${t("return.order", { number: rma.order_number })} · ${
+          t("returns.opened_on", { date: formatDate(rma.created_at) })}`),
+        h("p", { class: "next" }, t(`next.${rma.status}`)),
+        h("dl", { class: "statuses" }, statuses.map(([name, value]) =>
+          h("div", null, h("dt", null, t(name)), h("dd", null, t(value))))),
+        CANCELLABLE.has(rma.status) ? renderCancel(rma) : null),
+      rma.return_instructions ? h("section", { class: "card", "aria-labelledby": "instructions-title" },
+        h("h2", { id: "instructions-title" }, t("return.instructions")),
+        h("p", { class: "instructions" }, rma.return_instructions)) : null,
+      tracking ? h("section", { class: "card", "aria-labelledby": "tracking-title" },
+        h("h2", { id: "tracking-title" }, t("return.tracking")),
+        h("p", null, tracking.number
+          ? t("return.tracking_number", { carrier: tracking.carrier, number: tracking.number })
+          : tracking.carrier, " · ", t(`delivery.${tracking.status}`)),
+        tracking.url && /^https?:\/\//.test(tracking.url)
+          ? h("p", null, h("a", { href: tracking.url, target: "_blank", rel: "noopener" }, t("return.track")))
+          : null) : null,
+      h("section", { class: "card", "aria-labelledby": "items-title" },
+        h("h2", { id: "items-title" }, t("return.items")),
+        h("ul", { class: "lines" }, rma.items.map((item) => h("li", { class: "line" },
+          h("span", { class: "line-name" }, t("return.item_line", { quantity: item.quantity, name: item.name })),
+          h("span", { class: "line-quantity" }, t(`reason.${item.reason}`)),
+          h("span", { class: "line-price" }, money(item.unit_price, rma.currency)),
+          item.received_quantity ? h("span", { class: "pill ok" }, t("return.received", {
+            states: Object.entries(item.received_states)
+              .map(([stateName, count]) => `${count} × ${t(`product.${stateName}`)}`).join(", "),
+          })) : null)))),
+      breakdown ? h("section", { class: "card", "aria-labelledby": "breakdown-title" },
+        h("h2", { id: "breakdown-title" }, t("return.breakdown")),
+        h("table", { class: "breakdown" }, h("tbody", null,
+          ["lines_value", "deductions", "return_fee", "retained_for_shipping", "amount"].map((part) =>
+            h("tr", { class: part === "amount" ? "total" : null },
+              h("th", { scope: "row" }, t(`breakdown.${part}`)),
+              h("td", null, `${part === "amount" || part === "lines_value" ? "" : "− "}${
+                money(breakdown[part], rma.currency)}`)))))) : null,
+      rma.refunds.length ? h("section", { class: "card", "aria-labelledby": "payments-title" },
+        h("h2", { id: "payments-title" }, t("return.payments")),
+        h("ul", null, rma.refunds.map((refund) => h("li", null,
+          `${money(refund.amount, rma.currency)} · ${t(`financial.${refund.status}`)}`)))) : null,
+      h("section", { class: "card", "aria-labelledby": "timeline-title" },
+        h("h2", { id: "timeline-title" }, t("return.timeline")),
+        h("ol", { class: "timeline" }, (rma.timeline || []).map((entry) => h("li", null,
+          h("time", { datetime: entry.at }, formatDateTime(entry.at)),
+          h("span", null, `${has(`action.${entry.action}`) ? t(`action.${entry.action}`) : t("action.other")}${
+            has(`by.${entry.by}`) ? ` ${t(`by.${entry.by}`)}` : ""}`))))),
+    ];
+  }
+
+  function renderCancel(rma) {
+    const confirmation = h("div", { class: "confirm", id: "cancel-confirm", hidden: true },
+      h("p", { id: "cancel-question", tabindex: "-1" }, t("return.cancel_confirm", { reference: rma.reference })),
+      h("p", { class: "actions" },
+        h("button", { type: "button", class: "danger", onclick: () => cancelReturn(rma.reference) }, t("return.cancel_yes")),
+        h("button", {
+          type: "button", class: "secondary",
+          onclick: () => { confirmation.hidden = true; opener.hidden = false; opener.focus(); },
+        }, t("return.cancel_no"))));
+    const opener = h("button", {
+      type: "button", class: "secondary danger-outline", id: "cancel-return",
+      onclick: () => { opener.hidden = true; confirmation.hidden = false; byId("cancel-question").focus(); },
+    }, t("return.cancel"));
+    return h("div", { class: "cancel" }, opener, confirmation);
+  }
+
+  async function cancelReturn(reference) {
+    clearMessages();
+    try {
+      await api("POST", `/portal/returns/${encodeURIComponent(reference)}/cancel`, {});
+      state.orders = null;
+      await go("return", reference);
+      announce(t("return.canceled", { reference }));
+    } catch (error) {
+      showError(error);
+    }
+  }
+
+  // --- language, navigation, start -----------------------------------------------------------
+
+  function setLanguage(language) {
+    state.lang = language;
+    document.documentElement.lang = language;
+    byId("language").value = language;
+    document.title = `${t("title")} · ${document.title.split(" · ").slice(1).join(" · ")}`;
+    for (const element of document.querySelectorAll("[data-i18n]")) {
+      element.textContent = t(element.dataset.i18n);
+    }
+    for (const element of document.querySelectorAll("[data-i18n-label]")) {
+      element.setAttribute("aria-label", t(element.dataset.i18nLabel));
+    }
+  }
+
+  byId("language").addEventListener("change", (event) => {
+    sessionStorage.setItem(LANGUAGE_KEY, event.target.value);
+    document.body.dataset.langFixed = "false";
+    setLanguage(event.target.value);
+    clearMessages();
+    showView(state.view.name, state.view.arg, { focus: false });
+  });
+
+  byId("sign-out").addEventListener("click", async () => {
+    endSession();
+    await go("signin");
+    announce(t("signed_out"));
+  });
+
+  for (const link of byId("nav").querySelectorAll("a")) {
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      go(link.dataset.view);
+    });
+  }
+
+  setLanguage(state.lang);
+  if (state.session) {
+    afterSignIn().catch(showError);
+  } else {
+    showView("signin", null, { focus: false });
+  }
+})();

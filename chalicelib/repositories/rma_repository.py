@@ -5,11 +5,17 @@ Item layout (one partition per RMA, so an RMA and its log come back in one Query
 - RMA: pk `RMA#<id>`, sk `RMA`; customer-index `CUSTOMER#<email>` /
   `RMA#<OPEN|CLOSED>#<created>#<id>` (read backwards: open returns first, newest first, then
   closed ones: what the Gorgias widget shows in one Query);
-  status-index `STATUS#<processing status>` / `<created>#<id>`.
+  status-index `STATUS#<processing status>` / `<created>#<id>`; delivery-index, financial-index
+  and fulfillment-index alike, `DELIVERY#`, `FINANCIAL#`, `FULFILLMENT#<status>` /
+  `<created>#<id>`; order-index `ORDER#<order key>` / `<created>#<id>`; month-index
+  `RETURNS#<yyyy-mm of created>` / `<created>#<id>`. Every index key of the RMA is written with
+  each version of it, so a change of status moves it between partitions in the same write.
 - Action-log entry: pk `RMA#<id>`, sk `EVENT#<version, 6 digits>`.
 - Reference: pk `REF#<return number>`, sk `REF`, holding the RMA id.
 - Return event: one per change, in the change's transaction (layout in return_events.py).
-- Counters: pk `COUNTER#RETURN_NUMBER` or `COUNTER#CUSTOMER#<email>`, sk `COUNTER`.
+- Counters: pk `COUNTER#RETURN_NUMBER` or `COUNTER#CUSTOMER#<email>`, sk `COUNTER`. The return
+  number's counter also keeps `first_month`, the month the first return was opened in: where a
+  listing of every return, walking the month-index backwards, ends.
 - Units claimed: pk `CLAIMS#<order key>`, sk `SKU#<sku>`, `claimed` the units of that order
   line live returns hold. Added in the transaction that opens a return, conditional on the
   order's quantity, and given back in the one that rejects, cancels or deletes it: two requests
@@ -19,7 +25,7 @@ Item layout (one partition per RMA, so an RMA and its log come back in one Query
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +34,12 @@ from pydantic import ValidationError
 
 from chalicelib.domain.events import ReturnEvent
 from chalicelib.domain.references import order_key
+from chalicelib.domain.returns_listing import (
+    ReturnsListing,
+    StatusDimension,
+    StatusFilter,
+    status_of,
+)
 from chalicelib.domain.rma import Rma, RmaEvent, RmaLine
 from chalicelib.domain.statuses import ProcessingStatus
 from chalicelib.domain.transitions import TERMINAL_STATUSES
@@ -44,6 +56,21 @@ from chalicelib.repositories.table_schema import (
     CUSTOMER_INDEX,
     CUSTOMER_INDEX_PK,
     CUSTOMER_INDEX_SK,
+    DELIVERY_INDEX,
+    DELIVERY_INDEX_PK,
+    DELIVERY_INDEX_SK,
+    FINANCIAL_INDEX,
+    FINANCIAL_INDEX_PK,
+    FINANCIAL_INDEX_SK,
+    FULFILLMENT_INDEX,
+    FULFILLMENT_INDEX_PK,
+    FULFILLMENT_INDEX_SK,
+    MONTH_INDEX,
+    MONTH_INDEX_PK,
+    MONTH_INDEX_SK,
+    ORDER_INDEX,
+    ORDER_INDEX_PK,
+    ORDER_INDEX_SK,
     PARTITION_KEY,
     SORT_KEY,
     STATUS_INDEX,
@@ -57,12 +84,57 @@ _RMA_SK = "RMA"
 _EVENT_PREFIX = "EVENT#"
 # Opening a return whose claim counters another transaction is writing at that instant.
 _CREATE_ATTEMPTS = 3
+_RETURN_NUMBER_COUNTER = "COUNTER#RETURN_NUMBER"
+_FIRST_MONTH = "first_month"
+
+
+@dataclass(frozen=True)
+class _Index:
+    """A secondary index of RMA items: its name, key attributes and partitions' prefix."""
+
+    name: str
+    partition_key: str
+    sort_key: str
+    prefix: str
+
+    def partition(self, value: str) -> str:
+        return f"{self.prefix}{value}"
+
+
+_STATUS_INDEXES = {
+    StatusDimension.PROCESSING: _Index(STATUS_INDEX, STATUS_INDEX_PK, STATUS_INDEX_SK, "STATUS#"),
+    StatusDimension.DELIVERY: _Index(
+        DELIVERY_INDEX, DELIVERY_INDEX_PK, DELIVERY_INDEX_SK, "DELIVERY#"
+    ),
+    StatusDimension.FINANCIAL: _Index(
+        FINANCIAL_INDEX, FINANCIAL_INDEX_PK, FINANCIAL_INDEX_SK, "FINANCIAL#"
+    ),
+    StatusDimension.FULFILLMENT: _Index(
+        FULFILLMENT_INDEX, FULFILLMENT_INDEX_PK, FULFILLMENT_INDEX_SK, "FULFILLMENT#"
+    ),
+}
+_CUSTOMER = _Index(CUSTOMER_INDEX, CUSTOMER_INDEX_PK, CUSTOMER_INDEX_SK, "CUSTOMER#")
+_ORDER = _Index(ORDER_INDEX, ORDER_INDEX_PK, ORDER_INDEX_SK, "ORDER#")
+_MONTH = _Index(MONTH_INDEX, MONTH_INDEX_PK, MONTH_INDEX_SK, "RETURNS#")
+_INDEXES = (_CUSTOMER, *_STATUS_INDEXES.values(), _ORDER, _MONTH)
+_INDEX_ATTRIBUTES = tuple(a for index in _INDEXES for a in (index.partition_key, index.sort_key))
 
 
 @dataclass(frozen=True)
 class RmaPage:
     items: list[Rma]
     cursor: str | None
+
+
+@dataclass(frozen=True)
+class Backfilled:
+    """What a backfill of index attributes did."""
+
+    rewritten: int
+    # Already as this version writes them.
+    current: int
+    # Written by someone else meanwhile, with their index attributes: left alone.
+    changed_meanwhile: int
 
 
 @dataclass(frozen=True)
@@ -81,7 +153,7 @@ def _reference_key(return_number: int) -> dict[str, str]:
 
 
 def _customer_pk(email_key: str) -> str:
-    return f"CUSTOMER#{email_key}"
+    return _CUSTOMER.partition(email_key)
 
 
 def _openness(rma: Rma) -> str:
@@ -90,7 +162,48 @@ def _openness(rma: Rma) -> str:
 
 
 def _status_pk(status: ProcessingStatus) -> str:
-    return f"STATUS#{status}"
+    return _STATUS_INDEXES[StatusDimension.PROCESSING].partition(status)
+
+
+def _month(created: str) -> str:
+    """`yyyy-mm` of an isoformat timestamp: the month-index partition it falls in."""
+    return created[:7]
+
+
+def _month_before(month: str) -> str:
+    year, number = (int(part) for part in month.split("-"))
+    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+
+
+def _counter_key(counter_pk: str) -> dict[str, str]:
+    return {PARTITION_KEY: counter_pk, SORT_KEY: "COUNTER"}
+
+
+def _index_attributes(rma: Rma) -> dict[str, str]:
+    """The key attributes of every index an RMA is in, as this version of it has them."""
+    created = rma.created_at.isoformat()
+    newest_first = f"{created}#{rma.id}"
+    attributes = {
+        _CUSTOMER.partition_key: _customer_pk(rma.customer.email_key),
+        _CUSTOMER.sort_key: f"RMA#{_openness(rma)}#{newest_first}",
+        _ORDER.partition_key: _ORDER.partition(order_key(rma.order.number)),
+        _ORDER.sort_key: newest_first,
+        _MONTH.partition_key: _MONTH.partition(_month(created)),
+        _MONTH.sort_key: newest_first,
+    }
+    for dimension, index in _STATUS_INDEXES.items():
+        attributes[index.partition_key] = index.partition(status_of(rma, dimension))
+        attributes[index.sort_key] = newest_first
+    return attributes
+
+
+def _cursor_attributes(index: _Index) -> tuple[str, ...]:
+    """What a key of `index` (a cursor's ExclusiveStartKey) names: the table's and the index's."""
+    return PARTITION_KEY, SORT_KEY, index.partition_key, index.sort_key
+
+
+def _index_key(index: _Index, item: dict[str, Any]) -> dict[str, Any]:
+    return {name: item[name] for name in _cursor_attributes(index)}
 
 
 def _claim_key(order_number: str, sku: str) -> dict[str, str]:
@@ -107,20 +220,33 @@ class RmaRepository(DynamoTable):
 
     # --- numbering ---------------------------------------------------------------------------
 
-    def allocate_return_number(self) -> int:
-        """The next return number; atomic, so two RMAs never share one (gaps are possible)."""
-        return FIRST_RETURN_NUMBER - 1 + self._increment("COUNTER#RETURN_NUMBER")
+    def allocate_return_number(self, opened_at: datetime) -> int:
+        """The next return number, for a return opened at `opened_at`; atomic, so two RMAs
+        never share one (gaps are possible). The first one also marks the month of the first
+        return, in the same write."""
+        update = self._increment(
+            _RETURN_NUMBER_COUNTER,
+            first_month=_month(opened_at.isoformat()),
+        )
+        return FIRST_RETURN_NUMBER - 1 + update
 
     def allocate_customer_return_count(self, email_key: str) -> int:
         return self._increment(f"COUNTER#{_customer_pk(email_key)}")
 
-    def _increment(self, counter_pk: str) -> int:
+    def _increment(self, counter_pk: str, *, first_month: str | None = None) -> int:
+        expression = "ADD #value :one"
+        names = {"#value": "value"}
+        values: dict[str, Any] = {":one": {"N": "1"}}
+        if first_month is not None:
+            expression += " SET #first = if_not_exists(#first, :month)"
+            names["#first"] = _FIRST_MONTH
+            values[":month"] = {"S": first_month}
         response = self._dynamodb.update_item(
             TableName=self._table,
-            Key=self._key({PARTITION_KEY: counter_pk, SORT_KEY: "COUNTER"}),
-            UpdateExpression="ADD #value :one",
-            ExpressionAttributeNames={"#value": "value"},
-            ExpressionAttributeValues={":one": {"N": "1"}},
+            Key=self._key(_counter_key(counter_pk)),
+            UpdateExpression=expression,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
             ReturnValues="UPDATED_NEW",
         )
         return int(response["Attributes"]["value"]["N"])
@@ -279,43 +405,133 @@ class RmaRepository(DynamoTable):
         )
         return self._readable_rmas(response["Items"])
 
-    def list_by_status(
-        self, status: ProcessingStatus, *, limit: int, cursor: str | None = None
+    def page(
+        self, listing: ReturnsListing, *, limit: int, cursor: str | None, now: datetime
     ) -> RmaPage:
-        """One page of the RMAs in `status`, newest first; pass the returned cursor for more."""
+        """One page of `listing`, newest first (a customer's: open ones first, each group
+        newest first, as the customer index keeps them for the widget); pass the returned
+        cursor for the next. Never a Scan:
+
+        - a customer's or an order's returns: one Query of its index; with a status too, that
+          Query filters on it and reads on until the page is full (a search finds few returns);
+        - the returns in a status: one Query of that dimension's index;
+        - every return: the month index read backwards from `now`'s month, one Query a month,
+          until the page is full or the month of the first return (read from its counter, once,
+          when a page runs out of a month) is passed.
+        """
+        if listing.customer is not None:
+            partition = (_CUSTOMER, _customer_pk(listing.customer))
+        elif listing.order is not None:
+            partition = (_ORDER, _ORDER.partition(listing.order))
+        elif listing.status is not None:
+            index = _STATUS_INDEXES[listing.status.dimension]
+            return self._page_of(index, index.partition(listing.status.status), limit, cursor)
+        else:
+            return self._page_of_months(limit, cursor, now)
+        return self._page_of(*partition, limit, cursor, status=listing.status)
+
+    def _page_of(
+        self,
+        index: _Index,
+        partition: str,
+        limit: int,
+        cursor: str | None,
+        *,
+        status: StatusFilter | None = None,
+    ) -> RmaPage:
+        start = None
+        if cursor:
+            start = self._cursors.decode(
+                cursor, attributes=_cursor_attributes(index), fixed={index.partition_key: partition}
+            )
+        items, last_key = self._read_partition(index, partition, limit, start, status=status)
+        return self._rma_page(items, last_key)
+
+    def _page_of_months(self, limit: int, cursor: str | None, now: datetime) -> RmaPage:
+        start = None
+        month = _month(now.isoformat())
+        if cursor:
+            # Signed by this codec: only a key of the month index can have these attributes.
+            start = self._cursors.decode(cursor, attributes=_cursor_attributes(_MONTH), fixed={})
+            month = start[_MONTH.partition_key]["S"].removeprefix(_MONTH.prefix)
+        items: list[dict[str, Any]] = []
+        first_month: str | None = None
+        while True:
+            found, last_key = self._read_partition(
+                _MONTH, _MONTH.partition(month), limit - len(items), start
+            )
+            items += found
+            if last_key is not None:
+                return self._rma_page(items, last_key)
+            if len(items) == limit:
+                # The page ends with the month: the next one starts after its last return.
+                return self._rma_page(items, _index_key(_MONTH, items[-1]))
+            first_month = first_month or self._first_month()
+            if first_month is None or month <= first_month:
+                return self._rma_page(items, None)
+            month, start = _month_before(month), None
+
+    def _read_partition(
+        self,
+        index: _Index,
+        partition: str,
+        limit: int,
+        start: dict[str, Any] | None,
+        *,
+        status: StatusFilter | None = None,
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """Up to `limit` items of one index partition, newest first, after `start`, and the key
+        to go on from when the partition may hold more."""
+        names = {"#pk": index.partition_key}
+        values: dict[str, Any] = {":pk": {"S": partition}}
         query: dict[str, Any] = {
             "TableName": self._table,
-            "IndexName": STATUS_INDEX,
+            "IndexName": index.name,
             "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": STATUS_INDEX_PK},
-            "ExpressionAttributeValues": {":pk": {"S": _status_pk(status)}},
             "ScanIndexForward": False,
-            "Limit": limit,
         }
-        if cursor:
-            query["ExclusiveStartKey"] = self._cursors.decode(
-                cursor,
-                attributes=(PARTITION_KEY, SORT_KEY, STATUS_INDEX_PK, STATUS_INDEX_SK),
-                fixed={STATUS_INDEX_PK: _status_pk(status)},
-            )
-        response = self._dynamodb.query(**query)
-        last_key = response.get("LastEvaluatedKey")
+        if status is not None:
+            query["FilterExpression"] = "#status = :status"
+            names["#status"] = f"{status.dimension}_status"
+            values[":status"] = {"S": status.status}
+        query["ExpressionAttributeNames"] = names
+        query["ExpressionAttributeValues"] = values
+        if start is not None:
+            query["ExclusiveStartKey"] = start
+        items: list[dict[str, Any]] = []
+        while True:
+            response = self._dynamodb.query(**query, Limit=limit - len(items))
+            items += response["Items"]
+            last_key = response.get("LastEvaluatedKey")
+            # A filter (or DynamoDB's 1 MB a call) may leave a call short: read on.
+            if last_key is None or len(items) >= limit:
+                return items, last_key
+            query["ExclusiveStartKey"] = last_key
+
+    def _first_month(self) -> str | None:
+        """The month the first return was opened in; None before any was."""
+        response = self._dynamodb.get_item(
+            TableName=self._table,
+            Key=self._key(_counter_key(_RETURN_NUMBER_COUNTER)),
+            ProjectionExpression="#first",
+            ExpressionAttributeNames={"#first": _FIRST_MONTH},
+        )
+        first = response.get("Item", {}).get(_FIRST_MONTH)
+        return first["S"] if first else None
+
+    def _rma_page(self, items: list[dict[str, Any]], last_key: dict[str, Any] | None) -> RmaPage:
         return RmaPage(
-            items=self._readable_rmas(response["Items"]),
+            items=self._readable_rmas(items),
             cursor=self._cursors.encode(last_key) if last_key else None,
         )
 
     # --- mapping -----------------------------------------------------------------------------
 
     def _rma_item(self, rma: Rma) -> dict[str, Any]:
-        created = rma.created_at.isoformat()
         return {
             PARTITION_KEY: _rma_pk(rma.id),
             SORT_KEY: _RMA_SK,
-            CUSTOMER_INDEX_PK: _customer_pk(rma.customer.email_key),
-            CUSTOMER_INDEX_SK: f"RMA#{_openness(rma)}#{created}#{rma.id}",
-            STATUS_INDEX_PK: _status_pk(rma.processing_status),
-            STATUS_INDEX_SK: f"{created}#{rma.id}",
+            **_index_attributes(rma),
             **rma.model_dump(mode="json", exclude_none=True),
         }
 
@@ -352,14 +568,7 @@ class RmaRepository(DynamoTable):
     def _body(self, item: dict[str, Any]) -> dict[str, Any]:
         """The stored model without the table's own key attributes."""
         document = self._from_dynamo(item)
-        for attribute in (
-            PARTITION_KEY,
-            SORT_KEY,
-            CUSTOMER_INDEX_PK,
-            CUSTOMER_INDEX_SK,
-            STATUS_INDEX_PK,
-            STATUS_INDEX_SK,
-        ):
+        for attribute in (PARTITION_KEY, SORT_KEY, *_INDEX_ATTRIBUTES):
             document.pop(attribute, None)
         return document
 
@@ -412,6 +621,74 @@ class RmaRepository(DynamoTable):
             more += response["Count"]
         return OldestRmas(items=items, more=more)
 
+    # --- upgrades ----------------------------------------------------------------------------
+
+    def backfill_index_attributes(self) -> Backfilled:
+        """Give every stored RMA the index attributes this version writes (indexes added since
+        it was last written), and the return number's counter the month of the oldest return.
+
+        Every RMA is in the processing status index: one paged Query per status reads them
+        all, never a Scan. Only the index attributes are set, conditional on the version read:
+        an RMA written meanwhile got them from that write and is left alone.
+        """
+        rewritten = current = changed_meanwhile = 0
+        oldest: str | None = None
+        for status in ProcessingStatus:
+            for item in self._each_item(
+                IndexName=STATUS_INDEX,
+                KeyConditionExpression="#pk = :pk",
+                ExpressionAttributeNames={"#pk": STATUS_INDEX_PK},
+                ExpressionAttributeValues={":pk": {"S": _status_pk(status)}},
+            ):
+                rma = self._readable_rmas([item])
+                if not rma:
+                    continue
+                attributes = _index_attributes(rma[0])
+                month = _month(rma[0].created_at.isoformat())
+                oldest = month if oldest is None else min(oldest, month)
+                if all(item.get(name) == {"S": value} for name, value in attributes.items()):
+                    current += 1
+                elif self._set_index_attributes(rma[0], attributes):
+                    rewritten += 1
+                else:
+                    changed_meanwhile += 1
+        if oldest is not None:
+            self._mark_first_month(oldest)
+        return Backfilled(rewritten, current, changed_meanwhile)
+
+    def _set_index_attributes(self, rma: Rma, attributes: dict[str, str]) -> bool:
+        names = {f"#a{n}": name for n, name in enumerate(attributes)}
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key=self._key({PARTITION_KEY: _rma_pk(rma.id), SORT_KEY: _RMA_SK}),
+                UpdateExpression="SET "
+                + ", ".join(f"#a{n} = :a{n}" for n in range(len(attributes))),
+                ConditionExpression="version = :version",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={
+                    ":version": {"N": str(rma.version)},
+                    **{f":a{n}": {"S": value} for n, value in enumerate(attributes.values())},
+                },
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def _mark_first_month(self, month: str) -> None:
+        """Keep `month` as the first return's, unless the counter knows an earlier one."""
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key=self._key(_counter_key(_RETURN_NUMBER_COUNTER)),
+                UpdateExpression="SET #first = :month",
+                ConditionExpression="attribute_not_exists(#first) OR #first > :month",
+                ExpressionAttributeNames={"#first": _FIRST_MONTH},
+                ExpressionAttributeValues={":month": {"S": month}},
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return
+
     # --- low level ---------------------------------------------------------------------------
 
     def _put(
@@ -432,10 +709,13 @@ class RmaRepository(DynamoTable):
         return self._to_dynamo(key)
 
     def _query_all(self, **query: Any) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
+        return list(self._each_item(**query))
+
+    def _each_item(self, **query: Any) -> Iterator[dict[str, Any]]:
+        """Every item a Query finds, a page (1 MB at most) read at a time."""
         while True:
             response = self._dynamodb.query(TableName=self._table, **query)
-            items.extend(response["Items"])
+            yield from response["Items"]
             if "LastEvaluatedKey" not in response:
-                return items
+                return
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -11,6 +11,7 @@ from typing import Any
 from chalicelib.clock import utc_now
 from chalicelib.domain.events import HandOff, hand_off_for, return_event
 from chalicelib.domain.references import format_reference, parse_return_number
+from chalicelib.domain.returns_listing import ReturnsListing, StatusDimension, StatusFilter
 from chalicelib.domain.rma import Actor, Rma, RmaDraft, RmaEvent, email_key, revised
 from chalicelib.domain.statuses import ProcessingStatus
 from chalicelib.domain.transitions import Action, decide, gives_back_units, opening_event
@@ -39,9 +40,9 @@ class RmaService:
     def open(self, draft: RmaDraft, *, actor: Actor) -> Rma:
         """A new RMA in NEW, with the next return number and reference, claiming its units of
         the order (UnitsAlreadyClaimedError when live returns already hold them)."""
-        return_number = self._repository.allocate_return_number()
-        customer_count = self._repository.allocate_customer_return_count(draft.customer.email_key)
         now = self._clock()
+        return_number = self._repository.allocate_return_number(now)
+        customer_count = self._repository.allocate_customer_return_count(draft.customer.email_key)
         rma = Rma(
             **dict(draft),
             id=self._new_id(),
@@ -148,7 +149,8 @@ class RmaService:
     def list_by_status(
         self, status: ProcessingStatus, *, limit: int, cursor: str | None = None
     ) -> RmaPage:
-        return self._repository.list_by_status(status, limit=limit, cursor=cursor)
+        listing = ReturnsListing(status=StatusFilter(StatusDimension.PROCESSING, status))
+        return self._repository.page(listing, limit=limit, cursor=cursor, now=self._clock())
 
     def _resolve_id(self, typed: str) -> str | None:
         candidate = typed.strip().lower()

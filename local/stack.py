@@ -49,6 +49,7 @@ from deploy.inspections import (
 from deploy.stage import StageNames
 from local.demo_orders import DEMO_ORDER_NUMBER, seed_demo_orders
 from local.gorgias_standin import ADMIN_USER, GorgiasStandIn, ReturnsDesk
+from local.outbox_page import OutboxPage, keep_sent_details
 from local.pumps import BackgroundLoop, Handler, queue_pump, schedule_pump, stream_pump
 from local.seed import DemoClock, DemoData, seed_demo_data, seeding_service
 
@@ -128,6 +129,8 @@ class RunningStack:
     # The chat intake's queue, and the stand-in playing Gorgias (None with real credentials).
     chat_queue_url: str
     gorgias: GorgiasStandIn | None
+    # The page of the emails the stack sent, each as the shopper sees it.
+    outbox_page: OutboxPage
     _moto: ThreadedMotoServer
     _api: LocalDevServer
     _api_thread: threading.Thread
@@ -136,6 +139,10 @@ class RunningStack:
 
     def loops(self) -> list[BackgroundLoop]:
         return list(self._loops)
+
+    @property
+    def outbox_url(self) -> str:
+        return self.outbox_page.url
 
     def stop(self) -> None:
         """Stop the pumps and the API first, so nothing calls a stopped moto; leave no state
@@ -147,6 +154,7 @@ class RunningStack:
         self._api_thread.join()
         if self.gorgias is not None:
             self.gorgias.stop()
+        self.outbox_page.stop()
         stop_moto(self._moto)
         # The cached clients and services point at the endpoint that just went away.
         _forget_cached_clients()
@@ -169,13 +177,18 @@ def start(
     moto = start_moto()
     loops: list[BackgroundLoop] = []
     gorgias: GorgiasStandIn | None = None
+    outbox: OutboxPage | None = None
     try:
         editor = environment or ProcessEnvironment()
         if not all(os.environ.get(variable) for variable in GORGIAS_CREDENTIALS):
             gorgias = start_gorgias_standin(port)
         configure_environment(
-            moto_endpoint(moto), editor, gorgias_api_url=gorgias.api_url if gorgias else None
+            moto_endpoint(moto),
+            editor,
+            gorgias_api_url=gorgias.api_url if gorgias else None,
+            portal_url=f"http://{HOST}:{port}/portal/" if port else None,
         )
+        outbox = start_outbox_page(port)
         table_name = get_settings().table_name
         queue_url = create_resources(table_name, editor)
         chat_queue_url = create_chat_queue(client("sqs"), editor)
@@ -197,6 +210,8 @@ def start(
             loop.stop()
         if gorgias is not None:
             gorgias.stop()
+        if outbox is not None:
+            outbox.stop()
         stop_moto(moto)
         _forget_cached_clients()
         raise
@@ -217,6 +232,7 @@ def start(
         inspection_queue_url=queue_url,
         chat_queue_url=chat_queue_url,
         gorgias=gorgias,
+        outbox_page=outbox,
         _moto=moto,
         _api=api,
         _api_thread=api_thread,
@@ -235,6 +251,23 @@ def start_gorgias_standin(api_port: int) -> GorgiasStandIn:
             if error.errno != errno.EADDRINUSE:
                 raise
     return GorgiasStandIn().start()
+
+
+def start_outbox_page(api_port: int) -> OutboxPage:
+    """The outbox page, on the port after the stand-in for Gorgias's (8002 for 8000) when it is
+    free, on any free port otherwise; moto's SES made to keep what the page shows."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    keep_sent_details()
+    backend = ses_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]]
+    if api_port:
+        try:
+            return OutboxPage(lambda: backend.sent_messages, api_port + 2).start()
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+    return OutboxPage(lambda: backend.sent_messages).start()
 
 
 def start_moto() -> ThreadedMotoServer:
@@ -276,7 +309,11 @@ def stop_moto(server: ThreadedMotoServer) -> None:
 
 
 def configure_environment(
-    endpoint_url: str, environment: EnvironmentEditor, *, gorgias_api_url: str | None = None
+    endpoint_url: str,
+    environment: EnvironmentEditor,
+    *,
+    gorgias_api_url: str | None = None,
+    portal_url: str | None = None,
 ) -> None:
     """Point every boto3 client at `endpoint_url` with dummy credentials, and give the app its
     local settings, Gorgias's REST API at `gorgias_api_url` when given (the stand-in). Must run
@@ -313,6 +350,9 @@ def configure_environment(
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
+    if portal_url is not None:
+        # The emails' button to follow a return opens the portal page the API serves.
+        local_values["PORTAL_URL"] = portal_url
     if gorgias_api_url is not None:
         local_values.update(
             {
@@ -587,7 +627,8 @@ def watch_outbox(interval: float = 0.5) -> BackgroundLoop:
     def show_new() -> None:
         nonlocal shown
         for message in list(outbox)[shown:]:
-            code = _SIGN_IN_CODE.search(message.body or "")
+            # The text part, kept by keep_sent_details(): the HTML's styles may hold six digits.
+            code = _SIGN_IN_CODE.search(getattr(message, "text", None) or message.body or "")
             recipients = ", ".join(message.destinations.get("ToAddresses", []))
             print(
                 f"[email] to {mask_email(recipients)}: {message.subject}"
@@ -675,6 +716,7 @@ def banner(stack: RunningStack) -> str:
             f"  API            {stack.url}",
             f"  widget token   {stack.widget_token}   (Gorgias routes)",
             f"  admin token    {stack.admin_token}   (admin routes)",
+            f"  outbox         {stack.outbox_url}   (the emails sent, as shoppers see them)",
             f"  demo customer  {stack.demo.customer_email}: "
             f"{approve.return_reference} and {reject.return_reference} await a decision",
             "",

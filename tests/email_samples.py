@@ -173,7 +173,7 @@ def status_email(kind: StatusEmailKind, locale: str, rma: Rma | None = None) -> 
         breakdown=breakdown,
     )
     return SampleEmail(
-        f"status-{kind.lower().replace('_', '-')}",
+        email.kind,
         locale,
         email.subject,
         email.text,
@@ -185,7 +185,8 @@ def status_email(kind: StatusEmailKind, locale: str, rma: Rma | None = None) -> 
 
 def sign_in_email(locale: str) -> SampleEmail:
     message = login_code_email(SIGN_IN_CODE, brand=BRAND, minutes=10, locale=locale)
-    return SampleEmail("sign-in-code", locale, message.subject, message.text, message.html)
+    assert message.kind is not None
+    return SampleEmail(message.kind, locale, message.subject, message.text, message.html)
 
 
 def decision_reminder_email() -> SampleEmail:
@@ -202,7 +203,7 @@ def decision_reminder_email() -> SampleEmail:
     email = render_decision_reminder(
         overdue, more=2, timeout=timedelta(days=2), now=now, brand=BRAND
     )
-    return SampleEmail("decision-reminder", "en", email.subject, email.text, email.html)
+    return SampleEmail(email.kind, "en", email.subject, email.text, email.html)
 
 
 def every_email() -> list[SampleEmail]:

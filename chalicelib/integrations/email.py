@@ -29,6 +29,9 @@ class EmailMessage:
     html: str
     # Where the shopper's replies go: the support inbox, so they land in Gorgias.
     reply_to: str | None = None
+    # Which email this is (`sign-in-code`, `status-approved`, ...): an SES message tag, by which
+    # sending events can be told apart, and which the local stack's outbox page shows.
+    kind: str | None = None
 
 
 class EmailSender(Protocol):
@@ -57,6 +60,7 @@ class SesEmailSender:
                     "Body": {"Text": _utf8(message.text), "Html": _utf8(message.html)},
                 },
                 ReplyToAddresses=[message.reply_to] if message.reply_to else [],
+                Tags=[{"Name": "kind", "Value": message.kind}] if message.kind else [],
             )
         except ClientError as error:
             # The error code only: SES messages may quote the recipient's address.

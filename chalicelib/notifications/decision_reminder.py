@@ -62,6 +62,7 @@ def render_decision_reminder(
         brand=brand,
         lang="en",
         preheader="Approve or reject them in Gorgias or through the admin API.",
+        kind="decision-reminder",
     )
 
 

@@ -50,10 +50,12 @@ def login_code_email(code: str, *, brand: Brand, minutes: int, locale: str | Non
         lang=lang,
         # What the inbox shows under the subject: the code, without opening the email.
         preheader=f"{wording.intro} {code}",
+        kind="sign-in-code",
     )
     return EmailMessage(
         subject=rendered.subject,
         text=rendered.text,
         html=rendered.html,
         reply_to=brand.support_email,
+        kind=rendered.kind,
     )

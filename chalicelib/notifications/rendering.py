@@ -22,6 +22,8 @@ class RenderedEmail:
     subject: str
     text: str
     html: str
+    # Which email it is, as EmailMessage.kind.
+    kind: str
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ def render_email(
     brand: Brand,
     lang: str,
     preheader: str,
+    kind: str,
 ) -> RenderedEmail:
     """`<template>.txt.j2` and `<template>.html.j2` rendered with `context`, in the layout of
     `brand` and `lang`. `preheader` is what inboxes show after the subject."""
@@ -69,6 +72,7 @@ def render_email(
         subject=subject,
         text=templates.get_template(f"{template}.txt.j2").render(context),
         html=_inliner().inline(templates.get_template(f"{template}.html.j2").render(context)),
+        kind=kind,
     )
 
 

@@ -64,7 +64,15 @@ def render_status_email(
         "button": Button(wording.follow, follow) if follow else None,
     }
     subject = wording.subjects[kind].format(merchant=brand.name, reference=rma.return_reference)
-    return render_email("status_email", subject, context, brand=brand, lang=lang, preheader=intro)
+    return render_email(
+        "status_email",
+        subject,
+        context,
+        brand=brand,
+        lang=lang,
+        preheader=intro,
+        kind=f"status-{kind.lower().replace('_', '-')}",
+    )
 
 
 def refund_shown(kind: StatusEmailKind, rma: Rma) -> FinancialResolution | None:

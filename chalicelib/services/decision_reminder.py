@@ -77,6 +77,8 @@ class DecisionReminder:
         # Failures propagate: the scheduler retries the run.
         self._sender.send(
             self._brand.support_email,
-            EmailMessage(subject=rendered.subject, text=rendered.text, html=rendered.html),
+            EmailMessage(
+                subject=rendered.subject, text=rendered.text, html=rendered.html, kind=rendered.kind
+            ),
         )
         return DecisionReminderRun(overdue=overdue, listed=len(listed), sent=True)

@@ -196,6 +196,7 @@ class StatusEmailJob:
             text=rendered.text,
             html=rendered.html,
             reply_to=self._brand.support_email,
+            kind=rendered.kind,
         )
 
     def _set_aside_unsendable(self, due: DueStatusEmail, now: datetime) -> _Outcome:

@@ -22,6 +22,8 @@ class MoneyRow:
     # Signed: what the row adds to the total.
     amount: Decimal
     shown: str
+    # Units of a returned line, which the templates write before its name as the items list does.
+    quantity: int | None = None
 
 
 @dataclass(frozen=True)
@@ -40,17 +42,17 @@ def refund_summary(
     wording = _WORDING[lang]
     rows: list[MoneyRow] = []
     if breakdown is not None:
-        terms = [
-            *(
-                (f"{line.received_quantity} x {line.name}", line.received_value)
-                for line in rma.lines
-                if line.received_quantity
-            ),
-            (wording.deductions, -breakdown.deductions),
-            (wording.return_fee, -breakdown.return_fee),
-            (wording.retained_for_shipping, -breakdown.retained_for_shipping),
+        rows = [
+            _row(line.name, line.received_value, rma.currency, lang, line.received_quantity)
+            for line in rma.lines
+            if line.received_quantity
         ]
-        rows = [_row(label, amount, rma.currency, lang) for label, amount in terms if amount]
+        kept = [
+            (wording.deductions, breakdown.deductions),
+            (wording.return_fee, breakdown.return_fee),
+            (wording.retained_for_shipping, breakdown.retained_for_shipping),
+        ]
+        rows += [_row(label, -amount, rma.currency, lang) for label, amount in kept if amount]
         adjustment = paid.amount - sum((row.amount for row in rows), Decimal(0))
         if adjustment:
             rows.append(_row(wording.adjustment, adjustment, rma.currency, lang))
@@ -69,8 +71,10 @@ def money(amount: Decimal, currency: str, lang: str) -> str:
     return f"{figure.replace('.', ',')} {currency}" if lang == "fr" else f"{figure} {currency}"
 
 
-def _row(label: str, amount: Decimal, currency: str, lang: str) -> MoneyRow:
-    return MoneyRow(label=label, amount=amount, shown=money(amount, currency, lang))
+def _row(
+    label: str, amount: Decimal, currency: str, lang: str, quantity: int | None = None
+) -> MoneyRow:
+    return MoneyRow(label, amount, money(amount, currency, lang), quantity)
 
 
 @dataclass(frozen=True)

@@ -77,10 +77,28 @@ def test_a_merchant_handles_a_return_from_request_to_refund(stack: Any, page: An
     screenshot(page, "console-return-complete")
 
 
-def test_a_merchant_reads_the_analytics(stack: Any, page: Any) -> None:
-    # Given a signed-in merchant on the analytics page
+def test_a_merchant_edits_the_policy_and_reads_the_analytics(stack: Any, page: Any) -> None:
+    # Given a signed-in merchant on the policy editor
     sign_in(page, stack)
-    page.goto(f"{stack.url}/console/analytics")
+    page.goto(f"{stack.url}/console/policy")
+    assert_accessible(page)
+    # When they type a window that cannot be
+    page.get_by_label("Return window (days)").fill("-1")
+    page.get_by_role("button", name="Save the policy").click()
+    # Then the problem is said next to the field
+    window = page.get_by_label("Return window (days)")
+    assert window.get_attribute("aria-invalid") == "true"
+    assert_accessible(page)
+    screenshot(page, "console-policy-error")
+    # When they make it 45 days
+    window.fill("45")
+    page.get_by_role("button", name="Save the policy").click()
+    # Then it is saved
+    assert "The policy is saved" in page.get_by_role("status").inner_text()
+    assert page.get_by_label("Return window (days)").input_value() == "45"
+    screenshot(page, "console-policy")
+    # When they open the analytics
+    page.get_by_role("link", name="Analytics").click()
     # Then it shows the period's figures, accessibly
     assert page.get_by_role("heading", name="Analytics").is_visible()
     assert_accessible(page)

@@ -1,0 +1,162 @@
+"""The return policy as the console's form holds it, and back.
+
+Each field is named after the policy's own path (`auto_approval.max_order_value`), so that a
+validation error of the policy lands next to the field it names. The form's values go to
+`ReturnPolicy.with_changes` as typed: the policy's model, not the form, decides what is valid.
+Waits are typed in days; lists one item a line; sets of reasons as one checkbox a reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import ValidationError
+
+from chalicelib.domain.labels import label
+from chalicelib.domain.policy import DecisionTimeoutAction, ReturnPolicy, WindowStart
+from chalicelib.domain.statuses import ProductState, ReturnReason
+
+CHECKED = "on"
+TEXT_FIELDS = (
+    "return_window_days",
+    "window_starts_from",
+    "return_fee",
+    "retained_amount_for_shipping",
+    "on_decision_timeout",
+    "auto_approval.max_order_value",
+    "auto_approval.max_returns_per_customer",
+    "auto_approval.period_days",
+)
+LIST_FIELDS = ("non_returnable_skus", "auto_approval.blocklisted_emails")
+SWITCHES = (
+    "auto_approval.enabled",
+    "auto_generate_financial_resolution",
+    "auto_execute_financial_resolution",
+)
+REASON_SETS = ("allowed_reasons", "auto_approval.reasons")
+DAYS = ("agent_decision_timeout", "parcel_timeout", "refund_approval_timeout")
+_DAY = Decimal(86400)
+
+REASONS = [(reason.value, label(reason)) for reason in ReturnReason]
+STATES = [(state.value, label(state)) for state in ProductState]
+WINDOW_STARTS = {
+    WindowStart.ORDER_DATE.value: "Order date",
+    WindowStart.DELIVERY_DATE.value: "Delivery date",
+}
+TIMEOUT_ACTIONS = {
+    DecisionTimeoutAction.HOLD.value: "Put the return on hold",
+    DecisionTimeoutAction.KEEP_WAITING.value: "Keep waiting",
+}
+
+
+def fields_of(policy: ReturnPolicy) -> dict[str, str]:
+    """The form's fields filled with `policy`."""
+    data = policy.model_dump(mode="json")
+    fields = {name: _text(_at(data, name)) for name in (*TEXT_FIELDS, *LIST_FIELDS)}
+    fields.update({name: CHECKED for name in SWITCHES if _at(data, name)})
+    for name in REASON_SETS:
+        fields.update({f"{name}.{reason}": CHECKED for reason in _at(data, name)})
+    for reason in ReturnReason:
+        if policy.photo_required(reason):
+            fields[f"reason_rules.{reason.value}.photo_required"] = CHECKED
+    for state in ProductState:
+        fields[f"deductions_by_product_state.{state.value}"] = str(policy.deduction_percent(state))
+    for name in DAYS:
+        fields[name] = _days(getattr(policy, name))
+    return fields
+
+
+def changes_from(form: Mapping[str, str], current: ReturnPolicy) -> dict[str, Any]:
+    """The changes the form makes to `current`, as `ReturnPolicy.with_changes` reads them."""
+    changes: dict[str, Any] = {}
+    for name in TEXT_FIELDS:
+        typed = form.get(name, "").strip()
+        # An empty limit is no limit; any other empty field is left for the model to refuse.
+        _put(
+            changes, name, None if not typed and name == "auto_approval.max_order_value" else typed
+        )
+    for name in LIST_FIELDS:
+        _put(
+            changes,
+            name,
+            [item.strip() for item in form.get(name, "").splitlines() if item.strip()],
+        )
+    for name in SWITCHES:
+        _put(changes, name, form.get(name) == CHECKED)
+    for name in REASON_SETS:
+        _put(
+            changes,
+            name,
+            [r.value for r in ReturnReason if form.get(f"{name}.{r.value}") == CHECKED],
+        )
+    # A rule is written for the reasons that have one, and the reasons checked: a reason
+    # unchecked keeps no rule it did not have.
+    changes["reason_rules"] = {
+        r.value: {"photo_required": form.get(f"reason_rules.{r.value}.photo_required") == CHECKED}
+        for r in ReturnReason
+        if r in current.reason_rules or form.get(f"reason_rules.{r.value}.photo_required")
+    }
+    changes["deductions_by_product_state"] = {
+        s.value: form.get(f"deductions_by_product_state.{s.value}", "").strip()
+        for s in ProductState
+    }
+    for name in DAYS:
+        changes[name] = _seconds(form.get(name, "").strip())
+    return changes
+
+
+def errors_by_field(error: ValidationError, fields: Mapping[str, str]) -> dict[str, str]:
+    """Each problem of `error` under the name of the form's field it is about (the nearest
+    field its location starts with); a problem no field shows goes under ""."""
+    known = {*fields, *TEXT_FIELDS, *LIST_FIELDS, *DAYS, *REASON_SETS}
+    errors: dict[str, str] = {}
+    for problem in error.errors():
+        path = [str(part) for part in problem["loc"]]
+        names = [".".join(path[:end]) for end in range(len(path), 0, -1)]
+        field = next((name for name in names if name in known), "")
+        errors.setdefault(field, _sentence(problem["msg"]))
+    return errors
+
+
+def _sentence(message: str) -> str:
+    text = message.removeprefix("Value error, ")
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def _at(data: Mapping[str, Any], name: str) -> Any:
+    value: Any = data
+    for part in name.split("."):
+        value = value[part]
+    return value
+
+
+def _put(changes: dict[str, Any], name: str, value: Any) -> None:
+    *parents, last = name.split(".")
+    target = changes
+    for part in parents:
+        target = target.setdefault(part, {})
+    target[last] = value
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "\n".join(str(item) for item in value)
+    return str(value)
+
+
+def _days(wait: timedelta) -> str:
+    days = Decimal(str(wait.total_seconds())) / _DAY
+    return f"{days.normalize():f}"
+
+
+def _seconds(typed: str) -> Any:
+    """Days typed as a number, in seconds; anything else as typed, for the model to refuse."""
+    try:
+        return float(Decimal(typed) * _DAY)
+    except InvalidOperation:
+        return typed

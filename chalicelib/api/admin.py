@@ -41,10 +41,10 @@ def create_rma(body: CreateRmaRequest) -> Created[RmaResource]:
     return Created(RmaResource.from_rma(rma), f"{collection.rstrip('/')}/{rma.return_reference}")
 
 
-@routes.get("/rmas", summary="List returns in one status")
+@routes.get("/rmas", summary="List returns by a status of any dimension, or search them")
 def list_rmas(query: ListRmasQuery) -> RmaPageResponse:
-    page = container.rma_service().list_by_status(
-        query.status, limit=query.limit, cursor=query.cursor
+    page = container.console_returns().page(
+        status=query.status_filter(), query=query.q, limit=query.limit, cursor=query.cursor
     )
     return RmaPageResponse(
         items=[RmaResource.from_rma(rma) for rma in page.items], next_cursor=page.cursor

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from chalicelib.repositories.photo_store import PhotoStore
     from chalicelib.services.analytics import AnalyticsService
     from chalicelib.services.chat_intake import ChatIntakeService
+    from chalicelib.services.console_returns import ConsoleReturns
     from chalicelib.services.decision_reminder import DecisionReminder
     from chalicelib.services.gorgias_tickets import GorgiasTicketUpdates
     from chalicelib.services.handling_service import HandlingService
@@ -64,6 +65,14 @@ def cursor_codec() -> CursorCodec:
 @lru_cache(maxsize=1)
 def rma_service() -> RmaService:
     return RmaService(RmaRepository(get_settings().table_name, cursors=cursor_codec()))
+
+
+@lru_cache(maxsize=1)
+def console_returns() -> ConsoleReturns:
+    from chalicelib.services.console_returns import ConsoleReturns
+
+    # The admin API's cursor codec: the cursors of both lists are signed alike.
+    return ConsoleReturns(RmaRepository(get_settings().table_name, cursors=cursor_codec()))
 
 
 @lru_cache(maxsize=1)

@@ -191,6 +191,50 @@ def test_listing_by_status_pages_through_every_return_newest_first(api: Any) -> 
     assert {rma["processing_status"] for page in pages for rma in page} == {"REQUESTED"}
 
 
+def test_without_a_filter_the_listing_is_still_the_returns_waiting_for_a_decision(
+    api: Any,
+) -> None:
+    # Given a submitted return and a draft
+    submitted = walk(api, open_return(api)["id"], "submit")
+    open_return(api)
+    # When the list is asked for with no filter at all, as before filters were added
+    listed = get(api, "/rmas")
+    # Then it holds the REQUESTED return only
+    assert [rma["id"] for rma in listed["items"]] == [submitted["id"]]
+
+
+def test_the_listing_filters_on_any_dimension_searches_and_lists_every_return(api: Any) -> None:
+    # Given a rejected return (delivery CANCELED), a submitted one, and one of another order
+    rejected = walk(api, open_return(api)["return_reference"], "submit", "reject")
+    submitted = walk(api, open_return(api)["return_reference"], "submit")
+    other_order = open_return(api, rma_payload(order={"number": "#7007"}))
+    # When the list is asked for by delivery status, by search, and without any status
+    by_delivery = get(api, "/rmas?delivery_status=CANCELED")
+    by_reference = get(api, f"/rmas?q={submitted['return_reference']}")
+    by_order = get(api, "/rmas?q=%237007")
+    by_email_and_status = get(api, "/rmas?q=JANE.DOE@example.com&fulfillment_status=PENDING")
+    everything = get(api, "/rmas?any_status=true")
+    # Then each holds exactly its returns, newest first
+    assert [r["id"] for r in by_delivery["items"]] == [rejected["id"]]
+    assert [r["id"] for r in by_reference["items"]] == [submitted["id"]]
+    assert [r["id"] for r in by_order["items"]] == [other_order["id"]]
+    assert [r["id"] for r in by_email_and_status["items"]] == [other_order["id"], submitted["id"]]
+    assert [r["id"] for r in everything["items"]] == [
+        other_order["id"],
+        submitted["id"],
+        rejected["id"],
+    ]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["status=NEW&delivery_status=PENDING", "any_status=true&financial_status=NONE"],
+)
+def test_two_status_filters_at_once_are_refused(api: Any, query: str) -> None:
+    response = api.http.get(f"/rmas?{query}", headers=ADMIN_AUTH)
+    assert_error(response, 400, "validation_error")
+
+
 # --- Moving ---------------------------------------------------------------------------------
 
 

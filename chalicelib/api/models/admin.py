@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import ConfigDict, EmailStr, Field, RootModel, StringConstraints
+from pydantic import ConfigDict, EmailStr, Field, RootModel, StringConstraints, model_validator
 
 from chalicelib.api.models.common import RequestModel, ResponseModel, photo_links
 from chalicelib.domain.labels import label
 from chalicelib.domain.policy import ReturnPolicy
+from chalicelib.domain.returns_listing import StatusDimension, StatusFilter
 from chalicelib.domain.rma import (
     Actor,
     Contact,
@@ -27,7 +28,10 @@ from chalicelib.domain.rma import (
 )
 from chalicelib.domain.statuses import (
     Channel,
+    DeliveryStatus,
     ExpectedResolution,
+    FinancialStatus,
+    FulfillmentStatus,
     ProcessingStatus,
     ProductState,
     ReturnReason,
@@ -79,10 +83,58 @@ class CreateRmaRequest(RequestModel):
         return self.to_request().draft(policy)
 
 
+SearchText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
 class ListRmasQuery(RequestModel):
-    status: ProcessingStatus = ProcessingStatus.REQUESTED
+    """`GET /rmas`: the returns in one status of one dimension (`status` is the processing
+    status), those `q` finds (a reference, a customer's email or an order number), or both,
+    newest first (a customer's: open ones first); `any_status=true` lists every return. With
+    none of these, the REQUESTED ones, as the listing always did."""
+
+    status: Annotated[
+        ProcessingStatus | None,
+        Field(description="Processing status; REQUESTED when no other filter nor q is given."),
+    ] = None
+    delivery_status: DeliveryStatus | None = None
+    financial_status: FinancialStatus | None = None
+    fulfillment_status: FulfillmentStatus | None = None
+    q: Annotated[
+        SearchText | None,
+        Field(description="A return reference (R-001042, 1042), an email or an order number."),
+    ] = None
+    any_status: Annotated[
+        bool, Field(description="true: every return, newest first, whatever its status.")
+    ] = False
     limit: Annotated[int, Field(ge=1, le=100)] = 25
     cursor: Annotated[str | None, StringConstraints(max_length=2000)] = None
+
+    @model_validator(mode="after")
+    def _one_status_at_most(self) -> ListRmasQuery:
+        given = [name for name, value in self._statuses().items() if value is not None]
+        if len(given) > 1:
+            raise ValueError(f"one status filter at a time, not {' and '.join(given)}")
+        if given and self.any_status:
+            raise ValueError("any_status lists every status: leave out the status filter")
+        return self
+
+    def status_filter(self) -> StatusFilter | None:
+        """The status asked for; REQUESTED when neither a status, `q` nor `any_status` is."""
+        for dimension, value in zip(StatusDimension, self._statuses().values(), strict=True):
+            if value is not None:
+                return StatusFilter(dimension, str(value))
+        if self.q or self.any_status:
+            return None
+        return StatusFilter(StatusDimension.PROCESSING, ProcessingStatus.REQUESTED)
+
+    def _statuses(self) -> dict[str, str | None]:
+        # In StatusDimension's order: processing, delivery, financial, fulfillment.
+        return {
+            "status": self.status,
+            "delivery_status": self.delivery_status,
+            "financial_status": self.financial_status,
+            "fulfillment_status": self.fulfillment_status,
+        }
 
 
 class AdminActor(RequestModel):

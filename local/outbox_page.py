@@ -178,7 +178,6 @@ table {{ border-collapse: collapse; width: 100%; }}
 th, td {{ text-align: left; padding: 6px 10px; border-bottom: 1px solid #e4e7eb; }}
 th {{ color: #52606d; font-weight: 600; }}
 iframe {{ width: 100%; max-width: 720px; height: 80vh; border: 1px solid #e4e7eb; }}
-iframe.phone {{ max-width: 375px; }}
 .meta {{ color: #52606d; }}
 </style>
 </head>

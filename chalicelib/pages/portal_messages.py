@@ -116,7 +116,7 @@ _SENTENCES: dict[str, tuple[str, str]] = {
     "new.quantity": ("How many?", "Combien ?"),
     "new.reason": ("Reason", "Motif"),
     "new.reason_choose": ("Choose a reason", "Choisissez un motif"),
-    "new.photo": ("Photo of the item (required)", "Photo de l'article (obligatoire)"),
+    "new.photo": ("Photo of “{name}” (required)", "Photo de « {name} » (obligatoire)"),
     "new.photo_hint": (
         "JPEG, PNG, WebP or HEIC, up to {size}.",
         "JPEG, PNG, WebP ou HEIC, jusqu'à {size}.",
@@ -248,10 +248,11 @@ _SENTENCES: dict[str, tuple[str, str]] = {
     "by.warehouse": ("by the warehouse", "par l'entrepôt"),
     "by.workflow": ("automatically", "automatiquement"),
     # The API's errors, by code
-    "error.unauthorized": (
+    "error.invalid_code": (
         "That code is not valid or has expired. Check it, or ask for a new one.",
         "Ce code n'est pas valide ou a expiré. Vérifiez-le ou demandez-en un nouveau.",
     ),
+    "error.unauthorized": ("Please sign in again.", "Veuillez vous reconnecter."),
     "error.validation_error": (
         "Some information is missing or not valid. Please check the form.",
         "Certaines informations manquent ou ne sont pas valides. Vérifiez le formulaire.",

@@ -99,13 +99,13 @@ def test_the_page_carries_every_message_in_both_languages(api: Any) -> None:
     messages = json.loads(block.group(1))
     assert set(messages) == {"en", "fr"}
     assert set(messages["en"]) == set(messages["fr"])
-    assert messages["fr"]["error.unauthorized"].startswith("Ce code")
+    assert messages["fr"]["error.invalid_code"].startswith("Ce code")
 
 
 def test_every_api_error_a_shopper_can_meet_has_its_message() -> None:
     from chalicelib.errors import ReturnsDeskError
 
-    codes = {error.code for error in _subclasses(ReturnsDeskError)} - {"error", "invalid_code"}
+    codes = {error.code for error in _subclasses(ReturnsDeskError)} - {"error"}
     codes |= {"validation_error", "malformed_json", "internal_error"}
     codes -= {"forbidden", "precondition_required"}  # never answered by a portal route
     english = catalogues()["en"]

@@ -138,11 +138,11 @@
     const region = byId("error");
     const message = has(`error.${code}`) ? t(`error.${code}`) : t("error.generic");
     const lines = (error.details && error.details.lines) || [];
-    region.replaceChildren(
-      h("p", null, message),
-      lines.length ? h("ul", null, lines.map((line) => h("li", null,
-        `${(lineNames && lineNames[line.sku]) || line.sku}: ${refusal(line, null)}`))) : null,
-    );
+    region.replaceChildren(h("p", null, message));
+    if (lines.length) {
+      region.append(h("ul", null, lines.map((line) => h("li", null,
+        `${(lineNames && lineNames[line.sku]) || line.sku}: ${refusal(line, null)}`))));
+    }
   }
 
   function showProblem(text) {
@@ -207,7 +207,7 @@
       return;
     }
     if (state.view.name !== name || state.view.arg !== arg) return; // another view won
-    byId("view").replaceChildren(...[content].flat());
+    byId("view").replaceChildren(...[content].flat(Infinity).filter(Boolean));
     if (!options || options.focus !== false) byId("view-title").focus();
   }
 
@@ -280,7 +280,7 @@
     clearMessages();
     const code = byId("code").value.replace(/\s/g, "");
     if (!/^[0-9]{6}$/.test(code)) {
-      showError({ code: "unauthorized" });
+      showError({ code: "invalid_code" });
       byId("code").focus();
       return;
     }
@@ -423,7 +423,7 @@
     const chosen = state.draft.lines[line.sku];
     const id = `line-${index}`;
     const photoBlock = h("div", { class: "photo", id: `${id}-photo`, hidden: !photoNeeded(chosen.reason) },
-      h("label", { for: `${id}-file` }, t("new.photo")),
+      h("label", { for: `${id}-file` }, t("new.photo", { name: line.name })),
       h("p", { class: "hint", id: `${id}-hint` },
         t("new.photo_hint", { size: megabytes(state.terms.photo_max_bytes) })),
       h("input", {
@@ -456,13 +456,13 @@
           value: rule.reason, selected: chosen.reason === rule.reason,
         }, t(`reason.${rule.reason}`))))),
       photoBlock);
-    return h("div", { class: "draft-line" },
+    return h("div", { class: "draft-line", role: "group", "aria-labelledby": `${id}-pick-label` },
       h("div", { class: "choice line-pick" },
         h("input", {
           type: "checkbox", id: `${id}-pick`, checked: chosen.picked,
           onchange: (event) => { chosen.picked = event.target.checked; fields.hidden = !chosen.picked; },
         }),
-        h("label", { for: `${id}-pick` }, t("new.return_this", { name: line.name }))),
+        h("label", { for: `${id}-pick`, id: `${id}-pick-label` }, t("new.return_this", { name: line.name }))),
       fields);
   }
 

@@ -479,6 +479,7 @@
     chosen.photo = file;
     chosen.preview = file ? URL.createObjectURL(file) : null;
     chosen.uploaded = false;
+    byId("error").replaceChildren(); // what it asked for may now be there
     byId(`${id}-preview`).replaceChildren(...[renderPreview(line, chosen)].filter(Boolean));
   }
 

@@ -27,7 +27,8 @@ class Brand:
         """The portal page opening return `reference` once the shopper has signed in."""
         if not self.portal_url:
             return None
-        return f"{self.portal_url}?{urlencode({'return': reference})}"
+        joiner = "&" if "?" in self.portal_url else "?"
+        return f"{self.portal_url}{joiner}{urlencode({'return': reference})}"
 
 
 def brand_from(settings: Settings) -> Brand:

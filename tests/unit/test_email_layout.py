@@ -121,6 +121,8 @@ def test_the_portal_link_is_derived_from_the_public_address_when_not_set() -> No
     set_apart = Settings(portal_url="https://returns.acme.example/", public_base_url="https://x.y")
     assert brand_from(set_apart).portal_url == "https://returns.acme.example/"
     assert brand_from(Settings()).portal_url is None
+    with_query = Brand("Acme", "h@acme.example", portal_url="https://acme.example/returns?lang=fr")
+    assert with_query.follow_link("R-1") == "https://acme.example/returns?lang=fr&return=R-1"
 
 
 @pytest.mark.parametrize("color", ["red", "#12345", "#1234567", "#12345g", "1f3a5f"])

@@ -1,5 +1,5 @@
 """From templates to an email: the one Jinja environment, and the HTML part with its CSS
-inlined, since most mail clients drop or ignore a `<style>` block."""
+inlined on each element, since some mail clients strip or ignore a `<style>` block."""
 
 from __future__ import annotations
 

@@ -100,8 +100,6 @@ class _Wording:
     reason: str
     follow: str
     partial_refund: str
-    # French sets a space before a colon.
-    colon: str
 
 
 K = StatusEmailKind
@@ -138,7 +136,6 @@ _WORDING = {
         reason="Reason",
         follow="Follow your return",
         partial_refund="We issued a partial refund for your return: the details are below.",
-        colon=":",
     ),
     "fr": _Wording(
         subjects={
@@ -178,6 +175,5 @@ _WORDING = {
         partial_refund=(
             "Nous avons émis un remboursement partiel pour votre retour : le détail est ci-dessous."
         ),
-        colon=" :",
     ),
 }

@@ -16,6 +16,7 @@ from chalicelib.api.console_analytics import console_analytics
 from chalicelib.api.console_auth import console_auth
 from chalicelib.api.console_policy_page import console_policy_page
 from chalicelib.api.console_return_page import console_return_page
+from chalicelib.api.console_returns_page import console_returns_page
 from chalicelib.api.docs import docs
 from chalicelib.api.gorgias import gorgias
 from chalicelib.api.gorgias_chat import gorgias_chat
@@ -63,6 +64,7 @@ app.register_blueprint(assets)
 app.register_blueprint(console_auth)
 app.register_blueprint(console)
 app.register_blueprint(console_return_page)
+app.register_blueprint(console_returns_page)
 app.register_blueprint(console_policy_page)
 app.register_blueprint(console_analytics)
 

@@ -66,6 +66,9 @@ class Dataset:
     light_customer: str
     # Return numbers of the RMAs left waiting for a decision, oldest first.
     requested_numbers: tuple[int, ...]
+    # When the newest RMA was opened: "now" for the list of every return, which starts at
+    # the current month.
+    last_opened_at: datetime
     items_written: int
     batch_calls: int
     build_seconds: float
@@ -96,9 +99,11 @@ def load_dataset(dynamodb: Any, table_name: str, spec: DatasetSpec) -> Dataset:
         new_id=lambda: f"{rng.getrandbits(128):032x}",
     )
     requested: list[int] = []
+    last_opened_at = spec.start
     for sequence, customer in enumerate(_customer_of_each_rma(spec, rng)):
         request = CreateRmaRequest.model_validate(create_rma_body(sequence, customer))
         rma = service.open(request.to_draft(), actor=_ADMIN)
+        last_opened_at = rma.created_at
         for action in _LIFECYCLES[sequence % len(_LIFECYCLES)]:
             rma = service.act(rma.id, action, actor=_ACTORS[action], note=_NOTES.get(action))
         if rma.processing_status is ProcessingStatus.REQUESTED:
@@ -111,6 +116,7 @@ def load_dataset(dynamodb: Any, table_name: str, spec: DatasetSpec) -> Dataset:
         heavy_customer=customer_email(HEAVY_CUSTOMER),
         light_customer=customer_email(LIGHT_CUSTOMER),
         requested_numbers=tuple(requested),
+        last_opened_at=last_opened_at,
         items_written=len(items),
         batch_calls=batch_calls,
         build_seconds=built - started,

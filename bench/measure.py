@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,9 +46,13 @@ def measure(api: Client, counter: DynamoDBCallCounter, scenario: Scenario) -> Me
     if scenario.body is not None:
         headers["Content-Type"] = "application/json"
         body = json.dumps(scenario.body).encode()
-    before = counter.usage()
-    response = api.http.request(scenario.method, scenario.path, headers=headers, body=body)
-    usage = counter.usage() - before
+    import time_machine
+
+    moment = time_machine.travel(scenario.at) if scenario.at else nullcontext()
+    with moment:
+        before = counter.usage()
+        response = api.http.request(scenario.method, scenario.path, headers=headers, body=body)
+        usage = counter.usage() - before
     problems = scenario.budget.overruns(usage)
     if response.status_code != scenario.expected_status:
         problems.append(f"HTTP {response.status_code}: {response.body[:200]!r}")

@@ -6,8 +6,9 @@ agents and merchants type them (`1042`, `#1043`, `R-001044`, `r-1045`): all cost
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bench.budgets import Budget
@@ -47,6 +48,8 @@ class Scenario:
     answer_is_right: Callable[[Any], bool] = lambda answer: True
     # A bearer token known only at run time (a shopper's session).
     token: str | None = None
+    # When the request is made; None: now.
+    at: datetime | None = None
 
 
 def widget(email: str, returns_opened: int) -> Scenario:
@@ -134,6 +137,92 @@ def list_requested() -> Scenario:
     )
 
 
+# The lists of the console and the admin API (ARCHITECTURE.md: one Query a page). A status of any
+# dimension is one Query of its index. Every return is the month index read backwards, one Query
+# a month: a page that runs out of a month reads the first return's month once, then the month
+# before. A reference is two key lookups; a number that may also be an order's adds that order's
+# Query; an email is one Query of the customer index.
+_STATUS_PAGE = Budget({"Query": 1}, max_items_read=LIST_PAGE_SIZE)
+_EVERY_RETURN_PAGE = Budget({"Query": 2, "GetItem": 1}, max_items_read=LIST_PAGE_SIZE + 1)
+_REFERENCE_PAGE = Budget({"GetItem": 2}, max_items_read=2)
+_ORDER_PAGE = Budget({"GetItem": 1, "Query": 1}, max_items_read=1 + LIST_PAGE_SIZE)
+_CUSTOMER_PAGE = Budget({"Query": 1}, max_items_read=LIST_PAGE_SIZE)
+
+Returns = Sequence[Mapping[str, Any]]
+
+
+def list_page(
+    query: str,
+    budget: Budget,
+    *,
+    keep: Callable[[Mapping[str, Any]], bool] = lambda rma: True,
+    ordered: Callable[[Returns], bool] | None = None,
+    size: int = LIST_PAGE_SIZE,
+    at: datetime | None = None,
+) -> Scenario:
+    """A page of `GET /rmas?<query>`: `size` returns, each one `keep` accepts, newest first
+    unless `ordered` says otherwise."""
+    path = f"/rmas?{query}&limit={LIST_PAGE_SIZE}"
+    in_order = ordered or _newest_first
+    return Scenario(
+        name=f"GET {path}",
+        method="GET",
+        path=path,
+        token_variable=ADMIN_TOKEN,
+        budget=budget,
+        at=at,
+        answer_is_right=lambda answer: (
+            len(answer["items"]) == size
+            and all(keep(rma) for rma in answer["items"])
+            and in_order(answer["items"])
+        ),
+    )
+
+
+def _newest_first(returns: Returns) -> bool:
+    created = [rma["created_at"] for rma in returns]
+    return created == sorted(created, reverse=True)
+
+
+def list_pages(dataset: Dataset) -> list[Scenario]:
+    """A page of the list for each kind of filter and search."""
+    number = dataset.requested_numbers[4]
+    order_number = "#100042"
+
+    def status_page(parameter: str, status: str) -> Scenario:
+        field = "processing_status" if parameter == "status" else parameter
+        return list_page(
+            f"{parameter}={status}", _STATUS_PAGE, keep=lambda rma: rma[field] == status
+        )
+
+    return [
+        list_page("any_status=true", _EVERY_RETURN_PAGE, at=dataset.last_opened_at),
+        status_page("status", "ACCEPTED"),
+        status_page("delivery_status", "CANCELED"),
+        status_page("financial_status", "NONE"),
+        status_page("fulfillment_status", "PENDING"),
+        list_page(
+            f"q=R-{number:06d}",
+            _REFERENCE_PAGE,
+            keep=lambda rma: rma["return_number"] == number,
+            size=1,
+        ),
+        list_page(
+            f"q={dataset.heavy_customer}",
+            _CUSTOMER_PAGE,
+            keep=lambda rma: rma["customer"]["email"] == dataset.heavy_customer,
+            ordered=lambda returns: _open_ones_first([r["processing_status"] for r in returns]),
+        ),
+        # One return per order in the data set; `#100042` is no return number.
+        list_page(
+            f"q=%23{order_number[1:]}",
+            _ORDER_PAGE,
+            keep=lambda rma: rma["order"]["number"] == order_number,
+            size=1,
+        ),
+    ]
+
+
 def create(sequence: int, customer: int) -> Scenario:
     """The return policy (its money terms are the defaults; read once a minute per container,
     and here on a cold cache), two counters (return number, customer's count), then the units
@@ -166,6 +255,7 @@ def all_scenarios(dataset: Dataset) -> list[Scenario]:
         get_rma(f"R-{read:06d}"),
         get_events(f"r-{logged}"),
         list_requested(),
+        *list_pages(dataset),
         # A customer the data set does not know, so that the widget figures above stay true.
         create(sequence=spec.rmas, customer=spec.customers),
     ]

@@ -14,6 +14,7 @@ from chalicelib.api.assets import assets
 from chalicelib.api.console import console
 from chalicelib.api.console_analytics import console_analytics
 from chalicelib.api.console_auth import console_auth
+from chalicelib.api.console_inspections_page import console_inspections_page
 from chalicelib.api.console_policy_page import console_policy_page
 from chalicelib.api.console_return_page import console_return_page
 from chalicelib.api.console_returns_page import console_returns_page
@@ -66,6 +67,7 @@ app.register_blueprint(console)
 app.register_blueprint(console_return_page)
 app.register_blueprint(console_returns_page)
 app.register_blueprint(console_policy_page)
+app.register_blueprint(console_inspections_page)
 app.register_blueprint(console_analytics)
 
 # Chalice names the queue in the template at import; each stage has its own (.chalice/config.json).

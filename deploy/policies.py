@@ -259,6 +259,8 @@ def _api(names: StageNames, sender_email: str) -> list[dict[str, Any]]:
         # Presigned POSTs (uploads) and GETs (links) are signed with the function's role, and
         # HeadObject (has an upload arrived?) is authorised as GetObject.
         _allow("PhotoUploads", _objects(names, PHOTO_PREFIX), "s3:GetObject", "s3:PutObject"),
+        # The console shows the warehouse files' reports; it reads nothing else of theirs.
+        _allow("ReadInspectionReports", _objects(names, RESULTS_PREFIX), "s3:GetObject"),
         _allow(
             "HandOverSignInRequests",
             f"arn:aws:lambda:*:*:function:{names.function_name(LOGIN_CODE_FUNCTION_NAME)}",

@@ -172,6 +172,19 @@ class InspectionReport(DomainModel):
         return self.model_dump_json(indent=2).encode()
 
 
+class ProcessedFile(DomainModel):
+    """An uploaded file as the console lists it: when it was processed and how many of its
+    rows were applied and refused (its report says which, and why)."""
+
+    # The listing's own name of this processing of the file (a file sent again is listed again).
+    id: str
+    bucket: str
+    file_name: str
+    processed_at: datetime
+    rows_applied: int
+    rows_rejected: int
+
+
 def parse_inspection_file(name: str, content: bytes) -> ParsedFile:
     lowered = name.lower()
     if not lowered.endswith(UPLOAD_SUFFIXES):

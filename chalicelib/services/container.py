@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from chalicelib.repositories.analytics_counters import AnalyticsCounters
     from chalicelib.repositories.cursor_codec import CursorCodec
     from chalicelib.repositories.email_outbox import EmailOutbox
+    from chalicelib.repositories.inspection_files import InspectionFiles
     from chalicelib.repositories.photo_store import PhotoStore
     from chalicelib.services.analytics import AnalyticsService
     from chalicelib.services.chat_intake import ChatIntakeService
@@ -217,11 +218,17 @@ def handling_service() -> HandlingService:
 
 
 @lru_cache(maxsize=1)
-def inspection_service() -> InspectionService:
+def inspection_files() -> InspectionFiles:
     from chalicelib.repositories.inspection_files import InspectionFiles
+
+    return InspectionFiles(get_settings().table_name, cursors=cursor_codec())
+
+
+@lru_cache(maxsize=1)
+def inspection_service() -> InspectionService:
     from chalicelib.services.inspection_service import InspectionService
 
-    return InspectionService(rma_service(), InspectionFiles())
+    return InspectionService(rma_service(), inspection_files())
 
 
 @lru_cache(maxsize=1)

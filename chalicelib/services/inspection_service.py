@@ -23,7 +23,6 @@ from chalicelib.domain.inspection import (
     ParsedFile,
     group_by_return,
     parse_inspection_file,
-    result_key,
 )
 from chalicelib.domain.inspection_receipt import (
     ReturnReceipt,
@@ -47,7 +46,9 @@ WRITE_ATTEMPTS = 4
 class InspectionFileStore(Protocol):
     def read(self, upload: InspectionUpload) -> bytes | None: ...
 
-    def write_report(self, bucket: str, key: str, report: bytes) -> None: ...
+    def write_report(
+        self, upload: InspectionUpload, report: InspectionReport, processed_at: datetime
+    ) -> None: ...
 
 
 class InspectionService:
@@ -79,7 +80,7 @@ class InspectionService:
             rows_applied=sorted(applied),
             rows_rejected=sorted(rejected, key=lambda row: row.line),
         )
-        self._files.write_report(upload.bucket, result_key(upload.key), report.to_json())
+        self._files.write_report(upload, report, self._clock())
         metrics.add_metric(name="InspectionRowsApplied", unit=MetricUnit.Count, value=len(applied))
         metrics.add_metric(
             name="InspectionRowsRejected", unit=MetricUnit.Count, value=len(rejected)

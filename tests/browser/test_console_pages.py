@@ -1,7 +1,8 @@
 """Specification of the merchant console in a browser, on the stack of `make run`: a merchant
 signs in with the code from their inbox, approves a return waiting for a decision, records
-its parcel, approves the refund the lifecycle computed, edits the policy and reads the
-analytics; every page is free of WCAG A/AA violations and is saved as a screenshot."""
+its parcel, approves the refund the lifecycle computed, edits the policy, and reads the
+inspection uploads and the analytics; every page is free of WCAG A/AA violations and is saved
+as a screenshot."""
 
 from __future__ import annotations
 
@@ -77,7 +78,7 @@ def test_a_merchant_handles_a_return_from_request_to_refund(stack: Any, page: An
     screenshot(page, "console-return-complete")
 
 
-def test_a_merchant_edits_the_policy_and_reads_the_analytics(stack: Any, page: Any) -> None:
+def test_a_merchant_edits_the_policy_and_reads_the_reports(stack: Any, page: Any) -> None:
     # Given a signed-in merchant on the policy editor
     sign_in(page, stack)
     page.goto(f"{stack.url}/console/policy")
@@ -97,6 +98,12 @@ def test_a_merchant_edits_the_policy_and_reads_the_analytics(stack: Any, page: A
     assert "The policy is saved" in page.get_by_role("status").inner_text()
     assert page.get_by_label("Return window (days)").input_value() == "45"
     screenshot(page, "console-policy")
+    # When they open the warehouse's inspection uploads
+    page.get_by_role("link", name="Inspections").click()
+    # Then the files processed are listed, accessibly
+    assert page.get_by_role("heading", name="Inspection uploads").is_visible()
+    assert_accessible(page)
+    screenshot(page, "console-inspections")
     # When they open the analytics
     page.get_by_role("link", name="Analytics").click()
     # Then it shows the period's figures, accessibly

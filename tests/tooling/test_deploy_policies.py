@@ -291,6 +291,9 @@ def test_the_code_inventory_finds_the_calls_of_each_kind() -> None:
         "s3:GetObject",
         "s3:GetObjectVersion",
         "s3:PutObject",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:GetItem",
     }
     assert calls["repositories/lifecycle_executions.py"] == {
         "states:StartExecution",
@@ -413,7 +416,10 @@ def test_the_api_signs_photo_links_and_uploads_and_hands_over_sign_in_requests(s
     names = names_of(stage)
     granted = _granted(stage, API)
     photos = f"arn:aws:s3:::{names.prefix}-returns-*/{PHOTO_PREFIX}*"
-    assert granted["s3:GetObject"] == granted["s3:PutObject"] == {photos}
+    reports = f"arn:aws:s3:::{names.prefix}-returns-*/{RESULTS_PREFIX}*"
+    assert granted["s3:PutObject"] == {photos}
+    # The console shows the inspection reports, and reads nothing else of the warehouse's
+    assert granted["s3:GetObject"] == {photos, reports}
     assert {a: r for a, r in granted.items() if a.startswith("lambda:")} == {
         "lambda:InvokeFunction": {
             f"arn:aws:lambda:*:*:function:{names.function_name(LOGIN_CODE_FUNCTION_NAME)}"

@@ -157,7 +157,8 @@ def latest_sign_in_code(recipient: str, *, after: int = 0) -> str:
     def found() -> str | None:
         for message in reversed(sent_emails()[after:]):
             if recipient in message.destinations.get("ToAddresses", []):
-                match = _SIGN_IN_CODE.search(message.body or "")
+                # The text part, which the local SES keeps: colours in the HTML are digits too.
+                match = _SIGN_IN_CODE.search(getattr(message, "text", None) or message.body or "")
                 if match:
                     return match.group(0)
         return None

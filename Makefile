@@ -9,7 +9,8 @@ NODE_INSTALLED := node_modules/.installed
 # a browser is not used. CHROMIUM names another binary.
 CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser)
 
-# `make package STAGE=prod`
+# `make package STAGE=prod`; TABLE_INDEXES=N deploys the table's first N indexes only (an upgrade
+# adds one index a stack update: README, upgrade notes).
 STAGE ?= dev
 BUILD := build
 # chalice package refuses to run without a region, although the template it writes does not
@@ -70,7 +71,7 @@ mutation: $(INSTALLED)  ## mutmut on the domain's rules (pyproject.toml); fails 
 	$(PY) tools/mutation_score.py --threshold 90
 
 package: $(INSTALLED)  ## CloudFormation template of STAGE in build/package/sam.json, linted; zip under 8 MB
-	$(PY) -m deploy --stage $(STAGE) --out $(BUILD)
+	$(PY) -m deploy --stage $(STAGE) --out $(BUILD) $(if $(TABLE_INDEXES),--table-indexes $(TABLE_INDEXES))
 	rm -rf $(BUILD)/package
 	@# Chalice zips chalicelib/ whole: leave this machine's bytecode out.
 	find chalicelib -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -38,9 +38,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=Path(__file__).resolve().parent.parent,
         help="the Chalice project (default: this repository)",
     )
+    parser.add_argument(
+        "--table-indexes",
+        type=int,
+        metavar="N",
+        help="deploy the table's first N indexes only: an upgrade adds one index a stack update",
+    )
     args = parser.parse_args(argv)
     try:
-        template = generate(args.project_dir.resolve(), args.stage)
+        template = generate(
+            args.project_dir.resolve(), args.stage, table_indexes=args.table_indexes
+        )
     except (
         UnknownStageError,
         UnresolvedPlaceholderError,

@@ -109,8 +109,9 @@ class LogicalIdClashError(ValueError):
     """A resource of the merge template has the logical id of a Chalice function."""
 
 
-def generate(project_dir: Path, stage: str) -> Template:
-    """The merge template of `stage`, from app.py, .chalice/config.json and the ASL file."""
+def generate(project_dir: Path, stage: str, *, table_indexes: int | None = None) -> Template:
+    """The merge template of `stage`, from app.py, .chalice/config.json and the ASL file;
+    `table_indexes` deploys the table's first that many indexes only (see `table_resource`)."""
     app = load_app(project_dir)
     names = StageNames(app_name=load_project_config(project_dir)["app_name"], stage=stage)
     chalice_stage = describe_stage(app, project_dir, stage)
@@ -120,11 +121,15 @@ def generate(project_dir: Path, stage: str) -> Template:
     definition = load_definition(project_dir / DEFINITION_PATH)
     groups = function_groups(chalice_stage, task_function_ids(definition))
     check_policy_files(project_dir, names, chalice_stage, groups)
-    return build_merge_template(names, definition, chalice_stage)
+    return build_merge_template(names, definition, chalice_stage, table_indexes=table_indexes)
 
 
 def build_merge_template(
-    names: StageNames, definition: dict[str, Any], chalice_stage: ChaliceStage
+    names: StageNames,
+    definition: dict[str, Any],
+    chalice_stage: ChaliceStage,
+    *,
+    table_indexes: int | None = None,
 ) -> Template:
     """Table, bucket, queues, lifecycle state machine and alarms, plus what every function
     receives (its environment and layer) and what the consumers' event sources need."""
@@ -134,7 +139,7 @@ def build_merge_template(
     gorgias_consumer = gorgias_updates_consumer(chalice_stage.queue_consumers)
     events_consumer = return_events_consumer(chalice_stage.stream_consumers)
     resources: dict[str, Resource] = {
-        TABLE: table_resource(names.table_name),
+        TABLE: table_resource(names.table_name, indexes=table_indexes),
         RETURNS_BUCKET: notify_inspection_queue(
             returns_bucket_resource(
                 names, photo_upload_origins(chalice_stage.environment_variables)

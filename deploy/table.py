@@ -18,12 +18,15 @@ class UnmappedTableSettingError(ValueError):
     """table_definition() holds a setting this module does not know how to deploy."""
 
 
-def table_resource(table_name: str) -> Resource:
+def table_resource(table_name: str, *, indexes: int | None = None) -> Resource:
     """On-demand table with its indexes, TTL, point-in-time recovery and KMS encryption.
 
     Retained on stack deletion and replacement: the returns are the merchant's records.
+    `indexes` keeps the first that many global secondary indexes of the definition: a stack
+    update may add one index to a deployed table, so an upgrade that adds several deploys
+    4, 5, ... in turn (see the README's upgrade notes); None deploys them all.
     """
-    definition: dict[str, Any] = table_definition(table_name)
+    definition: dict[str, Any] = _with_indexes(table_definition(table_name), indexes)
     unmapped = set(definition) - {"TableName", _STREAM, *_SAME_SHAPE}
     if unmapped:
         raise UnmappedTableSettingError(
@@ -49,6 +52,21 @@ def table_resource(table_name: str) -> Resource:
         "UpdateReplacePolicy": "Retain",
         "Properties": properties,
     }
+
+
+def _with_indexes(definition: dict[str, Any], indexes: int | None) -> dict[str, Any]:
+    """`definition` with its first `indexes` global secondary indexes only, and only the
+    attributes keys still use (CloudFormation refuses a definition of an unused attribute)."""
+    if indexes is None:
+        return definition
+    kept = definition["GlobalSecondaryIndexes"][:indexes]
+    used = {
+        key["AttributeName"]
+        for schema in [definition["KeySchema"], *(index["KeySchema"] for index in kept)]
+        for key in schema
+    }
+    attributes = [a for a in definition["AttributeDefinitions"] if a["AttributeName"] in used]
+    return {**definition, "GlobalSecondaryIndexes": kept, "AttributeDefinitions": attributes}
 
 
 def stream_specification(api_shape: dict[str, Any] | None) -> dict[str, str] | None:

@@ -195,6 +195,26 @@ def test_a_table_without_a_stream_deploys_none(monkeypatch: pytest.MonkeyPatch) 
     assert "StreamSpecification" not in table_resource("returns-desk-dev")["Properties"]
 
 
+def test_an_upgrade_deploys_the_tables_indexes_one_stack_update_at_a_time() -> None:
+    # Given the indexes of table_definition(), in their order
+    definition = table_definition("returns-desk-prod")
+    names = [index["IndexName"] for index in definition["GlobalSecondaryIndexes"]]
+    # When the table is generated with its first four only (one more than a deployed table has)
+    properties = table_resource("returns-desk-prod", indexes=4)["Properties"]
+    # Then it holds those four, and defines only the attributes their keys and the table's use
+    assert [i["IndexName"] for i in properties["GlobalSecondaryIndexes"]] == names[:4]
+    used = {
+        key["AttributeName"]
+        for schema in [properties["KeySchema"]]
+        + [i["KeySchema"] for i in properties["GlobalSecondaryIndexes"]]
+        for key in schema
+    }
+    assert {a["AttributeName"] for a in properties["AttributeDefinitions"]} == used
+    # And without a number, every index is deployed
+    deployed = table_resource("returns-desk-prod")["Properties"]
+    assert deployed["GlobalSecondaryIndexes"] == definition["GlobalSecondaryIndexes"]
+
+
 def test_a_table_setting_without_a_mapping_stops_the_generation(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

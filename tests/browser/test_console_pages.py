@@ -1,8 +1,8 @@
 """Specification of the merchant console in a browser, on the stack of `make run`: a merchant
-signs in with the code from their inbox, approves a return waiting for a decision, records
-its parcel, approves the refund the lifecycle computed, edits the policy, and reads the
-inspection uploads and the analytics; every page is free of WCAG A/AA violations and is saved
-as a screenshot."""
+signs in with the code from their inbox, finds a return waiting for a decision in the list and
+approves it, records its parcel, approves the refund the lifecycle computed, edits the policy,
+and reads the inspection uploads and the analytics; every page is free of WCAG A/AA violations
+and is saved as a screenshot."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ from typing import Any
 
 from local.stack import DEMO_CONSOLE_USER
 from tests.browser.conftest import (
+    DESKTOP,
+    PHONE,
     assert_accessible,
+    assert_no_horizontal_scroll,
     latest_sign_in_code,
     screenshot,
     sent_emails,
@@ -46,14 +49,24 @@ def test_a_merchant_handles_a_return_from_request_to_refund(stack: Any, page: An
     # Given a return of the demo customer waiting for a decision
     rma = stack.demo.awaiting_decision[0]
     return_page = f"{stack.url}/console/returns/{rma.return_reference}"
-    # When the merchant signs in and opens its page
+    # When the merchant signs in, lists the returns awaiting approval, and opens it
     sign_in(page, stack)
-    page.goto(return_page)
+    page.get_by_label("Status").select_option(label="Processing: Awaiting approval")
+    page.get_by_role("button", name="Show returns").click()
+    assert_accessible(page)
+    screenshot(page, "console-returns-awaiting-approval")
+    page.get_by_role("link", name=rma.return_reference, exact=True).click()
+    page.wait_for_url(return_page)
     # Then they see it waiting for a decision, with what they may do
     main = page.locator("main")
     assert "Awaiting approval" in main.inner_text()
     assert_accessible(page)
     screenshot(page, "console-return-requested")
+    # And on a phone's screen, nothing is wider than the screen
+    page.set_viewport_size(PHONE)
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "console-return-phone")
+    page.set_viewport_size(DESKTOP)
     # When they approve it
     page.get_by_label("Note (optional)").first.fill("Within the window, photos fine")
     page.get_by_role("button", name="Approve the return").click()

@@ -21,6 +21,7 @@ from chalicelib.api.console_auth import (
 )
 from chalicelib.errors import ConcurrentModificationError
 from chalicelib.pages import policy_form
+from chalicelib.pages.console_views import PRODUCT_STATES, REASONS
 from chalicelib.pages.rendering import base_path, redirect
 from chalicelib.pages.routing import PageRouter
 
@@ -88,8 +89,8 @@ def _editor(
         "flash": flash,
         "problem": problem or ("Some fields need a change: see below." if errors else None),
         "errors": errors,
-        "reasons": policy_form.REASONS,
-        "states": policy_form.STATES,
+        "reasons": REASONS,
+        "states": PRODUCT_STATES,
         "window_starts": policy_form.WINDOW_STARTS,
         "timeout_actions": policy_form.TIMEOUT_ACTIONS,
         "checked": policy_form.CHECKED,

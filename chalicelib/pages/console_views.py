@@ -16,7 +16,7 @@ from chalicelib.domain.labels import label, received_in_words
 from chalicelib.domain.policy import ReturnPolicy
 from chalicelib.domain.refunds import RefundBreakdown, compute_refund
 from chalicelib.domain.rma import Rma, RmaEvent, RmaLine
-from chalicelib.domain.statuses import Channel, FinancialStatus, ProductState
+from chalicelib.domain.statuses import Channel, FinancialStatus, ProductState, ReturnReason
 from chalicelib.domain.transitions import Action, past_tense
 from chalicelib.notifications.refund_summary import money
 
@@ -42,8 +42,12 @@ _UPDATES: dict[str, str] = {
     "approve_refund": "Refund approved",
     "execute_refund": "Refund paid",
 }
+# (value, words) of the choices forms offer.
 PRODUCT_STATES: list[tuple[str, str]] = [
     (state.value, label(state, CONSOLE_LOCALE)) for state in ProductState
+]
+REASONS: list[tuple[str, str]] = [
+    (reason.value, label(reason, CONSOLE_LOCALE)) for reason in ReturnReason
 ]
 
 

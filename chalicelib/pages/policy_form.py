@@ -15,7 +15,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib.domain.labels import label
 from chalicelib.domain.policy import DecisionTimeoutAction, ReturnPolicy, WindowStart
 from chalicelib.domain.statuses import ProductState, ReturnReason
 
@@ -40,8 +39,6 @@ REASON_SETS = ("allowed_reasons", "auto_approval.reasons")
 DAYS = ("agent_decision_timeout", "parcel_timeout", "refund_approval_timeout")
 _DAY = Decimal(86400)
 
-REASONS = [(reason.value, label(reason)) for reason in ReturnReason]
-STATES = [(state.value, label(state)) for state in ProductState]
 WINDOW_STARTS = {
     WindowStart.ORDER_DATE.value: "Order date",
     WindowStart.DELIVERY_DATE.value: "Delivery date",

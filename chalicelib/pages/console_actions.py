@@ -117,16 +117,18 @@ _MONEY: TypeAdapter[Any] = TypeAdapter(Money)
 
 
 def amount(form: Mapping[str, str]) -> Any:
-    """The amount a person typed, or None (the amount computed) when they left it empty."""
+    """The amount a person typed, or None (the amount computed) when they left it empty or as
+    the page suggested it: the log then says the refund computed was approved, not set."""
     typed = form.get("amount", "").strip()
     if not typed:
         return None
     try:
-        return _MONEY.validate_python(typed)
+        chosen = _MONEY.validate_python(typed)
     except ValidationError:
         raise InvalidRequestError(
             "Enter an amount such as 12.50, with at most two decimals.", {"field": "amount"}
         ) from None
+    return None if str(chosen) == form.get("suggested_amount") else chosen
 
 
 def received_lines(form: Mapping[str, str]) -> list[ReceivedLine]:

@@ -220,10 +220,13 @@ def test_receiving_then_refunding_through_the_page_finishes_a_return_no_lifecycl
         "A refund of return R-001001 is at most 50.00 EUR"
     )
     assert 'value="80.00"' in refused.body.decode()
-    # When they approve 45.00
-    done = act(console, cookie, "refund", amount="45.00")
-    # Then it is paid and the return complete
+    # When they approve the 45.00 the page suggests, as it is
+    assert 'name="suggested_amount" value="45.00"' in page.body.decode()
+    done = act(console, cookie, "refund", amount="45.00", suggested_amount="45.00")
+    # Then the refund computed is approved, paid, and the return complete
     assert done.status_code == 303
+    notes = [e["note"] for e in get(console, f"/rmas/{REFERENCE}/events")["events"]]
+    assert any(note and note.startswith("Refund approved; computed 45.00 EUR") for note in notes)
     stored = get(console, f"/rmas/{REFERENCE}")
     assert (stored["processing_status"], stored["financial_status"]) == (
         "COMPLETE",

@@ -95,6 +95,9 @@ def test_a_receipt_form_that_says_nothing_usable_is_refused_in_words(form: dict[
 def test_an_amount_is_a_decimal_or_nothing_and_anything_else_is_refused() -> None:
     assert amount({"amount": " 12.50 "}) == Decimal("12.50")
     assert amount({"amount": ""}) is None
+    # The amount the page suggested, left as it was, is the one computed
+    assert amount({"amount": "12.50", "suggested_amount": "12.50"}) is None
+    assert amount({"amount": "12.00", "suggested_amount": "12.50"}) == Decimal("12.00")
     for typed in ("12,50", "-3", "1.999", "١٢"):
         with pytest.raises(InvalidRequestError):
             amount({"amount": typed})

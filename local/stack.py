@@ -47,6 +47,7 @@ from deploy.inspections import (
     queue_attributes,
 )
 from deploy.stage import StageNames
+from local.demo_analytics import fill_demo_analytics
 from local.demo_orders import DEMO_ORDER_NUMBER, seed_demo_orders
 from local.gorgias_standin import ADMIN_USER, GorgiasStandIn, ReturnsDesk
 from local.outbox_page import OutboxPage, keep_sent_details
@@ -195,6 +196,7 @@ def start(
         gorgias_updates_url = create_gorgias_updates_queue(client("sqs"), editor)
         settings = get_settings()
         demo = seed(table_name, present=datetime.now(UTC).replace(second=0, microsecond=0))
+        fill_demo_analytics(table_name, datetime.now(UTC).date())
         loops.append(pump_return_events(table_name))
         auto_approved = start_lifecycles(demo)
         seed_demo_orders(container_orders(), date.today())

@@ -191,6 +191,33 @@ class AnalyticsCounters(DynamoTable):
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
+def counter_items(counters: Counters) -> list[dict[str, Any]]:
+    """The items holding `counters`, whole, in DynamoDB's typed values: for loading history
+    in bulk (the local stack's demo year, the bench's table) with BatchWriteItem, where one
+    transaction of `ADD`s a day would take minutes on moto. Later events add to them."""
+    from boto3.dynamodb.types import TypeSerializer
+
+    serialize = TypeSerializer().serialize
+    documents: list[dict[str, Any]] = [
+        {PARTITION_KEY: _DAY, SORT_KEY: day.isoformat(), **totals.counts()}
+        for day, totals in counters.days.items()
+    ]
+    documents += [
+        {
+            PARTITION_KEY: _REASON,
+            SORT_KEY: f"{day.isoformat()}#{sku}#{reason}",
+            "units": count.units,
+            "returns": count.returns,
+        }
+        for (day, sku, reason), count in counters.reasons.items()
+    ]
+    documents += [
+        {PARTITION_KEY: _SOLD, SORT_KEY: f"{day.isoformat()}#{sku}", "units": units}
+        for (day, sku), units in counters.sold.items()
+    ]
+    return [{name: serialize(value) for name, value in doc.items()} for doc in documents]
+
+
 def _day_totals(item: dict[str, Any]) -> DayTotals:
     """A day item's counters; those never added to are absent from it, and zero."""
     known = DayTotals.__dataclass_fields__

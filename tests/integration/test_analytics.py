@@ -28,6 +28,7 @@ from chalicelib.domain.rma import Rma
 from chalicelib.domain.statuses import FinancialStatus, ReturnReason
 from chalicelib.repositories.aws import client
 from chalicelib.services import container
+from local.demo_analytics import demo_year, fill_demo_analytics
 from local.stream_events import StreamDelivery, streams_client
 from tests.integration.test_console_sign_in import MERCHANT, sign_in
 from tests.lifecycle_support import (
@@ -197,6 +198,26 @@ def marks(partition: str) -> list[dict[str, Any]]:
         ExpressionAttributeValues={":pk": {"S": partition}},
     )
     return list(response["Items"])
+
+
+def test_history_loaded_as_counter_items_reads_back_as_it_was_and_takes_later_events(
+    aws: None,
+) -> None:
+    # Given the demo's year loaded whole, as the local stack loads it
+    today = NOW.date()
+    year = demo_year(today)
+    fill_demo_analytics(os.environ["TABLE_NAME"], today)
+
+    # When an event of its last day is counted on top
+    last = today - timedelta(days=1)
+    counters = container.analytics_counters()
+    counters.add_return("rma:2", ReturnIncrements(last, DayTotals(requested=1)), now=NOW)
+
+    # Then the counters read back are the year's, plus the event
+    read = counters.counters(today - timedelta(days=365), last)
+    assert read.reasons == year.reasons
+    assert read.sold == year.sold
+    assert read.days == {**year.days, last: year.days[last] + DayTotals(requested=1)}
 
 
 def test_a_year_of_counters_is_read_with_three_queries_and_nothing_scans(

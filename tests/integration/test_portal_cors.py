@@ -38,7 +38,7 @@ def test_every_portal_route_and_no_other_answers_the_preflight() -> None:
     portal_paths = {path for path in app.routes if path.startswith("/portal/")}
     # Then every portal path, and only those, has its preflight route
     assert set(CORS_PATHS) == portal_paths
-    assert PREFLIGHT_ROUTES == {("OPTIONS", path) for path in portal_paths}
+    assert {("OPTIONS", path) for path in portal_paths} == PREFLIGHT_ROUTES
     assert {path for path, methods in app.routes.items() if "OPTIONS" in methods} == portal_paths
 
 

@@ -135,8 +135,10 @@ def _cookie(request: Request, name: str) -> str | None:
 
 def _sign_in_url(request: Request) -> str:
     event = request.to_original_event()
-    path = str(event.get("path") or HOME)
-    query = event.get("queryStringParameters") or {}
+    # Chalice's local server and test client give only the request context's path (they have
+    # no stage prefix); API Gateway gives both, the prefix in the context's.
+    path = str(event.get("path") or (event.get("requestContext") or {}).get("path") or HOME)
+    query = request.query_params or {}
     wanted = path + ("?" + urlencode(query) if query else "")
     return f"{base_path(request)}/console/login?next={quote(wanted, safe='')}"
 

@@ -10,7 +10,7 @@ import json
 import os
 import re
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
@@ -76,9 +76,13 @@ def test_every_page_is_either_public_or_a_console_page() -> None:
 def test_a_console_page_without_a_session_sends_the_browser_to_sign_in(
     console: Any, path: str
 ) -> None:
-    answer = console.http.get(concrete(path))
+    # When a browser without a session opens it
+    answer = console.http.get(f"{concrete(path)}?done=approve")
+    # Then it is sent to sign in, and back to that very page afterwards
     assert answer.status_code == 303
-    assert urlsplit(answer.headers["Location"]).path == "/console/login"
+    location = urlsplit(answer.headers["Location"])
+    assert location.path == "/console/login"
+    assert parse_qs(location.query) == {"next": [f"{concrete(path)}?done=approve"]}
 
 
 @pytest.mark.parametrize("path", CONSOLE_POSTS)

@@ -45,6 +45,12 @@ def main() -> int:
         emails = measure_status_emails()
     print(status_email_summary(emails), end="\n\n", flush=True)
 
+    from bench.analytics import analytics_summary, measure_analytics
+
+    with moto_table(TABLE_NAME):
+        analytics = measure_analytics(TABLE_NAME)
+    print(analytics_summary(analytics), end="\n\n", flush=True)
+
     from bench.inspections import inspection_summary, measure_inspection_file
 
     # Judged: a file of 10 rows a return, where grouping the writes per return pays. Reported:
@@ -64,7 +70,7 @@ def main() -> int:
     print(import_summary(import_cost, measure_cold_first_request()), end="\n\n")
 
     passed = all(m.ok for m in measurements) and scans == 0 and import_cost.ok and emails.ok
-    passed = passed and inspections.ok and chat_reader_ok
+    passed = passed and inspections.ok and chat_reader_ok and analytics.ok
     verdict = "All targets met" if passed else "TARGETS MISSED"
     print(f"{verdict} in {time.perf_counter() - started:.0f} s")
     return 0 if passed else 1

@@ -16,7 +16,13 @@ from chalicelib.domain.labels import label, received_in_words
 from chalicelib.domain.policy import ReturnPolicy
 from chalicelib.domain.refunds import RefundBreakdown, compute_refund
 from chalicelib.domain.rma import Rma, RmaEvent, RmaLine
-from chalicelib.domain.statuses import Channel, FinancialStatus, ProductState, ReturnReason
+from chalicelib.domain.statuses import (
+    Channel,
+    FinancialStatus,
+    LifecycleStep,
+    ProductState,
+    ReturnReason,
+)
 from chalicelib.domain.transitions import Action, past_tense
 from chalicelib.notifications.refund_summary import money
 
@@ -32,6 +38,12 @@ _CHANNELS: dict[Channel, str] = {
     # The warehouse and the workflow are named by their actor already.
     Channel.WAREHOUSE: "",
     Channel.WORKFLOW: "",
+}
+# What the return's lifecycle waits for, when it waits for someone outside it.
+_WAITS: dict[LifecycleStep, str] = {
+    LifecycleStep.AGENT_DECISION: "The team's decision",
+    LifecycleStep.ITEM_RECEIPT: "The customer's parcel",
+    LifecycleStep.REFUND_APPROVAL: "The refund's approval",
 }
 # Log entries that keep the processing status; the moves are named by `past_tense`.
 _UPDATES: dict[str, str] = {
@@ -130,6 +142,7 @@ def return_view(
             Figure("Refund", label(rma.financial_status, CONSOLE_LOCALE)),
             Figure("Inspection", label(rma.fulfillment_status, CONSOLE_LOCALE)),
             Figure("Expected resolution", label(rma.expected_resolution, CONSOLE_LOCALE)),
+            *([Figure("Waiting for", _WAITS[rma.waiting_for])] if rma.waiting_for else []),
         ],
         customer=[
             Figure("Name", rma.customer.name or "—"),

@@ -70,9 +70,10 @@ def test_a_merchant_handles_a_return_from_request_to_refund(stack: Any, page: An
     # When they approve it
     page.get_by_label("Note (optional)").first.fill("Within the window, photos fine")
     page.get_by_role("button", name="Approve the return").click()
-    # Then the page says so, and the lifecycle issues the label
+    # Then the page says so, and the lifecycle issues the label and waits for the parcel
     assert page.get_by_role("status").inner_text() == "The return is approved."
-    reload_until(page, "Label issued", "the label")
+    reload_until(page, r"Waiting for\s+The customer's parcel", "the wait for the parcel")
+    assert "Label issued" in main.inner_text()
     # When the parcel arrives and they record each line as new
     for units in page.locator("input[name^='received-']").all():
         units.fill(units.get_attribute("max"))

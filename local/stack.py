@@ -74,6 +74,8 @@ INSPECTION_TIMEOUT_SECONDS = 300
 EMAIL_TIMEOUT_SECONDS = 60
 CHAT_TIMEOUT_SECONDS = 60
 DEMO_INSPECTION_FILE = "local/demo_inspection.csv"
+# The console's demo merchant: its sign-in code is printed with the other emails.
+DEMO_CONSOLE_USER = "merchant@returns-desk.example"
 DEFAULT_WIDGET_TOKEN = "local-widget-token"
 DEFAULT_ADMIN_TOKEN = "local-admin-token"
 # Real Gorgias credentials, when all three are given, replace the local stand-in for Gorgias.
@@ -348,6 +350,8 @@ def configure_environment(
         "LOCAL_STACK": "1",
         # Sign-in requests go to the in-process function without the route waiting, as deployed.
         "LOGIN_CODE_FUNCTION": LOGIN_CODE_FUNCTION_NAME,
+        # Who may sign in to the console: the demo merchant, unless others are named.
+        "CONSOLE_USERS": os.environ.get("CONSOLE_USERS") or DEMO_CONSOLE_USER,
         # Metrics would print an EMF blob after every request, tracing would look for X-Ray.
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_TRACE_DISABLED": "true",

@@ -3,7 +3,8 @@
 The server renders the page's shell in the shopper's language with every message of both
 languages in it; the page's script (static/portal.js) signs in and calls the portal API from
 the browser. The shop may link to the page or frame it (PORTAL_ALLOWED_ORIGINS); photos go
-from the browser straight to the returns bucket, the one other origin the page may reach.
+from the browser straight to the returns bucket, and the shopper's own are shown from it with
+the links the API signs: the bucket is the one other origin the page may reach.
 """
 
 from __future__ import annotations
@@ -51,8 +52,9 @@ def portal() -> Response:
 
 
 def photo_upload_origin() -> str | None:
-    """Where the browser posts photos: the origin of the returns bucket's presigned POST URL
-    (S3's, or the local stack's moto), signed here without a call; None without a bucket."""
+    """Where the browser posts photos, and loads them from: the origin of the returns bucket's
+    presigned POST URL (S3's, or the local stack's moto), which its presigned GET links share,
+    signed here without a call; None without a bucket."""
     from chalicelib.services import container
 
     try:

@@ -218,8 +218,9 @@ class PortalService:
     def follow(
         self, shopper: str, reference: str
     ) -> tuple[Rma, list[RmaEvent], RefundBreakdown | None]:
-        """The return, its log, and once items came back, how their refund adds up."""
-        rma, events = self._rmas.history(self._own(shopper, reference).id)
+        """The return with the photos S3 now holds counted (a shopper who left before sending
+        sees which are in), its log, and once items came back, how their refund adds up."""
+        rma, events = self._rmas.history(self.confirm_photos(shopper, reference).id)
         received = any(line.received_quantity for line in rma.lines)
         return rma, events, compute_refund(rma, self._policy()) if received else None
 

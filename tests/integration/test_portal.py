@@ -165,6 +165,31 @@ def test_a_damaged_item_waits_for_its_photo_before_it_is_submitted(api: Any, ord
     assert "Signature" in link
 
 
+def test_a_shopper_who_left_before_sending_sees_her_uploaded_photo_on_her_return(
+    api: Any, orders: None
+) -> None:
+    # Given a return of a damaged mug whose photo was uploaded, the shopper gone before sending
+    created = body(
+        open_return(api, lines=[{"sku": "MUG", "quantity": 1, "reason": "DAMAGED_PRODUCT"}])
+    )
+    reference = created["reference"]
+    answer = ask_for_upload(api, reference, "MUG")
+    upload_photo(answer)
+    # When she opens her return again
+    followed = body(call(api, "GET", f"/portal/returns/{reference}", JANE))
+    # Then it still waits to be sent, with the photo counted and a link to look at it
+    assert followed["status"] == "NEW"
+    [item] = followed["items"]
+    assert item["photos"] == [answer["key"]]
+    [link] = item["photo_urls"]
+    assert answer["key"] in link
+    assert "Signature" in link
+    # And the log says the photo arrived
+    assert [entry["action"] for entry in followed["timeline"]][-1] == "photos_uploaded"
+    # And no one else gets a link to it
+    assert call(api, "GET", f"/portal/returns/{reference}", BOB).status_code == 404
+
+
 def test_an_eleventh_photo_of_an_item_is_a_conflict_and_the_return_stays_readable(
     api: Any, orders: None
 ) -> None:

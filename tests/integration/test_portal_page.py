@@ -59,6 +59,17 @@ def test_the_page_may_reach_only_the_app_and_the_returns_bucket(api: Any, bucket
     assert all("'unsafe-inline'" not in sources for sources in policy.values())
 
 
+def test_the_page_may_show_the_shoppers_photos_from_the_links_the_api_signs(
+    api: Any, bucket: None
+) -> None:
+    from urllib.parse import urlsplit
+
+    from chalicelib.services import container
+
+    link = urlsplit(container.photo_store().view_url("returns/R1/photos/a.jpg"))
+    assert f"{link.scheme}://{link.netloc}" in policy_of(api.http.get("/portal/"))["img-src"]
+
+
 def test_the_page_is_framed_only_by_itself_and_the_shops_origins(
     api: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,6 +15,7 @@ from chalicelib.api.models.common import (
     ResponseModel,
     Tracking,
     labelled_statuses,
+    photo_links,
 )
 from chalicelib.domain.eligibility import window_closes_on
 from chalicelib.domain.labels import label, received_in_words
@@ -197,7 +198,9 @@ class PortalItem(ResponseModel):
     unit_price: Decimal
     reason: ReturnReason
     reason_label: str
+    # S3 keys of the shopper's uploaded photos of this item, and a short-lived link to each.
     photos: list[str]
+    photo_urls: list[str] = []
     received_quantity: int = 0
     # The units received in each state, and the same in words.
     received_states: dict[ProductState, int] = {}
@@ -268,6 +271,7 @@ class PortalReturn(LabelledStatuses):
                     reason=line.reason,
                     reason_label=label(line.reason, locale),
                     photos=line.photos,
+                    photo_urls=photo_links(line.photos),
                     received_quantity=line.received_quantity,
                     received_states=line.received_states,
                     received_label=received_in_words(line, locale),

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
 
 from local.stack import DEMO_CONSOLE_USER
 from tests.browser.conftest import (
@@ -36,6 +39,17 @@ def sign_in(page: Any, stack: Any) -> None:
     page.wait_for_url(f"{stack.url}/console/**")
 
 
+@pytest.fixture(scope="module")
+def merchant(browser: Any, stack: Any) -> Iterator[Any]:
+    """A page of the demo merchant, signed in once for the file's tests, on a desktop screen."""
+    context = browser.new_context(viewport=DESKTOP, locale="en-US")
+    opened = context.new_page()
+    opened.set_default_timeout(10_000)
+    sign_in(opened, stack)
+    yield opened
+    context.close()
+
+
 def reload_until(page: Any, pattern: str, what: str) -> None:
     """Reload the page until it shows `pattern` (the lifecycle moved on)."""
     deadline = time.monotonic() + STEP_SECONDS
@@ -45,12 +59,13 @@ def reload_until(page: Any, pattern: str, what: str) -> None:
         page.reload()
 
 
-def test_a_merchant_handles_a_return_from_request_to_refund(stack: Any, page: Any) -> None:
-    # Given a return of the demo customer waiting for a decision
+def test_a_merchant_handles_a_return_from_request_to_refund(stack: Any, merchant: Any) -> None:
+    # Given a signed-in merchant, and a return of the demo customer waiting for a decision
+    page = merchant
     rma = stack.demo.awaiting_decision[0]
     return_page = f"{stack.url}/console/returns/{rma.return_reference}"
-    # When the merchant signs in, lists the returns awaiting approval, and opens it
-    sign_in(page, stack)
+    # When the merchant lists the returns awaiting approval, and opens it
+    page.goto(f"{stack.url}/console/returns")
     page.get_by_label("Status").select_option(label="Processing: Awaiting approval")
     page.get_by_role("button", name="Show returns").click()
     assert_accessible(page)
@@ -92,9 +107,9 @@ def test_a_merchant_handles_a_return_from_request_to_refund(stack: Any, page: An
     screenshot(page, "console-return-complete")
 
 
-def test_a_merchant_edits_the_policy_and_reads_the_reports(stack: Any, page: Any) -> None:
+def test_a_merchant_edits_the_policy_and_reads_the_reports(stack: Any, merchant: Any) -> None:
     # Given a signed-in merchant on the policy editor
-    sign_in(page, stack)
+    page = merchant
     page.goto(f"{stack.url}/console/policy")
     # When they type a window that cannot be
     page.get_by_label("Return window (days)").fill("-1")

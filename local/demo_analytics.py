@@ -16,19 +16,15 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
 
 from chalicelib.domain.analytics import Counters, DayTotals, ReasonCount, ReturnIncrements
 from chalicelib.domain.statuses import ReturnReason
 from chalicelib.repositories.analytics_counters import counter_items
-from chalicelib.repositories.aws import client
 
 R = ReturnReason
 DAYS = 365
 SEED = 20_261_201
 CENT = Decimal("0.01")
-# BatchWriteItem's most items a call.
-_BATCH = 25
 # Returns a day on an ordinary Wednesday of an ordinary month.
 _BASE_RETURNS = 6.0
 _WEEKDAY = (1.4, 1.25, 1.0, 0.95, 0.9, 0.6, 0.5)
@@ -87,22 +83,10 @@ def demo_year(today: date) -> Counters:
 def fill_demo_analytics(table_name: str, today: date) -> int:
     """Load the demo year into the table, as history (kept out of the table's stream, which
     carries nothing the stream's consumer reads for it); how many counter items."""
-    from local.moto_support import stream_paused
+    from local.moto_support import load_history
 
     items = counter_items(demo_year(today))
-    dynamodb = client("dynamodb")
-    with stream_paused(table_name):
-        for start in range(0, len(items), _BATCH):
-            pending: dict[str, Any] = {
-                table_name: [
-                    {"PutRequest": {"Item": item}} for item in items[start : start + _BATCH]
-                ]
-            }
-            # moto never throttles: what it leaves unprocessed is sent again at once.
-            while pending:
-                pending = dynamodb.batch_write_item(RequestItems=pending).get(
-                    "UnprocessedItems", {}
-                )
+    load_history(table_name, items)
     return len(items)
 
 

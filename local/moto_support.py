@@ -69,6 +69,23 @@ def stream_paused(table_name: str) -> Iterator[None]:
             table.stream_shard = shard
 
 
+def load_history(table_name: str, items: list[dict[str, Any]]) -> None:
+    """Put `items` (DynamoDB-typed) straight into moto's table `table_name` in this process,
+    kept out of its stream: history to load in bulk. Ten times quicker than BatchWriteItem
+    over moto's HTTP server, whose requests and answers are the cost of a bulk load."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    tables = [
+        backend.tables[table_name]
+        for _, _, backend in dynamodb_backends.iter_backends()
+        if table_name in backend.tables
+    ]
+    with _lock, stream_paused(table_name):
+        for table in tables:
+            for item in items:
+                table.put_item(item)
+
+
 def _roll_back_items_not_tables(models: Any, backend_class: Any) -> None:
     from moto.dynamodb.models.table import Table
 

@@ -48,6 +48,7 @@ from deploy.inspections import (
 )
 from deploy.stage import StageNames
 from local.demo_analytics import fill_demo_analytics
+from local.demo_media import add_demo_photos, drop_past_inspection
 from local.demo_orders import DEMO_ORDER_NUMBER, seed_demo_orders
 from local.gorgias_standin import ADMIN_USER, GorgiasStandIn, ReturnsDesk
 from local.outbox_page import OutboxPage, keep_sent_details
@@ -189,7 +190,7 @@ def start(
             moto_endpoint(moto),
             editor,
             gorgias_api_url=gorgias.api_url if gorgias else None,
-            portal_url=f"http://{HOST}:{port}/portal/" if port else None,
+            api_url=f"http://{HOST}:{port}" if port else None,
         )
         outbox = start_outbox_page(port)
         table_name = get_settings().table_name
@@ -204,6 +205,8 @@ def start(
         seed_demo_orders(container_orders(), date.today())
         loops.append(watch_outbox())
         loops.extend(pump_events(queue_url, inspection_handler, email_job, email_interval))
+        add_demo_photos(demo.awaiting_decision)
+        drop_past_inspection(RETURNS_BUCKET)
         loops.append(pump_chat(chat_queue_url, chat_handler))
         loops.append(pump_gorgias_updates(gorgias_updates_url))
         api, api_thread = serve(port)
@@ -317,7 +320,7 @@ def configure_environment(
     environment: EnvironmentEditor,
     *,
     gorgias_api_url: str | None = None,
-    portal_url: str | None = None,
+    api_url: str | None = None,
 ) -> None:
     """Point every boto3 client at `endpoint_url` with dummy credentials, and give the app its
     local settings, Gorgias's REST API at `gorgias_api_url` when given (the stand-in). Must run
@@ -356,9 +359,11 @@ def configure_environment(
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
-    if portal_url is not None:
-        # The emails' button to follow a return opens the portal page the API serves.
-        local_values["PORTAL_URL"] = portal_url
+    if api_url is not None:
+        # The emails' button to follow a return opens the portal page the API serves, and the
+        # widget's, tickets' and notes' links open the console's page of the return.
+        local_values["PORTAL_URL"] = f"{api_url}/portal/"
+        local_values["CONSOLE_URL"] = f"{api_url}/console"
     if gorgias_api_url is not None:
         local_values.update(
             {
@@ -720,6 +725,10 @@ def banner(stack: RunningStack) -> str:
         [
             f"returns-desk local stack ready in {stack.startup_seconds:.2f} s",
             f"  API            {stack.url}",
+            f"  portal         {stack.url}/portal/   (shoppers: sign in as "
+            f"{stack.demo.customer_email} with order {DEMO_ORDER_NUMBER})",
+            f"  console        {stack.url}/console   (merchants: sign in as "
+            f"{os.environ.get('CONSOLE_USERS') or DEMO_CONSOLE_USER})",
             f"  widget token   {stack.widget_token}   (Gorgias routes)",
             f"  admin token    {stack.admin_token}   (admin routes)",
             f"  outbox         {stack.outbox_url}   (the emails sent, as shoppers see them)",

@@ -176,6 +176,7 @@ _SENTENCES: dict[str, tuple[str, str]] = {
     "return.items": ("Items", "Articles"),
     "return.item_line": ("{quantity} \u00d7 {name}", "{quantity} \u00d7 {name}"),
     "return.received": ("Received: {states}", "Reçu : {states}"),
+    "return.photo": ("Your photo {number} of “{name}”", "Votre photo {number} de « {name} »"),
     "return.breakdown": ("Refund breakdown", "Détail du remboursement"),
     "breakdown.lines_value": ("Items received", "Articles reçus"),
     "breakdown.deductions": ("Deductions for condition", "Déductions selon l'état"),
@@ -192,6 +193,16 @@ _SENTENCES: dict[str, tuple[str, str]] = {
     "return.cancel_yes": ("Yes, cancel it", "Oui, l'annuler"),
     "return.cancel_no": ("Keep it", "Le conserver"),
     "return.canceled": ("Return {reference} was canceled.", "Le retour {reference} a été annulé."),
+    # Sending a return left waiting for its photos
+    "finish.title": ("Send your request", "Envoyez votre demande"),
+    "finish.intro": (
+        "Add a photo of each item below, then send your request.",
+        "Ajoutez une photo de chaque article ci-dessous, puis envoyez votre demande.",
+    ),
+    "finish.ready": (
+        "Your photos are in: you can send your request.",
+        "Vos photos sont arrivées : vous pouvez envoyer votre demande.",
+    ),
     # What a status means for the shopper
     "next.NEW": (
         "Your request is not sent yet: it waits for its photos.",

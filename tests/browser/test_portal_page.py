@@ -1,8 +1,10 @@
 """Specification of the shoppers' return portal in a browser, on the stack of `make run`: a
 shopper signs in with the code from their inbox, opens a return with a photo uploaded straight
-to the returns bucket, follows it and cancels it; another reads the portal in French, errors
-included, from a link to one of her returns; a third uses it on a phone, in the language of
-her order. Every screen is free of WCAG A/AA violations and is saved as a screenshot."""
+to the returns bucket, follows it and cancels it; she sends from its page a return she left
+waiting for its photo, and once it is received reads its refund, in English and in French;
+another reads the portal in French, errors included, from a link to one of her returns; a
+third uses it on a phone, in the language of her order. Every screen is free of WCAG A/AA
+violations and is saved as a screenshot."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from tests.browser.conftest import (
     screenshot,
     sent_emails,
 )
+from tests.lifecycle_support import rma_when
 
 CAMILLE = "camille.laurent@example.fr"
 LUCIE = "lucie.moreau@example.fr"
@@ -91,6 +94,46 @@ def type_code(page: Any, code: str) -> None:
 
 def view_title(page: Any) -> str:
     return str(page.locator("#view-title").inner_text())
+
+
+def admin_post(stack: Any, path: str, payload: dict[str, Any]) -> None:
+    """What the store's back office sends the admin API."""
+    import requests
+
+    headers = {"Authorization": f"Bearer {stack.admin_token}"}
+    response = requests.post(f"{stack.url}{path}", json=payload, headers=headers, timeout=10)
+    assert response.ok, response.text
+
+
+def refund_breakdown(stack: Any, page: Any, reference: str) -> dict[str, str]:
+    """The refund breakdown the portal API answers the signed-in shopper of `page`."""
+    import requests
+
+    token = page.evaluate("JSON.parse(sessionStorage.getItem('returns-desk.portal.session')).token")
+    response = requests.get(
+        f"{stack.url}/portal/returns/{reference}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert response.ok, response.text
+    breakdown: dict[str, str] = response.json()["refund_breakdown"]
+    return breakdown
+
+
+def euros(amount: str, language: str) -> str:
+    """An amount as the page writes it in `language` (spaces of any width as one space)."""
+    figure = f"{Decimal(amount):,.2f}"
+    if language == "fr":
+        return figure.replace(",", " ").replace(".", ",") + " €"
+    return f"€{figure}"
+
+
+def breakdown_rows(page: Any) -> list[tuple[str, str]]:
+    """The refund breakdown's rows as the page shows them: (what, amount)."""
+    rows = page.locator("table.breakdown tr").evaluate_all(
+        "rows => rows.map((row) => [row.cells[0].innerText, row.cells[1].innerText])"
+    )
+    return [(name, re.sub(r"\s", " ", amount)) for name, amount in rows]
 
 
 def test_a_shopper_opens_a_return_with_a_photo_follows_it_and_cancels_it(
@@ -190,6 +233,96 @@ def test_a_shopper_opens_a_return_with_a_photo_follows_it_and_cancels_it(
     page.get_by_role("button", name="Sign out").click()
     assert page.get_by_role("status").inner_text() == "You are signed out."
     assert page.evaluate("Object.keys(sessionStorage)").count("returns-desk.portal.session") == 0
+
+
+def test_a_return_left_waiting_for_its_photo_is_sent_from_its_page_and_its_refund_read(
+    stack: Any, page: Any, tmp_path: Path
+) -> None:
+    from chalicelib.domain.intake import RequestedReturnLine
+    from chalicelib.domain.statuses import ExpectedResolution, LifecycleStep, ReturnReason
+    from chalicelib.services import container
+
+    email = stack.demo.customer_email
+    # Given a return of her damaged mug that the shopper left before its photo was uploaded
+    left = container.portal_service().open_return(
+        email,
+        DEMO_ORDER_NUMBER,
+        [RequestedReturnLine("MUG-STONE", 1, ReturnReason.DAMAGED_PRODUCT)],
+        expected_resolution=ExpectedResolution.REFUND,
+        comment=None,
+    )
+    reference = left.return_reference
+    assert left.processing_status == "NEW"
+    # When she opens it from a link and signs in
+    page.goto(f"{stack.url}/portal/?return={reference}")
+    sent = ask_for_code(page, email, DEMO_ORDER_NUMBER, email_label="Email address")
+    type_code(page, latest_sign_in_code(email, after=sent))
+    page.get_by_role("heading", name=f"Return {reference}").wait_for()
+    main = page.locator("main")
+    # Then she is told it waits for its photo, and adds it there, as in the form
+    assert "Your request is not sent yet: it waits for its photos." in main.inner_text()
+    page.get_by_role("button", name="Send my return request").click()
+    assert "Add a photo of “Stoneware mug”" in page.get_by_role("alert").inner_text()
+    assert page.evaluate("document.activeElement.type") == "file"
+    photo_input = page.get_by_label("Photo of “Stoneware mug” (required)")
+    photo_input.set_input_files(str(tiny_png(tmp_path / "mug.png")))
+    page.get_by_role("img", name="Your photo of “Stoneware mug”").wait_for()
+    assert_accessible(page)
+    screenshot(page, "portal-finish-return")
+    # When she sends it
+    page.get_by_role("button", name="Send my return request").click()
+    # Then the photo goes to the returns bucket and the request is sent
+    sent_message = f"Your return request {reference} was sent."
+    page.get_by_role("status").filter(has_text=sent_message).wait_for()
+    assert "Awaiting approval" in main.inner_text()
+    assert page.get_by_role("button", name="Send my return request").count() == 0
+    # And her photo is shown, loaded from the bucket
+    thumbnail = page.get_by_role("img", name="Your photo 1 of “Stoneware mug”")
+    assert thumbnail.evaluate("image => image.decode().then(() => image.naturalWidth)") == 2
+    assert_accessible(page)
+
+    # When the store approves it and the warehouse receives the mug, worn
+    admin_post(stack, f"/rmas/{reference}/accept", {})
+    rma_when(
+        left.id,
+        lambda rma: rma.waiting_for is LifecycleStep.ITEM_RECEIPT,
+        "the approved return to wait for its parcel",
+    )
+    received = {"lines": [{"sku": "MUG-STONE", "quantity": 1, "product_state": "WORE"}]}
+    admin_post(stack, f"/rmas/{reference}/receive", received)
+    page.reload()
+    # Then her return's page adds up the refund row by row, as the API computes it
+    page.get_by_role("heading", name="Refund breakdown").wait_for()
+    breakdown = refund_breakdown(stack, page, reference)
+    assert Decimal(breakdown["deductions"]) > 0
+
+    def rows(language: str, names: list[str]) -> list[tuple[str, str]]:
+        parts = ["lines_value", "deductions", "return_fee", "retained_for_shipping", "amount"]
+        minus = "\u2212 "  # the page's minus sign
+        signs = ["", minus, minus, minus, ""]
+        return [
+            (name, sign + euros(breakdown[part], language))
+            for name, sign, part in zip(names, signs, parts, strict=True)
+        ]
+
+    assert breakdown_rows(page) == rows(
+        "en",
+        ["Items received", "Deductions for condition", "Return fee", "Return shipping", "Refund"],
+    )
+    # And in French
+    page.get_by_label("Language").select_option("fr")
+    page.get_by_role("heading", name="Détail du remboursement").wait_for()
+    assert breakdown_rows(page) == rows(
+        "fr",
+        [
+            "Articles reçus",
+            "Déductions selon l'état",
+            "Frais de retour",
+            "Frais d'expédition du retour",
+            "Remboursement",
+        ],
+    )
+    screenshot(page, "portal-refund")
 
 
 def test_a_shopper_reads_the_portal_in_french_from_a_link_to_her_return(

@@ -23,6 +23,7 @@
     orders: null,
     terms: null,
     draft: null, // the return being prepared
+    finishing: null, // the photos chosen for a return that waits for them: {reference, lines}
     view: { name: "signin", arg: null },
     deepLink: new URLSearchParams(window.location.search).get("return"),
   };
@@ -171,6 +172,7 @@
     state.orders = null;
     state.terms = null;
     state.draft = null;
+    state.finishing = null;
   }
 
   // --- views ---------------------------------------------------------------------------------
@@ -372,13 +374,17 @@
     const order = state.orders.find((candidate) => candidate.number === number);
     const lines = {};
     for (const line of order.lines.filter((candidate) => candidate.returnable > 0)) {
-      lines[line.sku] = { picked: false, quantity: 1, reason: "", photo: null, preview: null, uploaded: false };
+      lines[line.sku] = { picked: false, quantity: 1, reason: "", ...noPhoto() };
     }
     state.draft = {
       order: number, lines, resolution: state.terms.resolutions[0], comment: "",
       reference: null, key: crypto.randomUUID(),
     };
     go("new-return", number);
+  }
+
+  function noPhoto() {
+    return { photo: null, preview: null, uploaded: false };
   }
 
   function photoNeeded(reason) {
@@ -422,19 +428,8 @@
   function renderDraftLine(line, index) {
     const chosen = state.draft.lines[line.sku];
     const id = `line-${index}`;
-    const photoBlock = h("div", { class: "photo", id: `${id}-photo`, hidden: !photoNeeded(chosen.reason) },
-      h("label", { for: `${id}-file` }, t("new.photo", { name: line.name })),
-      h("p", { class: "hint", id: `${id}-hint` },
-        t("new.photo_hint", { size: megabytes(state.terms.photo_max_bytes) })),
-      h("input", {
-        id: `${id}-file`, type: "file", accept: state.terms.photo_types.join(","),
-        "aria-describedby": `${id}-hint`,
-        onchange: (event) => choosePhoto(line, id, event.target.files[0] || null),
-      }),
-      h("div", { class: "preview", id: `${id}-preview` }, renderPreview(line, chosen)),
-      h("div", { class: "upload", id: `${id}-upload`, hidden: true },
-        h("progress", { id: `${id}-progress`, max: "100", value: "0", "aria-labelledby": `${id}-upload-text` }),
-        h("span", { id: `${id}-upload-text` })));
+    const photoBlock = photoField(line.name, id, chosen);
+    photoBlock.hidden = !photoNeeded(chosen.reason);
     const fields = h("div", { class: "line-fields", hidden: !chosen.picked },
       h("div", { class: "field" },
         h("label", { for: `${id}-quantity` }, t("new.quantity")),
@@ -466,21 +461,50 @@
       fields);
   }
 
-  function renderPreview(line, chosen) {
+  /* The photo of an item: choose a file, see it, follow its upload. The new return's form and
+     the page of a return waiting for its photos both use it; `chosen` keeps the file. */
+  function photoField(name, id, chosen) {
+    return h("div", { class: "photo", id: `${id}-photo` },
+      h("label", { for: `${id}-file` }, t("new.photo", { name })),
+      h("p", { class: "hint", id: `${id}-hint` },
+        t("new.photo_hint", { size: megabytes(state.terms.photo_max_bytes) })),
+      h("input", {
+        id: `${id}-file`, type: "file", accept: state.terms.photo_types.join(","),
+        "aria-describedby": `${id}-hint`,
+        onchange: (event) => choosePhoto(name, id, chosen, event.target.files[0] || null),
+      }),
+      h("div", { class: "preview", id: `${id}-preview` }, renderPreview(name, chosen)),
+      h("div", { class: "upload", id: `${id}-upload`, hidden: true },
+        h("progress", { id: `${id}-progress`, max: "100", value: "0", "aria-labelledby": `${id}-upload-text` }),
+        h("span", { id: `${id}-upload-text` })));
+  }
+
+  function renderPreview(name, chosen) {
     if (!chosen.photo) return null;
     return h("figure", null,
-      h("img", { src: chosen.preview, alt: t("new.preview", { name: line.name }) }),
+      h("img", { src: chosen.preview, alt: t("new.preview", { name }) }),
       h("figcaption", null, chosen.photo.name));
   }
 
-  function choosePhoto(line, id, file) {
-    const chosen = state.draft.lines[line.sku];
+  function choosePhoto(name, id, chosen, file) {
     if (chosen.preview) URL.revokeObjectURL(chosen.preview);
     chosen.photo = file;
     chosen.preview = file ? URL.createObjectURL(file) : null;
     chosen.uploaded = false;
     byId("error").replaceChildren(); // what it asked for may now be there
-    byId(`${id}-preview`).replaceChildren(...[renderPreview(line, chosen)].filter(Boolean));
+    byId(`${id}-preview`).replaceChildren(...[renderPreview(name, chosen)].filter(Boolean));
+  }
+
+  /* What is wrong with the photo chosen in field `id`, with the field; null when nothing. */
+  function photoProblem(name, id, chosen) {
+    const file = chosen.photo;
+    const field = byId(`${id}-file`);
+    if (!file) return { text: t("check.photo", { name }), field };
+    if (!state.terms.photo_types.includes(file.type)) return { text: t("check.photo_type", { name }), field };
+    if (file.size > state.terms.photo_max_bytes) {
+      return { text: t("check.photo_size", { name, size: megabytes(state.terms.photo_max_bytes) }), field };
+    }
+    return null;
   }
 
   /* The first thing to fix before sending, with the field to fix it in; null when none. */
@@ -491,18 +515,8 @@
     for (const { line, index, chosen } of picked) {
       const id = `line-${index}`;
       if (!chosen.reason) return { text: t("check.reason", { name: line.name }), field: byId(`${id}-reason`) };
-      if (!photoNeeded(chosen.reason)) continue;
-      const file = chosen.photo;
-      if (!file) return { text: t("check.photo", { name: line.name }), field: byId(`${id}-file`) };
-      if (!state.terms.photo_types.includes(file.type)) {
-        return { text: t("check.photo_type", { name: line.name }), field: byId(`${id}-file`) };
-      }
-      if (file.size > state.terms.photo_max_bytes) {
-        return {
-          text: t("check.photo_size", { name: line.name, size: megabytes(state.terms.photo_max_bytes) }),
-          field: byId(`${id}-file`),
-        };
-      }
+      const problem = photoNeeded(chosen.reason) ? photoProblem(line.name, id, chosen) : null;
+      if (problem) return problem;
     }
     return null;
   }
@@ -534,20 +548,13 @@
         }, { "Idempotency-Key": draft.key });
         draft.reference = created.reference;
       }
-      const withPhotos = picked.filter(({ chosen }) => photoNeeded(chosen.reason));
-      for (const { line, index, chosen } of withPhotos) {
-        if (chosen.uploaded) continue;
-        const presigned = await api("POST", `/portal/returns/${encodeURIComponent(draft.reference)}/photos`,
-          { sku: line.sku, content_type: chosen.photo.type });
-        await upload(presigned, chosen.photo, `line-${index}`);
-        chosen.uploaded = true;
-      }
-      if (withPhotos.length) await api("POST", `/portal/returns/${encodeURIComponent(draft.reference)}/submit`);
+      const withPhotos = picked.filter(({ chosen }) => photoNeeded(chosen.reason))
+        .map(({ line, index, chosen }) => ({ sku: line.sku, id: `line-${index}`, chosen }));
+      if (withPhotos.length) await sendPhotos(draft.reference, withPhotos);
       const reference = draft.reference;
       state.draft = null;
       state.orders = null; // what can still be returned changed
-      await go("return", reference);
-      announce(t("new.sent", { reference }));
+      await showSent(reference);
     } catch (error) {
       if (error.code === "upload") showProblem(t("upload.failed"));
       else {
@@ -560,6 +567,24 @@
       button.disabled = false;
       if (draft.reference) button.textContent = t("new.retry");
     }
+  }
+
+  /* Upload each photo not uploaded yet, then submit the return, which waited in NEW for them:
+     `entries` are {sku, id (of its photo field), chosen}. A retry skips the photos already in. */
+  async function sendPhotos(reference, entries) {
+    const path = `/portal/returns/${encodeURIComponent(reference)}`;
+    for (const { sku, id, chosen } of entries) {
+      if (chosen.uploaded) continue;
+      const presigned = await api("POST", `${path}/photos`, { sku, content_type: chosen.photo.type });
+      await upload(presigned, chosen.photo, id);
+      chosen.uploaded = true;
+    }
+    await api("POST", `${path}/submit`);
+  }
+
+  async function showSent(reference) {
+    await go("return", reference);
+    announce(t("new.sent", { reference }));
   }
 
   /* Post the photo straight to the returns bucket with the presigned POST, showing progress. */
@@ -630,6 +655,7 @@
 
   async function renderReturn(reference) {
     const rma = await api("GET", `/portal/returns/${encodeURIComponent(reference)}`);
+    if (rma.status === "NEW" && !state.terms) await loadOrders(); // which reasons need photos
     const statuses = [
       ["return.request", `status.${rma.status}`],
       ["return.parcel", `delivery.${rma.delivery_status}`],
@@ -651,6 +677,7 @@
         h("dl", { class: "statuses" }, statuses.map(([name, value]) =>
           h("div", null, h("dt", null, t(name)), h("dd", null, t(value))))),
         CANCELLABLE.has(rma.status) ? renderCancel(rma) : null),
+      rma.status === "NEW" ? renderFinish(rma) : null,
       rma.return_instructions ? h("section", { class: "card", "aria-labelledby": "instructions-title" },
         h("h2", { id: "instructions-title" }, t("return.instructions")),
         h("p", { class: "instructions" }, rma.return_instructions)) : null,
@@ -671,7 +698,8 @@
           item.received_quantity ? h("span", { class: "pill ok" }, t("return.received", {
             states: Object.entries(item.received_states)
               .map(([stateName, count]) => `${count} × ${t(`product.${stateName}`)}`).join(", "),
-          })) : null)))),
+          })) : null,
+          renderThumbnails(item))))),
       breakdown ? h("section", { class: "card", "aria-labelledby": "breakdown-title" },
         h("h2", { id: "breakdown-title" }, t("return.breakdown")),
         h("table", { class: "breakdown" }, h("tbody", null,
@@ -691,6 +719,64 @@
           h("span", null, `${has(`action.${entry.action}`) ? t(`action.${entry.action}`) : t("action.other")}${
             has(`by.${entry.by}`) ? ` ${t(`by.${entry.by}`)}` : ""}`))))),
     ];
+  }
+
+  /* The shopper's photos of an item, each a link to the full image (links valid for minutes). */
+  function renderThumbnails(item) {
+    const urls = (item.photo_urls || []).filter((url) => /^https?:\/\//.test(url));
+    if (!urls.length) return null;
+    return h("ul", { class: "thumbnails" }, urls.map((url, index) => h("li", null,
+      h("a", { href: url, target: "_blank", rel: "noopener" },
+        h("img", { src: url, alt: t("return.photo", { number: index + 1, name: item.name }) })))));
+  }
+
+  /* A return left in NEW (the shopper left before its photos were in): the photo field of each
+     item still without one, then the request sent, as the new return's form would have. */
+  function renderFinish(rma) {
+    if (!state.finishing || state.finishing.reference !== rma.reference) {
+      state.finishing = { reference: rma.reference, lines: {} };
+    }
+    const lines = state.finishing.lines;
+    const waiting = rma.items.map((item, index) => ({ item, id: `item-${index}` }))
+      .filter(({ item }) => photoNeeded(item.reason) && !item.photos.length);
+    for (const { item } of waiting) lines[item.sku] = lines[item.sku] || noPhoto();
+    const entries = waiting.map(({ item, id }) => ({ sku: item.sku, name: item.name, id, chosen: lines[item.sku] }));
+    return h("section", { class: "card portal-card", "aria-labelledby": "finish-title" },
+      h("h2", { id: "finish-title" }, t("finish.title")),
+      h("p", null, t(entries.length ? "finish.intro" : "finish.ready")),
+      h("form", { id: "finish-form", novalidate: true, onsubmit: (event) => finishReturn(event, rma.reference, entries) },
+        entries.map(({ name, id, chosen }) => h("div", { class: "draft-line" }, photoField(name, id, chosen))),
+        h("p", { class: "actions" }, h("button", { type: "submit", id: "finish-return" }, t("new.submit")))));
+  }
+
+  async function finishReturn(event, reference, entries) {
+    event.preventDefault();
+    clearMessages();
+    for (const { name, id, chosen } of entries) {
+      const problem = photoProblem(name, id, chosen);
+      if (problem) {
+        showProblem(problem.text);
+        problem.field.focus();
+        return;
+      }
+    }
+    const button = byId("finish-return");
+    button.disabled = true;
+    announce(t("new.sending"));
+    try {
+      await sendPhotos(reference, entries);
+      state.finishing = null;
+      await showSent(reference);
+    } catch (error) {
+      if (error.code === "upload") {
+        showProblem(t("upload.failed"));
+        button.textContent = t("new.retry");
+      } else {
+        showError(error);
+      }
+      announce("");
+      button.disabled = false;
+    }
   }
 
   function renderCancel(rma) {

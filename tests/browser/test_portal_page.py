@@ -281,13 +281,11 @@ def test_a_return_left_waiting_for_its_photo_is_sent_from_its_page_and_its_refun
     assert thumbnail.evaluate("image => image.decode().then(() => image.naturalWidth)") == 2
     assert_accessible(page)
 
-    # When the store approves it and the warehouse receives the mug, worn
+    # When the store approves it once it waits for a decision, and the warehouse receives the
+    # mug, worn, once it waits for its parcel (the lifecycle writes the return in between)
+    rma_when(left.id, lambda rma: rma.waiting_for is LifecycleStep.AGENT_DECISION, "a decision")
     admin_post(stack, f"/rmas/{reference}/accept", {})
-    rma_when(
-        left.id,
-        lambda rma: rma.waiting_for is LifecycleStep.ITEM_RECEIPT,
-        "the approved return to wait for its parcel",
-    )
+    rma_when(left.id, lambda rma: rma.waiting_for is LifecycleStep.ITEM_RECEIPT, "its parcel")
     received = {"lines": [{"sku": "MUG-STONE", "quantity": 1, "product_state": "WORE"}]}
     admin_post(stack, f"/rmas/{reference}/receive", received)
     page.reload()

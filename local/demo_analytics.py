@@ -3,10 +3,11 @@
 The demo returns of local/seed.py are a handful, written before the stream's consumer runs:
 the year before them is made up here, the same on every run (a seeded generator), as the
 return events and orders would have counted it, and loaded as the counter items the analytics
-repository lays out (`counter_items`). It reads like a clothing shop's: more returns early in
-the week (what was tried on over the weekend) and in January (the holidays' gifts), sizes the
-main reason for clothes and shoes, two thirds of approvals made by the automatic rules, refunds
-a week after the request.
+repository lays out (`counter_items`: the day items, and the month items it sums from them;
+the year's first month holds only its days in the year, as the table does). It reads like a
+clothing shop's: more returns early in the week (what was tried on over the weekend) and in
+January (the holidays' gifts), sizes the main reason for clothes and shoes, two thirds of
+approvals made by the automatic rules, refunds a week after the request.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The console's analytics page (`/console/analytics`) and its CSV (`/console/analytics.csv`),
 behind the console's sign-in: both read the report of the chosen period from the analytics
-counters (three Queries, whatever the period)."""
+counters (at most seven Queries, whatever the period)."""
 
 from __future__ import annotations
 

@@ -3,9 +3,12 @@ merchant reads from them.
 
 Nothing here reads returns back: every figure is a sum of increments, kept per UTC day (and per
 day x SKU x reason, and per day x SKU sold), so that a chart over a year reads a year of small
-counters instead of every return. An event adds to the day it happened on; a decision's or a
-refund's duration is counted from the request, on the day of the decision or the refund.
-Money is Decimal throughout. Pure: no AWS here.
+counters instead of every return. The SKU x reason and sold counters are kept per calendar
+month too: they grow with the catalogue, and a range reads its whole months from the month
+counters and only the days at its edges from the day counters (`split_by_month`). An event
+adds to the day it happened on (and its month); a decision's or a refund's duration is counted
+from the request, on the day of the decision or the refund. Money is Decimal throughout.
+Pure: no AWS here.
 """
 
 from __future__ import annotations
@@ -169,12 +172,93 @@ def sale_increments(order: Order) -> SaleIncrements:
 
 
 @dataclass(frozen=True)
+class RangeCounters:
+    """What the report of a range is built from: the totals of each day of the range, and the
+    SKU x reason and sold counters summed over the whole range."""
+
+    days: Mapping[date, DayTotals] = field(default_factory=dict)
+    reasons: Mapping[SkuReason, ReasonCount] = field(default_factory=dict)
+    sold: Mapping[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def summed(
+        cls,
+        days: Mapping[date, DayTotals],
+        reasons: Iterable[tuple[SkuReason, ReasonCount]],
+        sold: Iterable[tuple[str, int]],
+    ) -> RangeCounters:
+        """The day totals, and the SKU x reason and sold counters of the range's parts (days,
+        months) added up."""
+        by_pair: dict[SkuReason, ReasonCount] = defaultdict(ReasonCount)
+        for pair, count in reasons:
+            by_pair[pair] += count
+        by_sku: dict[str, int] = defaultdict(int)
+        for sku, units in sold:
+            by_sku[sku] += units
+        return cls(dict(days), dict(by_pair), dict(by_sku))
+
+
+@dataclass(frozen=True)
 class Counters:
     """The counters of a period, as stored: per day, per day x SKU x reason, per day x SKU sold."""
 
     days: Mapping[date, DayTotals] = field(default_factory=dict)
     reasons: Mapping[tuple[date, str, ReturnReason], ReasonCount] = field(default_factory=dict)
     sold: Mapping[tuple[date, str], int] = field(default_factory=dict)
+
+    def over(self, start: date, end: date) -> RangeCounters:
+        """The counters of `start`..`end` (both included), summed from the days alone."""
+        return RangeCounters.summed(
+            {day: totals for day, totals in self.days.items() if start <= day <= end},
+            (
+                ((sku, reason), count)
+                for (day, sku, reason), count in self.reasons.items()
+                if start <= day <= end
+            ),
+            ((sku, units) for (day, sku), units in self.sold.items() if start <= day <= end),
+        )
+
+
+DaySpan = tuple[date, date]
+
+
+@dataclass(frozen=True)
+class MonthSplit:
+    """How a range of days is read: the whole calendar months inside it (the first days of the
+    first and last, None when it holds no whole month) from month counters, and the spans of
+    days no whole month covers (at its edges: none, one or two) from day counters."""
+
+    months: DaySpan | None
+    day_spans: tuple[DaySpan, ...]
+
+
+def month_of(day: date) -> date:
+    """The first day of `day`'s month: what a month's counters are keyed by."""
+    return day.replace(day=1)
+
+
+def split_by_month(start: date, end: date) -> MonthSplit:
+    """`start`..`end` (both included) as whole months and the days at its edges. A range that
+    holds no whole month is one span of days (under two months' days, when it straddles two
+    months); otherwise the days before its first whole month and after its last, if any."""
+    if end < start:
+        raise ValueError("end must not be before start")
+    first_month = start if start.day == 1 else _next_month(start)
+    # The first day after the last whole month: `end`'s month's first day, unless `end` ends it.
+    after_months = month_of(end + timedelta(days=1))
+    if first_month >= after_months:
+        return MonthSplit(None, ((start, end),))
+    spans: list[DaySpan] = []
+    if start < first_month:
+        spans.append((start, first_month - timedelta(days=1)))
+    if after_months <= end:
+        spans.append((after_months, end))
+    return MonthSplit((first_month, month_of(after_months - timedelta(days=1))), tuple(spans))
+
+
+def _next_month(day: date) -> date:
+    # The 28th plus 4 days is in the next month, whatever the month.
+    return month_of(day.replace(day=28) + timedelta(days=4))
 
 
 def tally(events: Iterable[ReturnEvent], orders: Iterable[Order] = ()) -> Counters:
@@ -263,11 +347,11 @@ def bucket_start(day: date, granularity: Granularity) -> date:
 
 
 def build_report(
-    counters: Counters, start: date, end: date, granularity: Granularity
+    counters: RangeCounters, start: date, end: date, granularity: Granularity
 ) -> AnalyticsReport:
-    """The report of `start`..`end` (both included) from the counters; counters outside the
-    range are left out. Every bucket of the range is present, empty ones at zero, so that a
-    chart shows the quiet days too."""
+    """The report of `start`..`end` (both included) from the range's counters; day totals
+    outside the range are left out. Every bucket of the range is present, empty ones at zero,
+    so that a chart shows the quiet days too."""
     if end < start:
         raise ValueError("end must not be before start")
     buckets: dict[date, DayTotals] = {}
@@ -279,19 +363,13 @@ def build_report(
         if start <= day <= end:
             key = bucket_start(day, granularity)
             buckets[key] = buckets[key] + totals
-    pairs: dict[SkuReason, ReasonCount] = defaultdict(ReasonCount)
-    for (day, sku, reason), count in counters.reasons.items():
-        if start <= day <= end:
-            pairs[(sku, reason)] += count
+    pairs = counters.reasons
     by_reason: dict[ReturnReason, ReasonCount] = defaultdict(ReasonCount)
     by_sku: dict[str, ReasonCount] = defaultdict(ReasonCount)
     for (sku, reason), count in pairs.items():
         by_reason[reason] += count
         by_sku[sku] += count
-    sold: dict[str, int] = defaultdict(int)
-    for (day, sku), units in counters.sold.items():
-        if start <= day <= end:
-            sold[sku] += units
+    sold = counters.sold
     return AnalyticsReport(
         start=start,
         end=end,

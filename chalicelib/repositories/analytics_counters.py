@@ -1,26 +1,33 @@
 """Return analytics counters in DynamoDB. The only module that knows their items.
 
 - Day totals: pk `STATS#DAY`, sk `<yyyy-mm-dd>`; one number attribute per `DayTotals` field.
-- Units returned per SKU and reason: pk `STATS#REASON`, sk `<yyyy-mm-dd>#<sku>#<reason>`;
-  `units`, `returns`.
-- Units sold per SKU: pk `STATS#SOLD`, sk `<yyyy-mm-dd>#<sku>`; `units`.
+- Units returned per SKU and reason, per day: pk `STATS#REASON`, sk
+  `<yyyy-mm-dd>#<sku>#<reason>`; per month: pk `STATS#REASON_MONTH`, sk
+  `<yyyy-mm>#<sku>#<reason>`; `units`, `returns`.
+- Units sold per SKU, per day: pk `STATS#SOLD`, sk `<yyyy-mm-dd>#<sku>`; per month: pk
+  `STATS#SOLD_MONTH`, sk `<yyyy-mm>#<sku>`; `units`.
 - Counted marks: pk `STATS#COUNTED#<event id>` (or `STATS#SOLD#<order key>`), sk `PART#<n>`.
 
 Every counter is added to with `ADD`, in one transaction with the mark of what it counts, put
 only if absent: an event or an order delivered again finds its mark and changes nothing. An
 event's marks expire after `EVENT_MARK_RETENTION`, longer than the stream keeps and retries a
-record; an order's never do, since a shop may send an order again months later.
+record; an order's never do, since a shop may send an order again months later. A day's SKU
+counter and its month's are added in the same transaction, so that a month item is the sum of
+its day items whenever it is read.
 
-A range of days is one Query of a partition, its sort keys `between` the first day and the last
-(paged only beyond DynamoDB's 1 MB a page): a year of day totals is 365 items of ~200 bytes.
-Nothing here Scans. The three partitions are each written by every counted event: at a few
+A range's day totals are one Query of their partition, its sort keys `between` the first day and
+the last (paged only beyond DynamoDB's 1 MB a page): a year of day totals is 365 items of ~200
+bytes. The SKU counters, which grow with the catalogue, are read from the month items for the
+range's whole months (one Query of each kind) and from the day items for the days at its edges
+(one Query of each kind per edge): at most seven Queries, and a year reads one month or so of
+day items. Nothing here Scans. The partitions are each written by every counted event: at a few
 returns a second that is far below a partition's 1,000 writes a second.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -28,9 +35,11 @@ from typing import Any
 from chalicelib.domain.analytics import (
     Counters,
     DayTotals,
+    RangeCounters,
     ReasonCount,
     ReturnIncrements,
     SaleIncrements,
+    split_by_month,
 )
 from chalicelib.domain.references import order_key
 from chalicelib.domain.statuses import ReturnReason
@@ -40,6 +49,8 @@ from chalicelib.repositories.table_schema import PARTITION_KEY, SORT_KEY, TTL_AT
 _DAY = "STATS#DAY"
 _REASON = "STATS#REASON"
 _SOLD = "STATS#SOLD"
+_REASON_MONTH = "STATS#REASON_MONTH"
+_SOLD_MONTH = "STATS#SOLD_MONTH"
 _COUNTED = "STATS#COUNTED#"
 _ORDER_COUNTED = "STATS#SOLD#"
 # Longer than the stream keeps a record (24 hours) and retries it, with a week to spare.
@@ -50,10 +61,12 @@ _COUNTERS_PER_TRANSACTION = 99
 # two transactions, which is tried again after a short pause.
 _CONFLICT_ATTEMPTS = 5
 _CONFLICT_FIRST_PAUSE = 0.05
-# Above every character a sort key of a day holds after the day: the `#` that follows it.
-_AFTER_DAY = "$"
+# Above every character a sort key of a day or a month holds after it: the `#` that follows it.
+_AFTER_PERIOD = "$"
 
 Counter = tuple[dict[str, str], Mapping[str, int | Decimal]]
+# Counters written together: a SKU's day counter and its month's.
+CounterGroup = list[Counter]
 
 
 class AnalyticsCounters(DynamoTable):
@@ -61,35 +74,28 @@ class AnalyticsCounters(DynamoTable):
 
     def add_return(self, event_id: str, increments: ReturnIncrements, *, now: datetime) -> bool:
         """Add what one return event counts; False when that event was already counted."""
-        day = increments.day.isoformat()
-        counters: list[Counter] = [
-            ({PARTITION_KEY: _DAY, SORT_KEY: day}, increments.totals.counts()),
-            *(
-                (
-                    {PARTITION_KEY: _REASON, SORT_KEY: f"{day}#{sku}#{reason}"},
-                    {"units": count.units, "returns": count.returns},
-                )
-                for (sku, reason), count in sorted(increments.by_sku_reason.items())
-            ),
+        groups = [[(_day_key(increments.day), increments.totals.counts())]]
+        groups += [
+            _reason_counters(increments.day, sku, reason, count)
+            for (sku, reason), count in sorted(increments.by_sku_reason.items())
         ]
         expires_at = int((now + EVENT_MARK_RETENTION).timestamp())
-        return self._add(f"{_COUNTED}{event_id}", counters, expires_at=expires_at)
+        return self._add(f"{_COUNTED}{event_id}", groups, expires_at=expires_at)
 
     def add_sale(self, number: str, increments: SaleIncrements) -> bool:
         """Add the units an order sold; False when that order was already counted."""
-        day = increments.day.isoformat()
-        counters: list[Counter] = [
-            ({PARTITION_KEY: _SOLD, SORT_KEY: f"{day}#{sku}"}, {"units": units})
+        groups = [
+            _sold_counters(increments.day, sku, units)
             for sku, units in sorted(increments.units_by_sku.items())
         ]
-        return self._add(f"{_ORDER_COUNTED}{order_key(number)}", counters, expires_at=None)
+        return self._add(f"{_ORDER_COUNTED}{order_key(number)}", groups, expires_at=None)
 
-    def _add(self, mark: str, counters: list[Counter], *, expires_at: int | None) -> bool:
-        """Each part of up to 99 counters in one transaction with its mark. Whether anything was
-        added: a part whose mark exists was counted before, and is left as it is."""
+    def _add(self, mark: str, groups: list[CounterGroup], *, expires_at: int | None) -> bool:
+        """Each part of up to 99 counters in one transaction with its mark, a group never cut
+        across two parts. Whether anything was added: a part whose mark exists was counted
+        before, and is left as it is."""
         added = False
-        for part, start in enumerate(range(0, max(1, len(counters)), _COUNTERS_PER_TRANSACTION)):
-            chunk = counters[start : start + _COUNTERS_PER_TRANSACTION]
+        for part, chunk in enumerate(_parts(groups)):
             mark_item: dict[str, Any] = {PARTITION_KEY: mark, SORT_KEY: f"PART#{part}"}
             if expires_at is not None:
                 mark_item[TTL_ATTRIBUTE] = expires_at
@@ -140,36 +146,72 @@ class AnalyticsCounters(DynamoTable):
 
     # --- reads -------------------------------------------------------------------------------
 
-    def counters(self, start: date, end: date) -> Counters:
-        """Every counter of `start`..`end` (both included): one Query per partition."""
+    def counters(self, start: date, end: date) -> RangeCounters:
+        """The counters of `start`..`end` (both included): the day totals of each day, and the
+        SKU counters of its whole months from their month items and of the days at its edges
+        from their day items (`split_by_month`); at most seven Queries, whatever the range."""
+        split = split_by_month(start, end)
+        spans = [
+            (_REASON, _SOLD, first.isoformat(), last.isoformat()) for first, last in split.day_spans
+        ]
+        if split.months is not None:
+            first, last = split.months
+            spans.append((_REASON_MONTH, _SOLD_MONTH, _month(first), _month(last)))
+        return RangeCounters.summed(
+            dict(self._day_totals(start, end)),
+            (
+                ((sku, reason), count)
+                for reasons, _, first, last in spans
+                for (_, sku, reason), count in self._reasons(reasons, first, last)
+            ),
+            (
+                (sku, units)
+                for _, sold, first, last in spans
+                for (_, sku), units in self._sold(sold, first, last)
+            ),
+        )
+
+    def day_counters(self, start: date, end: date) -> Counters:
+        """The day items of `start`..`end` (both included) as stored, no month item read: one
+        Query per kind over every day of the range, what the month items are checked against."""
+        first, last = start.isoformat(), end.isoformat()
         return Counters(
             days=dict(self._day_totals(start, end)),
-            reasons=dict(self._reasons(start, end)),
-            sold=dict(self._sold(start, end)),
+            reasons={
+                (date.fromisoformat(day), sku, reason): count
+                for (day, sku, reason), count in self._reasons(_REASON, first, last)
+            },
+            sold={
+                (date.fromisoformat(day), sku): units
+                for (day, sku), units in self._sold(_SOLD, first, last)
+            },
         )
 
     def _day_totals(self, start: date, end: date) -> Iterator[tuple[date, DayTotals]]:
-        for item in self._query(_DAY, start, end):
+        for item in self._query(_DAY, start.isoformat(), end.isoformat()):
             sort_key = item.pop(SORT_KEY)
             item.pop(PARTITION_KEY)
             yield date.fromisoformat(sort_key), _day_totals(item)
 
     def _reasons(
-        self, start: date, end: date
-    ) -> Iterator[tuple[tuple[date, str, ReturnReason], ReasonCount]]:
-        for item in self._query(_REASON, start, end):
-            day, rest = item[SORT_KEY].split("#", 1)
+        self, partition: str, first: str, last: str
+    ) -> Iterator[tuple[tuple[str, str, ReturnReason], ReasonCount]]:
+        """The SKU x reason items of the days or months `first`..`last`, by day or month."""
+        for item in self._query(partition, first, last):
+            period, rest = item[SORT_KEY].split("#", 1)
             # SKUs may hold `#`; reasons never do.
             sku, reason = rest.rsplit("#", 1)
             count = ReasonCount(int(item.get("units", 0)), int(item.get("returns", 0)))
-            yield (date.fromisoformat(day), sku, ReturnReason(reason)), count
+            yield (period, sku, ReturnReason(reason)), count
 
-    def _sold(self, start: date, end: date) -> Iterator[tuple[tuple[date, str], int]]:
-        for item in self._query(_SOLD, start, end):
-            day, sku = item[SORT_KEY].split("#", 1)
-            yield (date.fromisoformat(day), sku), int(item.get("units", 0))
+    def _sold(self, partition: str, first: str, last: str) -> Iterator[tuple[tuple[str, str], int]]:
+        """The sold items of the days or months `first`..`last`, by day or month."""
+        for item in self._query(partition, first, last):
+            period, sku = item[SORT_KEY].split("#", 1)
+            yield (period, sku), int(item.get("units", 0))
 
-    def _query(self, partition: str, start: date, end: date) -> Iterator[dict[str, Any]]:
+    def _query(self, partition: str, first: str, last: str) -> Iterator[dict[str, Any]]:
+        """The items of `partition` whose sort keys start with a period `first`..`last`."""
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :first AND :last",
@@ -177,8 +219,8 @@ class AnalyticsCounters(DynamoTable):
             "ExpressionAttributeValues": self._to_dynamo(
                 {
                     ":pk": partition,
-                    ":first": start.isoformat(),
-                    ":last": f"{end.isoformat()}{_AFTER_DAY}",
+                    ":first": first,
+                    ":last": f"{last}{_AFTER_PERIOD}",
                 }
             ),
         }
@@ -194,28 +236,79 @@ class AnalyticsCounters(DynamoTable):
 def counter_items(counters: Counters) -> list[dict[str, Any]]:
     """The items holding `counters`, whole, in DynamoDB's typed values: for loading history
     in bulk (the local stack's demo year, the bench's table) with BatchWriteItem, where one
-    transaction of `ADD`s a day would take minutes on moto. Later events add to them."""
+    transaction of `ADD`s a day would take minutes on moto. Each day's counters are laid out as
+    its events add them (a SKU's day counter and its month's), summed per item: a month item
+    is the sum of the days `counters` holds, so they must be all the days of each month they
+    touch that the table will hold. Later events add to them."""
     from boto3.dynamodb.types import TypeSerializer
 
     serialize = TypeSerializer().serialize
-    documents: list[dict[str, Any]] = [
-        {PARTITION_KEY: _DAY, SORT_KEY: day.isoformat(), **totals.counts()}
-        for day, totals in counters.days.items()
+    counted: list[Counter] = [
+        (_day_key(day), totals.counts()) for day, totals in counters.days.items()
     ]
-    documents += [
-        {
-            PARTITION_KEY: _REASON,
-            SORT_KEY: f"{day.isoformat()}#{sku}#{reason}",
-            "units": count.units,
-            "returns": count.returns,
-        }
+    counted += [
+        counter
         for (day, sku, reason), count in counters.reasons.items()
+        for counter in _reason_counters(day, sku, reason, count)
     ]
-    documents += [
-        {PARTITION_KEY: _SOLD, SORT_KEY: f"{day.isoformat()}#{sku}", "units": units}
+    counted += [
+        counter
         for (day, sku), units in counters.sold.items()
+        for counter in _sold_counters(day, sku, units)
     ]
-    return [{name: serialize(value) for name, value in doc.items()} for doc in documents]
+    items: dict[tuple[str, str], dict[str, Any]] = {}
+    for key, amounts in counted:
+        item = items.setdefault((key[PARTITION_KEY], key[SORT_KEY]), dict(key))
+        for name, amount in amounts.items():
+            item[name] = item.get(name, 0) + amount
+    return [{name: serialize(value) for name, value in item.items()} for item in items.values()]
+
+
+def _day_key(day: date) -> dict[str, str]:
+    return {PARTITION_KEY: _DAY, SORT_KEY: day.isoformat()}
+
+
+def _reason_key(partition: str, period: str, sku: str, reason: ReturnReason) -> dict[str, str]:
+    return {PARTITION_KEY: partition, SORT_KEY: f"{period}#{sku}#{reason}"}
+
+
+def _sold_key(partition: str, period: str, sku: str) -> dict[str, str]:
+    return {PARTITION_KEY: partition, SORT_KEY: f"{period}#{sku}"}
+
+
+def _month(day: date) -> str:
+    return f"{day:%Y-%m}"
+
+
+def _reason_amounts(count: ReasonCount) -> dict[str, int]:
+    return {"units": count.units, "returns": count.returns}
+
+
+def _reason_counters(day: date, sku: str, reason: ReturnReason, count: ReasonCount) -> CounterGroup:
+    amounts = _reason_amounts(count)
+    return [
+        (_reason_key(_REASON, day.isoformat(), sku, reason), amounts),
+        (_reason_key(_REASON_MONTH, _month(day), sku, reason), amounts),
+    ]
+
+
+def _sold_counters(day: date, sku: str, units: int) -> CounterGroup:
+    return [
+        (_sold_key(_SOLD, day.isoformat(), sku), {"units": units}),
+        (_sold_key(_SOLD_MONTH, _month(day), sku), {"units": units}),
+    ]
+
+
+def _parts(groups: Iterable[CounterGroup]) -> Iterator[list[Counter]]:
+    """The groups packed in order into parts of at most `_COUNTERS_PER_TRANSACTION` counters;
+    one part, empty, when there are none (its mark still records the event as counted)."""
+    part: list[Counter] = []
+    for group in groups:
+        if part and len(part) + len(group) > _COUNTERS_PER_TRANSACTION:
+            yield part
+            part = []
+        part.extend(group)
+    yield part
 
 
 def _day_totals(item: dict[str, Any]) -> DayTotals:

@@ -10,8 +10,8 @@ from typing import Protocol
 from chalicelib.clock import utc_now
 from chalicelib.domain.analytics import (
     AnalyticsReport,
-    Counters,
     Granularity,
+    RangeCounters,
     ReturnIncrements,
     SaleIncrements,
     build_report,
@@ -29,7 +29,7 @@ class CounterStore(Protocol):
 
     def add_sale(self, number: str, increments: SaleIncrements) -> bool: ...
 
-    def counters(self, start: date, end: date) -> Counters: ...
+    def counters(self, start: date, end: date) -> RangeCounters: ...
 
 
 class ReturnAnalytics:
@@ -64,5 +64,6 @@ class AnalyticsService:
         self._counters = counters
 
     def report(self, start: date, end: date, granularity: Granularity) -> AnalyticsReport:
-        """The report of `start`..`end`, both included: three Queries, whatever the range."""
+        """The report of `start`..`end`, both included: at most seven Queries, whatever the
+        range (the store reads whole months from month counters)."""
         return build_report(self._counters.counters(start, end), start, end, granularity)

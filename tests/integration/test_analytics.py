@@ -1,7 +1,8 @@
 """Specification of the analytics counters: returns opened and moved through the real API, their
 events delivered from the table's stream to the app's consumer, add up to what a direct count
-of those returns says; a redelivered event or order counts once; nothing Scans, and a report
-is three Queries whatever its range."""
+of those returns says; a redelivered event or order counts once; a range read from month
+counters and the day counters at its edges is exactly what the day counters give; nothing
+Scans, and a report is at most seven Queries whatever its range."""
 
 from __future__ import annotations
 
@@ -11,12 +12,16 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from uuid import uuid4
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app import handle_return_events
 from bench.counting import DynamoDBCallCounter
 from chalicelib.domain.analytics import (
+    Counters,
     DayTotals,
     Granularity,
     ReasonCount,
@@ -26,7 +31,9 @@ from chalicelib.domain.analytics import (
 from chalicelib.domain.order import Order, OrderLine
 from chalicelib.domain.rma import Rma
 from chalicelib.domain.statuses import FinancialStatus, ReturnReason
+from chalicelib.repositories.analytics_counters import AnalyticsCounters
 from chalicelib.repositories.aws import client
+from chalicelib.repositories.table_schema import table_definition
 from chalicelib.services import container
 from local.demo_analytics import demo_year, fill_demo_analytics
 from local.stream_events import StreamDelivery, streams_client
@@ -151,30 +158,59 @@ def test_an_order_sent_again_by_the_shop_counts_its_units_sold_once(aws: None) -
     assert not orders.record(order)
     assert orders.record(order.model_copy(update={"source_updated_at": NOW + timedelta(hours=1)}))
 
-    # When the day's counters are read
-    counters = container.analytics_counters().counters(NOW.date(), NOW.date())
+    # When the day's counters are read, and its month's
+    counters = container.analytics_counters()
+    day = counters.counters(NOW.date(), NOW.date())
+    month = counters.counters(date(2026, 3, 1), date(2026, 3, 31))
 
-    # Then the order's units count once
-    assert counters.sold == {(NOW.date(), "TEE-M"): 3, (NOW.date(), "MUG"): 1}
+    # Then the order's units count once in each
+    assert day.sold == month.sold == {"TEE-M": 3, "MUG": 1}
 
 
 def test_an_event_of_more_counters_than_a_transaction_holds_is_counted_whole_and_once(
     aws: None,
 ) -> None:
-    # Given an event counting 100 SKUs (101 counters with its day's: two transactions)
+    # Given an event counting 100 SKUs (201 counters with its day's and the SKUs' months')
     skus = {(f"SKU-{n:03d}", ReturnReason.DEFECTIVE): ReasonCount(1, 1) for n in range(100)}
     increments = ReturnIncrements(NOW.date(), DayTotals(requested=1, units_requested=100), skus)
     counters = container.analytics_counters()
+    transactions = TransactionsSeen().attach(client("dynamodb"))
 
     # When it is counted twice
     assert counters.add_return("rma:2", increments, now=NOW)
     assert not counters.add_return("rma:2", increments, now=NOW)
 
-    # Then every counter holds it once
-    read = counters.counters(NOW.date(), NOW.date())
-    assert read.days == {NOW.date(): DayTotals(requested=1, units_requested=100)}
-    assert set(read.reasons.values()) == {ReasonCount(1, 1)}
-    assert len(read.reasons) == 100
+    # Then it took three transactions, each with a SKU's day counter and its month's together
+    first_delivery = transactions.seen[:3]
+    assert [len(t) for t in first_delivery] == [99 + 1, 98 + 1, 4 + 1]
+    for writes in first_delivery:
+        assert sku_counters(writes, "STATS#REASON") == sku_counters(writes, "STATS#REASON_MONTH")
+    # And every counter holds it once, read by day and by month
+    day = counters.counters(NOW.date(), NOW.date())
+    month = counters.counters(date(2026, 3, 1), date(2026, 3, 31))
+    assert day.days == {NOW.date(): DayTotals(requested=1, units_requested=100)}
+    assert day.reasons == month.reasons == dict(skus)
+
+
+class TransactionsSeen:
+    """The writes of each TransactWriteItems a client sends."""
+
+    def __init__(self) -> None:
+        self.seen: list[list[dict[str, Any]]] = []
+
+    def attach(self, dynamodb: Any) -> TransactionsSeen:
+        dynamodb.meta.events.register(
+            "before-parameter-build.dynamodb.TransactWriteItems",
+            lambda params, **_: self.seen.append(params["TransactItems"]),
+            unique_id="test-transactions-seen",
+        )
+        return self
+
+
+def sku_counters(writes: list[dict[str, Any]], partition: str) -> list[str]:
+    """The SKU x reason of each counter of `partition` the writes add to, its period left out."""
+    keys = [w["Update"]["Key"] for w in writes if "Update" in w]
+    return [k["sk"]["S"].split("#", 1)[1] for k in keys if k["pk"]["S"] == partition]
 
 
 def test_counted_marks_of_events_expire_after_eight_days_and_orders_never(aws: None) -> None:
@@ -213,14 +249,19 @@ def test_history_loaded_as_counter_items_reads_back_as_it_was_and_takes_later_ev
     counters = container.analytics_counters()
     counters.add_return("rma:2", ReturnIncrements(last, DayTotals(requested=1)), now=NOW)
 
-    # Then the counters read back are the year's, plus the event
-    read = counters.counters(today - timedelta(days=365), last)
-    assert read.reasons == year.reasons
-    assert read.sold == year.sold
-    assert read.days == {**year.days, last: year.days[last] + DayTotals(requested=1)}
+    # Then the day counters read back are the year's, plus the event
+    first = today - timedelta(days=365)
+    days = counters.day_counters(first, last)
+    assert days.reasons == year.reasons
+    assert days.sold == year.sold
+    assert days.days == {**year.days, last: year.days[last] + DayTotals(requested=1)}
+    # And the year read from its months and edge days (March 2025 from the 2nd, 1 March 2026) is
+    # what its days add up to
+    assert counters.counters(first, last) == days.over(first, last)
+    assert counters.counters(first, last).reasons == year.over(first, last).reasons
 
 
-def test_a_year_of_counters_is_read_with_three_queries_and_nothing_scans(
+def test_a_year_of_counters_is_read_from_months_and_edge_days_and_nothing_scans(
     api: Any, return_events: StreamDelivery
 ) -> None:
     # Given counters on every day of a year, and returns counted from their events
@@ -243,11 +284,86 @@ def test_a_year_of_counters_is_read_with_three_queries_and_nothing_scans(
     )
     read = calls.usage() - before
 
-    # Then it is three Queries (day totals, SKU x reason, sold), and no Scan ran at any point
-    assert read.calls == {"Query": 3}
-    assert read.items_read == 2 * 365
+    # Then it is seven Queries (day totals; SKU x reason and sold each: the days of March 2025
+    # from the 3rd, the months of April to February, the days of March 2026 to the 2nd),
+    # reading 365 day totals, and of SKU x reason 29 + 2 day items and 11 month items
+    assert read.calls == {"Query": 7}
+    assert read.items_read == 365 + 29 + 2 + 11
     assert report.totals.requested == 365
+    assert report.top_pairs[0].units == 365
     assert "Scan" not in calls.usage().calls
+
+
+SKUS = ("TEE-M", "TEE#L", "MUG")
+# Four months, across a year's end and a February.
+FIRST_DAY = date(2025, 11, 20)
+WINDOW_DAYS = 120
+days_in_window = st.integers(0, WINDOW_DAYS - 1).map(lambda n: FIRST_DAY + timedelta(days=n))
+returns_counted = st.builds(
+    ReturnIncrements,
+    days_in_window,
+    st.builds(DayTotals, requested=st.just(1), units_requested=st.integers(1, 5)),
+    st.dictionaries(
+        st.tuples(st.sampled_from(SKUS), st.sampled_from(list(ReturnReason))),
+        st.builds(ReasonCount, st.integers(1, 5), st.just(1)),
+        max_size=3,
+    ),
+)
+sales_counted = st.builds(
+    SaleIncrements,
+    days_in_window,
+    st.dictionaries(st.sampled_from(SKUS), st.integers(1, 9), min_size=1, max_size=3),
+)
+
+
+@st.composite
+def ranges(draw: st.DrawFn) -> tuple[date, date]:
+    """Ranges from a day to a whole window, starting and ending anywhere in or around it."""
+    start = FIRST_DAY + timedelta(days=draw(st.integers(-10, WINDOW_DAYS)))
+    return start, start + timedelta(days=draw(st.integers(0, WINDOW_DAYS + 10)))
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(returns_counted, max_size=12), st.lists(sales_counted, max_size=6), ranges())
+def test_a_range_read_from_month_and_edge_day_counters_is_what_its_day_counters_give(
+    aws: None,
+    returns: list[ReturnIncrements],
+    sales: list[SaleIncrements],
+    period: tuple[date, date],
+) -> None:
+    # Given random events and orders counted into a table of their own
+    table = f"analytics-{uuid4().hex}"
+    client("dynamodb").create_table(**table_definition(table))
+    counters = AnalyticsCounters(table)
+    for n, increments in enumerate(returns):
+        counters.add_return(f"rma:{n}", increments, now=NOW)
+    for n, sale in enumerate(sales):
+        counters.add_sale(f"#{n}", sale)
+
+    # When a random range is read
+    start, end = period
+    read = counters.counters(start, end)
+
+    # Then it is exactly what the range's day counters add up to, and what was counted
+    assert read == counters.day_counters(start, end).over(start, end)
+    assert read == counted(returns, sales).over(start, end)
+
+
+def counted(returns: list[ReturnIncrements], sales: list[SaleIncrements]) -> Counters:
+    """The day counters the increments add up to."""
+    totals: dict[date, DayTotals] = {}
+    reasons: dict[tuple[date, str, ReturnReason], ReasonCount] = {}
+    sold: Counter[tuple[date, str]] = Counter()
+    for increments in returns:
+        totals[increments.day] = totals.get(increments.day, DayTotals()) + increments.totals
+        for (sku, reason), count in increments.by_sku_reason.items():
+            key = (increments.day, sku, reason)
+            reasons[key] = reasons.get(key, ReasonCount()) + count
+    for sale in sales:
+        sold.update({(sale.day, sku): units for sku, units in sale.units_by_sku.items()})
+    return Counters(totals, reasons, dict(sold))
 
 
 def test_an_automatic_approval_and_the_workflow_refund_are_counted_as_such(

@@ -1,7 +1,8 @@
 """Specification of return analytics: what each return event and each order adds to the
-counters, the report read from them, its CSV, and properties over generated histories: buckets
-add up to the events, weeks to their days, a replay changes nothing, and no refund counted is
-more than the returns show as paid."""
+counters, how a range is split into whole months and the days at its edges, the report read
+from the counters, its CSV, and properties over generated histories: buckets add up to the
+events, weeks to their days, a replay changes nothing, no refund counted is more than the
+returns show as paid, and a range's months and edge days cover each of its days once."""
 
 from __future__ import annotations
 
@@ -18,16 +19,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib.domain.analytics import (
+    AnalyticsReport,
     Counters,
     DayTotals,
     Granularity,
+    MonthSplit,
+    RangeCounters,
     ReasonCount,
     ReturnIncrements,
     SaleIncrements,
     build_report,
+    month_of,
     paid_value,
     return_increments,
     sale_increments,
+    split_by_month,
     tally,
 )
 from chalicelib.domain.analytics_csv import report_csv
@@ -251,7 +257,77 @@ def an_order(number: str, on: date, *lines: tuple[str, int]) -> Order:
     )
 
 
+# --- a range read as whole months and the days at its edges ----------------------------------
+
+
+def test_the_last_twelve_months_are_eleven_whole_months_and_the_days_at_either_edge() -> None:
+    # Given the console's 12 months up to 1 December 2026
+    split = split_by_month(date(2025, 12, 2), date(2026, 12, 1))
+
+    # Then January to November are read as months, December 2025 from the 2nd and 1 December
+    # 2026 as days
+    assert split == MonthSplit(
+        months=(date(2026, 1, 1), date(2026, 11, 1)),
+        day_spans=((date(2025, 12, 2), date(2025, 12, 31)), (date(2026, 12, 1), date(2026, 12, 1))),
+    )
+
+
+def test_a_range_of_whole_months_reads_no_day() -> None:
+    assert split_by_month(date(2024, 2, 1), date(2024, 3, 31)) == MonthSplit(
+        (date(2024, 2, 1), date(2024, 3, 1)), ()
+    )
+
+
+def test_a_range_with_no_whole_month_is_one_span_of_days_even_across_two_months() -> None:
+    assert split_by_month(date(2026, 1, 15), date(2026, 2, 27)) == MonthSplit(
+        None, ((date(2026, 1, 15), date(2026, 2, 27)),)
+    )
+    assert split_by_month(date(2026, 2, 1), date(2026, 2, 27)).months is None
+
+
+def test_a_split_range_that_ends_before_it_starts_is_refused() -> None:
+    with pytest.raises(ValueError, match="end must not be before start"):
+        split_by_month(T0.date(), T0.date() - timedelta(days=1))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dates(min_value=date(2023, 1, 1), max_value=date(2027, 12, 31)),
+    st.integers(min_value=0, max_value=800),
+)
+def test_the_whole_months_and_the_edge_days_cover_each_day_of_the_range_once(
+    start: date, length: int
+) -> None:
+    end = start + timedelta(days=length)
+
+    split = split_by_month(start, end)
+
+    covered: list[date] = []
+    for first, last in split.day_spans:
+        covered += [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    if split.months is not None:
+        month, last_month = split.months
+        while month <= last_month:
+            assert month_of(month) == month
+            day = month
+            while month_of(day) == month:
+                covered.append(day)
+                day += timedelta(days=1)
+            month = day
+    assert sorted(covered) == [start + timedelta(days=n) for n in range(length + 1)]
+    assert len(split.day_spans) <= 2
+    # Days are read only where no whole month covers them: at most two partial months' worth
+    assert sum((last - first).days + 1 for first, last in split.day_spans) <= 60
+
+
 # --- the report -------------------------------------------------------------------------------
+
+
+def report_of(
+    counters: Counters, start: date, end: date, granularity: Granularity
+) -> AnalyticsReport:
+    """The report of `start`..`end` from day counters, as a day-by-day read would give it."""
+    return build_report(counters.over(start, end), start, end, granularity)
 
 
 def test_a_report_has_every_bucket_of_its_range_the_quiet_ones_at_zero() -> None:
@@ -259,7 +335,7 @@ def test_a_report_has_every_bucket_of_its_range_the_quiet_ones_at_zero() -> None
     counters = tally([an_event(ReturnEventType.REQUESTED, an_rma(), T0 + timedelta(days=1))])
 
     # When a week is read by day
-    report = build_report(counters, T0.date(), T0.date() + timedelta(days=6), Granularity.DAY)
+    report = report_of(counters, T0.date(), T0.date() + timedelta(days=6), Granularity.DAY)
 
     # Then there are seven buckets, one of them with the return
     assert [b.totals.requested for b in report.buckets] == [0, 1, 0, 0, 0, 0, 0]
@@ -276,7 +352,7 @@ def test_weekly_buckets_start_on_monday_and_the_first_may_be_cut_by_the_range() 
     )
 
     # When the days from Sunday to the next Sunday are read by week
-    report = build_report(counters, sunday.date(), date(2026, 3, 8), Granularity.WEEK)
+    report = report_of(counters, sunday.date(), date(2026, 3, 8), Granularity.WEEK)
 
     # Then the week of 23 February holds Sunday's, the week of 2 March Monday's
     assert [(b.start, b.totals.requested) for b in report.buckets] == [
@@ -299,7 +375,7 @@ def test_return_rates_are_given_for_skus_with_known_sales_only_highest_first() -
     )
 
     # When the day is read
-    report = build_report(counters, T0.date(), T0.date(), Granularity.DAY)
+    report = report_of(counters, T0.date(), T0.date(), Granularity.DAY)
 
     # Then the mug's rate (1/4) comes before the T-shirt's (3/30); the scarf has none
     assert [(r.sku, r.rate) for r in report.return_rates] == [
@@ -326,7 +402,7 @@ def test_top_reasons_and_pairs_rank_by_units_returned() -> None:
         ),
     ]
 
-    report = build_report(tally(events), T0.date(), T0.date(), Granularity.DAY)
+    report = report_of(tally(events), T0.date(), T0.date(), Granularity.DAY)
 
     assert [(r.reason, r.units, r.returns) for r in report.top_reasons] == [
         (R.SIZE_PROBLEM, 5, 2),
@@ -347,7 +423,7 @@ def test_averages_and_the_auto_approved_share_come_from_the_period_totals() -> N
 
 def test_a_range_that_ends_before_it_starts_is_refused() -> None:
     with pytest.raises(ValueError, match="end must not be before start"):
-        build_report(Counters(), T0.date(), T0.date() - timedelta(days=1), Granularity.DAY)
+        build_report(RangeCounters(), T0.date(), T0.date() - timedelta(days=1), Granularity.DAY)
 
 
 # --- the CSV ----------------------------------------------------------------------------------
@@ -362,7 +438,7 @@ def test_the_csv_writes_amounts_exactly_and_quotes_what_a_spreadsheet_would_run(
     ]
 
     # When its day's report is written as CSV
-    text = report_csv(build_report(tally(events), T0.date(), T0.date(), Granularity.DAY))
+    text = report_csv(report_of(tally(events), T0.date(), T0.date(), Granularity.DAY))
     rows = list(csv.reader(io.StringIO(text)))
 
     # Then the amounts are their exact decimal text, and the SKU is quoted as text
@@ -389,8 +465,8 @@ class FakeCounters:
         self.sales.append((number, increments))
         return True
 
-    def counters(self, start: date, end: date) -> Counters:
-        return Counters(days={T0.date(): DayTotals(requested=2)})
+    def counters(self, start: date, end: date) -> RangeCounters:
+        return RangeCounters(days={T0.date(): DayTotals(requested=2)})
 
 
 def test_the_subscriber_hands_the_store_what_an_event_counts_under_the_event_id() -> None:
@@ -495,7 +571,7 @@ def test_the_buckets_add_up_to_the_events_counted_one_by_one(
     counters = tally(events)
     start, end = every_day(counters)
 
-    report = build_report(counters, start, end, granularity)
+    report = report_of(counters, start, end, granularity)
 
     expected = DayTotals()
     for event in events:
@@ -513,8 +589,8 @@ def test_each_week_is_the_sum_of_its_days(events: list[ReturnEvent]) -> None:
     counters = tally(events)
     start, end = every_day(counters)
 
-    days = build_report(counters, start, end, Granularity.DAY)
-    weeks = build_report(counters, start, end, Granularity.WEEK)
+    days = report_of(counters, start, end, Granularity.DAY)
+    weeks = report_of(counters, start, end, Granularity.WEEK)
 
     for week in weeks.buckets:
         in_week = [
@@ -542,7 +618,7 @@ def test_no_refund_counted_is_more_than_the_events_say_was_paid(
     counters = tally(events)
     start, end = every_day(counters)
 
-    report = build_report(counters, start, end, Granularity.DAY)
+    report = report_of(counters, start, end, Granularity.DAY)
 
     paid = sum((paid_value(e) for e in events if e.type is ReturnEventType.REFUNDED), Decimal(0))
     assert report.totals.refund_value <= paid

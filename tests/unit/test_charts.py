@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from chalicelib.domain.analytics import Counters, DayTotals, Granularity, build_report
+from chalicelib.domain.analytics import DayTotals, Granularity, RangeCounters, build_report
 from chalicelib.pages.analytics_page import Period, analytics_view, duration, read_choice
 from chalicelib.pages.charts import SeriesPoint, bar_list, series_chart
 
@@ -63,7 +63,7 @@ def test_scales_end_on_round_figures_whose_quarters_are_whole() -> None:
 
 
 def test_an_empty_period_draws_empty_charts_and_says_so() -> None:
-    report = build_report(Counters(), TODAY, TODAY, Granularity.DAY)
+    report = build_report(RangeCounters(), TODAY, TODAY, Granularity.DAY)
 
     view = analytics_view(report)
 
@@ -92,7 +92,7 @@ def test_durations_read_in_the_largest_units_that_matter() -> None:
 
 
 def test_the_summary_names_the_busiest_bucket() -> None:
-    counters = Counters(days={date(2026, 3, 30): DayTotals(requested=4)})
+    counters = RangeCounters(days={date(2026, 3, 30): DayTotals(requested=4)})
     report = build_report(counters, date(2026, 3, 29), TODAY, Granularity.DAY)
 
     view = analytics_view(report)

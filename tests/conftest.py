@@ -154,3 +154,21 @@ def ses(aws: None) -> Any:
     ses = client("ses")
     ses.verify_email_identity(EmailAddress=get_settings().sender_email)
     return ses
+
+
+@pytest.fixture
+def console(api: Any, ses: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The app, with a merchant (tests/console_support.py's MERCHANT) allowed in the console."""
+    from tests.console_support import MERCHANT
+    from tests.support import reconfigure
+
+    reconfigure(monkeypatch, CONSOLE_USERS=MERCHANT)
+    return api
+
+
+@pytest.fixture
+def cookie(console: Any) -> str:
+    """The console's session cookie of the merchant, signed in."""
+    from tests.console_support import sign_in
+
+    return sign_in(console)

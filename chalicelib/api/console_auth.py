@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 from chalice import Blueprint, Response
 from chalice.app import Request
 
-from chalicelib.errors import AuthenticationError, ReturnsDeskError
+from chalicelib.errors import AuthenticationError, ForbiddenError, ReturnsDeskError
 from chalicelib.observability import logger
 from chalicelib.pages.forms import from_this_site, read_form
 from chalicelib.pages.rendering import base_path, page, redirect
@@ -30,6 +30,7 @@ SESSION_COOKIE = "__Host-returns-desk-console"
 CSRF_FIELD = "csrf_token"
 HOME = "/console"
 _SESSION = "console_session"
+NOT_FROM_THE_CONSOLE = "This form was not sent from the console."
 _FORM = "console_form"
 
 
@@ -94,7 +95,7 @@ def console_guard(request: Request) -> Response | None:
     request.context[_SESSION] = session
     if request.method == "POST":
         if not from_this_site(request):
-            return _refused(request, 403, "This form was not sent from the console.")
+            return _refused(request, 403, NOT_FROM_THE_CONSOLE)
         form = read_form(request)
         if not hmac.compare_digest(form.get(CSRF_FIELD, ""), session.csrf_token):
             return _refused(request, 403, "This form has expired: reload the page and try again.")
@@ -169,6 +170,14 @@ def _next_page(value: str | None) -> str:
     return HOME
 
 
+def _sign_in_form(request: Request) -> dict[str, str]:
+    """A sign-in form's fields; refused (403) unless sent from a console page: a sign-in
+    form posted from another site would sign the browser in to someone else's session."""
+    if not from_this_site(request):
+        raise ForbiddenError(NOT_FROM_THE_CONSOLE)
+    return read_form(request)
+
+
 @pages.get("/console/login")
 def sign_in() -> Response:
     request = console_auth.current_request
@@ -183,9 +192,7 @@ def ask_for_code() -> Response:
     from chalicelib.services import container
 
     request = console_auth.current_request
-    if not from_this_site(request):
-        return _refused(request, 403, "This form was not sent from the console.")
-    form = read_form(request)
+    form = _sign_in_form(request)
     email = form.get("email", "").strip()
     following = _next_page(form.get("next"))
     if "@" not in email or len(email) > 254:
@@ -220,9 +227,7 @@ def verify_code() -> Response:
     from chalicelib.services import container
 
     request = console_auth.current_request
-    if not from_this_site(request):
-        return _refused(request, 403, "This form was not sent from the console.")
-    form = read_form(request)
+    form = _sign_in_form(request)
     email, following = form.get("email", "").strip(), _next_page(form.get("next"))
     try:
         session = container.console_auth().verify(email, form.get("code", "").strip())

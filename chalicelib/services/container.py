@@ -398,39 +398,9 @@ def chat_intake() -> ChatIntakeService | None:
     )
 
 
-_BUILT = (
-    lifecycle_executions,
-    cursor_codec,
-    rma_service,
-    email_outbox,
-    return_event_dispatcher,
-    analytics_counters,
-    analytics_service,
-    policy_service,
-    order_service,
-    shopify_webhooks,
-    session_tokens,
-    portal_auth,
-    photo_store,
-    intake,
-    portal_service,
-    handling_service,
-    inspection_service,
-    inspection_idempotency,
-    creation_idempotency,
-    lifecycle_tasks,
-    gorgias_client,
-    gorgias_ticket_updates,
-    gorgias_decisions,
-    email_sender,
-    status_email_job,
-    decision_reminder,
-    chat_queue,
-    chat_intake,
-)
-
-
 def reset() -> None:
-    """Forget every built service and the settings (tests and the local stack change them)."""
-    for cached in (*_BUILT, get_settings):
-        cached.cache_clear()
+    """Forget every built service and the settings (tests and the local stack change them):
+    every factory of this module is cached, so none can be left out."""
+    for value in list(globals().values()):
+        if callable(getattr(value, "cache_clear", None)):
+            value.cache_clear()

@@ -18,9 +18,8 @@ from app import app  # noqa: F401 (registers every page route)
 from chalicelib.api.console_auth import CSRF_FIELD, SESSION_COOKIE
 from chalicelib.pages.routing import PAGE_ROUTES
 from chalicelib.repositories.aws import client
+from tests.console_support import MERCHANT, csrf_of, sign_in
 from tests.integration.test_admin_routes import open_return, walk
-from tests.integration.test_console_sign_in import MERCHANT, csrf_of, sign_in
-from tests.support import reconfigure
 
 # The pages anyone may open: the rest of PAGE_ROUTES stands behind the console's sign-in.
 PUBLIC_PAGES = {
@@ -51,9 +50,9 @@ def stored_items() -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def console(api: Any, ses: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+def console(console: Any) -> Any:
     """The app with a console user, and a return waiting for a decision."""
-    reconfigure(monkeypatch, CONSOLE_USERS=MERCHANT)
+    api = console
     open_return(api)
     walk(api, PARAMETERS["reference"], "submit")
     return api

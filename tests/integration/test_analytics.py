@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -37,7 +36,7 @@ from chalicelib.repositories.table_schema import table_definition
 from chalicelib.services import container
 from local.demo_analytics import demo_year, fill_demo_analytics
 from local.stream_events import StreamDelivery, streams_client
-from tests.integration.test_console_sign_in import MERCHANT, sign_in
+from tests.console_support import sign_in
 from tests.lifecycle_support import (
     ITEM_RECEIPT,
     REFUND_APPROVAL,
@@ -51,7 +50,7 @@ from tests.lifecycle_support import (
     submit_return,
     waiting_in,
 )
-from tests.support import ADMIN_AUTH, JSON, body, reconfigure, rma_payload
+from tests.support import ADMIN_AUTH, JSON, body, rma_payload
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -392,13 +391,6 @@ def test_an_automatic_approval_and_the_workflow_refund_are_counted_as_such(
 
 
 # --- the console's page and CSV -------------------------------------------------------------------
-
-
-@pytest.fixture
-def console(api: Any, ses: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The app, with a merchant allowed to sign in to the console."""
-    reconfigure(monkeypatch, CONSOLE_USERS=MERCHANT)
-    return api
 
 
 def test_the_analytics_page_shows_the_period_in_figures_charts_and_tables(

@@ -10,18 +10,11 @@ from typing import Any
 
 import pytest
 
+from tests.console_support import sign_in
 from tests.inspection_support import Inbox, csv_file, open_inbox
 from tests.integration.test_admin_routes import open_return, walk
-from tests.integration.test_console_sign_in import MERCHANT, sign_in
-from tests.support import reconfigure
 
 PAGE = "/console/inspections"
-
-
-@pytest.fixture
-def console(api: Any, ses: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    reconfigure(monkeypatch, CONSOLE_USERS=MERCHANT)
-    return api
 
 
 @pytest.fixture

@@ -9,25 +9,12 @@ import re
 from decimal import Decimal
 from typing import Any
 
-import pytest
-
 from chalicelib.api.console_auth import CSRF_FIELD
 from chalicelib.domain.statuses import ReturnReason
-from tests.integration.test_console_sign_in import MERCHANT, csrf_of, post, sign_in
-from tests.support import ADMIN_AUTH, body, reconfigure
+from tests.console_support import csrf_of, post
+from tests.support import ADMIN_AUTH, body
 
 PAGE = "/console/policy"
-
-
-@pytest.fixture
-def console(api: Any, ses: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    reconfigure(monkeypatch, CONSOLE_USERS=MERCHANT)
-    return api
-
-
-@pytest.fixture
-def cookie(console: Any) -> str:
-    return sign_in(console)
 
 
 def form_of(page: Any) -> dict[str, str]:

@@ -7,26 +7,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
-
 from chalicelib.api.console_auth import CSRF_FIELD
+from tests.console_support import MERCHANT, csrf_of, post
 from tests.integration.test_admin_routes import get, open_return, walk
-from tests.integration.test_console_sign_in import MERCHANT, csrf_of, post, sign_in
-from tests.support import reconfigure, rma_payload
+from tests.support import rma_payload
 
 REFERENCE = "R-001001"
 PAGE = f"/console/returns/{REFERENCE}"
-
-
-@pytest.fixture
-def console(api: Any, ses: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    reconfigure(monkeypatch, CONSOLE_USERS=MERCHANT)
-    return api
-
-
-@pytest.fixture
-def cookie(console: Any) -> str:
-    return sign_in(console)
 
 
 def show(api: Any, cookie: str, path: str = PAGE) -> Any:

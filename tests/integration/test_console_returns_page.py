@@ -15,21 +15,9 @@ import pytest
 
 from chalicelib.domain.rma import Rma
 from tests.integration.test_admin_routes import open_return, walk
-from tests.integration.test_console_sign_in import MERCHANT, sign_in
-from tests.support import reconfigure, rma_payload
+from tests.support import rma_payload
 
 LIST = "/console/returns"
-
-
-@pytest.fixture
-def console(api: Any, ses: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    reconfigure(monkeypatch, CONSOLE_USERS=MERCHANT)
-    return api
-
-
-@pytest.fixture
-def cookie(console: Any) -> str:
-    return sign_in(console)
 
 
 def show(api: Any, cookie: str, query: str = "") -> Any:

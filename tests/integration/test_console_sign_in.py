@@ -5,43 +5,21 @@ session's CSRF token and must come from the console's own pages."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from chalicelib.api.console_auth import CSRF_FIELD, SESSION_COOKIE, csrf_token_for
+from chalicelib.api.console_auth import CSRF_FIELD, SESSION_COOKIE
+from tests.console_support import MERCHANT, csrf_of, post, sign_in
 from tests.integration.test_portal_login import code_in
 from tests.support import reconfigure, sent_emails
-
-MERCHANT = "ops@shop.example"
-FORM = {"Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "same-origin"}
 
 
 @pytest.fixture
 def console(api: Any, ses: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The app, with two merchants allowed in the console."""
     reconfigure(monkeypatch, CONSOLE_USERS=f"{MERCHANT}, lead@shop.example")
     return api
-
-
-def post(api: Any, path: str, fields: dict[str, str], **headers: str) -> Any:
-    return api.http.post(path, body=urlencode(fields), headers={**FORM, **headers})
-
-
-def sign_in(api: Any, email: str = MERCHANT) -> str:
-    """The session cookie `email` gets by signing in with the emailed code."""
-    sent = len(sent_emails())
-    post(api, "/console/login", {"email": email, "next": "/console"})
-    answer = post(
-        api, "/console/login/code", {"email": email, "code": code_in(sent_emails()[sent])}
-    )
-    assert answer.status_code == 303
-    cookie = answer.headers["Set-Cookie"]
-    return cookie.split(";")[0]
-
-
-def csrf_of(cookie: str) -> str:
-    """The CSRF token the console's pages put in the forms of the session `cookie`."""
-    return csrf_token_for(cookie.split("=", 1)[1])
 
 
 def test_a_console_user_signs_in_with_the_emailed_code(console: Any) -> None:

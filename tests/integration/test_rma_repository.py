@@ -165,8 +165,8 @@ def test_of_two_concurrent_decisions_exactly_one_wins(
     read = rma_service.find
     both_read = threading.Barrier(2, timeout=10)
 
-    def find_then_wait_for_the_other(typed: str) -> Any:
-        found = read(typed)
+    def find_then_wait_for_the_other(typed: str, version: int | None = None) -> Any:
+        found = read(typed, version=version)
         both_read.wait()
         return found
 

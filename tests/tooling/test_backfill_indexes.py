@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -53,8 +53,11 @@ def stored_before(open_rma: Callable[..., Rma]) -> list[Rma]:
     earlier version stored them (the item layout is rma_repository.py's)."""
     opened = []
     for moment in (datetime(2026, 10, 5, tzinfo=UTC), NOW):
+        # A second apart: returns opened at the same instant have no newest.
         with time_machine.travel(moment, tick=False):
-            opened += [open_rma(order=ORDER), open_rma(submitted=False, order=ORDER)]
+            opened.append(open_rma(order=ORDER))
+        with time_machine.travel(moment + timedelta(seconds=1), tick=False):
+            opened.append(open_rma(submitted=False, order=ORDER))
     dynamodb = client("dynamodb")
     names = {f"#a{n}": name for n, name in enumerate(ADDED_ATTRIBUTES)}
     for rma in opened:

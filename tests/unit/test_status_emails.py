@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from html import unescape
 from decimal import Decimal
+from html import unescape
 from typing import Any
 
 import pytest
@@ -281,9 +281,7 @@ def test_each_email_tells_the_shopper_the_key_facts_in_their_language(
     rma, facts = SCENARIOS[kind]
     rma = rma.model_copy(update={"customer": rma.customer.model_copy(update={"locale": locale})})
     # When its email is rendered
-    email = render_status_email(
-        kind, rma, brand=BRAND, reason="Worn beyond the policy"
-    )
+    email = render_status_email(kind, rma, brand=BRAND, reason="Worn beyond the policy")
     # Then subject, text and HTML carry the reference, and both bodies every key fact (the HTML
     # as a mail client shows it: the inliner writes an apostrophe as is, not as &#39;)
     for part in (email.subject, email.text, email.html):
@@ -297,9 +295,7 @@ def test_each_email_tells_the_shopper_the_key_facts_in_their_language(
 
 def test_the_reason_and_instructions_appear_only_in_their_own_email() -> None:
     # Given an approved RMA with instructions, When its cancellation email is rendered with a reason
-    email = render_status_email(
-        K.CANCELED, APPROVED, brand=BRAND, reason="Private note"
-    )
+    email = render_status_email(K.CANCELED, APPROVED, brand=BRAND, reason="Private note")
     # Then neither the instructions nor the reason leak into it
     assert "post office" not in email.text
     assert "Private note" not in email.text

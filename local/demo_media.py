@@ -27,6 +27,9 @@ PAST_INSPECTION_FILE = (
 )
 
 
+PAST_INSPECTION_NAME = "last-week.csv"
+
+
 def demo_photo(width: int = 96, height: int = 72, *, hue: int = 0) -> bytes:
     """A small PNG (a soft gradient) standing for a shopper's photo of an item."""
     rows = bytearray()
@@ -70,6 +73,6 @@ def add_demo_photos(returns: tuple[Rma, ...]) -> None:
 def drop_past_inspection(bucket: str, now: datetime | None = None) -> str:
     """Upload last week's inspection file; the inspection queue's pump handles it."""
     dropped = (now or datetime.now(UTC)) - timedelta(days=7)
-    key = f"{UPLOAD_PREFIX}{dropped:%Y/%m/%d/%H%M%S}-last-week.csv"
+    key = f"{UPLOAD_PREFIX}{dropped:%Y/%m/%d/%H%M%S}-{PAST_INSPECTION_NAME}"
     client("s3").put_object(Bucket=bucket, Key=key, Body=PAST_INSPECTION_FILE.encode())
     return key

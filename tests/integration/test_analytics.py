@@ -323,7 +323,7 @@ def ranges(draw: st.DrawFn) -> tuple[date, date]:
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(st.lists(returns_counted, max_size=12), st.lists(sales_counted, max_size=6), ranges())
 def test_a_range_read_from_month_and_edge_day_counters_is_what_its_day_counters_give(

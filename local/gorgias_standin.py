@@ -20,10 +20,11 @@ import threading
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-HOST = "127.0.0.1"
+from local.background_server import BackgroundServer
+
 # The one user of the account: the API user returns-desk writes as, an admin.
 ADMIN_USER = {
     "id": 1,
@@ -70,27 +71,19 @@ class GorgiasStandIn:
         self._next_ticket = FIRST_TICKET_ID
         self._next_message = 1
         self._returns_desk: ReturnsDesk | None = None
-        self._server = ThreadingHTTPServer((HOST, port), _handler(self))
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="gorgias-standin",
-            daemon=True,
-        )
+        self._server = BackgroundServer(_handler(self), port, "gorgias-standin")
 
     @property
     def api_url(self) -> str:
         """The base URL of its REST API, as `GORGIAS_API_URL` takes it."""
-        return f"http://{HOST}:{self._server.server_address[1]}/api/"
+        return f"{self._server.origin}/api/"
 
     def start(self) -> GorgiasStandIn:
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+        self._server.stop()
 
     def notify(self, returns_desk: ReturnsDesk) -> None:
         """Tell returns-desk of each customer message from now on."""

@@ -12,15 +12,15 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-HOST = "127.0.0.1"
+from local.background_server import BackgroundServer
+
 _EMAIL = re.compile(r"^/emails/(\d+)(\.txt)?$")
 
 
@@ -109,26 +109,18 @@ class OutboxPage:
 
     def __init__(self, outbox: Callable[[], Sequence[Any]], port: int = 0) -> None:
         self._outbox = outbox
-        self._server = ThreadingHTTPServer((HOST, port), _handler(self))
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="outbox-page",
-            daemon=True,
-        )
+        self._server = BackgroundServer(_handler(self), port, "outbox-page")
 
     @property
     def url(self) -> str:
-        return f"http://{HOST}:{self._server.server_address[1]}/"
+        return f"{self._server.origin}/"
 
     def start(self) -> OutboxPage:
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+        self._server.stop()
 
     def answer(self, path: str) -> tuple[int, str, str]:
         """(status, content type, body) for a GET of `path`."""

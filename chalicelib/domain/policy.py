@@ -43,6 +43,24 @@ class DecisionTimeoutAction(StrEnum):
     KEEP_WAITING = "KEEP_WAITING"
 
 
+class ExchangeShipping(StrEnum):
+    """When the replacement of an exchange is ordered in the shop."""
+
+    ON_RECEIPT = "ON_RECEIPT"
+    # "Ship before receipt": the shopper gets the replacement without waiting for the parcel.
+    ON_APPROVAL = "ON_APPROVAL"
+
+
+class ExchangePriceDifference(StrEnum):
+    """Which variants an exchange may pick, and what becomes of a difference in price."""
+
+    # Only variants at the returned unit's price: nothing to settle.
+    SAME_PRICE_ONLY = "SAME_PRICE_ONLY"
+    # Any variant of the product: a cheaper one has the difference refunded, a dearer one is
+    # ordered with an invoice for the difference.
+    SETTLE = "SETTLE"
+
+
 class ReasonRule(DomainModel):
     photo_required: bool = False
 
@@ -103,6 +121,13 @@ class ReturnPolicy(DomainModel):
     refund_approval_timeout: Timeout = timedelta(days=3)
     # Where the default label provider tells shoppers to send their parcel.
     return_address: Contact | None = None
+    # Store credit (a VOUCHER) is worth this much more than the refund it replaces, to make
+    # credit the shopper's better choice; 0: the same.
+    store_credit_bonus_percent: Percent = Decimal(0)
+    exchange_ships: ExchangeShipping = ExchangeShipping.ON_RECEIPT
+    exchange_price_difference: ExchangePriceDifference = ExchangePriceDifference.SAME_PRICE_ONLY
+    # The shop tells the shopper itself of a refund or gift card it makes (Shopify's `notify`).
+    shop_notifies_shopper: bool = True
 
     def with_changes(self, changes: Mapping[str, Any]) -> ReturnPolicy:
         """This policy with `changes` made (the JSON of `PATCH /config/policy`): an object

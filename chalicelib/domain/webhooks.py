@@ -1,0 +1,184 @@
+"""Outgoing webhooks: the merchant's endpoints, the deliveries made to them, and the rules of
+retrying (Standard Webhooks, https://www.standardwebhooks.com).
+
+An endpoint subscribes to event types: the return events' (`return.approved`, ...) and
+`webhook.test`. Each event an endpoint wants is one delivery, whose id is the `webhook-id` of
+every attempt: derived from the event's and the endpoint's ids, so that an event the stream
+hands over twice is still one delivery. Pure: no AWS, no HTTP here.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints
+
+from chalicelib.domain.events import ReturnEventType
+from chalicelib.domain.rma import DomainModel, LongText, ShortText
+
+WEBHOOK_TEST = "webhook.test"
+# Every type an endpoint may subscribe to, in the order the documentation lists them.
+EVENT_TYPES: tuple[str, ...] = (*(t.value for t in ReturnEventType), WEBHOOK_TEST)
+
+# The Standard Webhooks schedule, shortened to about a day: after the first attempt, each
+# failure waits the next delay (give or take a fifth, so that endpoints coming back up are not
+# hit by every retry at once). 5 s + 1 min + 5 min + 30 min + 1 h + 2 h + 4 h + 8 h + 8 h ≈ 23.6 h.
+RETRY_DELAYS: tuple[timedelta, ...] = (
+    timedelta(seconds=5),
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=1),
+    timedelta(hours=2),
+    timedelta(hours=4),
+    timedelta(hours=8),
+    timedelta(hours=8),
+)
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+JITTER = 0.2
+# A `Retry-After` is honoured up to the longest delay of the schedule.
+MAX_RETRY_AFTER = max(RETRY_DELAYS)
+# An endpoint that has failed every delivery for this long is disabled, and the merchant told.
+DISABLE_AFTER = timedelta(days=3)
+# How long the secret replaced by a rotation still signs, beside the new one.
+ROTATION_GRACE = timedelta(hours=24)
+# 32 random bytes: the specification asks for 24 to 64.
+SECRET_BYTES = 32
+SECRET_PREFIX = "whsec_"  # noqa: S105 (the format's prefix, not a secret)
+
+Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    # Every attempt of the schedule failed, or the endpoint was disabled or deleted meanwhile.
+    FAILED = "FAILED"
+
+
+def new_secret() -> str:
+    """A signing secret as receivers configure it: `whsec_` and base64 of random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+
+
+def new_endpoint_id() -> str:
+    return "ep_" + secrets.token_hex(10)
+
+
+class SigningSecret(DomainModel):
+    value: Annotated[str, StringConstraints(pattern=r"^whsec_[A-Za-z0-9+/=]{32,100}$")]
+    created_at: datetime
+    # Set on the secret a rotation replaced: it signs beside the new one until then.
+    expires_at: datetime | None = None
+
+
+class WebhookEndpoint(DomainModel):
+    id: ShortText
+    url: Url
+    events: Annotated[list[ShortText], Field(min_length=1, max_length=len(EVENT_TYPES))]
+    description: LongText | None = None
+    # The newest first.
+    secrets: Annotated[list[SigningSecret], Field(min_length=1, max_length=2)]
+    enabled: bool = True
+    disabled_at: datetime | None = None
+    disabled_reason: LongText | None = None
+    # The first failed attempt since the last delivered one: None while deliveries succeed.
+    failing_since: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+
+    def wants(self, event_type: str) -> bool:
+        return self.enabled and event_type in self.events
+
+    def signing_secrets(self, now: datetime) -> list[str]:
+        """The secrets each attempt is signed with: the current one, and the one a rotation
+        replaced while its grace lasts (receivers accept either)."""
+        return [s.value for s in self.secrets if s.expires_at is None or s.expires_at > now]
+
+    def rotated(self, secret: str, now: datetime) -> WebhookEndpoint:
+        """This endpoint signing with `secret` from now on, and with its current secret for
+        ROTATION_GRACE more (a secret replaced earlier is forgotten)."""
+        current = self.secrets[0].model_copy(update={"expires_at": now + ROTATION_GRACE})
+        return self.model_copy(
+            update={
+                "secrets": [SigningSecret(value=secret, created_at=now), current],
+                "updated_at": now,
+            }
+        )
+
+    def failing_for_too_long(self, now: datetime) -> bool:
+        return self.failing_since is not None and now - self.failing_since >= DISABLE_AFTER
+
+
+class DeliveryAttempt(DomainModel):
+    at: datetime
+    # None when no answer came: the connection failed or timed out, or the target was refused.
+    status_code: int | None = None
+    error: LongText | None = None
+    duration_ms: Annotated[int, Field(ge=0)] = 0
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class WebhookDelivery(DomainModel):
+    # The `webhook-id` of every attempt.
+    id: ShortText
+    endpoint_id: ShortText
+    event_type: ShortText
+    # The return event delivered (None for `webhook.test`), and its return.
+    event_id: ShortText | None = None
+    rma_reference: ShortText | None = None
+    # The body exactly as every attempt sends it (the signature covers these bytes).
+    payload: str
+    status: DeliveryStatus = DeliveryStatus.PENDING
+    attempts: list[DeliveryAttempt] = []
+    created_at: datetime
+    next_attempt_at: datetime | None = None
+
+
+def delivery_id(event_id: str, endpoint_id: str) -> str:
+    """The delivery of one event to one endpoint: the same for every handover of the event.
+    (No `.` in it: the signed content is `id.timestamp.body`.)"""
+    digest = hashlib.sha256(f"{event_id}|{endpoint_id}".encode()).digest()
+    return "msg_" + base64.b32encode(digest).decode().rstrip("=").lower()[:26]
+
+
+def webhook_payload(event_type: str, occurred_at: datetime, data: dict[str, Any]) -> str:
+    """The body receivers get: `{"type", "timestamp", "data"}`, minified JSON."""
+    return json.dumps(
+        {"type": event_type, "timestamp": occurred_at.isoformat(), "data": data},
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+def next_retry_delay(
+    attempts_made: int,
+    *,
+    retry_after: timedelta | None = None,
+    jitter: Callable[[float, float], float] | None = None,
+) -> timedelta | None:
+    """How long to wait before the next attempt, after `attempts_made` failed ones; None when
+    the schedule is over. A receiver's `Retry-After` is honoured when it asks for longer."""
+    if attempts_made >= MAX_ATTEMPTS:
+        return None
+    base = RETRY_DELAYS[attempts_made - 1]
+    spread = jitter or _uniform
+    delay = base * spread(1 - JITTER, 1 + JITTER)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
+    return delay
+
+
+def _uniform(low: float, high: float) -> float:
+    return low + (high - low) * secrets.randbelow(1_000_001) / 1_000_000

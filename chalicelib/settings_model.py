@@ -73,6 +73,23 @@ class Settings(BaseSettings):
     # Set by the local stack (`make run`) only: lets peers listen on the loopback address.
     local_stack: bool = False
 
+    # Outgoing webhooks: the queue of their deliveries, and each attempt's timeout.
+    webhook_deliveries_queue_url: str | None = None
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=30)
+
+    # The Shopify Admin API (refunds, store credit, replacement orders). Without the shop and
+    # its token, refunds are recorded for the merchant to pay in their back office.
+    shopify_shop_domain: str | None = Field(
+        default=None, pattern=r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$"
+    )
+    shopify_admin_token: SecretStr | None = None
+    shopify_admin_token_parameter: str | None = None
+    shopify_api_version: str = Field(default="2026-04", pattern=r"^\d{4}-\d{2}$")
+    shopify_timeout_seconds: float = Field(default=10.0, gt=0, le=30)
+    # Only the local stack's stand-in for Shopify: another base URL than
+    # https://<shop>.myshopify.com is refused anywhere else.
+    shopify_api_url: str | None = None
+
     # Shopify signs its webhooks with this secret (HMAC-SHA256 of the raw body).
     shopify_webhook_secret: SecretStr | None = None
     shopify_webhook_secret_parameter: str | None = None
@@ -136,6 +153,7 @@ class Settings(BaseSettings):
             "gorgias_api_key",
             "shopify_webhook_secret",
             "portal_secret",
+            "shopify_admin_token",
         ):
             parameter = getattr(self, f"{field}_parameter")
             if getattr(self, field) is None and parameter:
@@ -151,6 +169,8 @@ class Settings(BaseSettings):
             raise ValueError("GORGIAS_SUBDOMAIN is the `acme` of acme.gorgias.com")
         if self.gorgias_api_url and not self.local_stack:
             raise ValueError("GORGIAS_API_URL is for the local stack only")
+        if self.shopify_api_url and not self.local_stack:
+            raise ValueError("SHOPIFY_API_URL is for the local stack only")
         return self
 
     @property

@@ -21,7 +21,7 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints
 
 from chalicelib.domain.events import ReturnEventType
-from chalicelib.domain.rma import DomainModel, LongText, ShortText
+from chalicelib.domain.rma import DomainModel, LongText, ShortText, revised
 
 WEBHOOK_TEST = "webhook.test"
 # Every type an endpoint may subscribe to, in the order the documentation lists them.
@@ -106,12 +106,9 @@ class WebhookEndpoint(DomainModel):
     def rotated(self, secret: str, now: datetime) -> WebhookEndpoint:
         """This endpoint signing with `secret` from now on, and with its current secret for
         ROTATION_GRACE more (a secret replaced earlier is forgotten)."""
-        current = self.secrets[0].model_copy(update={"expires_at": now + ROTATION_GRACE})
-        return self.model_copy(
-            update={
-                "secrets": [SigningSecret(value=secret, created_at=now), current],
-                "updated_at": now,
-            }
+        current = revised(self.secrets[0], expires_at=now + ROTATION_GRACE)
+        return revised(
+            self, secrets=[SigningSecret(value=secret, created_at=now), current], updated_at=now
         )
 
     def failing_for_too_long(self, now: datetime) -> bool:
@@ -146,11 +143,14 @@ class WebhookDelivery(DomainModel):
     next_attempt_at: datetime | None = None
 
 
-def delivery_id(event_id: str, endpoint_id: str) -> str:
+def delivery_id(event_id: str, endpoint_id: str, occurred_at: datetime) -> str:
     """The delivery of one event to one endpoint: the same for every handover of the event.
-    (No `.` in it: the signed content is `id.timestamp.body`.)"""
+    It starts with the event's time in milliseconds (hex, fixed width), so that ids sort as the
+    events happened: the delivery log lists the newest first by its key alone. (No `.` in it:
+    the signed content is `id.timestamp.body`.)"""
     digest = hashlib.sha256(f"{event_id}|{endpoint_id}".encode()).digest()
-    return "msg_" + base64.b32encode(digest).decode().rstrip("=").lower()[:26]
+    millis = int(occurred_at.timestamp() * 1000)
+    return f"msg_{millis:012x}{base64.b32encode(digest).decode().rstrip('=').lower()[:20]}"
 
 
 def webhook_payload(event_type: str, occurred_at: datetime, data: dict[str, Any]) -> str:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from chalicelib.integrations.gorgias import GorgiasClient
     from chalicelib.integrations.labels import LabelProvider
     from chalicelib.integrations.payments import PaymentProvider
+    from chalicelib.integrations.webhook_queue import WebhookQueue
     from chalicelib.repositories.analytics_counters import AnalyticsCounters
     from chalicelib.repositories.cursor_codec import CursorCodec
     from chalicelib.repositories.email_outbox import EmailOutbox
@@ -359,6 +360,18 @@ def decision_reminder() -> DecisionReminder:
         brand=brand_from(settings),
         limit=settings.decision_reminder_limit,
     )
+
+
+@lru_cache(maxsize=1)
+def webhook_queue() -> WebhookQueue | None:
+    """Where webhook deliveries wait for their attempts; None without
+    WEBHOOK_DELIVERIES_QUEUE_URL (no webhook is sent)."""
+    url = get_settings().webhook_deliveries_queue_url
+    if not url:
+        return None
+    from chalicelib.integrations.webhook_queue import WebhookQueue
+
+    return WebhookQueue(url)
 
 
 @lru_cache(maxsize=1)

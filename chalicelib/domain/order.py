@@ -27,6 +27,10 @@ class OrderLine(DomainModel):
     # Sold as final sale: never returnable, whatever the policy says.
     final_sale: bool = False
     fulfilled_quantity: Annotated[int, Field(ge=0, le=10_000)] = 0
+    # The shop's ids of the line and of the variant ordered (Shopify GraphQL ids), when known:
+    # an exchange offers the variant's siblings and orders the replacement by variant.
+    line_item_id: ShortText | None = None
+    variant_id: ShortText | None = None
 
     @model_validator(mode="after")
     def _fulfilled_at_most_ordered(self) -> OrderLine:

@@ -7,6 +7,7 @@ import unicodedata
 from collections import Counter
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Any, Protocol, TypeVar
 
 from pydantic import (
@@ -172,6 +173,37 @@ class PendingPhoto(DomainModel):
     upload_expires_at: datetime
 
 
+class ExchangeChoice(DomainModel):
+    """The variant of the same product a shopper wants instead of the one returned."""
+
+    # The shop's id of the variant (Shopify: gid://shopify/ProductVariant/<id>).
+    variant_id: ShortText
+    # As the shop names it among the product's variants, e.g. "Blue / M".
+    title: ShortText
+    unit_price: Money
+
+
+class ReplacementStatus(StrEnum):
+    # The shop holds the replacement as an order, at no charge.
+    ORDERED = "ORDERED"
+    # A dearer variant: the shopper was sent an invoice for the difference; the order exists
+    # once it is paid.
+    INVOICE_SENT = "INVOICE_SENT"
+    # No shop to order it in: the merchant creates it by hand.
+    MERCHANT_TO_CREATE = "MERCHANT_TO_CREATE"
+
+
+class ReplacementOrder(DomainModel):
+    """The order that sends an exchange's replacement to the shopper."""
+
+    status: ReplacementStatus = ReplacementStatus.ORDERED
+    draft_order_id: ShortText | None = None
+    order_id: ShortText | None = None
+    # As people see it, e.g. "#1002" (the draft's "#D12" while its invoice waits).
+    name: ShortText | None = None
+    created_at: datetime
+
+
 class RmaLine(DomainModel):
     sku: ShortText
     name: ShortText
@@ -179,6 +211,11 @@ class RmaLine(DomainModel):
     unit_price: Money
     reason: ReturnReason
     comment: LongText | None = None
+    # The shop's ids of the ordered line and its variant, when the order came from the shop.
+    line_item_id: ShortText | None = None
+    variant_id: ShortText | None = None
+    # REPLACE returns: the variant sent instead; None sends the same variant again.
+    exchange: ExchangeChoice | None = None
     # What the order says about the line, when known: eligibility uses them.
     ordered_quantity: Quantity | None = None
     final_sale: bool = False
@@ -350,6 +387,8 @@ class Rma(RmaDraft):
     inspection_uploads: Annotated[
         list[AppliedUpload], Field(max_length=MAX_REMEMBERED_UPLOADS)
     ] = []
+    # REPLACE returns, once the replacement is ordered (or left to the merchant).
+    replacement_order: ReplacementOrder | None = None
     version: int = 1
 
     @property

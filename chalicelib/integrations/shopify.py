@@ -11,7 +11,9 @@ How a Shopify order maps to an `Order`:
 - lines: the ordered `quantity` (not `current_quantity`: what returns-desk already took back
   is counted by its own RMAs); `price` in the shop currency (`currency`); the line's `name`
   (product and variant), its id standing in for a missing SKU. fulfilled_quantity: what the
-  successful fulfillments shipped of the line.
+  successful fulfillments shipped of the line. line_item_id and variant_id: the GraphQL ids of
+  the line and of its variant (`gid://shopify/LineItem/<id>`, `gid://shopify/ProductVariant/
+  <variant_id>`; none for a custom line, which has no variant): what an exchange orders by.
 - delivered_at: the day the last parcel was delivered, that is the `updated_at` of each successful
   fulfillment whose carrier status (`shipment_status`) is `delivered`; None before.
 - final_sale: Shopify has no such flag. A line is final sale when it carries a line item property
@@ -107,6 +109,7 @@ class ShopifyLineItem(_Payload):
     sku: str | None = None
     name: str | None = None
     title: str | None = None
+    variant_id: int | None = None
     quantity: int
     price: Decimal
     properties: Annotated[list[LineItemProperty], BeforeValidator(_none_as_empty)] = []
@@ -127,6 +130,12 @@ class ShopifyLineItem(_Payload):
             "unit_price": self.price,
             "final_sale": self.final_sale,
             "fulfilled_quantity": min(fulfilled, self.quantity),
+            "line_item_id": f"gid://shopify/LineItem/{self.id}",
+            "variant_id": (
+                None
+                if self.variant_id is None
+                else f"gid://shopify/ProductVariant/{self.variant_id}"
+            ),
         }
 
 

@@ -131,6 +131,8 @@ def test_a_new_shopify_order_maps_to_an_order_with_its_customer_lines_and_dates(
                 name="Merino crew sweater - Navy / M",
                 quantity=1,
                 unit_price=Decimal("89.00"),
+                line_item_id="gid://shopify/LineItem/15820446482750",
+                variant_id="gid://shopify/ProductVariant/46318001733950",
             ),
             OrderLine(
                 sku="WOOL-BEANIE-GRY",
@@ -138,6 +140,8 @@ def test_a_new_shopify_order_maps_to_an_order_with_its_customer_lines_and_dates(
                 quantity=2,
                 unit_price=Decimal("25.00"),
                 final_sale=True,
+                line_item_id="gid://shopify/LineItem/15820446515518",
+                variant_id="gid://shopify/ProductVariant/46318002127166",
             ),
         ],
         source="shopify",
@@ -257,6 +261,24 @@ def test_a_line_without_a_sku_is_known_by_its_shopify_line_id() -> None:
     # When it is mapped
     # Then its SKU is stable and unique within the order
     assert mapped(payload).lines[0].sku == "SHOPIFY-LINE-15820446482750"
+
+
+def test_each_line_keeps_the_graphql_ids_of_its_line_item_and_variant() -> None:
+    # Given an order whose lines carry their REST ids, the second a custom item (no variant)
+    payload = event("orders_create")
+    payload["line_items"][1]["variant_id"] = None
+    # When it is mapped
+    lines = mapped(payload).lines
+    # Then each line is known by its GraphQL ids, which an exchange orders the replacement by
+    assert (lines[0].line_item_id, lines[0].variant_id) == (
+        "gid://shopify/LineItem/15820446482750",
+        "gid://shopify/ProductVariant/46318001733950",
+    )
+    # And a line without a variant has none
+    assert (lines[1].line_item_id, lines[1].variant_id) == (
+        "gid://shopify/LineItem/15820446515518",
+        None,
+    )
 
 
 def test_the_email_comes_from_the_order_then_its_contact_then_its_customer() -> None:

@@ -10,6 +10,8 @@ from typing import Any, NamedTuple
 
 # SQS's own limit on a message's delay; longer waits are the consumer's visibility timeouts.
 MAX_DELAY_SECONDS = 900
+# SQS's longest visibility timeout: the longest a failed delivery's message can be hidden.
+MAX_VISIBILITY_SECONDS = 12 * 60 * 60
 
 
 class QueuedDelivery(NamedTuple):
@@ -45,6 +47,15 @@ class WebhookQueue:
             )
             if answer.get("Failed"):
                 raise RuntimeError(f"SQS refused {len(answer['Failed'])} webhook deliveries")
+
+    def retry_later(self, receipt_handle: str, delay_seconds: int) -> None:
+        """Hide a received message for `delay_seconds` (at most SQS's 12 hours): once its
+        consumer reports it failed, it comes back then, for the next attempt."""
+        self._sqs.change_message_visibility(
+            QueueUrl=self._queue_url,
+            ReceiptHandle=receipt_handle,
+            VisibilityTimeout=min(max(delay_seconds, 0), MAX_VISIBILITY_SECONDS),
+        )
 
 
 def message_of(delivery: QueuedDelivery) -> str:

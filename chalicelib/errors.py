@@ -140,3 +140,54 @@ class PreconditionRequiredError(ReturnsDeskError):
     it could silently undo someone else's."""
 
     code = "precondition_required"
+
+
+class WebhookEndpointNotFoundError(NotFoundError):
+    code = "webhook_endpoint_not_found"
+
+    def __init__(self, endpoint_id: str) -> None:
+        super().__init__(f"No webhook endpoint has the id '{endpoint_id}'.", {"id": endpoint_id})
+
+
+class WebhookDeliveryNotFoundError(NotFoundError):
+    code = "webhook_delivery_not_found"
+
+    def __init__(self, endpoint_id: str, delivery_id: str) -> None:
+        super().__init__(
+            f"Webhook endpoint '{endpoint_id}' has no delivery '{delivery_id}'.",
+            {"id": endpoint_id, "delivery_id": delivery_id},
+        )
+
+
+class WebhookEndpointChangedError(ConcurrentModificationError):
+    """The endpoint changed since it was read: an edit, or the deliveries' own record of it
+    failing or being disabled."""
+
+    def __init__(self, endpoint_id: str) -> None:
+        ReturnsDeskError.__init__(
+            self,
+            f"Webhook endpoint {endpoint_id} changed meanwhile; reload it and retry.",
+            {"id": endpoint_id},
+        )
+
+
+class WebhookEndpointDisabledError(ReturnsDeskError):
+    """A delivery asked of a disabled endpoint: it sends nothing until it is enabled again."""
+
+    code = "webhook_endpoint_disabled"
+
+    def __init__(self, endpoint_id: str) -> None:
+        super().__init__(
+            f"Webhook endpoint {endpoint_id} is disabled; enable it before retrying a delivery.",
+            {"id": endpoint_id},
+        )
+
+
+class WebhookEndpointLimitError(ReturnsDeskError):
+    code = "webhook_endpoint_limit_reached"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"A deployment has at most {limit} webhook endpoints; delete one first.",
+            {"limit": limit},
+        )

@@ -25,6 +25,8 @@ from chalicelib.errors import (
     StoredDataError,
     UnitsAlreadyClaimedError,
     UnsupportedMediaTypeError,
+    WebhookEndpointDisabledError,
+    WebhookEndpointLimitError,
 )
 from chalicelib.observability import logger
 
@@ -44,6 +46,8 @@ _STATUS_BY_ERROR: dict[type[ReturnsDeskError], int] = {
     PayloadTooLargeError: 413,
     PreconditionRequiredError: 428,
     DependencyUnavailableError: 503,
+    WebhookEndpointDisabledError: 409,
+    WebhookEndpointLimitError: 409,
 }
 
 

@@ -49,6 +49,8 @@ MAX_RETRY_AFTER = max(RETRY_DELAYS)
 DISABLE_AFTER = timedelta(days=3)
 # How long the secret replaced by a rotation still signs, beside the new one.
 ROTATION_GRACE = timedelta(hours=24)
+# Attempts a delivery keeps on record (its count goes on beyond them).
+MAX_KEPT_ATTEMPTS = 20
 # 32 random bytes: the specification asks for 24 to 64.
 SECRET_BYTES = 32
 SECRET_PREFIX = "whsec_"  # noqa: S105 (the format's prefix, not a secret)
@@ -138,7 +140,10 @@ class WebhookDelivery(DomainModel):
     # The body exactly as every attempt sends it (the signature covers these bytes).
     payload: str
     status: DeliveryStatus = DeliveryStatus.PENDING
+    # The latest attempts, oldest first: the store keeps the last MAX_KEPT_ATTEMPTS of them
+    # (manual retries may go on past the schedule), and counts every one in `attempt_count`.
     attempts: list[DeliveryAttempt] = []
+    attempt_count: Annotated[int, Field(ge=0)] = 0
     created_at: datetime
     next_attempt_at: datetime | None = None
 

@@ -1,0 +1,175 @@
+"""The merchant's outgoing webhook endpoints. The only module that knows their items.
+
+- Endpoint: pk `WEBHOOK_ENDPOINTS`, sk `ENDPOINT#<id>`, holding the endpoint whole (its signing
+  secrets included). One partition holds every endpoint of the deployment (at most
+  MAX_ENDPOINTS), so that listing them, as every return event does, is one Query.
+- `version` goes up with every change of the endpoint: the merchant's edits (conditional on the
+  version read), and the deliveries' own record of it starting or stopping to fail and of its
+  being disabled. An edit read before such a change is refused (409) rather than writing back a
+  stale `failing_since` or `enabled`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from chalicelib.domain.webhooks import WebhookEndpoint
+from chalicelib.errors import StoredDataError, WebhookEndpointChangedError
+from chalicelib.repositories.dynamo import DynamoTable
+from chalicelib.repositories.stored_data import validation_summary
+from chalicelib.repositories.table_schema import PARTITION_KEY, SORT_KEY
+
+# At most this many endpoints a deployment: the service refuses one more.
+MAX_ENDPOINTS = 20
+
+_PARTITION = "WEBHOOK_ENDPOINTS"
+_SORT_PREFIX = "ENDPOINT#"
+
+
+class WebhookEndpoints(DynamoTable):
+    def add(self, endpoint: WebhookEndpoint) -> None:
+        """Store a new endpoint; WebhookEndpointChangedError if its id is taken already."""
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item=self._to_dynamo(_item(endpoint)),
+                ConditionExpression=f"attribute_not_exists({PARTITION_KEY})",
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException as error:
+            raise WebhookEndpointChangedError(endpoint.id) from error
+
+    def get(self, endpoint_id: str) -> WebhookEndpoint | None:
+        response = self._dynamodb.get_item(
+            TableName=self._table, Key=self._key(endpoint_id), ConsistentRead=True
+        )
+        item = response.get("Item")
+        return self._endpoint(item) if item else None
+
+    def list(self) -> list[WebhookEndpoint]:
+        """Every endpoint, by id: one Query of their partition (a second only past 1 MB)."""
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": PARTITION_KEY},
+            "ExpressionAttributeValues": {":pk": {"S": _PARTITION}},
+            "ConsistentRead": True,
+        }
+        endpoints: list[WebhookEndpoint] = []
+        while True:
+            response = self._dynamodb.query(**query)
+            endpoints += [self._endpoint(item) for item in response["Items"]]
+            if "LastEvaluatedKey" not in response:
+                return endpoints
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def save(self, endpoint: WebhookEndpoint, *, expected_version: int) -> WebhookEndpoint:
+        """Store `endpoint` over version `expected_version`, as the next version (returned).
+        WebhookEndpointChangedError when the stored one is another version, or gone."""
+        saved = endpoint.model_copy(update={"version": expected_version + 1})
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item=self._to_dynamo(_item(saved)),
+                ConditionExpression="version = :expected",
+                ExpressionAttributeValues=self._to_dynamo({":expected": expected_version}),
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException as error:
+            raise WebhookEndpointChangedError(endpoint.id) from error
+        return saved
+
+    def delete(self, endpoint_id: str) -> bool:
+        """Forget the endpoint (its deliveries expire by themselves); False when it was gone."""
+        try:
+            self._dynamodb.delete_item(
+                TableName=self._table,
+                Key=self._key(endpoint_id),
+                ConditionExpression=f"attribute_exists({PARTITION_KEY})",
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def record_failure(self, endpoint_id: str, at: datetime) -> WebhookEndpoint | None:
+        """A delivery to the endpoint failed at `at`: it is failing since then, unless it was
+        already failing since earlier (the first failure is kept). The endpoint as left; None
+        when it is gone. One write: a change (and a new version) only on the first failure."""
+        try:
+            response = self._dynamodb.update_item(
+                TableName=self._table,
+                Key=self._key(endpoint_id),
+                UpdateExpression="SET failing_since = :at ADD version :one",
+                ConditionExpression=(
+                    f"attribute_exists({PARTITION_KEY}) AND attribute_not_exists(failing_since)"
+                ),
+                ExpressionAttributeValues=self._to_dynamo({":at": at.isoformat(), ":one": 1}),
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException as error:
+            # Failing already, or gone: the item as it stands, if any.
+            item = error.response.get("Item")
+            return self._endpoint(item) if item else None
+        return self._endpoint(response["Attributes"])
+
+    def record_success(self, endpoint_id: str) -> None:
+        """A delivery to the endpoint succeeded: it is no longer failing. Writes only when it
+        was (most successes follow successes, and cost nothing here)."""
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key=self._key(endpoint_id),
+                UpdateExpression="REMOVE failing_since ADD version :one",
+                ConditionExpression="attribute_exists(failing_since)",
+                ExpressionAttributeValues=self._to_dynamo({":one": 1}),
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return
+
+    def disable(self, endpoint_id: str, reason: str, at: datetime) -> bool:
+        """Stop deliveries to the endpoint; True when this call disabled it (False: it was
+        disabled already, or is gone), so that the merchant is told once."""
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key=self._key(endpoint_id),
+                UpdateExpression=(
+                    "SET enabled = :off, disabled_at = :at, disabled_reason = :reason, "
+                    "updated_at = :at ADD version :one"
+                ),
+                ConditionExpression="enabled = :on",
+                ExpressionAttributeValues=self._to_dynamo(
+                    {
+                        ":off": False,
+                        ":on": True,
+                        ":at": at.isoformat(),
+                        ":reason": reason,
+                        ":one": 1,
+                    }
+                ),
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def _key(self, endpoint_id: str) -> dict[str, Any]:
+        return self._to_dynamo(_key(endpoint_id))
+
+    def _endpoint(self, item: dict[str, Any]) -> WebhookEndpoint:
+        """The endpoint an item holds; StoredDataError when it no longer reads as one."""
+        document = self._from_dynamo(item)
+        key = f"{document.pop(PARTITION_KEY)}/{document.pop(SORT_KEY)}"
+        try:
+            return WebhookEndpoint.model_validate(document)
+        except ValidationError as error:
+            raise StoredDataError(key, validation_summary(error)) from error
+
+
+def _key(endpoint_id: str) -> dict[str, str]:
+    return {PARTITION_KEY: _PARTITION, SORT_KEY: f"{_SORT_PREFIX}{endpoint_id}"}
+
+
+def _item(endpoint: WebhookEndpoint) -> dict[str, Any]:
+    return {**_key(endpoint.id), **endpoint.model_dump(mode="json", exclude_none=True)}

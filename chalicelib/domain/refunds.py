@@ -16,22 +16,29 @@ _METHODS: dict[ExpectedResolution, FinancialMethod] = {
 
 
 class RefundBreakdown(DomainModel):
-    """amount = lines_value - deductions - return_fee - retained_for_shipping, never below 0."""
+    """amount = max(lines_value - deductions - return_fee - retained_for_shipping, 0)
+    + store_credit_bonus."""
 
     lines_value: Money
     deductions: Money
     return_fee: Money
     retained_for_shipping: Money
+    # Store credit only: the policy's bonus on what the credit replaces (a refund of the rest).
+    store_credit_bonus: Money = Decimal("0.00")
     amount: Money
+    # The most anyone may pay back for the units received: what the shopper paid for them, and
+    # for store credit the policy's bonus on that too. A person's amount is bounded by it.
+    maximum: Money
     # None when nothing is owed in money: the customer gets a replacement, or nothing.
     method: FinancialMethod | None
 
     def explain(self, currency: str) -> str:
         """The arithmetic in words, for the action log."""
+        bonus = f", store credit bonus {self.store_credit_bonus}" if self.store_credit_bonus else ""
         return (
             f"{self.amount} {currency} (lines {self.lines_value}, deductions "
             f"{self.deductions}, return fee {self.return_fee}, retained for shipping "
-            f"{self.retained_for_shipping})"
+            f"{self.retained_for_shipping}{bonus})"
         )
 
 
@@ -49,14 +56,22 @@ def compute_refund(rma: Rma, policy: ReturnPolicy) -> RefundBreakdown:
     deductions = deductions.quantize(CENT, ROUND_HALF_DOWN)
     return_fee = policy.return_fee if rma.apply_return_fee else Decimal(0)
     retained = rma.retained_amount_for_shipping
-    amount = max(lines_value - deductions - return_fee - retained, Decimal(0))
+    amount = _cents(max(lines_value - deductions - return_fee - retained, Decimal(0)))
+    method = payment_method(rma)
+    bonus_percent = (
+        policy.store_credit_bonus_percent if method is FinancialMethod.VOUCHER else Decimal(0)
+    )
+    # Each figure is rounded to the cent on its own, so that the breakdown adds up exactly.
+    bonus = _cents(amount * bonus_percent / 100)
     return RefundBreakdown(
         lines_value=_cents(lines_value),
         deductions=deductions,
         return_fee=_cents(return_fee),
         retained_for_shipping=_cents(retained),
-        amount=_cents(amount),
-        method=payment_method(rma),
+        store_credit_bonus=bonus,
+        amount=amount + bonus,
+        maximum=_cents(lines_value) + _cents(_cents(lines_value) * bonus_percent / 100),
+        method=method,
     )
 
 

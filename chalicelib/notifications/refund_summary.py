@@ -53,6 +53,10 @@ def refund_summary(
             (wording.retained_for_shipping, breakdown.retained_for_shipping),
         ]
         rows += [_row(label, -amount, rma.currency, lang) for label, amount in kept if amount]
+        if breakdown.store_credit_bonus:
+            rows.append(
+                _row(wording.store_credit_bonus, breakdown.store_credit_bonus, rma.currency, lang)
+            )
         adjustment = paid.amount - sum((row.amount for row in rows), Decimal(0))
         if adjustment:
             rows.append(_row(wording.adjustment, adjustment, rma.currency, lang))
@@ -82,6 +86,7 @@ class _Wording:
     deductions: str
     return_fee: str
     retained_for_shipping: str
+    store_credit_bonus: str
     adjustment: str
     titles: dict[FinancialMethod, str]
     totals: dict[FinancialMethod, str]
@@ -92,6 +97,7 @@ _WORDING = {
         deductions="Deduction for the items' condition",
         return_fee="Return fee",
         retained_for_shipping="Shipping costs kept",
+        store_credit_bonus="Bonus for choosing store credit",
         adjustment="Adjustment",
         titles={
             FinancialMethod.REFUND: "Your refund",
@@ -103,6 +109,7 @@ _WORDING = {
         deductions="Déduction pour l'état des articles",
         return_fee="Frais de retour",
         retained_for_shipping="Frais de port retenus",
+        store_credit_bonus="Bonus pour le choix d'un avoir",
         adjustment="Ajustement",
         titles={
             FinancialMethod.REFUND: "Votre remboursement",

@@ -41,6 +41,7 @@ COMPUTED = RefundBreakdown(
     return_fee=Decimal("2.00"),
     retained_for_shipping=Decimal("0.00"),
     amount=Decimal("30.00"),
+    maximum=Decimal("40.00"),
     method=FinancialMethod.REFUND,
 )
 EXPLAINED = "30.00 EUR (lines 40.00, deductions 8.00, return fee 2.00, retained for shipping 0.00)"

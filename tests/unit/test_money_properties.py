@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,11 +18,12 @@ from pydantic import ValidationError
 
 from chalicelib.domain.handling import ReceivedLine, approve_refund, receive_items
 from chalicelib.domain.policy import ReturnPolicy
-from chalicelib.domain.refunds import compute_refund
+from chalicelib.domain.refunds import CENT, compute_refund
 from chalicelib.domain.rma import Actor, Customer, OrderRef, Rma, RmaEvent, RmaLine
 from chalicelib.domain.statuses import (
     Channel,
     ExpectedResolution,
+    FinancialMethod,
     ProcessingStatus,
     ProductState,
     ReturnReason,
@@ -52,14 +53,16 @@ lines = st.lists(
     max_size=4,
 )
 policies = st.builds(
-    lambda fee, retained, deductions: ReturnPolicy(
+    lambda fee, retained, deductions, bonus: ReturnPolicy(
         return_fee=fee,
         retained_amount_for_shipping=retained,
         deductions_by_product_state=dict(zip(ProductState, deductions, strict=True)),
+        store_credit_bonus_percent=bonus,
     ),
     cents,
     cents,
     st.lists(percent, min_size=len(ProductState), max_size=len(ProductState)),
+    percent,
 )
 # Receipts may name a SKU the return lacks, or more units than it returns.
 receipts = st.lists(
@@ -82,6 +85,10 @@ terms = st.fixed_dictionaries(
         "expected_resolution": st.sampled_from(list(ExpectedResolution)),
     }
 )
+
+
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, ROUND_HALF_UP)
 
 
 def accepted_return(requested: list[dict[str, object]], return_terms: dict[str, object]) -> Rma:
@@ -141,18 +148,24 @@ def test_no_generated_return_pays_more_than_the_units_that_came_back(
             assert sum(line.received_states.values()) == line.received_quantity
 
     refund = compute_refund(rma, policy)
-    assert Decimal(0) <= refund.amount <= rma.received_value
+    credit = refund.method is FinancialMethod.VOUCHER
+    bonus_rate = policy.store_credit_bonus_percent / 100 if credit else Decimal(0)
+    # Never more than the received units cost, and for store credit the policy's bonus on that
+    assert Decimal(0) <= refund.amount <= refund.maximum
+    assert refund.maximum == rma.received_value + _cents(rma.received_value * bonus_rate)
     assert refund.lines_value == rma.received_value
-    assert refund.amount == max(
+    before_bonus = max(
         refund.lines_value - refund.deductions - refund.return_fee - refund.retained_for_shipping,
         Decimal(0),
     )
+    assert refund.store_credit_bonus == _cents(before_bonus * bonus_rate)
+    assert refund.amount == before_bonus + refund.store_credit_bonus
     if rma.received_value == 0:
         assert refund.amount == 0
 
     if override is None or refund.method is None:
         return
-    if override > rma.received_value:
+    if override > refund.maximum:
         # A person's amount above what the received units cost is refused, naming it
         with pytest.raises(InvalidRequestError) as refused:
             approve_refund(rma, override, refund, actor=PERSON, at=NOW, note=None)

@@ -71,6 +71,7 @@ def test_items_back_as_new_are_refunded_in_full() -> None:
         return_fee=money("0.00"),
         retained_for_shipping=money("0.00"),
         amount=money("60.00"),
+        maximum=money("60.00"),
         method=FinancialMethod.REFUND,
     )
 
@@ -175,6 +176,7 @@ def test_everything_comes_off_the_worn_value_fee_and_shipping_alike() -> None:
         return_fee=money("4.90"),
         retained_for_shipping=money("5.00"),
         amount=money("30.10"),
+        maximum=money("50.00"),
         method=FinancialMethod.REFUND,
     )
 
@@ -244,6 +246,8 @@ def test_every_amount_is_given_in_cents() -> None:
         "0.00",
         "0.00",
         "0.00",
+        "0.00",
+        "20.00",
         "20.00",
     ]
 
@@ -269,3 +273,29 @@ def test_the_expected_resolution_decides_how_the_money_is_given_back(
     # and the amount it is worth is computed all the same
     assert refund.method is method
     assert refund.amount == money("40.00")
+
+
+def test_store_credit_carries_the_policys_bonus_on_what_a_refund_would_pay() -> None:
+    # Given a policy giving 10 % more as store credit, and a worn 50.00 item back for credit
+    generous = POLICY.model_copy(update={"store_credit_bonus_percent": Decimal("10")})
+    credit = rma(received("50.00", state=S.WORE), expected_resolution=ExpectedResolution.VOUCHER)
+    # When the store credit is computed
+    refund = compute_refund(credit, generous)
+    # Then the bonus is 10 % of the 40.00 a refund would pay, and bounded like it
+    assert refund.store_credit_bonus == money("4.00")
+    assert refund.amount == money("44.00")
+    assert refund.maximum == money("55.00")
+    assert refund.method is FinancialMethod.VOUCHER
+    assert "store credit bonus 4.00" in refund.explain("EUR")
+
+
+def test_a_refund_in_money_gets_no_store_credit_bonus() -> None:
+    # Given the same policy, and the same item back for a refund
+    generous = POLICY.model_copy(update={"store_credit_bonus_percent": Decimal("10")})
+    refund = compute_refund(rma(received("50.00", state=S.WORE)), generous)
+    # Then no bonus is added, and no more than the item cost may be paid
+    assert (refund.store_credit_bonus, refund.amount, refund.maximum) == (
+        money("0.00"),
+        money("40.00"),
+        money("50.00"),
+    )

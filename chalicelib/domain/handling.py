@@ -340,11 +340,14 @@ def approve_refund(
                 "nothing is paid back in money.",
                 {"field": "amount"},
             )
-        ceiling = computed.lines_value
+        ceiling = computed.maximum
         if amount > ceiling:
+            bonus = (
+                " with the store credit bonus" if computed.maximum > computed.lines_value else ""
+            )
             raise InvalidRequestError(
                 f"A refund of return {rma.return_reference} is at most {ceiling} "
-                f"{rma.currency}, what the shopper paid for the units received.",
+                f"{rma.currency}, what the shopper paid for the units received{bonus}.",
                 {"field": "amount", "maximum": str(ceiling)},
             )
         settled = [r for r in rma.financial_resolutions if r.status is not FinancialStatus.PENDING]

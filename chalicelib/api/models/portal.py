@@ -223,7 +223,7 @@ class TimelineEntry(ResponseModel):
 
 class PortalRefundBreakdown(ResponseModel):
     """How the refund of the units received adds up: amount = lines_value - deductions -
-    return_fee - retained_for_shipping."""
+    return_fee - retained_for_shipping (never below 0) + store_credit_bonus."""
 
     lines_value: Decimal
     deductions: Decimal
@@ -231,6 +231,7 @@ class PortalRefundBreakdown(ResponseModel):
     retained_for_shipping: Decimal
     amount: Decimal
 
+    store_credit_bonus: Decimal
 
 class PortalReturn(LabelledStatuses):
     """A return as its shopper follows it, labelled in their language."""
@@ -286,7 +287,9 @@ class PortalReturn(LabelledStatuses):
             ],
             refund_breakdown=None
             if breakdown is None
-            else PortalRefundBreakdown.model_validate(breakdown.model_dump(exclude={"method"})),
+            else PortalRefundBreakdown.model_validate(
+                breakdown.model_dump(exclude={"method", "maximum"})
+            ),
             # Who acted is shown by role only: agents' names and emails stay internal.
             timeline=None
             if events is None

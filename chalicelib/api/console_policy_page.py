@@ -93,6 +93,8 @@ def _editor(
         "states": PRODUCT_STATES,
         "window_starts": policy_form.WINDOW_STARTS,
         "timeout_actions": policy_form.TIMEOUT_ACTIONS,
+        "exchange_shipping": policy_form.EXCHANGE_SHIPPING,
+        "exchange_prices": policy_form.EXCHANGE_PRICES,
         "checked": policy_form.CHECKED,
     }
     answer = console_page(request, "console/policy.html.j2", **context)

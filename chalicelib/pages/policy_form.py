@@ -15,7 +15,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib.domain.policy import DecisionTimeoutAction, ReturnPolicy, WindowStart
+from chalicelib.domain.policy import (
+    DecisionTimeoutAction,
+    ExchangePriceDifference,
+    ExchangeShipping,
+    ReturnPolicy,
+    WindowStart,
+)
 from chalicelib.domain.statuses import ProductState, ReturnReason
 
 CHECKED = "on"
@@ -28,12 +34,16 @@ TEXT_FIELDS = (
     "auto_approval.max_order_value",
     "auto_approval.max_returns_per_customer",
     "auto_approval.period_days",
+    "store_credit_bonus_percent",
+    "exchange_ships",
+    "exchange_price_difference",
 )
 LIST_FIELDS = ("non_returnable_skus", "auto_approval.blocklisted_emails")
 SWITCHES = (
     "auto_approval.enabled",
     "auto_generate_financial_resolution",
     "auto_execute_financial_resolution",
+    "shop_notifies_shopper",
 )
 REASON_SETS = ("allowed_reasons", "auto_approval.reasons")
 DAYS = ("agent_decision_timeout", "parcel_timeout", "refund_approval_timeout")
@@ -46,6 +56,14 @@ WINDOW_STARTS = {
 TIMEOUT_ACTIONS = {
     DecisionTimeoutAction.HOLD.value: "Put the return on hold",
     DecisionTimeoutAction.KEEP_WAITING.value: "Keep waiting",
+}
+EXCHANGE_SHIPPING = {
+    ExchangeShipping.ON_RECEIPT.value: "Once the returned items are received",
+    ExchangeShipping.ON_APPROVAL.value: "As soon as the return is approved",
+}
+EXCHANGE_PRICES = {
+    ExchangePriceDifference.SAME_PRICE_ONLY.value: "Only variants at the same price",
+    ExchangePriceDifference.SETTLE.value: "Any variant: refund or invoice the difference",
 }
 
 

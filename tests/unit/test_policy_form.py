@@ -9,7 +9,13 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.domain.policy import AutoApprovalRules, ReasonRule, ReturnPolicy
+from chalicelib.domain.policy import (
+    AutoApprovalRules,
+    ExchangePriceDifference,
+    ExchangeShipping,
+    ReasonRule,
+    ReturnPolicy,
+)
 from chalicelib.domain.statuses import ProductState, ReturnReason
 from chalicelib.pages.policy_form import changes_from, errors_by_field, fields_of
 
@@ -24,6 +30,10 @@ CUSTOM = ReturnPolicy(
     return_fee=Decimal("4.90"),
     deductions_by_product_state={ProductState.WORE: Decimal("12.5")},
     agent_decision_timeout=timedelta(hours=36),
+    store_credit_bonus_percent=Decimal("10"),
+    exchange_ships=ExchangeShipping.ON_APPROVAL,
+    exchange_price_difference=ExchangePriceDifference.SETTLE,
+    shop_notifies_shopper=False,
 )
 
 

@@ -20,5 +20,11 @@ def run_lifecycle_task(task: str, event: dict[str, Any], context: Any) -> dict[s
         except ConcurrentModificationError as error:
             # Someone changed the RMA between our read and write: reading again will see it.
             raise TransientError(str(error)) from error
+        except TransientError as error:
+            # Step Functions retries by the error's exact name: a provider's own transient error
+            # (Shopify throttling) is retried as the TransientError it is.
+            if type(error) is TransientError:
+                raise
+            raise TransientError(str(error)) from error
         logger.info("Lifecycle task done", extra={"result": result})
         return result

@@ -41,6 +41,10 @@ from chalicelib.integrations.login_requests import LOGIN_CODE_FUNCTION_NAME
 from chalicelib.lifecycle_entrypoints import run_lifecycle_task
 from chalicelib.login_entrypoint import handle_login_request
 from chalicelib.observability import logger, powertools_middleware
+from chalicelib.webhook_delivery_entrypoint import (
+    WEBHOOK_DELIVERY_FUNCTION_NAME,
+    process_webhook_deliveries,
+)
 
 app = Chalice(app_name="returns-desk", configure_logs=False)
 # Chalice's own logger (unhandled errors) writes through ours: JSON, emails masked.
@@ -76,6 +80,9 @@ GORGIAS_UPDATES_QUEUE = os.environ.get(
     "GORGIAS_UPDATES_QUEUE_NAME", "returns-desk-gorgias-updates.fifo"
 )
 CHAT_INTAKE_QUEUE = os.environ.get("CHAT_INTAKE_QUEUE_NAME", "returns-desk-chat-intake")
+WEBHOOK_DELIVERIES_QUEUE = os.environ.get(
+    "WEBHOOK_DELIVERIES_QUEUE_NAME", "returns-desk-webhook-deliveries"
+)
 # The table's stream exists only once the stack does: the merge template replaces this ARN with
 # the table's `StreamArn` (deploy/return_events.py). Chalice needs a value at import.
 RETURN_EVENTS_STREAM = "arn:aws:dynamodb:us-east-1:000000000000:table/returns-desk/stream/template"
@@ -195,6 +202,15 @@ def send_gorgias_updates(event: SQSEvent) -> dict[str, Any]:
 )
 def handle_chat_messages(event: SQSEvent) -> dict[str, Any]:
     return process_chat_messages(event.to_dict(), event.context)
+
+
+# Each outgoing webhook delivery, one attempt a receipt; a failed one is hidden in the queue
+# until its next try (chalicelib/webhook_delivery_entrypoint.py).
+@app.on_sqs_message(
+    queue=WEBHOOK_DELIVERIES_QUEUE, batch_size=10, name=WEBHOOK_DELIVERY_FUNCTION_NAME
+)
+def deliver_webhooks(event: SQSEvent) -> dict[str, Any]:
+    return process_webhook_deliveries(event.to_dict(), event.context)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="send_status_emails")

@@ -21,6 +21,10 @@ APPLICATION_ALARMS = {
     "InspectionAnomalies": "An inspection file did not match its return, now an ANOMALY.",
     "StatusEmailsSetAside": "A status email could not be sent and was set aside.",
     "RefundApprovalsOverdue": "A computed refund waited for approval past the policy's delay.",
+    "WebhookEndpointsDisabled": (
+        "A webhook endpoint was disabled (it answered 410 Gone, or failed every delivery for "
+        "three days): the merchant must fix it and enable it again; the log says which."
+    ),
     "StoredItemsUnreadable": (
         "A stored return no longer reads as one: it is left out of lists and answers 500; "
         "the log line names its key."

@@ -91,6 +91,16 @@ from deploy.return_events import (
 from deploy.return_events import consumer_settings as return_events_consumer_settings
 from deploy.stage import StageNames
 from deploy.table import table_resource
+from deploy.webhook_deliveries import DEAD_LETTERS_REMEDY as WEBHOOK_DEAD_LETTERS_REMEDY
+from deploy.webhook_deliveries import (
+    WEBHOOK_DELIVERIES_DEAD_LETTER_QUEUE,
+    check_webhook_queue_variables,
+    webhook_deliveries_consumer,
+    webhook_deliveries_outputs,
+    webhook_deliveries_resources,
+)
+from deploy.webhook_deliveries import consumer_settings as webhook_consumer_settings
+from deploy.webhook_deliveries import queue_url_variable as webhook_deliveries_queue_url
 
 __all__ = ["DEFINITION_PATH", "LogicalIdClashError", "build_merge_template", "generate"]
 
@@ -118,6 +128,7 @@ def generate(project_dir: Path, stage: str, *, table_indexes: int | None = None)
     check_queue_variable(chalice_stage.environment_variables, names)
     check_chat_queue_variables(chalice_stage.environment_variables, names)
     check_gorgias_queue_variables(chalice_stage.environment_variables, names)
+    check_webhook_queue_variables(chalice_stage.environment_variables, names)
     definition = load_definition(project_dir / DEFINITION_PATH)
     groups = function_groups(chalice_stage, task_function_ids(definition))
     check_policy_files(project_dir, names, chalice_stage, groups)
@@ -137,6 +148,7 @@ def build_merge_template(
     consumer = inspection_consumer(chalice_stage.queue_consumers)
     chat_consumer = chat_intake_consumer(chalice_stage.queue_consumers)
     gorgias_consumer = gorgias_updates_consumer(chalice_stage.queue_consumers)
+    webhook_consumer = webhook_deliveries_consumer(chalice_stage.queue_consumers)
     events_consumer = return_events_consumer(chalice_stage.stream_consumers)
     resources: dict[str, Resource] = {
         TABLE: table_resource(names.table_name, indexes=table_indexes),
@@ -150,6 +162,7 @@ def build_merge_template(
     resources.update(inspection_queue_resources(names, consumer))
     resources.update(chat_intake_queue_resources(names, chat_consumer))
     resources.update(gorgias_updates_resources(names, gorgias_consumer))
+    resources.update(webhook_deliveries_resources(names, webhook_consumer))
     resources.update(return_events_resources(names))
     resources.update(lifecycle_resources(names, definition, function_ids))
     resources.update(state_machine_alarms(names, STATE_MACHINE))
@@ -174,6 +187,14 @@ def build_merge_template(
     resources.update(
         dead_letter_queue_alarm(
             names,
+            WEBHOOK_DELIVERIES_DEAD_LETTER_QUEUE,
+            "Webhook deliveries",
+            WEBHOOK_DEAD_LETTERS_REMEDY,
+        )
+    )
+    resources.update(
+        dead_letter_queue_alarm(
+            names,
             RETURN_EVENTS_DEAD_LETTER_QUEUE,
             "Return events",
             RETURN_EVENTS_REMEDY,
@@ -186,6 +207,7 @@ def build_merge_template(
         consumer.function_id,
         chat_consumer.function_id,
         gorgias_consumer.function_id,
+        webhook_consumer.function_id,
         events_consumer.function_id,
         LOGIN_CODE_FUNCTION,
         *chalice_stage.scheduled_function_ids,
@@ -206,7 +228,11 @@ def build_merge_template(
     resources[REST_API] = rest_api_name(names)
     if API_HANDLER in function_ids:
         # Only the API sends to the chat intake's queue: only it is told where the queue is.
-        resources[API_HANDLER] = deep_merge(resources[API_HANDLER], queue_url_variable())
+        # It also queues test webhooks and the deliveries a person retries.
+        resources[API_HANDLER] = deep_merge(
+            deep_merge(resources[API_HANDLER], queue_url_variable()),
+            webhook_deliveries_queue_url(),
+        )
     resources[consumer.function_id] = deep_merge(
         resources[consumer.function_id], inspection_consumer_settings(consumer)
     )
@@ -216,13 +242,20 @@ def build_merge_template(
     resources[gorgias_consumer.function_id] = deep_merge(
         resources[gorgias_consumer.function_id], gorgias_updates_consumer_settings(gorgias_consumer)
     )
+    resources[webhook_consumer.function_id] = deep_merge(
+        resources[webhook_consumer.function_id], webhook_consumer_settings(webhook_consumer)
+    )
     resources[events_consumer.function_id] = deep_merge(
         deep_merge(
-            resources[events_consumer.function_id],
-            return_events_consumer_settings(events_consumer, TABLE),
+            deep_merge(
+                resources[events_consumer.function_id],
+                return_events_consumer_settings(events_consumer, TABLE),
+            ),
+            # Only the return events' consumer sends to the Gorgias updates queue.
+            gorgias_updates_queue_url(),
         ),
-        # Only the return events' consumer sends to the Gorgias updates queue.
-        gorgias_updates_queue_url(),
+        # ... and to the webhook deliveries' queue (as the API does; its consumer knows it too).
+        webhook_deliveries_queue_url(),
     )
     if LOGIN_CODE_FUNCTION in function_ids:
         # Named, not left to CloudFormation: the policy files grant invoking it by its name.
@@ -233,7 +266,8 @@ def build_merge_template(
     return {
         "Description": (
             f"{names.app_name} ({names.stage}): API, return lifecycle, return events, "
-            "inspection uploads, chat intake, Gorgias updates, scheduled emails, table, alarms"
+            "inspection uploads, chat intake, Gorgias updates, webhook deliveries, "
+            "scheduled emails, table, alarms"
         ),
         "Parameters": {
             **alarm_parameters(),
@@ -248,6 +282,7 @@ def build_merge_template(
             **inspection_queue_outputs(),
             **chat_intake_outputs(),
             **gorgias_updates_outputs(),
+            **webhook_deliveries_outputs(),
             **return_events_outputs(),
         },
     }

@@ -11,13 +11,14 @@ functions' entries in config.json, after a change here, in app.py or in the stag
 The groups follow the entry points, each of which reaches a known part of chalicelib:
 
 - api: the REST handler (every route): the table, shoppers' photos, handing sign-in requests
-  to the sign-in function and chat messages to the chat intake's queue. Never Step Functions:
+  to the sign-in function, chat messages to the chat intake's queue, and test and retried
+  webhook deliveries to theirs. Never Step Functions:
   changes reach the lifecycle through the stream.
 - lifecycle: the state machine's task functions: the table, and sending a task token back when
   the step it was stored for is already settled (store_task_token).
 - return-events: the table stream's consumer: reads the stream, starts and resumes lifecycles,
-  writes the status emails' outbox, queues what Gorgias must hear of, reports what it gave up
-  on to its on-failure queue.
+  writes the status emails' outbox, queues what Gorgias must hear of and the webhook
+  deliveries (reading the endpoints), reports what it gave up on to its on-failure queue.
 - inspections: the inspection queue's consumer: reads the queue and the warehouse's files,
   writes reports, updates returns.
 - chat-intake: the chat queue's consumer: reads the queue, the customers' orders and returns,
@@ -26,6 +27,10 @@ The groups follow the entry points, each of which reaches a known part of chalic
   return has (on the return too) and which steps it was told of, signs links to the shoppers'
   photos. (The return
   events' consumer sends to that queue, nothing else.)
+- webhook-deliveries: the webhook deliveries queue's consumer: reads the queue and hides a
+  failed delivery's message until its next try, reads the endpoints and records each attempt.
+  Its calls to the merchant's endpoints are plain HTTPS, no AWS permission. (The return
+  events' consumer and the API send to that queue.)
 - emails: the scheduled jobs: the table and SES, from the stage's sender address only.
 - sign-in: the function that emails sign-in codes: orders, codes, SES.
 
@@ -49,6 +54,7 @@ from chalicelib.domain.inspection import RESULTS_PREFIX, UPLOAD_PREFIX
 from chalicelib.gorgias_updates_entrypoint import GORGIAS_UPDATES_FUNCTION_NAME
 from chalicelib.integrations.login_requests import LOGIN_CODE_FUNCTION_NAME
 from chalicelib.settings import Settings
+from chalicelib.webhook_delivery_entrypoint import WEBHOOK_DELIVERY_FUNCTION_NAME
 from deploy.cfn import policy_document
 from deploy.chalice_app import (
     API_HANDLER,
@@ -71,6 +77,7 @@ class FunctionGroup(StrEnum):
     INSPECTIONS = "inspections"
     CHAT_INTAKE = "chat-intake"
     GORGIAS_UPDATES = "gorgias-updates"
+    WEBHOOK_DELIVERIES = "webhook-deliveries"
     EMAILS = "emails"
     SIGN_IN = "sign-in"
 
@@ -88,7 +95,7 @@ TABLE_ACTIONS: dict[FunctionGroup, tuple[str, ...]] = {
         "DeleteItem",
     ),
     FunctionGroup.LIFECYCLE: ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem"),
-    FunctionGroup.RETURN_EVENTS: ("Query", "PutItem", "UpdateItem"),
+    FunctionGroup.RETURN_EVENTS: ("GetItem", "Query", "PutItem", "UpdateItem"),
     FunctionGroup.INSPECTIONS: (
         "GetItem",
         "BatchGetItem",
@@ -99,6 +106,7 @@ TABLE_ACTIONS: dict[FunctionGroup, tuple[str, ...]] = {
     ),
     FunctionGroup.CHAT_INTAKE: ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem"),
     FunctionGroup.GORGIAS_UPDATES: ("GetItem", "PutItem", "UpdateItem"),
+    FunctionGroup.WEBHOOK_DELIVERIES: ("GetItem", "UpdateItem"),
     FunctionGroup.EMAILS: ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem"),
     FunctionGroup.SIGN_IN: ("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"),
 }
@@ -141,6 +149,7 @@ def function_groups(
         FunctionGroup.INSPECTIONS: _consumers(chalice_stage, INSPECTION_FUNCTION_NAME),
         FunctionGroup.CHAT_INTAKE: _consumers(chalice_stage, CHAT_INTAKE_FUNCTION_NAME),
         FunctionGroup.GORGIAS_UPDATES: _consumers(chalice_stage, GORGIAS_UPDATES_FUNCTION_NAME),
+        FunctionGroup.WEBHOOK_DELIVERIES: _consumers(chalice_stage, WEBHOOK_DELIVERY_FUNCTION_NAME),
         FunctionGroup.EMAILS: set(chalice_stage.scheduled_function_ids),
         FunctionGroup.SIGN_IN: {
             function_id
@@ -271,6 +280,12 @@ def _api(names: StageNames, sender_email: str) -> list[dict[str, Any]]:
             f"arn:aws:sqs:*:*:{names.chat_intake_queue_name}",
             "sqs:SendMessage",
         ),
+        # A merchant's test webhook, and a delivery a person retries.
+        _allow(
+            "QueueWebhookDeliveries",
+            f"arn:aws:sqs:*:*:{names.webhook_deliveries_queue_name}",
+            "sqs:SendMessage",
+        ),
     ]
 
 
@@ -301,6 +316,11 @@ def _return_events(names: StageNames, sender_email: str) -> list[dict[str, Any]]
         _allow(
             "QueueGorgiasUpdates",
             f"arn:aws:sqs:*:*:{names.gorgias_updates_queue_name}",
+            "sqs:SendMessage",
+        ),
+        _allow(
+            "QueueWebhookDeliveries",
+            f"arn:aws:sqs:*:*:{names.webhook_deliveries_queue_name}",
             "sqs:SendMessage",
         ),
         _allow(
@@ -363,6 +383,21 @@ def _gorgias_updates(names: StageNames, sender_email: str) -> list[dict[str, Any
     ]
 
 
+def _webhook_deliveries(names: StageNames, sender_email: str) -> list[dict[str, Any]]:
+    return [
+        # What Lambda's poller needs of the queue, as for the inspections' above; and hiding a
+        # failed delivery's message until its next try (its visibility timeout).
+        _allow(
+            "ConsumeWebhookDeliveriesQueue",
+            f"arn:aws:sqs:*:*:{names.webhook_deliveries_queue_name}",
+            "sqs:ReceiveMessage",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:ChangeMessageVisibility",
+        ),
+    ]
+
+
 def _emails(names: StageNames, sender_email: str) -> list[dict[str, Any]]:
     return [_shopper_emails(sender_email)]
 
@@ -378,6 +413,7 @@ _GROUP_STATEMENTS = {
     FunctionGroup.INSPECTIONS: _inspections,
     FunctionGroup.CHAT_INTAKE: _chat_intake,
     FunctionGroup.GORGIAS_UPDATES: _gorgias_updates,
+    FunctionGroup.WEBHOOK_DELIVERIES: _webhook_deliveries,
     FunctionGroup.EMAILS: _emails,
     FunctionGroup.SIGN_IN: _sign_in,
 }

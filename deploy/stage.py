@@ -57,6 +57,14 @@ class StageNames:
         return f"{self.prefix}-gorgias-updates-dlq.fifo"
 
     @property
+    def webhook_deliveries_queue_name(self) -> str:
+        return f"{self.prefix}-webhook-deliveries"
+
+    @property
+    def webhook_deliveries_dead_letter_queue_name(self) -> str:
+        return f"{self.webhook_deliveries_queue_name}-dlq"
+
+    @property
     def return_events_dead_letter_queue_name(self) -> str:
         return f"{self.prefix}-return-events-dlq"
 

@@ -56,6 +56,7 @@ RETURN_EVENTS = FunctionGroup.RETURN_EVENTS
 INSPECTIONS = FunctionGroup.INSPECTIONS
 CHAT_INTAKE = FunctionGroup.CHAT_INTAKE
 GORGIAS_UPDATES = FunctionGroup.GORGIAS_UPDATES
+WEBHOOK_DELIVERIES = FunctionGroup.WEBHOOK_DELIVERIES
 EMAILS = FunctionGroup.EMAILS
 SIGN_IN = FunctionGroup.SIGN_IN
 
@@ -100,6 +101,24 @@ RUNS_IN: dict[str, set[FunctionGroup]] = {
     "repositories/rma_repository.py:get": {GORGIAS_UPDATES},
     "repositories/rma_repository.py:save_transition": {GORGIAS_UPDATES},
     "repositories/photo_store.py:view_url": {GORGIAS_UPDATES},
+    # The return events store and queue the webhook deliveries their endpoints want; the queue's
+    # consumer attempts them, records each attempt and the endpoint's health, and hides a
+    # failed one's message until its next try.
+    # The API queues test webhooks and the deliveries a person retries; it manages endpoints
+    # and reads the delivery log.
+    "integrations/webhook_queue.py:send": {API},
+    "integrations/webhook_queue.py:send_all": {RETURN_EVENTS},
+    "integrations/webhook_queue.py:retry_later": {WEBHOOK_DELIVERIES},
+    "repositories/webhook_endpoints.py": {API},
+    "repositories/webhook_endpoints.py:list": {RETURN_EVENTS},
+    "repositories/webhook_endpoints.py:get": {WEBHOOK_DELIVERIES},
+    "repositories/webhook_endpoints.py:record_failure": {WEBHOOK_DELIVERIES},
+    "repositories/webhook_endpoints.py:record_success": {WEBHOOK_DELIVERIES},
+    "repositories/webhook_endpoints.py:disable": {WEBHOOK_DELIVERIES},
+    "repositories/webhook_deliveries.py": {API},
+    "repositories/webhook_deliveries.py:add": {RETURN_EVENTS},
+    "repositories/webhook_deliveries.py:get": {RETURN_EVENTS, WEBHOOK_DELIVERIES},
+    "repositories/webhook_deliveries.py:record_attempt": {WEBHOOK_DELIVERIES},
     "integrations/email.py": {EMAILS, SIGN_IN},
     # Analytics: return events add to the counters, orders stored by the API add their sales,
     # the console's page reads them.
@@ -136,11 +155,18 @@ LAMBDA_NEEDS[GORGIAS_UPDATES] |= {
     "sqs:DeleteMessage",
     "sqs:GetQueueAttributes",
 }
+LAMBDA_NEEDS[WEBHOOK_DELIVERIES] |= {
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+}
 
 # IAM names that differ from the API operation's, and writes IAM checks in a call's place.
 _IAM_ACTIONS = {
     "s3:HeadObject": {"s3:GetObject"},
     "lambda:Invoke": {"lambda:InvokeFunction"},
+    # IAM authorises a batch as its messages: SendMessage (SQS developer guide, API permissions).
+    "sqs:SendMessageBatch": {"sqs:SendMessage"},
     # Authorised per write it holds (see _transaction_parts).
     "dynamodb:TransactWriteItems": set(),
 }
@@ -189,6 +215,7 @@ def test_every_function_is_in_the_group_its_role_in_the_app_says(stage: str) -> 
         INSPECTIONS: {"ProcessInspectionUploads"},
         CHAT_INTAKE: {"HandleChatMessages"},
         GORGIAS_UPDATES: {"SendGorgiasUpdates"},
+        WEBHOOK_DELIVERIES: {"DeliverWebhooks"},
         EMAILS: {"SendStatusEmails", "RemindPendingDecisions"},
         SIGN_IN: {"SendLoginCode"},
     }
@@ -351,6 +378,7 @@ def test_only_the_return_events_and_the_tasks_reach_step_functions(stage: str) -
         INSPECTIONS: {},
         CHAT_INTAKE: {},
         GORGIAS_UPDATES: {},
+        WEBHOOK_DELIVERIES: {},
         EMAILS: {},
         SIGN_IN: {},
     }
@@ -363,23 +391,53 @@ def test_the_stream_consumer_reads_the_tables_stream_and_reports_to_its_queue(st
     for action in ("DescribeStream", "GetRecords", "GetShardIterator"):
         assert granted[f"dynamodb:{action}"] == {stream}
     assert granted["dynamodb:ListStreams"] == {"*"}
-    # And it queues what Gorgias must hear of
+    # And it queues what Gorgias must hear of, and the webhook deliveries
     assert granted["sqs:SendMessage"] == {
         f"arn:aws:sqs:*:*:{names.return_events_dead_letter_queue_name}",
         f"arn:aws:sqs:*:*:{names.gorgias_updates_queue_name}",
+        f"arn:aws:sqs:*:*:{names.webhook_deliveries_queue_name}",
     }
-    # And no other function reads a stream, nor sends to a queue but the API (to the chat's)
+    # And no other function reads a stream, nor sends to a queue but the API (to the chat's and
+    # the webhook deliveries')
     for group in set(FunctionGroup) - {RETURN_EVENTS}:
         assert "dynamodb:GetRecords" not in _granted(stage, group)
     for group in set(FunctionGroup) - {RETURN_EVENTS, API}:
         assert "sqs:SendMessage" not in _granted(stage, group)
 
 
-def test_the_api_sends_to_the_chat_intakes_queue_only(stage: str) -> None:
-    queue = f"arn:aws:sqs:*:*:{names_of(stage).chat_intake_queue_name}"
+def test_the_api_sends_to_the_chat_intakes_and_the_webhook_deliveries_queues_only(
+    stage: str,
+) -> None:
+    names = names_of(stage)
     granted = _granted(stage, API)
     assert {a: r for a, r in granted.items() if a.startswith("sqs:")} == {
-        "sqs:SendMessage": {queue}
+        "sqs:SendMessage": {
+            f"arn:aws:sqs:*:*:{names.chat_intake_queue_name}",
+            f"arn:aws:sqs:*:*:{names.webhook_deliveries_queue_name}",
+        }
+    }
+
+
+def test_the_webhook_deliveries_consumer_reads_its_queue_and_the_table_only(stage: str) -> None:
+    names = names_of(stage)
+    granted = _granted(stage, WEBHOOK_DELIVERIES)
+    queue = f"arn:aws:sqs:*:*:{names.webhook_deliveries_queue_name}"
+    # Then it reads its queue, and hides a failed delivery's message until its next try
+    assert {a: r for a, r in granted.items() if a.startswith("sqs:")} == {
+        action: {queue}
+        for action in (
+            "sqs:ReceiveMessage",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:ChangeMessageVisibility",
+        )
+    }
+    # And it reads and updates endpoints and deliveries: nothing else of AWS (its requests to
+    # the merchants' endpoints need no permission)
+    assert {a.split(":")[0] for a in granted} == {"logs", "xray", "ssm", "dynamodb", "sqs"}
+    assert {a for a in granted if a.startswith("dynamodb:")} == {
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
     }
 
 

@@ -27,6 +27,7 @@ from chalicelib.domain.inspection import (
     UPLOAD_SUFFIXES,
     is_inspection_upload,
 )
+from chalicelib.domain.webhooks import MAX_ATTEMPTS
 from chalicelib.gorgias_updates_entrypoint import GORGIAS_UPDATES_FUNCTION_NAME
 from chalicelib.integrations.login_requests import LOGIN_CODE_FUNCTION_NAME
 from chalicelib.observability import METRICS_NAMESPACE, SERVICE_NAME
@@ -37,7 +38,9 @@ from chalicelib.repositories.table_schema import (
     TTL_ATTRIBUTE,
     table_definition,
 )
+from chalicelib.services.webhook_delivery import ENDPOINTS_DISABLED_METRIC
 from chalicelib.settings import Settings
+from chalicelib.webhook_delivery_entrypoint import WEBHOOK_DELIVERY_FUNCTION_NAME
 from deploy.__main__ import main
 from deploy.bucket import RETURNS_BUCKET
 from deploy.chalice_app import (
@@ -108,6 +111,13 @@ from deploy.return_events import (
 )
 from deploy.stage import StageNames
 from deploy.table import UnmappedTableSettingError, table_resource
+from deploy.webhook_deliveries import MAX_RECEIVE_COUNT as WEBHOOK_MAX_RECEIVE_COUNT
+from deploy.webhook_deliveries import QUEUE_URL_VARIABLE as WEBHOOK_QUEUE_URL_VARIABLE
+from deploy.webhook_deliveries import (
+    RETENTION_SECONDS,
+    WEBHOOK_DELIVERIES_DEAD_LETTER_QUEUE,
+    WEBHOOK_DELIVERIES_QUEUE,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGES = sorted(load_project_config(ROOT)["stages"])
@@ -493,6 +503,7 @@ def test_dead_letters_and_event_handler_errors_raise_alarms(template: dict[str, 
             INSPECTION_DEAD_LETTER_QUEUE,
             CHAT_INTAKE_DEAD_LETTER_QUEUE,
             GORGIAS_UPDATES_DEAD_LETTER_QUEUE,
+            WEBHOOK_DELIVERIES_DEAD_LETTER_QUEUE,
             RETURN_EVENTS_DEAD_LETTER_QUEUE,
         )
     ]
@@ -511,6 +522,7 @@ def test_dead_letters_and_event_handler_errors_raise_alarms(template: dict[str, 
         "ProcessInspectionUploads",
         "HandleChatMessages",
         "SendGorgiasUpdates",
+        "DeliverWebhooks",
         "HandleReturnEvents",
         "SendLoginCode",
         "SendStatusEmails",
@@ -534,6 +546,7 @@ def test_anomalous_inspections_and_abandoned_emails_raise_alarms(
         "StatusEmailsSetAside",
         "StoredItemsUnreadable",
         "RefundApprovalsOverdue",
+        "WebhookEndpointsDisabled",
     }
     for alarm in alarms.values():
         assert alarm["Dimensions"] == [{"Name": "service", "Value": SERVICE_NAME}]
@@ -635,6 +648,67 @@ def test_the_gorgias_updates_queue_is_fifo_and_redrives_to_a_watched_dead_letter
         url = environment["Variables"].get(GORGIAS_QUEUE_URL_VARIABLE)
         expected = {"Ref": GORGIAS_UPDATES_QUEUE} if function_id == "HandleReturnEvents" else None
         assert url == expected
+
+
+# --- the webhook deliveries: the return events → queue → consumer --------------------------------
+
+
+def test_the_webhook_deliveries_queue_outlasts_the_retry_schedule_and_redrives_to_a_watched_dlq(
+    template: dict[str, Any], stage: str
+) -> None:
+    names = names_of(stage)
+    resources = template["Resources"]
+    queue = resources[WEBHOOK_DELIVERIES_QUEUE]["Properties"]
+    dead_letters = resources[WEBHOOK_DELIVERIES_DEAD_LETTER_QUEUE]["Properties"]
+    assert queue["QueueName"] == names.webhook_deliveries_queue_name
+    assert dead_letters["QueueName"] == names.webhook_deliveries_dead_letter_queue_name
+    # Then a message is received once per attempt of the schedule, with room for crashes
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == WEBHOOK_MAX_RECEIVE_COUNT > MAX_ATTEMPTS
+    # And it is kept four days, its dead letters fourteen, watched by an alarm
+    assert queue["MessageRetentionPeriod"] == RETENTION_SECONDS == 4 * 24 * 3600
+    assert dead_letters["MessageRetentionPeriod"] == DEAD_LETTER_RETENTION_SECONDS
+    assert f"{WEBHOOK_DELIVERIES_DEAD_LETTER_QUEUE}MessagesAlarm" in resources
+    # And the return events' consumer and the API (which send) and the deliveries' consumer
+    # (which hides the messages it retries later) are the functions told where the queue is
+    for function_id in function_logical_ids(app.app, ROOT, stage):
+        environment = resources[function_id]["Properties"]["Environment"]
+        url = environment["Variables"].get(WEBHOOK_QUEUE_URL_VARIABLE)
+        told = function_id in {"HandleReturnEvents", API_HANDLER, "DeliverWebhooks"}
+        assert url == ({"Ref": WEBHOOK_DELIVERIES_QUEUE} if told else None)
+
+
+def test_a_disabled_webhook_endpoint_raises_an_alarm(template: dict[str, Any]) -> None:
+    alarm = template["Resources"][f"{ENDPOINTS_DISABLED_METRIC}Alarm"]["Properties"]
+    assert alarm["Namespace"] == METRICS_NAMESPACE
+    assert alarm["MetricName"] == "WebhookEndpointsDisabled"
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": SERVICE_NAME}]
+    # Then one disabled endpoint in five minutes is enough
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (
+        1,
+        "GreaterThanOrEqualToThreshold",
+    )
+
+
+def test_the_packaged_webhook_consumer_has_time_for_a_batch_of_slow_endpoints_outside_any_vpc(
+    packaged: dict[str, Any], stage: str
+) -> None:
+    consumer = packaged["Resources"]["DeliverWebhooks"]
+    (event,) = consumer["Properties"]["Events"].values()
+    properties = event["Properties"]
+    assert properties["Queue"]["Fn::Sub"].endswith(
+        f":{names_of(stage).webhook_deliveries_queue_name}"
+    )
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert properties["BatchSize"] == 10
+    assert consumer["DependsOn"] == [WEBHOOK_DELIVERIES_QUEUE]
+    # Ten deliveries of ten seconds each fit in its timeout, and the queue hides a batch six
+    # times that long (Lambda's advice)
+    timeout = consumer["Properties"]["Timeout"]
+    assert timeout > 10 * Settings.model_fields["webhook_timeout_seconds"].default
+    queue = packaged["Resources"][WEBHOOK_DELIVERIES_QUEUE]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * timeout
+    # And it runs outside any VPC: the merchants' endpoints are on the public internet
+    assert "VpcConfig" not in consumer["Properties"]
 
 
 def test_the_packaged_gorgias_updates_consumer_reads_the_stage_fifo_queue(
@@ -846,10 +920,14 @@ CHAT_CONSUMER = QueueConsumer("Chat", "ChatSqsEventSource", 20, name=CHAT_INTAKE
 GORGIAS_CONSUMER = QueueConsumer(
     "Gorgias", "GorgiasSqsEventSource", 30, name=GORGIAS_UPDATES_FUNCTION_NAME
 )
+WEBHOOKS_CONSUMER = QueueConsumer(
+    "Webhooks", "WebhooksSqsEventSource", 40, name=WEBHOOK_DELIVERY_FUNCTION_NAME
+)
 CONSUMERS = {
     CONSUMER_FUNCTION_NAME: INSPECTIONS_CONSUMER,
     CHAT_INTAKE_FUNCTION_NAME: CHAT_CONSUMER,
     GORGIAS_UPDATES_FUNCTION_NAME: GORGIAS_CONSUMER,
+    WEBHOOK_DELIVERY_FUNCTION_NAME: WEBHOOKS_CONSUMER,
 }
 
 
@@ -859,7 +937,7 @@ def test_the_template_builds_from_any_set_of_functions() -> None:
     queues = list(CONSUMERS.values())
     stream = StreamConsumer("Handle", "HandleDynamodbEventSource")
     chalice_stage = a_stage(
-        [*function_ids, "Consume", "Chat", "Gorgias", "Handle"], queues, [stream]
+        [*function_ids, "Consume", "Chat", "Gorgias", "Webhooks", "Handle"], queues, [stream]
     )
     template = build_merge_template(names_of("dev"), DEFINITION, chalice_stage)
     assert f"{API_HANDLER}ErrorsAlarm" not in template["Resources"]
@@ -867,6 +945,7 @@ def test_the_template_builds_from_any_set_of_functions() -> None:
     assert template["Resources"][INSPECTION_QUEUE]["Properties"]["VisibilityTimeout"] == 60
     assert template["Resources"][CHAT_INTAKE_QUEUE]["Properties"]["VisibilityTimeout"] == 120
     assert template["Resources"][GORGIAS_UPDATES_QUEUE]["Properties"]["VisibilityTimeout"] == 180
+    assert template["Resources"][WEBHOOK_DELIVERIES_QUEUE]["Properties"]["VisibilityTimeout"] == 240
     events = template["Resources"]["Handle"]["Properties"]["Events"]
     assert set(events) == {"HandleDynamodbEventSource"}
 
@@ -874,8 +953,13 @@ def test_the_template_builds_from_any_set_of_functions() -> None:
 @pytest.mark.parametrize("consumers", [0, 2])
 @pytest.mark.parametrize(
     "function_name",
-    [CONSUMER_FUNCTION_NAME, CHAT_INTAKE_FUNCTION_NAME, GORGIAS_UPDATES_FUNCTION_NAME],
-    ids=["inspections", "chat intake", "gorgias updates"],
+    [
+        CONSUMER_FUNCTION_NAME,
+        CHAT_INTAKE_FUNCTION_NAME,
+        GORGIAS_UPDATES_FUNCTION_NAME,
+        WEBHOOK_DELIVERY_FUNCTION_NAME,
+    ],
+    ids=["inspections", "chat intake", "gorgias updates", "webhook deliveries"],
 )
 def test_each_queue_needs_exactly_one_consumer(consumers: int, function_name: str) -> None:
     # Given the other queues' consumers, and none or two of this one's
@@ -897,7 +981,7 @@ def test_each_queue_needs_exactly_one_consumer(consumers: int, function_name: st
 def test_the_table_stream_needs_exactly_one_consumer(consumers: int) -> None:
     ids = [f"Handle{n}" for n in range(consumers)]
     chalice_stage = a_stage(
-        [*ids, "Consume", "Chat", "Gorgias"],
+        [*ids, "Consume", "Chat", "Gorgias", "Webhooks"],
         list(CONSUMERS.values()),
         [StreamConsumer(f, f"{f}DynamodbEventSource") for f in ids],
     )
@@ -920,7 +1004,7 @@ def test_a_table_that_streams_nothing_stops_the_generation(
 
 def test_one_layer_cannot_serve_two_architectures() -> None:
     chalice_stage = a_stage(
-        [*sorted(tasks_of(DEFINITION)), "Consume", "Chat", "Gorgias", "Handle"],
+        [*sorted(tasks_of(DEFINITION)), "Consume", "Chat", "Gorgias", "Webhooks", "Handle"],
         list(CONSUMERS.values()),
         [StreamConsumer("Handle", "HandleDynamodbEventSource")],
         architecture="arm64",

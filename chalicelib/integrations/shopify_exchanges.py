@@ -1,0 +1,232 @@
+"""What an exchange asks of the shop, through the Shopify Admin GraphQL API: the variants a
+shopper may choose instead of the one ordered, and the replacement's order.
+
+The replacement is a draft order (`draftOrderCreate`, scope write_draft_orders) of the variants
+sent, tagged with the return's reference, with the whole value taken off (a 100 % discount),
+then completed into an order (`draftOrderComplete`). A dearer replacement takes off only the
+returned lines' value (a FIXED_AMOUNT discount) and stays a draft whose invoice is sent to the
+shopper (`draftOrderInvoiceSend`); paying it makes the order. The tag is what makes ordering
+idempotent: before creating anything, the draft order tagged with the reference is looked for
+(`draftOrders(query: "tag:'R-001042'")`) and, when found, used instead.
+
+Variants come from `productVariant(id) { product { variants } }` (scope read_products); the
+price is the variant's in the shop's currency (`Money`, a decimal string).
+
+Top-level GraphQL errors and throttling are the Admin client's (it raises; the event stream
+retries). A mutation's `userErrors` are a ShopifyUserError: the shop refused the request, and
+asking again will not change its mind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+
+from chalicelib.domain.exchanges import VariantOption
+from chalicelib.domain.rma import Contact, Rma
+
+# A product has at most 100 variants before 2025-04's higher limits: a shopper picks among the
+# first 100, which covers every ordinary product.
+EXCHANGE_OPTIONS = """
+query ExchangeOptions($id: ID!) {
+  productVariant(id: $id) {
+    id
+    product {
+      id
+      variants(first: 100) { nodes { id title price availableForSale } }
+    }
+  }
+}
+"""
+
+_DRAFT_FIELDS = "id name status order { id name }"
+
+FIND_REPLACEMENT = f"""
+query ReplacementDraft($query: String!) {{
+  draftOrders(first: 1, query: $query) {{ nodes {{ {_DRAFT_FIELDS} }} }}
+}}
+"""
+
+CREATE_REPLACEMENT = f"""
+mutation CreateReplacement($input: DraftOrderInput!) {{
+  draftOrderCreate(input: $input) {{
+    draftOrder {{ {_DRAFT_FIELDS} }}
+    userErrors {{ field message }}
+  }}
+}}
+"""
+
+COMPLETE_REPLACEMENT = f"""
+mutation CompleteReplacement($id: ID!) {{
+  draftOrderComplete(id: $id) {{
+    draftOrder {{ {_DRAFT_FIELDS} }}
+    userErrors {{ field message }}
+  }}
+}}
+"""
+
+INVOICE_REPLACEMENT = f"""
+mutation InvoiceReplacement($id: ID!) {{
+  draftOrderInvoiceSend(id: $id) {{
+    draftOrder {{ {_DRAFT_FIELDS} }}
+    userErrors {{ field message }}
+  }}
+}}
+"""
+
+# Every replacement carries this tag beside its return's reference: the merchant finds them all.
+REPLACEMENT_TAG = "returns-desk"
+
+
+class GraphQL(Protocol):
+    """The Shopify Admin API client (integrations/shopify_admin.py): GraphQL `data`, or it
+    raises on top-level errors."""
+
+    def execute(
+        self, query: str, variables: dict[str, Any], *, idempotency_key: str | None = None
+    ) -> dict[str, Any]: ...
+
+
+class ShopifyUserError(Exception):
+    """The shop refused a mutation (its `userErrors`): a person has to look, not a retry."""
+
+    def __init__(self, mutation: str, errors: list[dict[str, Any]]) -> None:
+        self.messages = [str(error.get("message") or error) for error in errors]
+        super().__init__(f"Shopify refused {mutation}: {'; '.join(self.messages)}")
+
+
+@dataclass(frozen=True)
+class DraftOrder:
+    id: str
+    # "#D12" as the merchant sees the draft.
+    name: str
+    # OPEN, INVOICE_SENT or COMPLETED.
+    status: str
+    order_id: str | None = None
+    # The order's number once completed, e.g. "#1002".
+    order_name: str | None = None
+
+    @classmethod
+    def of(cls, node: dict[str, Any]) -> DraftOrder:
+        order = node.get("order") or {}
+        return cls(
+            id=node["id"],
+            name=node.get("name") or "",
+            status=node.get("status") or "OPEN",
+            order_id=order.get("id"),
+            order_name=order.get("name"),
+        )
+
+    @property
+    def completed(self) -> bool:
+        return self.status == "COMPLETED" or self.order_id is not None
+
+    @property
+    def invoiced(self) -> bool:
+        return self.status == "INVOICE_SENT"
+
+
+class ShopifyCatalog:
+    def __init__(self, admin: GraphQL) -> None:
+        self._admin = admin
+
+    def exchange_options(self, variant_id: str) -> list[VariantOption]:
+        """The variants of the product `variant_id` belongs to (itself included); empty when
+        the shop no longer has that variant."""
+        data = self._admin.execute(EXCHANGE_OPTIONS, {"id": variant_id})
+        variant = data.get("productVariant")
+        if not variant:
+            return []
+        return [
+            VariantOption(
+                id=node["id"],
+                title=node["title"],
+                price=Decimal(str(node["price"])),
+                available=bool(node["availableForSale"]),
+            )
+            for node in variant["product"]["variants"]["nodes"]
+        ]
+
+
+class ShopifyDraftOrders:
+    def __init__(self, admin: GraphQL) -> None:
+        self._admin = admin
+
+    def find_tagged(self, tag: str) -> DraftOrder | None:
+        """The draft order tagged `tag` (a return's reference), if one exists."""
+        # Quoted: a reference holds a hyphen, which the search syntax reads as an operator.
+        data = self._admin.execute(FIND_REPLACEMENT, {"query": f"tag:'{tag}'"})
+        nodes = data["draftOrders"]["nodes"]
+        return DraftOrder.of(nodes[0]) if nodes else None
+
+    def create(self, draft_input: dict[str, Any], *, idempotency_key: str) -> DraftOrder:
+        data = self._admin.execute(
+            CREATE_REPLACEMENT, {"input": draft_input}, idempotency_key=idempotency_key
+        )
+        return _draft_of("draftOrderCreate", data)
+
+    def complete(self, draft_id: str) -> DraftOrder:
+        data = self._admin.execute(
+            COMPLETE_REPLACEMENT, {"id": draft_id}, idempotency_key=f"complete:{draft_id}"
+        )
+        return _draft_of("draftOrderComplete", data)
+
+    def send_invoice(self, draft_id: str) -> DraftOrder:
+        data = self._admin.execute(
+            INVOICE_REPLACEMENT, {"id": draft_id}, idempotency_key=f"invoice:{draft_id}"
+        )
+        return _draft_of("draftOrderInvoiceSend", data)
+
+
+def _draft_of(mutation: str, data: dict[str, Any]) -> DraftOrder:
+    payload = data[mutation]
+    if payload.get("userErrors"):
+        raise ShopifyUserError(mutation, payload["userErrors"])
+    return DraftOrder.of(payload["draftOrder"])
+
+
+def replacement_input(rma: Rma, *, invoice_amount: Decimal | None) -> dict[str, Any]:
+    """The `DraftOrderInput` of the replacement of `rma`: each line's variant (the one chosen
+    in exchange, else the one ordered) in the quantity returned, for free; or, when
+    `invoice_amount` is given (a dearer replacement), less the returned lines' value only."""
+    discount: dict[str, Any] = (
+        {"valueType": "PERCENTAGE", "value": 100}
+        if invoice_amount is None
+        else {"valueType": "FIXED_AMOUNT", "value": float(rma.requested_value)}
+    )
+    draft: dict[str, Any] = {
+        "lineItems": [
+            {
+                "variantId": line.exchange.variant_id if line.exchange else line.variant_id,
+                "quantity": line.quantity,
+            }
+            for line in rma.lines
+        ],
+        "email": str(rma.customer.email),
+        "appliedDiscount": {**discount, "title": f"Exchange for {rma.return_reference}"},
+        "tags": [REPLACEMENT_TAG, rma.return_reference],
+        "note": f"Replacement for return {rma.return_reference} of order {rma.order.number}.",
+    }
+    address = _mailing_address(rma.delivery or rma.sender)
+    if address:
+        draft["shippingAddress"] = address
+    return draft
+
+
+def _mailing_address(contact: Contact | None) -> dict[str, Any] | None:
+    """`MailingAddressInput` of the shopper's contact, when it has an address to ship to."""
+    if contact is None or not contact.address_lines:
+        return None
+    first, _, last = (contact.name or "").partition(" ")
+    fields = {
+        "firstName": first or None,
+        "lastName": last or None,
+        "address1": contact.address_lines[0],
+        "address2": ", ".join(contact.address_lines[1:]) or None,
+        "city": contact.city,
+        "zip": contact.postal_code,
+        "countryCode": contact.country,
+        "phone": contact.phone,
+    }
+    return {name: value for name, value in fields.items() if value is not None}

@@ -1,0 +1,162 @@
+"""Orders an exchange's replacement in the shop when its moment comes (domain/exchanges.py), and
+records it on the return.
+
+A subscriber of the return events, idempotent however often an event comes back: a return that
+has its replacement is left alone, and the shop's draft order tagged with the return's reference
+is used instead of a new one, so that a crash between ordering and recording orders nothing
+twice. Without a shop to order in (no Shopify configured, or a line whose variant the shop does
+not know), the return records that the merchant creates the replacement. A refusal of the shop
+(a `userError`: sold out, an address it cannot ship to) is told to a person in the return's log,
+once, and never retried; anything else fails the event, which the stream retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+
+from chalicelib.clock import utc_now
+from chalicelib.domain.events import ReturnEvent
+from chalicelib.domain.exchanges import price_difference, replacement_due
+from chalicelib.domain.handling import fit_note
+from chalicelib.domain.policy import ExchangePriceDifference, ReturnPolicy
+from chalicelib.domain.rma import Actor, ReplacementOrder, ReplacementStatus, Rma
+from chalicelib.domain.statuses import Channel
+from chalicelib.domain.transitions import apply_update
+from chalicelib.errors import ConcurrentModificationError
+from chalicelib.integrations.shopify_exchanges import (
+    DraftOrder,
+    ShopifyDraftOrders,
+    ShopifyUserError,
+    replacement_input,
+)
+from chalicelib.observability import logger
+from chalicelib.services.rma_service import RmaService
+
+ACTION = "order_replacement"
+_SHOP = Actor(channel=Channel.WORKFLOW, name="Exchanges")
+# Recording is retried on a lost race: what the shop holds is found again by its tag.
+_RECORD_ATTEMPTS = 3
+
+
+class ReplacementOrders:
+    name = "replacement_orders"
+
+    def __init__(
+        self,
+        rmas: RmaService,
+        policy: Callable[[], ReturnPolicy],
+        drafts: ShopifyDraftOrders | None,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._rmas = rmas
+        self._policy = policy
+        self._drafts = drafts
+        self._clock = clock
+
+    def __call__(self, event: ReturnEvent) -> None:
+        policy = self._policy()
+        if not replacement_due(event, policy):
+            return
+        for _ in range(_RECORD_ATTEMPTS):
+            rma = self._rmas.find(event.rma_id)
+            if rma.replacement_order is not None:
+                return
+            replacement, note = self._order(rma, policy)
+            try:
+                self._record(rma, replacement, note)
+                return
+            except ConcurrentModificationError:
+                continue
+        raise ConcurrentModificationError(event.rma_id)
+
+    def _order(self, rma: Rma, policy: ReturnPolicy) -> tuple[ReplacementOrder, str]:
+        """The replacement as the shop now holds it, ordering it if needed, and the log's note."""
+        now = self._clock()
+        unknown = [line.sku for line in rma.lines if not (line.exchange or line.variant_id)]
+        if self._drafts is None or unknown:
+            why = (
+                f"the shop does not know the variant of {', '.join(unknown)}"
+                if unknown
+                else "no shop is connected"
+            )
+            return _by_the_merchant(now), (
+                f"Replacement to be created by the merchant in the shop ({why}): {_items(rma)}."
+            )
+        # Under SAME_PRICE_ONLY nothing is settled, even when the shopper paid a sale price.
+        settles = policy.exchange_price_difference is ExchangePriceDifference.SETTLE
+        difference = price_difference(rma) if settles else Decimal(0)
+        try:
+            draft = self._drafts.find_tagged(rma.return_reference) or self._drafts.create(
+                replacement_input(rma, invoice_amount=difference if difference > 0 else None),
+                idempotency_key=f"replacement:{rma.id}",
+            )
+            if difference > 0:
+                if not (draft.invoiced or draft.completed):
+                    draft = self._drafts.send_invoice(draft.id)
+            elif not draft.completed:
+                draft = self._drafts.complete(draft.id)
+        except ShopifyUserError as refused:
+            logger.warning(
+                "The shop refused an exchange's replacement",
+                extra={"rma_id": rma.id, "errors": refused.messages},
+            )
+            return _by_the_merchant(now), (
+                f"The shop refused the replacement ({'; '.join(refused.messages)}): "
+                f"a person orders {_items(rma)} by hand."
+            )
+        return _recorded(draft, now), _note(draft, difference, rma.currency)
+
+    def _record(self, rma: Rma, replacement: ReplacementOrder, note: str) -> None:
+        updated, entry = apply_update(
+            rma,
+            action=ACTION,
+            actor=_SHOP,
+            at=self._clock(),
+            changes={"replacement_order": replacement},
+            note=fit_note(note),
+        )
+        self._rmas.save(updated, entry, before=rma)
+
+
+def _by_the_merchant(now: datetime) -> ReplacementOrder:
+    return ReplacementOrder(status=ReplacementStatus.MERCHANT_TO_CREATE, created_at=now)
+
+
+def _recorded(draft: DraftOrder, now: datetime) -> ReplacementOrder:
+    if draft.completed:
+        return ReplacementOrder(
+            status=ReplacementStatus.ORDERED,
+            draft_order_id=draft.id,
+            order_id=draft.order_id,
+            name=draft.order_name or draft.name,
+            created_at=now,
+        )
+    return ReplacementOrder(
+        status=ReplacementStatus.INVOICE_SENT,
+        draft_order_id=draft.id,
+        name=draft.name or None,
+        created_at=now,
+    )
+
+
+def _note(draft: DraftOrder, difference: Decimal, currency: str) -> str:
+    if draft.completed:
+        note = f"Replacement order {draft.order_name or draft.name} created"
+        if difference < 0:
+            note += f"; {-difference} {currency} cheaper than the items returned, to refund"
+        return note
+    return (
+        f"Replacement draft order {draft.name} created with the returned items' value taken "
+        f"off; its invoice for the remaining {difference} {currency} was sent to the shopper, "
+        "and paying it makes the order"
+    )
+
+
+def _items(rma: Rma) -> str:
+    return ", ".join(
+        f"{line.quantity} x {line.exchange.title if line.exchange else line.name}"
+        for line in rma.lines
+    )

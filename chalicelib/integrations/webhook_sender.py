@@ -1,0 +1,232 @@
+"""One attempt at delivering a webhook: a signed POST to the merchant's endpoint, its outcome
+as the delivery worker needs it (Standard Webhooks, https://www.standardwebhooks.com).
+
+The target is checked again right before the attempt (webhook_targets: DNS may have changed
+since the endpoint was saved), and the connection goes to the address that check approved:
+the URL's host is replaced by that address, while the Host header and TLS (the name sent as
+SNI and the name the certificate must match) keep the URL's host name. A redirect is never
+followed (it could lead anywhere; the specification counts it a failure), and the receiver's
+answer is never handed back: its status says all the worker needs.
+
+An attempt never raises for what the network or the receiver does, a refused target included;
+it returns an AttemptResult saying what happened. Only a mistake of the caller raises.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import math
+import re
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from standardwebhooks import Webhook
+
+from chalicelib.integrations.webhook_targets import (
+    ResolvedTarget,
+    Resolver,
+    UnsafeTargetError,
+    check_target,
+)
+
+USER_AGENT = "returns-desk-webhooks/1"
+# Enough of an answer for the receiver to finish writing it; the rest is not read at all.
+MAX_RESPONSE_BYTES = 4096
+# The statuses whose `Retry-After` asks the schedule to wait (throttled, or down for a while).
+_THROTTLING_STATUSES = frozenset({429, 502, 503, 504})
+_DELTA_SECONDS = re.compile(r"[0-9]{1,9}")
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    """What one attempt came to. `status_code` is None when no answer came (refused target,
+    connection failure, timeout); `error` is a short reason, never the receiver's own words."""
+
+    status_code: int | None
+    error: str | None
+    retry_after: timedelta | None
+    duration_ms: int
+
+    @property
+    def delivered(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+    @property
+    def gone(self) -> bool:
+        """The receiver answered 410 Gone: it asks for its endpoint to be disabled."""
+        return self.status_code == 410
+
+
+def signature_headers(
+    message_id: str, body: str, secrets: list[str], at: datetime
+) -> dict[str, str]:
+    """The Standard Webhooks headers of an attempt made `at`: one signature per secret, so that
+    a receiver still configured with the secret a rotation replaced accepts it too."""
+    if not secrets:
+        raise ValueError("an attempt is signed with at least one secret")
+    if "." in message_id:
+        raise ValueError("a webhook id may not contain '.': the signed content is id.time.body")
+    if at.tzinfo is None:
+        raise ValueError("the attempt's time must be timezone-aware")
+    # In UTC before signing: the library replaces the time zone rather than converting it.
+    at_utc = at.astimezone(UTC)
+    signatures = " ".join(Webhook(secret).sign(message_id, at_utc, body) for secret in secrets)
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(math.floor(at_utc.timestamp())),
+        "webhook-signature": signatures,
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+    }
+
+
+class WebhookSender:
+    """Sends signed attempts; one per call, each on a new connection (see `_post`)."""
+
+    def __init__(
+        self,
+        *,
+        allow_local: bool,
+        timeout_seconds: float = 10.0,
+        resolver: Resolver = socket.getaddrinfo,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._allow_local = allow_local
+        self._timeout_seconds = timeout_seconds
+        self._resolver = resolver
+        self._transport = transport
+        # Built once (reading the CA bundle takes a while) and shared by every connection.
+        # No proxy or CA bundle from the environment: where webhooks go is decided here only.
+        self._ssl_context = httpx.create_ssl_context(trust_env=False)
+
+    def send(
+        self, url: str, *, message_id: str, body: str, secrets: list[str], at: datetime
+    ) -> AttemptResult:
+        """POST `body` to `url`, signed with each of `secrets` as of `at`."""
+        headers = signature_headers(message_id, body, secrets, at)
+        started = time.monotonic()
+
+        def result(
+            status_code: int | None, error: str | None, retry_after: timedelta | None = None
+        ) -> AttemptResult:
+            return AttemptResult(
+                status_code, error, retry_after, int((time.monotonic() - started) * 1000)
+            )
+
+        try:
+            target = check_target(url, allow_local=self._allow_local, resolver=self._resolver)
+        except UnsafeTargetError as refused:
+            return result(None, f"refused: {refused.reason}")
+        try:
+            response = self._post(target, headers, body, deadline=started + self._timeout_seconds)
+        except httpx.TimeoutException as timeout:
+            return result(None, _timeout_error(timeout))
+        except httpx.TransportError as failure:
+            return result(None, _network_error(failure, target.host))
+        status = response.status_code
+        if 200 <= status < 300:
+            return result(status, None)
+        if 300 <= status < 400:
+            return result(status, "redirect not followed")
+        retry_after = None
+        if status in _THROTTLING_STATUSES:
+            answered_at = at + timedelta(seconds=time.monotonic() - started)
+            retry_after = parse_retry_after(response.headers.get("retry-after"), answered_at)
+        return result(status, _status_error(status), retry_after)
+
+    def _post(
+        self, target: ResolvedTarget, headers: dict[str, str], body: str, *, deadline: float
+    ) -> httpx.Response:
+        # A connection pool reuses connections by address: a kept connection, verified for one
+        # host name, could carry the next request for another name at the same address. So each
+        # attempt has a client and connection of its own.
+        transport = self._transport or httpx.HTTPTransport(
+            verify=self._ssl_context, trust_env=False
+        )
+        client = httpx.Client(
+            transport=transport,
+            timeout=httpx.Timeout(self._timeout_seconds),
+            follow_redirects=False,
+            trust_env=False,
+        )
+        pinned = target.url.copy_with(host=str(target.connect_address))
+        try:
+            with client.stream(
+                "POST",
+                pinned,
+                content=body.encode(),
+                headers={**headers, "host": target.host_header},
+                # httpcore sends this name as SNI and verifies the certificate against it.
+                extensions={"sni_hostname": target.host},
+            ) as response:
+                _read_some(response, deadline)
+                return response
+        finally:
+            if self._transport is None:
+                client.close()
+
+
+def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
+    """A `Retry-After` header (delay in seconds, or an HTTP date) as a wait from `now`."""
+    if not value:
+        return None
+    value = value.strip()
+    if _DELTA_SECONDS.fullmatch(value):
+        return timedelta(seconds=int(value))
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(when - now, timedelta(0))
+
+
+def _read_some(response: httpx.Response, deadline: float) -> None:
+    """Read at most MAX_RESPONSE_BYTES of the answer, undecoded, and no later than `deadline`
+    (each read has its own timeout, so a receiver trickling bytes is cut off here)."""
+    received = 0
+    for chunk in response.iter_raw(1024):
+        received += len(chunk)
+        if received >= MAX_RESPONSE_BYTES or time.monotonic() >= deadline:
+            return
+
+
+def _status_error(status: int) -> str:
+    # The standard phrase, not the receiver's: its reason text is its own words.
+    phrase = httpx.codes.get_reason_phrase(status)
+    return f"HTTP {status} {phrase}".rstrip()
+
+
+def _timeout_error(timeout: httpx.TimeoutException) -> str:
+    if isinstance(timeout, httpx.ConnectTimeout | httpx.PoolTimeout):
+        return "timed out connecting"
+    if isinstance(timeout, httpx.WriteTimeout):
+        return "timed out sending"
+    return "timed out waiting for the answer"
+
+
+def _network_error(failure: httpx.TransportError, host: str) -> str:
+    cause = _ssl_cause(failure)
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        return f"TLS certificate not valid for {host}"
+    if cause is not None:
+        return "TLS handshake failed"
+    if isinstance(failure, httpx.ConnectError):
+        return "connection failed"
+    if isinstance(failure, httpx.RemoteProtocolError):
+        return "the answer was not valid HTTP"
+    return "network error"
+
+
+def _ssl_cause(failure: BaseException) -> ssl.SSLError | None:
+    seen: BaseException | None = failure
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None

@@ -35,7 +35,7 @@ from chalicelib.integrations.webhook_sender import (
     AttemptResult,
     WebhookSender,
 )
-from tests.unit.test_webhook_targets import PUBLIC_V4, PUBLIC_V6, FakeResolver
+from tests.webhook_support import PUBLIC_V4, PUBLIC_V6, FakeResolver
 
 URL = "https://hooks.example.com/returns?shop=acme"
 # Where the connection really goes: the address the check approved, not a fresh lookup.
@@ -111,11 +111,12 @@ def test_the_receiver_verifies_the_attempt_with_the_standard_webhooks_library(
 def test_the_connection_goes_to_the_checked_address_keeping_the_name_for_host_and_tls(
     receiver: respx.MockRouter,
 ) -> None:
-    # Given a name that resolves to a public address now, and to loopback on the next lookup
-    resolver = FakeResolver({"hooks.example.com": [PUBLIC_V4]})
+    # Given a name that resolves to a public address now, and to loopback on any later lookup
+    resolver = FakeResolver(
+        {"hooks.example.com": [PUBLIC_V4]}, later={"hooks.example.com": ["127.0.0.1"]}
+    )
     webhook_sender = WebhookSender(allow_local=False, resolver=resolver)
     route = receiver.post(PINNED).mock(return_value=httpx.Response(200))
-    resolver.answers["later.example.com"] = ["127.0.0.1"]
     # When an attempt is sent
     assert send(webhook_sender).delivered
     # Then the name was looked up once, and the request went to that address
@@ -125,6 +126,11 @@ def test_the_connection_goes_to_the_checked_address_keeping_the_name_for_host_an
     # With the receiver's name in Host, and as the TLS server name (SNI and certificate)
     assert request.headers["host"] == "hooks.example.com"
     assert request.extensions["sni_hostname"] == "hooks.example.com"
+    # And the next attempt, the name now resolving to loopback, is refused before any request
+    assert send(webhook_sender).error == (
+        "refused: hooks.example.com resolves to 127.0.0.1, a loopback address"
+    )
+    assert route.call_count == 1
 
 
 def test_an_ipv6_receiver_is_reached_at_its_bracketed_address(

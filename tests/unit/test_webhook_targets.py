@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -17,29 +16,7 @@ from chalicelib.integrations.webhook_targets import (
     UnsafeTargetError,
     check_target,
 )
-
-PUBLIC_V4 = "93.184.215.14"
-PUBLIC_V6 = "2606:2800:21f:cb07:6820:80da:af6b:8b2c"
-
-
-class FakeResolver:
-    """getaddrinfo's answers for the names it is given; any other name does not resolve."""
-
-    def __init__(self, answers: dict[str, Sequence[str]]) -> None:
-        self.answers = answers
-        self.asked: list[str] = []
-
-    def __call__(self, host: str, port: int, *args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
-        self.asked.append(host)
-        if host not in self.answers:
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return [_answer(address, port) for address in self.answers[host]]
-
-
-def _answer(address: str, port: int) -> tuple[Any, ...]:
-    if ":" in address:
-        return (socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, port, 0, 0))
-    return (socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))
+from tests.webhook_support import PUBLIC_V4, PUBLIC_V6, FakeResolver
 
 
 def resolving_to(*addresses: str) -> FakeResolver:

@@ -99,7 +99,7 @@ def check_target(
     host = parsed.raw_host.decode("ascii").lower()
     if not host:
         raise UnsafeTargetError("it has no host name")
-    port = parsed.port or _DEFAULT_PORTS[scheme]
+    port = _DEFAULT_PORTS[scheme] if parsed.port is None else parsed.port
     if not 0 < port < 65536:
         raise UnsafeTargetError("its port is not a port number")
     if not allow_local and port != _DEFAULT_PORTS[scheme]:

@@ -153,6 +153,7 @@ def test_an_international_name_is_resolved_and_sent_in_its_ascii_form() -> None:
         ("https://hooks.example.com:8443/", "its port must be 443"),
         ("https://hooks.example.com:80/", "its port must be 443"),
         ("https://hooks.example.com:99999/", "its port is not a port number"),
+        ("https://hooks.example.com:0/", "its port is not a port number"),
         ("https://hooks example.com/", "its host is not a valid name"),
         ("https://hooks%2eexample.com/", "its host is not a valid name"),
         ("https://[fe80::1%25eth0]/", "its address must not name a network interface"),

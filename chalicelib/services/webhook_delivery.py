@@ -101,6 +101,10 @@ class WebhookDeliveryService:
         if delivery is None or delivery.status is not DeliveryStatus.PENDING:
             return None
         now = self._clock()
+        if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
+            # A second message of the delivery (an event handed over twice) came before the
+            # retry is due: it waits for it too, rather than shorten the receiver's respite.
+            return delivery.next_attempt_at - now
         endpoint = self._endpoints.get(endpoint_id)
         if endpoint is None or not endpoint.enabled:
             error = "endpoint deleted" if endpoint is None else "endpoint disabled"

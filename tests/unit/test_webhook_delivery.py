@@ -294,11 +294,18 @@ def test_a_failure_waits_the_schedules_next_delay_then_the_next(
     no_jitter(monkeypatch)
     # Given an endpoint that answers 503 three times
     desk = a_desk(DOWN, DOWN, Answer(None, error="timed out"), endpoint=an_endpoint())
-    # When the delivery is attempted three times, Then it waits 5 s, 1 min, then 5 min
-    assert [desk.attempt(), desk.attempt(), desk.attempt()] == list(RETRY_DELAYS[:3])
+    # When the delivery is attempted three times, each when it is due
+    delays = []
+    for _ in range(3):
+        delay = desk.attempt()
+        assert delay is not None
+        delays.append(delay)
+        desk.now += delay
+    # Then it waited 5 s, 1 min, then 5 min
+    assert delays == list(RETRY_DELAYS[:3])
     # And it is still pending, its next attempt on record, each failure on record
     assert desk.delivery.status is DeliveryStatus.PENDING
-    assert desk.delivery.next_attempt_at == NOW + RETRY_DELAYS[2]
+    assert desk.delivery.next_attempt_at == desk.now
     assert [a.status_code for a in desk.delivery.attempts] == [503, 503, None]
     assert desk.delivery.attempts[-1].error == "timed out"
     # And the endpoint is failing since the first one
@@ -448,3 +455,21 @@ def test_an_event_no_endpoint_wants_queues_nothing() -> None:
         approved()
     )
     assert queue.sent == []
+
+
+def test_a_delivery_not_due_yet_waits_for_its_retry_without_a_request() -> None:
+    # Given a delivery whose retry is due in 50 seconds (a second message of it came early)
+    desk = a_desk(endpoint=an_endpoint(), next_attempt_at=NOW + timedelta(seconds=50))
+    # When it is handled, Then nothing is sent, and it waits the 50 seconds left
+    assert desk.attempt() == timedelta(seconds=50)
+    assert desk.sender.sent == []
+    assert desk.delivery.attempts == []
+
+
+def test_a_delivery_a_person_retries_is_attempted_once_more_past_the_schedule() -> None:
+    # Given a delivery that failed every attempt of the schedule, made due again by a person
+    earlier = [DeliveryAttempt(at=NOW, status_code=503)] * MAX_ATTEMPTS
+    desk = a_desk(OK, endpoint=an_endpoint(), attempts=earlier, attempt_count=MAX_ATTEMPTS)
+    # When it is attempted and the receiver takes it, Then it is delivered
+    assert desk.attempt() is None
+    assert desk.delivery.status is DeliveryStatus.DELIVERED

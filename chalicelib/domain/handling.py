@@ -5,9 +5,11 @@ its action-log entry, like the processing transitions."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Protocol
 
 from chalicelib.domain.refunds import RefundBreakdown, payment_method
 from chalicelib.domain.rma import (
@@ -294,9 +296,23 @@ def resolve_financial(
     )
 
 
-def record_refund(rma: Rma, *, actor: Actor, at: datetime, note: str) -> tuple[Rma, RmaEvent]:
+class Payment(Protocol):
+    """What paid one resolution, as the payment provider says (its `PaymentReceipt`)."""
+
+    @property
+    def reference(self) -> str: ...
+
+    @property
+    def voucher_code(self) -> str | None: ...
+
+
+def record_refund(
+    rma: Rma, *, actor: Actor, at: datetime, note: str, payments: Sequence[Payment] = ()
+) -> tuple[Rma, RmaEvent]:
     """The pending resolution was paid: REFUNDED when it covers every requested line's value,
-    PARTIALLY_REFUNDED when deductions, fees or a partial receipt made it smaller."""
+    PARTIALLY_REFUNDED when deductions, fees or a partial receipt made it smaller. `payments`
+    are what paid the pending resolutions, in their order: each keeps its payment's reference
+    and store credit code."""
     pending = [r for r in rma.financial_resolutions if r.status is FinancialStatus.PENDING]
     paid = sum((r.amount for r in pending), Decimal("0"))
     status = (
@@ -304,8 +320,9 @@ def record_refund(rma: Rma, *, actor: Actor, at: datetime, note: str) -> tuple[R
         if paid >= rma.requested_value
         else FinancialStatus.PARTIALLY_REFUNDED
     )
+    receipts = iter(payments)
     resolutions = [
-        revised(r, status=status) if r.status is FinancialStatus.PENDING else r
+        _paid(r, status, next(receipts, None)) if r.status is FinancialStatus.PENDING else r
         for r in rma.financial_resolutions
     ]
     return apply_update(
@@ -315,6 +332,19 @@ def record_refund(rma: Rma, *, actor: Actor, at: datetime, note: str) -> tuple[R
         at=at,
         changes={"financial_resolutions": resolutions, "financial_status": status},
         note=note,
+    )
+
+
+def _paid(
+    resolution: FinancialResolution, status: FinancialStatus, payment: Payment | None
+) -> FinancialResolution:
+    if payment is None:
+        return revised(resolution, status=status)
+    return revised(
+        resolution,
+        status=status,
+        reference=payment.reference,
+        voucher_code=payment.voucher_code,
     )
 
 

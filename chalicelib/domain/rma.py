@@ -305,6 +305,10 @@ class FinancialResolution(DomainModel):
     # A person let it be paid: kept on the resolution, so that a lifecycle whose wait for the
     # approval ran out meanwhile still pays it when it waits again.
     approved: bool = False
+    # Once paid: the payment's reference at the provider (a Shopify refund's or gift card's
+    # id), and the code of the store credit it issued.
+    reference: ShortText | None = None
+    voucher_code: ShortText | None = None
 
 
 class AppliedUpload(DomainModel):

@@ -15,8 +15,13 @@ class PaymentDeclinedError(Exception):
 
 @dataclass(frozen=True)
 class PaymentReceipt:
+    """What paid a resolution: the provider's reference (a refund's or gift card's id), a note
+    for the action log, and the code of the store credit issued, if any. The note never holds
+    that code whole: it is a bearer secret, kept on the resolution only."""
+
     reference: str
     note: str
+    voucher_code: str | None = None
 
 
 class PaymentProvider(Protocol):

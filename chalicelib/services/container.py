@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from chalicelib.integrations.gorgias import GorgiasClient
     from chalicelib.integrations.labels import LabelProvider
     from chalicelib.integrations.payments import PaymentProvider
+    from chalicelib.integrations.shopify_admin import ShopifyAdmin
     from chalicelib.integrations.webhook_queue import WebhookQueue
     from chalicelib.repositories.analytics_counters import AnalyticsCounters
     from chalicelib.repositories.cursor_codec import CursorCodec
@@ -253,9 +254,40 @@ def label_provider() -> LabelProvider:
 
 
 def payment_provider() -> PaymentProvider:
-    from chalicelib.integrations.payments import ManualPayments
+    """Refunds and store credit through the Shopify Admin API when the shop and its token are
+    set; otherwise recorded for the merchant to pay in their own back office."""
+    admin = shopify_admin()
+    token = get_settings().shopify_admin_token
+    if admin is None or token is None:
+        from chalicelib.integrations.payments import ManualPayments
 
-    return ManualPayments()
+        return ManualPayments()
+    from chalicelib.integrations.shopify_payments import ShopifyPayments
+
+    # The token is also the gift cards' code secret: a code only this shop's app can make.
+    return ShopifyPayments(
+        admin,
+        policy_service().current,
+        gift_card_secret=token.get_secret_value().encode(),
+    )
+
+
+@lru_cache(maxsize=1)
+def shopify_admin() -> ShopifyAdmin | None:
+    """The Shopify Admin GraphQL client, or None without SHOPIFY_SHOP_DOMAIN and its token."""
+    settings = get_settings()
+    token = settings.shopify_admin_token
+    if not settings.shopify_shop_domain or token is None:
+        return None
+    from chalicelib.integrations.shopify_admin import ShopifyAdmin
+
+    return ShopifyAdmin(
+        shop_domain=settings.shopify_shop_domain,
+        access_token=token.get_secret_value(),
+        api_version=settings.shopify_api_version,
+        timeout_seconds=settings.shopify_timeout_seconds,
+        base_url=settings.shopify_api_url,
+    )
 
 
 @lru_cache(maxsize=1)

@@ -156,14 +156,15 @@ class HandlingService:
 def pay_pending(
     rma: Rma, payments: PaymentProvider, *, actor: Actor, at: datetime
 ) -> tuple[Rma, RmaEvent]:
-    """Pay every pending resolution and record it. The key names the resolution, so a retry
-    never pays it twice."""
+    """Pay every pending resolution and record it, each with its receipt's reference and store
+    credit code. The key names the resolution, so a retry never pays it twice."""
     receipts = [
         payments.refund(rma, resolution, idempotency_key=f"{rma.id}:{index}")
         for index, resolution in enumerate(rma.financial_resolutions)
         if resolution.status is FinancialStatus.PENDING
     ]
-    return record_refund(rma, actor=actor, at=at, note="; ".join(r.note for r in receipts))
+    note = "; ".join(r.note for r in receipts)
+    return record_refund(rma, actor=actor, at=at, note=note, payments=receipts)
 
 
 def _pending(rma: Rma) -> bool:

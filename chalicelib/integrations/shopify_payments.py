@@ -1,0 +1,458 @@
+"""Refunds and store credit paid through the Shopify Admin GraphQL API: the `PaymentProvider`
+of a shop whose orders come from Shopify (shopify_admin.py makes the calls).
+
+A REFUND goes back the way the shopper paid, as one Shopify refund of the order
+(`refundCreate`, https://shopify.dev/docs/api/admin-graphql/latest/mutations/refundCreate):
+- The order is read first (`order(id:)`): its line items (`id sku quantity refundableQuantity`)
+  and its payments (`transactions {id kind status gateway parentTransaction amountSet}`,
+  https://shopify.dev/docs/api/admin-graphql/latest/objects/OrderTransaction).
+- The amount is the resolution's, exactly. It is taken from the successful SALE and CAPTURE
+  payments in the order Shopify lists them, each for at most what it still holds (its amount
+  less the REFUNDs already made from it): `transactions [{orderId, parentId, gateway,
+  kind: REFUND, amount}]` (input OrderTransactionInput). More than the order still holds is
+  declined, with the figures, before anything is asked of Shopify.
+- The units received are the refund's `refundLineItems [{lineItemId, quantity, restockType}]`:
+  a return line is the order line of the same SKU, or of the id in `SHOPIFY-LINE-<id>` (how
+  an order line without a SKU is named by the webhooks, see shopify.py), for at most its
+  `refundableQuantity`. They are `NO_RESTOCK`: returns-desk knows neither the Shopify location
+  nor whether a unit can be sold again, so the warehouse restocks where it does.
+- `notify` is the policy's `shop_notifies_shopper` (Shopify emails the shopper the refund);
+  `note` is "Return R-001234".
+- `@idempotent(key:)` is a UUID named after the payment's idempotency key (uuid5,
+  `shopify_admin.idempotency_uuid`): every retry of the same resolution carries the same key,
+  and Shopify answers the first refund instead of refunding again. A key Shopify already used
+  for another refund (a person changed the amount after a lost answer) answers that refund:
+  its amount is checked, and a difference declined.
+Only orders in the shop's own currency are refunded here: their amounts are the ones
+returns-desk keeps (the webhooks' prices are in the shop currency), and Shopify would want the
+shopper's currency and its amounts for any other.
+
+A VOUCHER is a Shopify gift card of the resolution's amount (`giftCardCreate`,
+https://shopify.dev/docs/api/admin-graphql/latest/mutations/giftCardCreate), not assigned to a
+customer (that would take the customers' scope too): the shopper gets its code from
+returns-desk. `giftCardCreate` takes no idempotency key, so the code is made from the payment's
+idempotency key (HMAC-SHA256 with the Admin API token, 20 base32 characters): a retry asks for
+the same code, Shopify answers TAKEN (GiftCardErrorCode, .../enums/GiftCardErrorCode), and the
+card holding that code is the one made the first time (`giftCards(query: <code>)`, whose
+`initialValue` is checked like a refund's amount). Shopify never shows a code again after it is
+made (only `lastCharacters`); the code is the receipt's `voucher_code`, and logs and notes show
+its last four characters only.
+
+Outcomes: paid, a `PaymentReceipt` with Shopify's id (`gid://shopify/Refund/…`,
+`gid://shopify/GiftCard/…`); refused for good (a mutation's `userErrors`, an order not from
+Shopify, an amount over what is left, a query Shopify will not run), `PaymentDeclinedError`;
+Shopify busy or out of reach, shopify_admin's transient errors, which the lifecycle retries.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from chalicelib.domain.policy import ReturnPolicy
+from chalicelib.domain.refunds import CENT
+from chalicelib.domain.rma import FinancialResolution, Rma, RmaLine
+from chalicelib.domain.statuses import FinancialMethod
+from chalicelib.integrations.payments import PaymentDeclinedError, PaymentReceipt
+from chalicelib.integrations.shopify_admin import ShopifyAdmin, ShopifyError
+from chalicelib.observability import logger
+
+ORDER_GID_PREFIX = "gid://shopify/Order/"
+# The SKU the webhooks give an order line that has none (shopify.py).
+LINE_ID_SKU_PREFIX = "SHOPIFY-LINE-"
+GIFT_CARD_CODE_LENGTH = 20  # Shopify takes 8-20 letters and digits
+
+_PAYMENT_KINDS = frozenset({"SALE", "CAPTURE"})
+# A refund being made still takes its money from the payment.
+_REFUND_STATUSES = frozenset({"SUCCESS", "PENDING"})
+_FAILED_STATUSES = frozenset({"FAILURE", "ERROR"})
+
+ORDER_QUERY = """
+query ReturnsDeskOrder($id: ID!) {
+  order(id: $id) {
+    id
+    name
+    currencyCode
+    presentmentCurrencyCode
+    lineItems(first: 250) {
+      nodes { id sku quantity refundableQuantity }
+    }
+    transactions(first: 100) {
+      id
+      kind
+      status
+      gateway
+      parentTransaction { id }
+      amountSet { shopMoney { amount currencyCode } }
+    }
+  }
+}
+"""
+
+REFUND_CREATE = """
+mutation ReturnsDeskRefund($input: RefundInput!) {
+  refundCreate(input: $input) @idempotent {
+    refund {
+      id
+      transactions(first: 20) {
+        nodes { id kind status amountSet { shopMoney { amount currencyCode } } }
+      }
+    }
+    userErrors { field message }
+  }
+}
+"""
+
+SHOP_CURRENCY_QUERY = """
+query ReturnsDeskShopCurrency {
+  shop { currencyCode }
+}
+"""
+
+GIFT_CARD_CREATE = """
+mutation ReturnsDeskStoreCredit($input: GiftCardCreateInput!) {
+  giftCardCreate(input: $input) {
+    giftCard { id lastCharacters initialValue { amount currencyCode } }
+    userErrors { field message code }
+  }
+}
+"""
+
+GIFT_CARDS_BY_CODE = """
+query ReturnsDeskStoreCreditByCode($query: String!) {
+  giftCards(first: 5, query: $query) {
+    nodes { id lastCharacters initialValue { amount currencyCode } }
+  }
+}
+"""
+
+
+@dataclass(frozen=True)
+class _OrderLine:
+    id: str
+    sku: str | None
+    refundable: int
+
+
+@dataclass(frozen=True)
+class _Payment:
+    id: str
+    gateway: str
+    refundable: Decimal
+
+
+class ShopifyPayments:
+    """Pays resolutions in the shop: refunds on the order, store credit as gift cards."""
+
+    def __init__(
+        self,
+        admin: ShopifyAdmin,
+        policy: Callable[[], ReturnPolicy],
+        *,
+        gift_card_secret: bytes,
+    ) -> None:
+        self._admin = admin
+        self._policy = policy
+        self._gift_card_secret = gift_card_secret
+
+    def refund(
+        self, rma: Rma, resolution: FinancialResolution, *, idempotency_key: str
+    ) -> PaymentReceipt:
+        with _declined_when_refused(rma):
+            if resolution.method is FinancialMethod.VOUCHER:
+                return self._issue_store_credit(rma, resolution, idempotency_key)
+            return self._refund_order(rma, resolution, idempotency_key)
+
+    # --- refunds ------------------------------------------------------------------------------
+
+    def _refund_order(
+        self, rma: Rma, resolution: FinancialResolution, idempotency_key: str
+    ) -> PaymentReceipt:
+        order_id = rma.order.external_id
+        if not order_id or not order_id.startswith(ORDER_GID_PREFIX):
+            raise PaymentDeclinedError(
+                f"Order {rma.order.number} of return {rma.return_reference} did not come from "
+                "Shopify (it has no Shopify order id), so Shopify cannot refund it: refund it "
+                "where it was paid."
+            )
+        order = self._admin.execute(ORDER_QUERY, {"id": order_id}).get("order")
+        if not isinstance(order, dict):
+            raise PaymentDeclinedError(
+                f"Shopify has no order {order_id} (order {rma.order.number} of return "
+                f"{rma.return_reference})."
+            )
+        _check_currency(rma, order)
+        amount = resolution.amount
+        payments = _payments(order)
+        refundable = sum((p.refundable for p in payments), Decimal("0"))
+        if amount > refundable:
+            raise PaymentDeclinedError(
+                f"Return {rma.return_reference} is to refund {amount} {rma.currency}, but "
+                f"Shopify can refund at most {refundable} {rma.currency} of order "
+                f"{rma.order.number} (what its payments still hold)."
+            )
+        refund_input = {
+            "orderId": order_id,
+            "note": f"Return {rma.return_reference}",
+            "notify": self._policy().shop_notifies_shopper,
+            "refundLineItems": _refund_lines(rma.lines, _order_lines(order)),
+            "transactions": [
+                {
+                    "orderId": order_id,
+                    "parentId": payment.id,
+                    "gateway": payment.gateway,
+                    "kind": "REFUND",
+                    "amount": _money_text(part),
+                }
+                for payment, part in _allocate(amount, payments)
+            ],
+        }
+        payload = self._admin.execute(
+            REFUND_CREATE, {"input": refund_input}, idempotency_key=idempotency_key
+        ).get("refundCreate")
+        refund = _created(payload, "refund", rma)
+        _check_refunded(refund, amount, rma)
+        logger.info(
+            "Shopify refund created",
+            extra={"reference": rma.return_reference, "refund": refund["id"]},
+        )
+        return PaymentReceipt(
+            reference=str(refund["id"]),
+            note=f"Refunded {amount} {rma.currency} through Shopify (refund {refund['id']})",
+        )
+
+    # --- store credit -------------------------------------------------------------------------
+
+    def _issue_store_credit(
+        self, rma: Rma, resolution: FinancialResolution, idempotency_key: str
+    ) -> PaymentReceipt:
+        shop = self._admin.execute(SHOP_CURRENCY_QUERY, {}).get("shop") or {}
+        if shop.get("currencyCode") != rma.currency:
+            raise PaymentDeclinedError(
+                f"Return {rma.return_reference} owes store credit in {rma.currency}, but the "
+                f"shop's gift cards are in {shop.get('currencyCode')}."
+            )
+        code = self.gift_card_code(idempotency_key)
+        amount = resolution.amount
+        card_input = {
+            "initialValue": _money_text(amount),
+            "code": code,
+            "note": f"Store credit for return {rma.return_reference} (order {rma.order.number})",
+        }
+        payload = self._admin.execute(GIFT_CARD_CREATE, {"input": card_input}).get("giftCardCreate")
+        if _code_taken(payload):
+            # Made by an earlier try whose answer was lost: that card is this payment.
+            card = self._card_with_code(code, rma)
+        else:
+            card = _created(payload, "giftCard", rma)
+        value = _amount(card.get("initialValue"))
+        if value != amount:
+            raise PaymentDeclinedError(
+                f"Shopify's gift card for return {rma.return_reference} ({card.get('id')}) "
+                f"holds {value} {rma.currency}, not the {amount} {rma.currency} owed: check it "
+                "in Shopify before paying again."
+            )
+        ending = code[-4:]
+        logger.info(
+            "Shopify gift card issued",
+            extra={"reference": rma.return_reference, "gift_card": card["id"], "ending": ending},
+        )
+        return PaymentReceipt(
+            reference=str(card["id"]),
+            note=(
+                f"Store credit of {amount} {rma.currency} issued as Shopify gift card "
+                f"ending {ending} ({card['id']})"
+            ),
+            voucher_code=code,
+        )
+
+    def gift_card_code(self, idempotency_key: str) -> str:
+        """The gift card code of the payment `idempotency_key`: the same for every try,
+        unguessable without the secret."""
+        digest = hmac.new(
+            self._gift_card_secret, f"gift-card:{idempotency_key}".encode(), hashlib.sha256
+        ).digest()
+        return base64.b32encode(digest).decode()[:GIFT_CARD_CODE_LENGTH]
+
+    def _card_with_code(self, code: str, rma: Rma) -> dict[str, Any]:
+        data = self._admin.execute(GIFT_CARDS_BY_CODE, {"query": code})
+        nodes = ((data.get("giftCards") or {}).get("nodes")) or []
+        for card in nodes:
+            if isinstance(card, dict) and str(card.get("lastCharacters", "")).upper() == code[-4:]:
+                return card
+        raise PaymentDeclinedError(
+            f"Shopify says the gift card code of return {rma.return_reference} is taken, but "
+            f"shows no gift card ending {code[-4:]}: check the shop's gift cards."
+        )
+
+
+@contextmanager
+def _declined_when_refused(rma: Rma) -> Iterator[None]:
+    """A query Shopify will not run (a missing scope, a field it does not know) pays nothing,
+    whatever the tries: the return's money is for a person to settle."""
+    try:
+        yield
+    except ShopifyError as error:
+        raise PaymentDeclinedError(
+            f"Shopify refused to pay return {rma.return_reference}: {error}"
+        ) from error
+
+
+def _check_currency(rma: Rma, order: dict[str, Any]) -> None:
+    shop_currency = order.get("currencyCode")
+    paid_in = order.get("presentmentCurrencyCode") or shop_currency
+    if shop_currency != rma.currency or paid_in != shop_currency:
+        raise PaymentDeclinedError(
+            f"Order {rma.order.number} was paid in {paid_in} in a shop keeping {shop_currency}, "
+            f"and return {rma.return_reference} is in {rma.currency}: returns-desk refunds "
+            "through Shopify only orders paid in the shop's currency; refund it in Shopify."
+        )
+
+
+def _order_lines(order: dict[str, Any]) -> list[_OrderLine]:
+    nodes = (order.get("lineItems") or {}).get("nodes") or []
+    return [
+        _OrderLine(
+            id=str(node["id"]),
+            sku=(node.get("sku") or "").strip() or None,
+            refundable=int(node.get("refundableQuantity") or 0),
+        )
+        for node in nodes
+        if isinstance(node, dict) and node.get("id")
+    ]
+
+
+def _refund_lines(lines: list[RmaLine], order_lines: list[_OrderLine]) -> list[dict[str, Any]]:
+    """The order lines of the units received, each for at most what it can still refund. A
+    return line matching no order line refunds no unit (the money is the resolution's)."""
+    refund_lines: list[dict[str, Any]] = []
+    for line in lines:
+        units = line.received_quantity
+        for order_line in _matching(line.sku, order_lines):
+            quantity = min(units, order_line.refundable)
+            if quantity <= 0:
+                continue
+            refund_lines.append(
+                {"lineItemId": order_line.id, "quantity": quantity, "restockType": "NO_RESTOCK"}
+            )
+            units -= quantity
+    return refund_lines
+
+
+def _matching(sku: str, order_lines: list[_OrderLine]) -> list[_OrderLine]:
+    same_sku = [o for o in order_lines if o.sku == sku]
+    if same_sku or not sku.startswith(LINE_ID_SKU_PREFIX):
+        return same_sku
+    line_id = sku.removeprefix(LINE_ID_SKU_PREFIX)
+    return [o for o in order_lines if o.id.rpartition("/")[2] == line_id]
+
+
+def _payments(order: dict[str, Any]) -> list[_Payment]:
+    """The order's successful payments, each with what it can still refund."""
+    transactions = [t for t in order.get("transactions") or [] if isinstance(t, dict)]
+    refunded: dict[str, Decimal] = {}
+    for t in transactions:
+        parent = (t.get("parentTransaction") or {}).get("id")
+        if t.get("kind") == "REFUND" and t.get("status") in _REFUND_STATUSES and parent:
+            refunded[parent] = refunded.get(parent, Decimal("0")) + _shop_amount(t)
+    return [
+        _Payment(
+            id=str(t["id"]),
+            gateway=str(t.get("gateway") or ""),
+            refundable=max(_shop_amount(t) - refunded.get(str(t["id"]), Decimal("0")), Decimal(0)),
+        )
+        for t in transactions
+        if t.get("kind") in _PAYMENT_KINDS and t.get("status") == "SUCCESS" and t.get("id")
+    ]
+
+
+def _allocate(amount: Decimal, payments: list[_Payment]) -> list[tuple[_Payment, Decimal]]:
+    """`amount` taken from `payments` in their order, each for at most what it holds."""
+    parts: list[tuple[_Payment, Decimal]] = []
+    left = amount
+    for payment in payments:
+        if left <= 0:
+            break
+        part = min(left, payment.refundable)
+        if part > 0:
+            parts.append((payment, part))
+            left -= part
+    return parts
+
+
+def _created(payload: Any, field: str, rma: Rma) -> dict[str, Any]:
+    """The object a mutation made, or its `userErrors` as a decline."""
+    if not isinstance(payload, dict):
+        raise PaymentDeclinedError(
+            f"Shopify answered no payload when paying return {rma.return_reference}."
+        )
+    errors = payload.get("userErrors") or []
+    if errors:
+        messages = "; ".join(_user_error(e) for e in errors)
+        raise PaymentDeclinedError(
+            f"Shopify declined to pay return {rma.return_reference}: {messages}"
+        )
+    made = payload.get(field)
+    if not isinstance(made, dict) or not made.get("id"):
+        raise PaymentDeclinedError(
+            f"Shopify answered no {field} when paying return {rma.return_reference}."
+        )
+    return made
+
+
+def _check_refunded(refund: dict[str, Any], amount: Decimal, rma: Rma) -> None:
+    """The refund moves `amount`: a failed transaction, or a refund made earlier under the
+    same key for another amount, is for a person to look at."""
+    nodes = (refund.get("transactions") or {}).get("nodes") or []
+    failed = [n for n in nodes if isinstance(n, dict) and n.get("status") in _FAILED_STATUSES]
+    if failed:
+        raise PaymentDeclinedError(
+            f"Shopify's refund {refund['id']} of return {rma.return_reference} failed at the "
+            f"payment gateway ({len(failed)} of {len(nodes)} transactions)."
+        )
+    moved = sum((_shop_amount(n) for n in nodes if isinstance(n, dict)), Decimal("0"))
+    if moved != amount:
+        raise PaymentDeclinedError(
+            f"Shopify's refund {refund['id']} for return {rma.return_reference} is of {moved} "
+            f"{rma.currency}, not the {amount} {rma.currency} owed: check the order in Shopify "
+            "before paying again."
+        )
+
+
+def _code_taken(payload: Any) -> bool:
+    if not isinstance(payload, dict):
+        return False
+    return any(
+        isinstance(e, dict) and e.get("code") == "TAKEN" and "code" in (e.get("field") or [])
+        for e in payload.get("userErrors") or []
+    )
+
+
+def _user_error(error: Any) -> str:
+    if not isinstance(error, dict):
+        return str(error)
+    field = ".".join(str(part) for part in error.get("field") or [])
+    return f"{error.get('message')}{f' ({field})' if field else ''}"
+
+
+def _shop_amount(transaction: dict[str, Any]) -> Decimal:
+    return _amount((transaction.get("amountSet") or {}).get("shopMoney"))
+
+
+def _amount(money: Any) -> Decimal:
+    """A MoneyV2's amount ("10.0") in cents, as returns-desk counts; an unreadable one counts
+    as nothing."""
+    try:
+        return Decimal(str(money["amount"])).quantize(CENT)
+    except (TypeError, KeyError, InvalidOperation):
+        return Decimal("0.00")
+
+
+def _money_text(amount: Decimal) -> str:
+    return format(amount, "f")

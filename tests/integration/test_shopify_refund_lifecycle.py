@@ -1,0 +1,144 @@
+"""The return lifecycle paying through Shopify: the state machine's definition run under moto,
+its tasks in this process, the app configured with a shop, and respx standing in for the shop
+(tests/shopify_refunds_support.py)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import respx
+
+import app
+from tests.lifecycle_support import (
+    ANOMALY,
+    AUTO_APPROVED,
+    ITEM_RECEIPT,
+    REFUND_RESOLVED,
+    REFUNDED_AUTOMATICALLY,
+    by_workflow,
+    current,
+    ended,
+    no_execution_outlives_its_test,  # noqa: F401 (autouse fixture)
+    order_placed,
+    receive,
+    statuses,
+    submit_return,
+    waiting_in,
+)
+from tests.shopify_refunds_support import SHOP, TOKEN, RefundingShop, mocked_shop
+from tests.support import reconfigure
+
+T_SHIRTS = "gid://shopify/LineItem/25746870"
+PAID = ("COMPLETE", "DELIVERED", "REFUNDED", "COMPLETE")
+
+
+@pytest.fixture
+def shop(
+    lifecycle: str, respx_mock: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
+) -> RefundingShop:
+    """A shop the app pays through: its domain and Admin API token set."""
+    reconfigure(monkeypatch, SHOPIFY_SHOP_DOMAIN=SHOP, SHOPIFY_ADMIN_TOKEN=TOKEN)
+    return mocked_shop(respx_mock)
+
+
+def refunded_on_receipt(api: Any, lifecycle: str, **terms: Any) -> dict[str, Any]:
+    """A return the lifecycle pays without a person, once its T-shirt is received new."""
+    rma = submit_return(api, auto_execute_financial_resolution=True, **terms)
+    waiting_in(rma["id"], ITEM_RECEIPT)
+    assert receive(api, rma["id"], "BRAND_NEW_WITH_LABEL").status_code == 200
+    return rma
+
+
+def test_the_lifecycle_refunds_through_shopify_once_and_keeps_shopifys_refund(
+    api: Any, lifecycle: str, shop: RefundingShop
+) -> None:
+    # Given a 25.00 T-shirt return of a Shopify order, paid back when received
+    rma = refunded_on_receipt(api, lifecycle)
+
+    # Then the lifecycle completes it, REFUNDED, with Shopify's refund on its resolution
+    ended(lifecycle, rma["id"], "SUCCEEDED", [*AUTO_APPROVED, *REFUNDED_AUTOMATICALLY])
+    done = current(rma["id"])
+    assert statuses(done) == PAID
+    [paid] = done.financial_resolutions
+    assert (paid.amount, paid.reference) == (Decimal("25.00"), "gid://shopify/Refund/929361464")
+    # And Shopify was asked for one refund: the T-shirt, 25.00 from the card payment
+    [asked] = shop.of("ReturnsDeskRefund")
+    refund_input = asked.variables["input"]
+    assert refund_input["orderId"] == "gid://shopify/Order/1"
+    assert refund_input["refundLineItems"] == [
+        {"lineItemId": T_SHIRTS, "quantity": 1, "restockType": "NO_RESTOCK"}
+    ]
+    assert [t["amount"] for t in refund_input["transactions"]] == ["25.00"]
+    assert by_workflow(api, rma["id"])[-2][2] == (
+        "Refunded 25.00 EUR through Shopify (refund gid://shopify/Refund/929361464)"
+    )
+
+    # When Step Functions runs ExecuteRefund once more, as a retry would
+    app.execute_refund({"rma_id": rma["id"]}, None)
+
+    # Then Shopify is not asked again, and the return is as it was
+    assert len(shop.of("ReturnsDeskRefund")) == 1
+    assert current(rma["id"]) == done
+
+
+def test_a_refund_whose_answer_was_lost_is_asked_again_with_its_key_and_made_once(
+    api: Any, lifecycle: str, shop: RefundingShop
+) -> None:
+    # Given Shopify makes the refund but its answer never reaches returns-desk
+    shop.lose_answer_of.add("ReturnsDeskRefund")
+
+    # When the lifecycle pays a received return
+    rma = refunded_on_receipt(api, lifecycle)
+
+    # Then ExecuteRefund ran twice (the first failure is retried), both times with the same
+    # @idempotent key, Shopify made one refund, and the return is REFUNDED with it
+    ended(lifecycle, rma["id"], "SUCCEEDED", [*AUTO_APPROVED, *REFUNDED_AUTOMATICALLY])
+    first, second = (call.idempotency_key for call in shop.of("ReturnsDeskRefund"))
+    assert first == second
+    assert len(shop.refunds) == 1
+    done = current(rma["id"])
+    assert statuses(done) == PAID
+    assert done.financial_resolutions[0].reference == "gid://shopify/Refund/929361464"
+
+
+def test_store_credit_is_a_shopify_gift_card_whose_code_stays_on_the_resolution(
+    api: Any, lifecycle: str, shop: RefundingShop
+) -> None:
+    # Given a return paid back in store credit
+    rma = refunded_on_receipt(api, lifecycle, expected_resolution="VOUCHER")
+
+    # Then one gift card of 25.00 was made, and the resolution keeps its id and code, the log
+    # its last four characters only
+    ended(lifecycle, rma["id"], "SUCCEEDED", [*AUTO_APPROVED, *REFUNDED_AUTOMATICALLY])
+    [card] = shop.gift_cards.values()
+    [paid] = current(rma["id"]).financial_resolutions
+    assert (paid.reference, paid.voucher_code) == (card["id"], next(iter(shop.gift_cards)))
+    assert card["initialValue"]["amount"] == "25.00"
+    notes = " ".join(note or "" for _, _, note in by_workflow(api, rma["id"]))
+    assert paid.voucher_code
+    assert paid.voucher_code not in notes
+    assert f"ending {paid.voucher_code[-4:]}" in notes
+
+
+def test_a_return_of_an_order_not_from_shopify_is_an_execution_error_for_a_person(
+    api: Any, lifecycle: str, shop: RefundingShop
+) -> None:
+    # Given a return of an order typed in by hand (no Shopify order id)
+    order = {**order_placed(days_ago=3), "external_id": None}
+    rma = refunded_on_receipt(api, lifecycle, order=order)
+
+    # Then nothing is asked of Shopify, and the return is an anomaly whose refund failed,
+    # with the reason in its log
+    ended(
+        lifecycle,
+        rma["id"],
+        "FAILED",
+        [*AUTO_APPROVED, *REFUND_RESOLVED, "ExecuteRefund", *ANOMALY],
+    )
+    assert statuses(current(rma["id"])) == ("ANOMALY", "DELIVERED", "EXECUTION_ERROR", "COMPLETE")
+    assert shop.calls == []
+    note = by_workflow(api, rma["id"])[-1][2] or ""
+    assert "PaymentDeclinedError" in note
+    assert "did not come from Shopify" in note

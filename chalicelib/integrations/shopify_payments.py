@@ -184,8 +184,9 @@ class ShopifyPayments:
         order = self._admin.execute(ORDER_QUERY, {"id": order_id}).get("order")
         if not isinstance(order, dict):
             raise PaymentDeclinedError(
-                f"Shopify has no order {order_id} (order {rma.order.number} of return "
-                f"{rma.return_reference})."
+                f"Shopify shows no order {order_id} (order {rma.order.number} of return "
+                f"{rma.return_reference}): an order older than 60 days needs the app's "
+                "read_all_orders scope."
             )
         _check_currency(rma, order)
         amount = resolution.amount

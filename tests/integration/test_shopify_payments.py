@@ -277,6 +277,15 @@ def test_an_order_not_from_shopify_is_declined_without_asking_shopify(
     assert shop.calls == []
 
 
+def test_an_order_shopify_does_not_show_is_declined_naming_the_scope_old_orders_need(
+    shop: RefundingShop,
+) -> None:
+    shop.answer_once("ReturnsDeskOrder", {"data": {"order": None}})
+    with pytest.raises(PaymentDeclinedError, match="needs the app's read_all_orders scope"):
+        payments().refund(a_return(), owed("50.00"), idempotency_key=KEY)
+    assert shop.of("ReturnsDeskRefund") == []
+
+
 def test_an_order_paid_in_another_currency_than_the_shops_is_declined(
     shop: RefundingShop,
 ) -> None:

@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     )
     shopify_admin_token: SecretStr | None = None
     shopify_admin_token_parameter: str | None = None
+    # An app made in the Dev Dashboard (new apps, since 2026) has no fixed token: its client id
+    # and secret are exchanged for a token that lasts a day. Either these or the token above.
+    shopify_client_id: str | None = None
+    shopify_client_secret: SecretStr | None = None
+    shopify_client_secret_parameter: str | None = None
     shopify_api_version: str = Field(default="2026-04", pattern=r"^\d{4}-\d{2}$")
     shopify_timeout_seconds: float = Field(default=10.0, gt=0, le=30)
     # Only the local stack's stand-in for Shopify: another base URL than
@@ -154,6 +159,7 @@ class Settings(BaseSettings):
             "shopify_webhook_secret",
             "portal_secret",
             "shopify_admin_token",
+            "shopify_client_secret",
         ):
             parameter = getattr(self, f"{field}_parameter")
             if getattr(self, field) is None and parameter:

@@ -2,7 +2,7 @@
 query's `data` or says why it could not.
 
 The call (https://shopify.dev/docs/api/admin-graphql, "Authentication" and "Endpoints"):
-`POST https://{shop}.myshopify.com/admin/api/{version}/graphql.json` with the custom app's token
+`POST https://{shop}.myshopify.com/admin/api/{version}/graphql.json` with the app's access token
 in `X-Shopify-Access-Token` and `{"query", "variables"}` as JSON. Versions are quarterly
 (`2026-04`); a version is pinned, so a field Shopify renames later does not break a deployment.
 
@@ -34,16 +34,18 @@ again with the same key, Shopify answers the first call's result instead of doin
 (https://shopify.dev/docs/api/usage/idempotent-requests). A query without `@idempotent` is sent
 as it is: the key then only names the call in the logs.
 
-The token is never logged, nor put anywhere but its header.
+The token is never logged, nor put anywhere but its header; nor are an app's client credentials,
+which only go to Shopify's token endpoint.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -56,6 +58,9 @@ _BARE_IDEMPOTENT = re.compile(r"@idempotent\b(?!\s*\()")
 IDEMPOTENCY_NAMESPACE = uuid.UUID("5b0f6c1e-1d55-4c5e-9a57-2f3f4f2d7a10")
 # Shopify's REST docs ask for 2 seconds between retries when it gives no figure.
 _DEFAULT_WAIT_SECONDS = 2.0
+# A client credentials token lives a day when Shopify does not say.
+_DEFAULT_TOKEN_SECONDS = 86_400.0
+_HEADERS = {"Accept": "application/json", "User-Agent": "returns-desk"}
 
 
 class ShopifyError(Exception):
@@ -83,30 +88,39 @@ class ShopifyThrottledError(ShopifyUnavailableError):
 
 
 class ShopifyAdmin:
-    """Calls the Admin GraphQL API of one shop with a custom app's access token."""
+    """Calls the Admin GraphQL API of one shop, with an app's access token: a fixed one (an app
+    made in the shop's admin before 2026), or one obtained from the app's client credentials
+    (an app made in the Dev Dashboard, see `ClientCredentials`)."""
 
     def __init__(
         self,
         *,
         shop_domain: str,
-        access_token: str,
+        access_token: str | None = None,
+        client_credentials: tuple[str, str] | None = None,
         api_version: str,
         timeout_seconds: float,
         base_url: str | None = None,
         max_wait_seconds: float = 10.0,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         root = (base_url or f"https://{shop_domain}").rstrip("/")
         self._url = f"{root}/admin/api/{api_version}/graphql.json"
-        self._headers = {
-            ACCESS_TOKEN_HEADER: access_token,
-            "Accept": "application/json",
-            "User-Agent": "returns-desk",
-        }
+        self._http = httpx.Client(transport=transport, timeout=httpx.Timeout(timeout_seconds))
+        self._tokens: _Tokens
+        if client_credentials is not None:
+            client_id, client_secret = client_credentials
+            self._tokens = ClientCredentials(
+                f"{root}/admin/oauth/access_token", client_id, client_secret, self._http, clock
+            )
+        elif access_token:
+            self._tokens = _FixedToken(access_token)
+        else:
+            raise ValueError("an access token or the app's client credentials are required")
         self._max_wait = max_wait_seconds
         self._sleep = sleep
-        self._http = httpx.Client(transport=transport, timeout=httpx.Timeout(timeout_seconds))
 
     @property
     def url(self) -> str:
@@ -138,12 +152,110 @@ class ShopifyAdmin:
             waited += wait
 
     def _post(self, body: dict[str, Any]) -> httpx.Response:
+        response = _sent(self._http, self._url, json=body, headers=self._headers())
+        if response.status_code == 401 and self._tokens.renewable:
+            # A token Shopify no longer takes (revoked, or expired early): one new one, once.
+            self._tokens.forget()
+            response = _sent(self._http, self._url, json=body, headers=self._headers())
+        return response
+
+    def _headers(self) -> dict[str, str]:
+        return {ACCESS_TOKEN_HEADER: self._tokens.current(), **_HEADERS}
+
+
+class _Tokens(Protocol):
+    renewable: bool
+
+    def current(self) -> str: ...
+
+    def forget(self) -> None: ...
+
+
+class _FixedToken:
+    renewable = False
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def current(self) -> str:
+        return self._token
+
+    def forget(self) -> None:
+        return None
+
+
+class ClientCredentials:
+    """The access tokens of an app made in the Dev Dashboard, which has no fixed token: its
+    client id and secret are exchanged for one (the client credentials grant, `POST
+    https://{shop}/admin/oauth/access_token` with `grant_type=client_credentials`,
+    https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/client-credentials-grant),
+    which expires after `expires_in` seconds (a day). A token serves until a minute before
+    that; one Shopify refuses (401) is replaced once."""
+
+    renewable = True
+    _MARGIN_SECONDS = 60.0
+
+    def __init__(
+        self,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        http: httpx.Client,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._url = token_url
+        self._form = {
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": client_secret,
+        }
+        self._http = http
+        self._clock = clock
+        self._token: str | None = None
+        self._valid_until = 0.0
+        self._lock = threading.Lock()
+
+    def current(self) -> str:
+        with self._lock:
+            if self._token is None or self._clock() >= self._valid_until:
+                self._token, lifetime = self._granted()
+                self._valid_until = self._clock() + max(lifetime - self._MARGIN_SECONDS, 0.0)
+            return self._token
+
+    def forget(self) -> None:
+        with self._lock:
+            self._token = None
+
+    def _granted(self) -> tuple[str, float]:
+        response = _sent(self._http, self._url, data=self._form, headers=dict(_HEADERS))
+        if response.status_code >= 500:
+            raise ShopifyUnavailableError(
+                f"Shopify's token endpoint answered {response.status_code}"
+            )
+        if response.status_code != 200:
+            # Never the body: it may echo what was sent.
+            raise ShopifyError(
+                f"Shopify refused the app's client credentials with HTTP {response.status_code}",
+                [f"HTTP_{response.status_code}"],
+            )
+        body = _json(response)
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise ShopifyUnavailableError("Shopify's token endpoint answered no access token")
         try:
-            return self._http.post(self._url, json=body, headers=self._headers)
-        except httpx.TimeoutException as exc:
-            raise ShopifyUnavailableError("Shopify did not answer in time") from exc
-        except httpx.TransportError as exc:
-            raise ShopifyUnavailableError("Shopify could not be reached") from exc
+            lifetime = float(body.get("expires_in", _DEFAULT_TOKEN_SECONDS))
+        except (TypeError, ValueError):
+            lifetime = _DEFAULT_TOKEN_SECONDS
+        return token, lifetime
+
+
+def _sent(http: httpx.Client, url: str, **request: Any) -> httpx.Response:
+    try:
+        return http.post(url, **request)
+    except httpx.TimeoutException as exc:
+        raise ShopifyUnavailableError("Shopify did not answer in time") from exc
+    except httpx.TransportError as exc:
+        raise ShopifyUnavailableError("Shopify could not be reached") from exc
 
 
 def idempotency_uuid(key: str) -> str:

@@ -257,33 +257,41 @@ def payment_provider() -> PaymentProvider:
     """Refunds and store credit through the Shopify Admin API when the shop and its token are
     set; otherwise recorded for the merchant to pay in their own back office."""
     admin = shopify_admin()
-    token = get_settings().shopify_admin_token
-    if admin is None or token is None:
+    settings = get_settings()
+    # The app's lasting secret is also the gift cards' code secret: a code only this shop's app
+    # can make. (A Dev Dashboard app's tokens change daily; its client secret does not.)
+    secret = settings.shopify_client_secret or settings.shopify_admin_token
+    if admin is None or secret is None:
         from chalicelib.integrations.payments import ManualPayments
 
         return ManualPayments()
     from chalicelib.integrations.shopify_payments import ShopifyPayments
 
-    # The token is also the gift cards' code secret: a code only this shop's app can make.
     return ShopifyPayments(
-        admin,
-        policy_service().current,
-        gift_card_secret=token.get_secret_value().encode(),
+        admin, policy_service().current, gift_card_secret=secret.get_secret_value().encode()
     )
 
 
 @lru_cache(maxsize=1)
 def shopify_admin() -> ShopifyAdmin | None:
-    """The Shopify Admin GraphQL client, or None without SHOPIFY_SHOP_DOMAIN and its token."""
+    """The Shopify Admin GraphQL client, or None without SHOPIFY_SHOP_DOMAIN and the app's
+    token or client credentials."""
     settings = get_settings()
     token = settings.shopify_admin_token
-    if not settings.shopify_shop_domain or token is None:
+    client_secret = settings.shopify_client_secret
+    credentials = (
+        (settings.shopify_client_id, client_secret.get_secret_value())
+        if settings.shopify_client_id and client_secret
+        else None
+    )
+    if not settings.shopify_shop_domain or (token is None and credentials is None):
         return None
     from chalicelib.integrations.shopify_admin import ShopifyAdmin
 
     return ShopifyAdmin(
         shop_domain=settings.shopify_shop_domain,
-        access_token=token.get_secret_value(),
+        access_token=token.get_secret_value() if token else None,
+        client_credentials=credentials,
         api_version=settings.shopify_api_version,
         timeout_seconds=settings.shopify_timeout_seconds,
         base_url=settings.shopify_api_url,

@@ -29,6 +29,9 @@ from tests.shopify_refunds_support import (
     admin_client,
     fixture,
 )
+from tests.shopify_refunds_support import (
+    SHOP as SHOP_DOMAIN,
+)
 
 SHOP_QUERY = "query ReturnsDeskShopCurrency { shop { currencyCode } }"
 REFUND = (
@@ -281,3 +284,88 @@ def test_the_lifecycle_retries_shopify_being_busy_by_the_name_its_state_machine_
         lifecycle_entrypoints.run_lifecycle_task("execute_refund", {"rma_id": "r1"}, None)
     assert type(raised.value).__name__ == "TransientError"
     assert isinstance(raised.value.__cause__, ShopifyThrottledError)
+
+
+# --- an app made in the Dev Dashboard: client credentials --------------------------------------
+
+TOKEN_URL = "https://maison-lune.myshopify.com/admin/oauth/access_token"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def granted(token: str, expires_in: int = 86399) -> httpx.Response:
+    return httpx.Response(
+        200, json={"access_token": token, "scope": "write_orders", "expires_in": expires_in}
+    )
+
+
+def dev_dashboard_app(clock: Clock) -> ShopifyAdmin:
+    return ShopifyAdmin(
+        shop_domain="maison-lune.myshopify.com",
+        client_credentials=("client-id-1", "client-secret-1"),
+        api_version="2026-04",
+        timeout_seconds=1.0,
+        clock=clock,
+    )
+
+
+def test_an_app_with_client_credentials_asks_a_token_and_reuses_it_until_it_expires(
+    respx_mock: respx.MockRouter,
+) -> None:
+    # Given an app made in the Dev Dashboard, whose tokens live a day
+    clock = Clock()
+    tokens = respx_mock.post(TOKEN_URL).mock(
+        side_effect=[granted("shpat_first"), granted("shpat_second")]
+    )
+    graphql = respx_mock.post(GRAPHQL_URL).mock(return_value=httpx.Response(200, json=SHOP))
+    shopify = dev_dashboard_app(clock)
+    # When it queries twice within the day, and once more the next day
+    shopify.execute(SHOP_QUERY, {})
+    shopify.execute(SHOP_QUERY, {})
+    clock.now += 86399 - 30
+    shopify.execute(SHOP_QUERY, {})
+    # Then it asked for a token with its credentials, used it twice, and asked again before
+    # the token expired
+    assert tokens.call_count == 2
+    form = tokens.calls[0].request.content.decode()
+    assert form == (
+        "grant_type=client_credentials&client_id=client-id-1&client_secret=client-secret-1"
+    )
+    used = [call.request.headers["X-Shopify-Access-Token"] for call in graphql.calls]
+    assert used == ["shpat_first", "shpat_first", "shpat_second"]
+
+
+def test_a_token_shopify_refuses_is_replaced_once(respx_mock: respx.MockRouter) -> None:
+    respx_mock.post(TOKEN_URL).mock(side_effect=[granted("shpat_revoked"), granted("shpat_new")])
+    graphql = respx_mock.post(GRAPHQL_URL).mock(
+        side_effect=[
+            httpx.Response(401, json={"errors": "Invalid"}),
+            httpx.Response(200, json=SHOP),
+        ]
+    )
+    assert dev_dashboard_app(Clock()).execute(SHOP_QUERY, {}) == SHOP["data"]
+    used = [call.request.headers["X-Shopify-Access-Token"] for call in graphql.calls]
+    assert used == ["shpat_revoked", "shpat_new"]
+
+
+def test_client_credentials_shopify_refuses_are_a_shopify_error_without_the_secret(
+    respx_mock: respx.MockRouter, app_logs: Callable[[], str]
+) -> None:
+    respx_mock.post(TOKEN_URL).mock(
+        return_value=httpx.Response(400, json={"error": "client-secret-1 is not valid"})
+    )
+    with pytest.raises(ShopifyError) as raised:
+        dev_dashboard_app(Clock()).execute(SHOP_QUERY, {})
+    assert str(raised.value) == "Shopify refused the app's client credentials with HTTP 400"
+    assert "client-secret-1" not in app_logs()
+
+
+def test_an_app_needs_a_token_or_its_client_credentials() -> None:
+    with pytest.raises(ValueError, match="an access token or the app's client credentials"):
+        ShopifyAdmin(shop_domain=SHOP_DOMAIN, api_version="2026-04", timeout_seconds=1.0)

@@ -7,10 +7,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 import respx
 
 import app
+from chalicelib.integrations.payments import ManualPayments
+from chalicelib.integrations.shopify_payments import ShopifyPayments
+from chalicelib.services import container
 from tests.lifecycle_support import (
     ANOMALY,
     AUTO_APPROVED,
@@ -142,3 +146,41 @@ def test_a_return_of_an_order_not_from_shopify_is_an_execution_error_for_a_perso
     note = by_workflow(api, rma["id"])[-1][2] or ""
     assert "PaymentDeclinedError" in note
     assert "did not come from Shopify" in note
+
+
+def test_an_app_made_in_the_dev_dashboard_pays_with_the_tokens_its_credentials_get(
+    api: Any, lifecycle: str, respx_mock: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a shop whose app has client credentials instead of a fixed token
+    reconfigure(
+        monkeypatch,
+        SHOPIFY_SHOP_DOMAIN=SHOP,
+        SHOPIFY_CLIENT_ID="client-id-1",
+        SHOPIFY_CLIENT_SECRET="client-secret-1",
+    )
+    granted = {"access_token": "shpat_of_the_day", "scope": "write_orders", "expires_in": 86399}
+    tokens = respx_mock.post(f"https://{SHOP}/admin/oauth/access_token").mock(
+        return_value=httpx.Response(200, json=granted)
+    )
+    shop = mocked_shop(respx_mock)
+
+    # When the lifecycle pays a received return
+    rma = refunded_on_receipt(api, lifecycle)
+
+    # Then it is refunded through Shopify with the token the credentials got
+    ended(lifecycle, rma["id"], "SUCCEEDED", [*AUTO_APPROVED, *REFUNDED_AUTOMATICALLY])
+    assert statuses(current(rma["id"])) == PAID
+    assert tokens.call_count == 1
+    used = {call.request.headers["X-Shopify-Access-Token"] for call in shop.calls}
+    assert used == {"shpat_of_the_day"}
+
+
+def test_without_the_shop_or_its_app_refunds_are_recorded_for_the_back_office(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reconfigure(monkeypatch, SHOPIFY_SHOP_DOMAIN=SHOP)
+    assert isinstance(container.payment_provider(), ManualPayments)
+    reconfigure(monkeypatch, SHOPIFY_SHOP_DOMAIN=None, SHOPIFY_ADMIN_TOKEN=TOKEN)
+    assert isinstance(container.payment_provider(), ManualPayments)
+    reconfigure(monkeypatch, SHOPIFY_SHOP_DOMAIN=SHOP)
+    assert isinstance(container.payment_provider(), ShopifyPayments)

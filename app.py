@@ -18,6 +18,7 @@ from chalicelib.api.console_inspections_page import console_inspections_page
 from chalicelib.api.console_policy_page import console_policy_page
 from chalicelib.api.console_return_page import console_return_page
 from chalicelib.api.console_returns_page import console_returns_page
+from chalicelib.api.console_webhooks_page import console_webhooks_page
 from chalicelib.api.docs import docs
 from chalicelib.api.gorgias import gorgias
 from chalicelib.api.gorgias_chat import gorgias_chat
@@ -28,6 +29,7 @@ from chalicelib.api.policy import policy
 from chalicelib.api.portal import portal
 from chalicelib.api.portal_auth import portal_auth
 from chalicelib.api.portal_page import portal_page
+from chalicelib.api.webhook_endpoints import webhook_endpoints
 from chalicelib.api.webhooks import webhooks
 from chalicelib.chat_entrypoint import CHAT_INTAKE_FUNCTION_NAME, process_chat_messages
 from chalicelib.email_entrypoints import run_decision_reminder, run_status_emails
@@ -61,6 +63,7 @@ app.register_blueprint(admin)
 app.register_blueprint(policy)
 app.register_blueprint(orders)
 app.register_blueprint(webhooks)
+app.register_blueprint(webhook_endpoints)
 app.register_blueprint(portal_auth)
 app.register_blueprint(portal)
 app.register_blueprint(portal_page)
@@ -73,6 +76,7 @@ app.register_blueprint(console_returns_page)
 app.register_blueprint(console_policy_page)
 app.register_blueprint(console_inspections_page)
 app.register_blueprint(console_analytics)
+app.register_blueprint(console_webhooks_page)
 
 # Chalice names the queue in the template at import; each stage has its own (.chalice/config.json).
 INSPECTION_QUEUE = os.environ.get("INSPECTION_QUEUE_NAME", "returns-desk-inspections")

@@ -14,6 +14,8 @@ from chalicelib.settings import get_settings
 if TYPE_CHECKING:
     # Built only where used: most requests need few of these, and Lambda cold starts pay for
     # every import.
+    from collections.abc import Callable
+
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     from chalicelib.integrations.chat_queue import ChatQueue
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
     from chalicelib.repositories.email_outbox import EmailOutbox
     from chalicelib.repositories.inspection_files import InspectionFiles
     from chalicelib.repositories.photo_store import PhotoStore
+    from chalicelib.repositories.webhook_deliveries import WebhookDeliveries
+    from chalicelib.repositories.webhook_endpoints import WebhookEndpoints
     from chalicelib.services.analytics import AnalyticsService
     from chalicelib.services.chat_intake import ChatIntakeService
     from chalicelib.services.console_returns import ConsoleReturns
@@ -44,6 +48,7 @@ if TYPE_CHECKING:
     from chalicelib.services.return_events import ReturnEventDispatcher
     from chalicelib.services.shopify_webhooks import ShopifyWebhooks
     from chalicelib.services.status_email_job import StatusEmailJob
+    from chalicelib.services.webhook_endpoints import WebhookEndpointService
 
 
 @lru_cache(maxsize=1)
@@ -412,6 +417,46 @@ def webhook_queue() -> WebhookQueue | None:
     from chalicelib.integrations.webhook_queue import WebhookQueue
 
     return WebhookQueue(url)
+
+
+@lru_cache(maxsize=1)
+def webhook_endpoints() -> WebhookEndpoints:
+    from chalicelib.repositories.webhook_endpoints import WebhookEndpoints
+
+    return WebhookEndpoints(get_settings().table_name)
+
+
+@lru_cache(maxsize=1)
+def webhook_deliveries() -> WebhookDeliveries:
+    from chalicelib.repositories.webhook_deliveries import WebhookDeliveries
+
+    # The admin API's cursor codec: the delivery log pages like the other listings.
+    return WebhookDeliveries(get_settings().table_name, cursors=cursor_codec())
+
+
+def webhook_resolver() -> Callable[..., Any]:
+    """How the hosts of webhook URLs are looked up: the system's resolver (tests put theirs
+    here, so that no check of a URL needs DNS)."""
+    import socket
+
+    return socket.getaddrinfo
+
+
+@lru_cache(maxsize=1)
+def webhook_endpoint_service() -> WebhookEndpointService:
+    from functools import partial
+
+    from chalicelib.integrations.webhook_targets import check_target
+    from chalicelib.services.webhook_endpoints import WebhookEndpointService
+
+    return WebhookEndpointService(
+        webhook_endpoints(),
+        webhook_deliveries(),
+        webhook_queue(),
+        check_target=partial(check_target, resolver=webhook_resolver()),
+        # Only the local stack may name its own receivers on the loopback address.
+        allow_local=get_settings().local_stack,
+    )
 
 
 @lru_cache(maxsize=1)

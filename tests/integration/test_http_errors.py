@@ -102,6 +102,66 @@ ROUTES = [
         },
     ),
     Route("GET", "/openapi.json", "/openapi.json", "admin"),
+    # A public address, so that no DNS is asked; the endpoint `ep_none` does not exist (404).
+    Route(
+        "POST",
+        "/webhooks/endpoints",
+        "/webhooks/endpoints",
+        "admin",
+        {"url": "https://93.184.215.14/hook", "events": ["return.approved"]},
+        answered=201,
+    ),
+    Route("GET", "/webhooks/endpoints", "/webhooks/endpoints", "admin"),
+    Route(
+        "GET",
+        "/webhooks/endpoints/{endpoint_id}",
+        "/webhooks/endpoints/ep_none",
+        "admin",
+        answered=404,
+    ),
+    Route(
+        "PATCH",
+        "/webhooks/endpoints/{endpoint_id}",
+        "/webhooks/endpoints/ep_none",
+        "admin",
+        {"description": "ERP"},
+        answered=404,
+    ),
+    Route(
+        "DELETE",
+        "/webhooks/endpoints/{endpoint_id}",
+        "/webhooks/endpoints/ep_none",
+        "admin",
+        answered=404,
+    ),
+    Route(
+        "POST",
+        "/webhooks/endpoints/{endpoint_id}/rotate-secret",
+        "/webhooks/endpoints/ep_none/rotate-secret",
+        "admin",
+        answered=404,
+    ),
+    Route(
+        "POST",
+        "/webhooks/endpoints/{endpoint_id}/test",
+        "/webhooks/endpoints/ep_none/test",
+        "admin",
+        answered=404,
+    ),
+    Route(
+        "GET",
+        "/webhooks/endpoints/{endpoint_id}/deliveries",
+        "/webhooks/endpoints/ep_none/deliveries",
+        "admin",
+        answered=404,
+    ),
+    Route(
+        "POST",
+        "/webhooks/endpoints/{endpoint_id}/deliveries/{delivery_id}/retry",
+        "/webhooks/endpoints/ep_none/deliveries/msg_none/retry",
+        "admin",
+        answered=404,
+    ),
 ]
 # Routes with other credentials, specified in test_security_matrix.py: the shoppers' portal
 # (session tokens), its sign-in (none), and Shopify's webhooks (signed bodies).

@@ -58,7 +58,7 @@ def attempt_delivery(record: SQSRecord) -> None:
         queued = delivery_of_message(record.body)
     except (ValueError, KeyError, TypeError):
         # It would fail on every retry: logged for a person, and dropped.
-        logger.error("Unreadable webhook delivery dropped", extra={"message": record.message_id})
+        logger.error("Unreadable webhook delivery dropped", extra={"message_id": record.message_id})
         return
     queue = container.webhook_queue()
     if queue is None:

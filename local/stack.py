@@ -47,6 +47,7 @@ from deploy.inspections import (
     queue_attributes,
 )
 from deploy.stage import StageNames
+from deploy.webhook_deliveries import queue_attributes as webhook_queue_attributes
 from local.demo_analytics import fill_demo_analytics
 from local.demo_media import add_demo_photos, drop_past_inspection
 from local.demo_orders import DEMO_ORDER_NUMBER, seed_demo_orders
@@ -54,6 +55,7 @@ from local.gorgias_standin import ADMIN_USER, GorgiasStandIn, ReturnsDesk
 from local.outbox_page import OutboxPage, keep_sent_details
 from local.pumps import BackgroundLoop, Handler, queue_pump, schedule_pump, stream_pump
 from local.seed import DemoClock, DemoData, seed_demo_data, seeding_service
+from local.webhook_receiver import LOCAL_ENDPOINT_ID, LOCAL_SECRET, WebhookReceiver
 
 if TYPE_CHECKING:
     from chalice.local import LocalDevServer
@@ -74,6 +76,7 @@ EMAIL_INTERVAL_SECONDS = 15.0
 INSPECTION_TIMEOUT_SECONDS = 300
 EMAIL_TIMEOUT_SECONDS = 60
 CHAT_TIMEOUT_SECONDS = 60
+WEBHOOK_TIMEOUT_SECONDS = 120
 DEMO_INSPECTION_FILE = "local/demo_inspection.csv"
 # The console's demo merchant: its sign-in code is printed with the other emails.
 DEMO_CONSOLE_USER = "merchant@returns-desk.example"
@@ -135,6 +138,8 @@ class RunningStack:
     gorgias: GorgiasStandIn | None
     # The page of the emails the stack sent, each as the shopper sees it.
     outbox_page: OutboxPage
+    # The merchant's endpoint every event is delivered to, printing each as a [webhook] line.
+    webhook_receiver: WebhookReceiver
     _moto: ThreadedMotoServer
     _api: LocalDevServer
     _api_thread: threading.Thread
@@ -159,6 +164,7 @@ class RunningStack:
         if self.gorgias is not None:
             self.gorgias.stop()
         self.outbox_page.stop()
+        self.webhook_receiver.stop()
         stop_moto(self._moto)
         # The cached clients and services point at the endpoint that just went away.
         _forget_cached_clients()
@@ -182,6 +188,7 @@ def start(
     loops: list[BackgroundLoop] = []
     gorgias: GorgiasStandIn | None = None
     outbox: OutboxPage | None = None
+    receiver: WebhookReceiver | None = None
     try:
         editor = environment or ProcessEnvironment()
         if not all(os.environ.get(variable) for variable in GORGIAS_CREDENTIALS):
@@ -197,9 +204,12 @@ def start(
         queue_url = create_resources(table_name, editor)
         chat_queue_url = create_chat_queue(client("sqs"), editor)
         gorgias_updates_url = create_gorgias_updates_queue(client("sqs"), editor)
+        webhook_deliveries_url = create_webhook_deliveries_queue(client("sqs"), editor)
+        receiver = start_webhook_receiver(port)
         settings = get_settings()
         demo = seed(table_name, present=datetime.now(UTC).replace(second=0, microsecond=0))
         fill_demo_analytics(table_name, datetime.now(UTC).date())
+        loops.append(pump_webhook_deliveries(webhook_deliveries_url))
         loops.append(pump_return_events(table_name))
         auto_approved = start_lifecycles(demo)
         seed_demo_orders(container_orders(), date.today())
@@ -219,6 +229,8 @@ def start(
             gorgias.stop()
         if outbox is not None:
             outbox.stop()
+        if receiver is not None:
+            receiver.stop()
         stop_moto(moto)
         _forget_cached_clients()
         raise
@@ -240,6 +252,7 @@ def start(
         chat_queue_url=chat_queue_url,
         gorgias=gorgias,
         outbox_page=outbox,
+        webhook_receiver=receiver,
         _moto=moto,
         _api=api,
         _api_thread=api_thread,
@@ -275,6 +288,28 @@ def start_outbox_page(api_port: int) -> OutboxPage:
             if error.errno != errno.EADDRINUSE:
                 raise
     return OutboxPage(lambda: backend.sent_messages).start()
+
+
+def start_webhook_receiver(api_port: int) -> WebhookReceiver:
+    """The receiver of the webhooks, on the port after the outbox page's (8003 for 8000) when
+    it is free, on any free port otherwise; subscribed to every event type as the merchant's
+    endpoint, stored as the admin API stores endpoints."""
+    from chalicelib.services import container
+
+    receiver: WebhookReceiver | None = None
+    if api_port:
+        try:
+            receiver = WebhookReceiver(api_port + 3).start()
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+    receiver = receiver or WebhookReceiver().start()
+    try:
+        container.webhook_endpoints().add(receiver.endpoint())
+    except BaseException:
+        receiver.stop()
+        raise
+    return receiver
 
 
 def start_moto() -> ThreadedMotoServer:
@@ -471,6 +506,21 @@ def create_gorgias_updates_queue(sqs: Any, environment: EnvironmentEditor) -> st
     )
 
 
+def create_webhook_deliveries_queue(sqs: Any, environment: EnvironmentEditor) -> str:
+    """The queue of the webhook deliveries and its dead letters, as deploy/webhook_deliveries.py
+    makes them. A failed attempt hides its message for the retry's delay (5 s, then a minute,
+    then 5 minutes...), which moto honours as SQS does."""
+    return _create_redriven_queue(
+        sqs,
+        environment,
+        LOCAL_NAMES.webhook_deliveries_queue_name,
+        LOCAL_NAMES.webhook_deliveries_dead_letter_queue_name,
+        dead_letter_attributes=dead_letter_queue_attributes(),
+        attributes=webhook_queue_attributes,
+        url_variable="WEBHOOK_DELIVERIES_QUEUE_URL",
+    )
+
+
 def _create_redriven_queue(
     sqs: Any,
     environment: EnvironmentEditor,
@@ -551,6 +601,19 @@ def pump_gorgias_updates(queue_url: str) -> BackgroundLoop:
         send_gorgias_updates,
         function_name="send_gorgias_updates",
         timeout_seconds=CHAT_TIMEOUT_SECONDS,
+    ).start()
+
+
+def pump_webhook_deliveries(queue_url: str) -> BackgroundLoop:
+    """The webhook deliveries' queue to its consumer, which sends them to the receiver."""
+    from app import deliver_webhooks
+
+    return queue_pump(
+        client("sqs"),
+        queue_url,
+        deliver_webhooks,
+        function_name="deliver_webhooks",
+        timeout_seconds=WEBHOOK_TIMEOUT_SECONDS,
     ).start()
 
 
@@ -760,11 +823,33 @@ def banner(stack: RunningStack) -> str:
             f"  .venv/bin/python -m local.drop_inspection {stack.aws_endpoint} "
             f"{DEMO_INSPECTION_FILE}",
             f"Status emails are sent every {EMAIL_INTERVAL_SECONDS:g} s and printed here.",
+            *webhook_demo(stack),
             *chat_demo(stack),
             "",
             "Ctrl-C stops everything.",
         ]
     )
+
+
+def webhook_demo(stack: RunningStack) -> list[str]:
+    """The banner's webhook lines: the receiver, its secret, and how to add an endpoint."""
+    receiver = stack.webhook_receiver
+    endpoint = _curl(
+        stack.admin_token,
+        f"{stack.url}/webhooks/endpoints",
+        {"url": receiver.url, "events": ["return.approved", "return.completed"]},
+    )
+    deliveries = _curl(
+        stack.admin_token, f"{stack.url}/webhooks/endpoints/{LOCAL_ENDPOINT_ID}/deliveries"
+    )
+    return [
+        f"Webhooks: every change of a return is delivered to {receiver.url} (endpoint",
+        f"{LOCAL_ENDPOINT_ID}, every event type, secret {LOCAL_SECRET}), which verifies",
+        "each one with the Standard Webhooks library and prints it as a [webhook] line. Its",
+        "deliveries, and another endpoint (deployed, public HTTPS addresses only):",
+        f"  {deliveries}",
+        f"  {endpoint}",
+    ]
 
 
 # What the demo customer writes in the chat: order #4910 is hers (local/demo_orders.py).

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from chalicelib.integrations.payments import PaymentProvider
     from chalicelib.integrations.shopify_admin import ShopifyAdmin
     from chalicelib.integrations.webhook_queue import WebhookQueue
+    from chalicelib.integrations.webhook_sender import WebhookSender
     from chalicelib.repositories.analytics_counters import AnalyticsCounters
     from chalicelib.repositories.cursor_codec import CursorCodec
     from chalicelib.repositories.email_outbox import EmailOutbox
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from chalicelib.services.return_events import ReturnEventDispatcher
     from chalicelib.services.shopify_webhooks import ShopifyWebhooks
     from chalicelib.services.status_email_job import StatusEmailJob
+    from chalicelib.services.webhook_delivery import WebhookDeliveryService
     from chalicelib.services.webhook_endpoints import WebhookEndpointService
 
 
@@ -113,6 +115,11 @@ def return_event_dispatcher() -> ReturnEventDispatcher:
         subscribers.append(
             GorgiasUpdatesDue(GorgiasUpdatesQueue(settings.gorgias_updates_queue_url))
         )
+    queue = webhook_queue()
+    if queue is not None:
+        from chalicelib.services.webhook_subscriber import WebhooksDue
+
+        subscribers.append(WebhooksDue(webhook_endpoints(), webhook_deliveries(), queue))
     from chalicelib.services.analytics import ReturnAnalytics
 
     subscribers.append(ReturnAnalytics(analytics_counters()))
@@ -417,6 +424,26 @@ def webhook_queue() -> WebhookQueue | None:
     from chalicelib.integrations.webhook_queue import WebhookQueue
 
     return WebhookQueue(url)
+
+
+@lru_cache(maxsize=1)
+def webhook_sender() -> WebhookSender:
+    from chalicelib.integrations.webhook_sender import WebhookSender
+
+    settings = get_settings()
+    # Only the local stack may deliver to its own receiver on the loopback address.
+    return WebhookSender(
+        allow_local=settings.local_stack,
+        timeout_seconds=settings.webhook_timeout_seconds,
+        resolver=webhook_resolver(),
+    )
+
+
+@lru_cache(maxsize=1)
+def webhook_delivery() -> WebhookDeliveryService:
+    from chalicelib.services.webhook_delivery import WebhookDeliveryService
+
+    return WebhookDeliveryService(webhook_endpoints(), webhook_deliveries(), webhook_sender())
 
 
 @lru_cache(maxsize=1)

@@ -33,6 +33,7 @@ from local.stack import (
     banner,
     start,
 )
+from local.webhook_receiver import LOCAL_SECRET
 from tests.lifecycle_support import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -185,6 +186,45 @@ def test_the_lifecycle_runs_locally_from_approval_to_refund(
     done = stored()
     assert done["financial_status"] == "PARTIALLY_REFUNDED"
     assert done["financial_resolutions"][0]["amount"] == "23.20"
+
+
+def test_each_change_of_a_return_reaches_the_local_receiver_verified_in_version_order(
+    stack: RunningStack, http: httpx.Client
+) -> None:
+    # Given the stack, whose receiver the banner names with its secret
+    receiver = stack.webhook_receiver
+    assert receiver.url in banner(stack)
+    assert LOCAL_SECRET in banner(stack)
+    parcel = stack.auto_approved
+    admin = bearer(stack.admin_token)
+
+    def changes() -> list[int]:
+        log = http.get(f"/rmas/{parcel.id}/events", headers=admin).json()["events"]
+        return sorted({entry["version"] for entry in log})
+
+    def lines() -> list[str]:
+        return [line for line in receiver.log if f" {parcel.return_reference} " in line]
+
+    # When its parcel is received (the return approved by the lifecycle at start-up)
+    lines_ = [{"sku": parcel.lines[0].sku, "quantity": 1, "product_state": "WORE"}]
+    received = http.post(f"/rmas/{parcel.id}/receive", json={"lines": lines_}, headers=admin)
+    assert received.status_code == 200
+    eventually(
+        lambda: (
+            http.get(f"/rmas/{parcel.id}", headers=admin).json()["waiting_for"] == "REFUND_APPROVAL"
+        ),
+        "the refund to be computed",
+    )
+
+    def versions() -> list[int]:
+        return sorted(int(line.split(" v")[1].split(" ")[0]) for line in lines())
+
+    # Then the receiver printed one verified line per change of the return, the reception's too
+    eventually(lambda: versions() == changes(), "a webhook per change")
+    assert any(line.startswith("[webhook] return.received ") for line in lines())
+    assert all(line.startswith("[webhook] return.") for line in lines())
+    assert all(" verified (msg_" in line for line in lines())
+    assert "[webhook] NOT verified" not in "\n".join(receiver.log)
 
 
 def test_the_chat_demo_opens_returns_and_the_stand_in_shows_the_replies(

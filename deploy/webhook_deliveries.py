@@ -83,11 +83,14 @@ def webhook_deliveries_resources(names: StageNames, consumer: QueueConsumer) -> 
 
 
 def consumer_settings(consumer: QueueConsumer) -> Resource:
-    """Partial batch responses and creation after the queue, as every consumer; and the queue's
-    URL, where the consumer hides the messages it retries later."""
-    return deep_merge(
+    """Partial batch responses, as every consumer; and the queue's URL, where the consumer
+    hides the messages it retries later. Its `Ref` has CloudFormation create the queue first,
+    which the other consumers need a DependsOn for (cfn-lint refuses both)."""
+    settings = deep_merge(
         queue_consumer_settings(consumer, WEBHOOK_DELIVERIES_QUEUE), queue_url_variable()
     )
+    del settings["DependsOn"]
+    return settings
 
 
 def queue_url_variable() -> Resource:

@@ -700,7 +700,9 @@ def test_the_packaged_webhook_consumer_has_time_for_a_batch_of_slow_endpoints_ou
     )
     assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert properties["BatchSize"] == 10
-    assert consumer["DependsOn"] == [WEBHOOK_DELIVERIES_QUEUE]
+    # And it is created after the queue, whose URL it is given
+    variables = consumer["Properties"]["Environment"]["Variables"]
+    assert variables[WEBHOOK_QUEUE_URL_VARIABLE] == {"Ref": WEBHOOK_DELIVERIES_QUEUE}
     # Ten deliveries of ten seconds each fit in its timeout, and the queue hides a batch six
     # times that long (Lambda's advice)
     timeout = consumer["Properties"]["Timeout"]

@@ -80,6 +80,19 @@ class DependencyUnavailableError(ReturnsDeskError):
     code = "dependency_unavailable"
 
 
+class RefundDeclinedError(ReturnsDeskError):
+    """The shop or payment provider refused a refund a person approved, for good: the return
+    is now an execution error, for a person to settle (in the shop, then here)."""
+
+    code = "refund_declined"
+
+    def __init__(self, reference: str, reason: str) -> None:
+        super().__init__(
+            f"The refund of return {reference} was declined: {reason}",
+            {"reference": reference},
+        )
+
+
 class TransientError(Exception):
     """A lifecycle step may succeed if tried again (a lost race, a throttled call). The state
     machine retries errors of this name, with backoff."""

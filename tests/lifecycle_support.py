@@ -14,8 +14,9 @@ from typing import Any, TypeVar
 import pytest
 
 from chalicelib.domain.policy import AutoApprovalRules, ReturnPolicy
-from chalicelib.domain.rma import Rma
+from chalicelib.domain.rma import FinancialResolution, Rma
 from chalicelib.domain.statuses import LifecycleStep
+from chalicelib.integrations.payments import PaymentDeclinedError, PaymentReceipt
 from chalicelib.repositories.aws import client
 from chalicelib.services import container
 from tests.support import ADMIN_AUTH, JSON, WIDGET_AUTH, body, rma_payload
@@ -253,3 +254,12 @@ def still_running(state_machine_arn: str, rma_id: str, path: list[str]) -> None:
     execution = execution_of(state_machine_arn, rma_id)
     assert (execution["name"], execution["status"]) == (rma_id, "RUNNING")
     assert visited_states(state_machine_arn, rma_id) == path
+
+
+class DecliningPayments:
+    """A payment provider that refuses every refund for good."""
+
+    def refund(
+        self, rma: Rma, resolution: FinancialResolution, *, idempotency_key: str
+    ) -> PaymentReceipt:
+        raise PaymentDeclinedError("The card issuer refused the refund (code 05)")

@@ -21,6 +21,7 @@ from chalicelib.errors import (
     PayloadTooLargeError,
     PhotoLimitReachedError,
     PreconditionRequiredError,
+    RefundDeclinedError,
     ReturnsDeskError,
     StoredDataError,
     UnitsAlreadyClaimedError,
@@ -46,6 +47,7 @@ _STATUS_BY_ERROR: dict[type[ReturnsDeskError], int] = {
     PayloadTooLargeError: 413,
     PreconditionRequiredError: 428,
     DependencyUnavailableError: 503,
+    RefundDeclinedError: 422,
     WebhookEndpointDisabledError: 409,
     WebhookEndpointLimitError: 409,
 }

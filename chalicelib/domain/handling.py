@@ -348,6 +348,21 @@ def _paid(
     )
 
 
+def record_declined_refund(
+    rma: Rma, reason: str, *, actor: Actor, at: datetime
+) -> tuple[Rma, RmaEvent]:
+    """The payment of the pending resolution was refused for good: an EXECUTION_ERROR, the
+    resolution still pending, so that a person who settled the cause can approve it again."""
+    return apply_update(
+        rma,
+        action="refund_declined",
+        actor=actor,
+        at=at,
+        changes={"financial_status": FinancialStatus.EXECUTION_ERROR},
+        note=fit_note(f"Refund declined: {reason}"),
+    )
+
+
 def approve_refund(
     rma: Rma,
     amount: Decimal | None,

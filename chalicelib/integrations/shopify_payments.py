@@ -39,8 +39,9 @@ made (only `lastCharacters`); the code is the receipt's `voucher_code`, and logs
 its last four characters only.
 
 Outcomes: paid, a `PaymentReceipt` with Shopify's id (`gid://shopify/Refund/…`,
-`gid://shopify/GiftCard/…`); refused for good (a mutation's `userErrors`, an order not from
-Shopify, an amount over what is left, a query Shopify will not run), `PaymentDeclinedError`;
+`gid://shopify/GiftCard/…`); refused for good (a mutation's `userErrors`, an amount over what is
+left, a query Shopify will not run), `PaymentDeclinedError`; the refund of an order not from
+Shopify (opened through the admin API), recorded for the back office to pay, as without a shop;
 Shopify busy or out of reach, shopify_admin's transient errors, which the lifecycle retries.
 """
 
@@ -59,7 +60,7 @@ from chalicelib.domain.policy import ReturnPolicy
 from chalicelib.domain.refunds import CENT
 from chalicelib.domain.rma import FinancialResolution, Rma, RmaLine
 from chalicelib.domain.statuses import FinancialMethod
-from chalicelib.integrations.payments import PaymentDeclinedError, PaymentReceipt
+from chalicelib.integrations.payments import ManualPayments, PaymentDeclinedError, PaymentReceipt
 from chalicelib.integrations.shopify_admin import ShopifyAdmin, ShopifyError
 from chalicelib.observability import logger
 
@@ -176,10 +177,16 @@ class ShopifyPayments:
     ) -> PaymentReceipt:
         order_id = rma.order.external_id
         if not order_id or not order_id.startswith(ORDER_GID_PREFIX):
-            raise PaymentDeclinedError(
-                f"Order {rma.order.number} of return {rma.return_reference} did not come from "
-                "Shopify (it has no Shopify order id), so Shopify cannot refund it: refund it "
-                "where it was paid."
+            # An order the merchant's own system opened (the admin API) was paid elsewhere:
+            # Shopify cannot refund it, and declining would leave the return with no way out.
+            # It is recorded as paid in the back office, as without Shopify, and says so.
+            manual = ManualPayments().refund(rma, resolution, idempotency_key=idempotency_key)
+            return PaymentReceipt(
+                reference=manual.reference,
+                note=(
+                    f"Order {rma.order.number} is not a Shopify order (no Shopify order id): "
+                    f"{manual.note}"
+                ),
             )
         order = self._admin.execute(ORDER_QUERY, {"id": order_id}).get("order")
         if not isinstance(order, dict):

@@ -17,6 +17,7 @@ from chalicelib.domain.handling import (
     every_line_received,
     left_by_the_lifecycle,
     receive_items,
+    record_declined_refund,
     record_refund,
     refund_unpaid,
     release_item_receipt,
@@ -27,8 +28,8 @@ from chalicelib.domain.refunds import compute_refund, payment_method
 from chalicelib.domain.rma import Actor, FinancialResolution, Rma, RmaEvent
 from chalicelib.domain.statuses import FinancialStatus, LifecycleStep, ProcessingStatus
 from chalicelib.domain.transitions import Action
-from chalicelib.errors import InvalidTransitionError
-from chalicelib.integrations.payments import PaymentProvider
+from chalicelib.errors import InvalidTransitionError, RefundDeclinedError
+from chalicelib.integrations.payments import PaymentDeclinedError, PaymentProvider
 from chalicelib.services.rma_service import RmaService
 
 _FINISHABLE = frozenset({ProcessingStatus.PROCESSING, ProcessingStatus.ANOMALY})
@@ -148,7 +149,14 @@ class HandlingService:
             events.append(resolved)
         current, approved = approve_refund(current, amount, computed, actor=actor, at=at, note=note)
         self._rmas.save(current, *events, approved, before=rma)
-        paid, paid_event = pay_pending(current, self._payments, actor=actor, at=self._clock())
+        try:
+            paid, paid_event = pay_pending(current, self._payments, actor=actor, at=self._clock())
+        except PaymentDeclinedError as declined:
+            failed, failed_event = record_declined_refund(
+                current, str(declined), actor=actor, at=self._clock()
+            )
+            self._rmas.save(failed, failed_event, before=current)
+            raise RefundDeclinedError(rma.return_reference, str(declined)) from declined
         self._rmas.save(paid, paid_event, before=current)
         return self._rmas.act(paid.id, Action.COMPLETE, actor=actor)
 

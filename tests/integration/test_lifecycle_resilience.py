@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 
 import app
-from chalicelib.domain.rma import Contact, FinancialResolution, Rma
+from chalicelib.domain.rma import Contact, Rma
 from chalicelib.errors import TransientError
 from chalicelib.integrations.labels import IssuedLabel, ReturnInstructions
-from chalicelib.integrations.payments import PaymentDeclinedError, PaymentReceipt
 from chalicelib.repositories.aws import client
 from chalicelib.repositories.lifecycle_executions import LifecycleExecutions
 from chalicelib.services import container
@@ -25,6 +24,7 @@ from tests.lifecycle_support import (
     REFUND_RESOLVED,
     REFUNDED_AUTOMATICALLY,
     REQUEST,
+    DecliningPayments,
     action_log,
     admin_action,
     agents_decide,
@@ -58,15 +58,6 @@ class FailingLabels:
             self.failures_left -= 1
             raise self.error
         return ReturnInstructions().issue(rma, return_address)
-
-
-class DecliningPayments:
-    """A payment provider that refuses every refund for good."""
-
-    def refund(
-        self, rma: Rma, resolution: FinancialResolution, *, idempotency_key: str
-    ) -> PaymentReceipt:
-        raise PaymentDeclinedError("The card issuer refused the refund (code 05)")
 
 
 def plug_in(monkeypatch: pytest.MonkeyPatch, provider_factory: str, provider: Any) -> None:

@@ -10,7 +10,15 @@ from typing import Any
 
 import pytest
 
-from tests.lifecycle_support import action_log, admin_action, line, order_placed
+from chalicelib.integrations.payments import ManualPayments
+from chalicelib.services import container
+from tests.lifecycle_support import (
+    DecliningPayments,
+    action_log,
+    admin_action,
+    line,
+    order_placed,
+)
 from tests.support import ADMIN_AUTH, JSON, WIDGET_AUTH, body, rma_payload
 
 TEE = "TSHIRT-BLUE-M"
@@ -114,6 +122,37 @@ def test_a_return_with_no_lifecycle_is_refunded_and_completed_by_a_person(api: A
     assert [r["amount"] for r in done["financial_resolutions"]] == ["25.00"]
     actions = [e["action"] for e in action_log(api, rma["id"])]
     assert actions[-4:] == ["resolve_financial", "approve_refund", "execute_refund", "complete"]
+
+
+def test_a_refund_the_shop_declines_is_an_execution_error_a_person_can_approve_again(
+    api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given no lifecycle, a 25.00 return received in full, and a shop that declines refunds
+    rma = approved_without_lifecycle(api)
+    assert receive_lines(api, rma["id"], (TEE, 1, "BRAND_NEW_WITH_LABEL")).status_code == 200
+    monkeypatch.setattr(container, "payment_provider", lambda: DecliningPayments())
+    container.reset()
+    # When the merchant approves its refund
+    response = admin_action(api, rma["id"], "refund")
+    # Then they are told why, and the return says so: an execution error, still to be paid
+    assert response.status_code == 422, response.body
+    error = body(response)["error"]
+    assert error["code"] == "refund_declined"
+    assert "The card issuer refused the refund (code 05)" in error["message"]
+    declined = body(api.http.get(f"/rmas/{rma['id']}", headers=ADMIN_AUTH))
+    assert (declined["processing_status"], declined["financial_status"]) == (
+        "PROCESSING",
+        "EXECUTION_ERROR",
+    )
+    assert action_log(api, rma["id"])[-1]["action"] == "refund_declined"
+    # And once the cause is settled, approving it again pays it once and completes it
+    monkeypatch.setattr(container, "payment_provider", lambda: ManualPayments())
+    container.reset()
+    paid = admin_action(api, rma["id"], "refund")
+    assert paid.status_code == 200, paid.body
+    done = body(paid)
+    assert (done["processing_status"], done["financial_status"]) == ("COMPLETE", "REFUNDED")
+    assert [r["amount"] for r in done["financial_resolutions"]] == ["25.00"]
 
 
 def test_a_replacement_with_no_lifecycle_is_completed_by_a_person(api: Any) -> None:

@@ -265,16 +265,15 @@ def test_a_refund_failing_at_the_gateway_is_a_decline(shop: RefundingShop) -> No
         payments().refund(a_return(), owed("10.00"), idempotency_key=KEY)
 
 
-def test_an_order_not_from_shopify_is_declined_without_asking_shopify(
+def test_an_order_not_from_shopify_is_recorded_as_paid_elsewhere_without_asking_shopify(
     shop: RefundingShop,
 ) -> None:
-    with pytest.raises(PaymentDeclinedError) as declined:
-        payments().refund(a_return(external_id=None), owed("50.00"), idempotency_key=KEY)
-    assert str(declined.value) == (
-        "Order #1001 of return R-001234 did not come from Shopify (it has no Shopify order id), "
-        "so Shopify cannot refund it: refund it where it was paid."
-    )
+    # Given an order the merchant's own system opened (no Shopify order id)
+    receipt = payments().refund(a_return(external_id=None), owed("50.00"), idempotency_key=KEY)
+    # Then Shopify is not asked, and the receipt says the refund is the back office's to pay
     assert shop.calls == []
+    assert receipt.note.startswith("Order #1001 is not a Shopify order (no Shopify order id): ")
+    assert "recorded as executed manually in the store's back office" in receipt.note
 
 
 def test_an_order_shopify_does_not_show_is_declined_naming_the_scope_old_orders_need(

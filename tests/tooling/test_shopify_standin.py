@@ -1,0 +1,136 @@
+"""The local stack's stand-in for a Shopify shop answers the real Admin API client as Shopify
+would: a refund, a gift card and a replacement order each made once, even when asked twice with
+the same key (or the same code, or the same tag), and each printed as a [shopify] line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from chalicelib.domain.policy import ReturnPolicy
+from chalicelib.domain.rma import Customer, FinancialResolution, OrderRef, Rma, RmaLine
+from chalicelib.domain.statuses import (
+    ExpectedResolution,
+    FinancialMethod,
+    ProductState,
+    ReturnReason,
+)
+from chalicelib.integrations.shopify_admin import ShopifyAdmin
+from chalicelib.integrations.shopify_exchanges import ShopifyCatalog, ShopifyDraftOrders
+from chalicelib.integrations.shopify_payments import ShopifyPayments
+from local.shopify_standin import SHOP_DOMAIN, ShopifyStandIn, ShopLine
+
+ORDER = "gid://shopify/Order/4910"
+TEE = "gid://shopify/ProductVariant/491001"
+TEE_LARGE = "gid://shopify/ProductVariant/491002"
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def shop() -> Iterator[ShopifyStandIn]:
+    standin = ShopifyStandIn(echo=False)
+    standin.add_order(
+        ORDER,
+        "#4910",
+        [
+            ShopLine("TEE-ORGANIC-M", 2, Decimal("25.00"), "gid://shopify/LineItem/1", TEE),
+            ShopLine("MUG-STONE", 1, Decimal("14.00"), "gid://shopify/LineItem/2"),
+        ],
+    )
+    standin.add_variants(
+        "gid://shopify/Product/4910",
+        [
+            (TEE, "Organic T-shirt / M", Decimal("25.00")),
+            (TEE_LARGE, "Organic T-shirt / L", Decimal("25.00")),
+        ],
+    )
+    yield standin
+    standin.stop()
+
+
+def admin(shop: ShopifyStandIn) -> ShopifyAdmin:
+    return ShopifyAdmin(
+        shop_domain=SHOP_DOMAIN,
+        access_token="local-token",
+        api_version="2026-04",
+        timeout_seconds=5,
+        base_url=shop.api_url,
+    )
+
+
+def a_return(resolution: ExpectedResolution = ExpectedResolution.REFUND) -> Rma:
+    return Rma(
+        id="01JD8Z5K3W9X4Y7Q2R6T0V1B3N",
+        return_number=1234,
+        return_reference="R-001234",
+        order=OrderRef(number="#4910", external_id=ORDER),
+        customer=Customer(email="jane.doe@example.com"),
+        lines=[
+            RmaLine(
+                sku="TEE-ORGANIC-M",
+                name="Organic T-shirt (M)",
+                quantity=1,
+                unit_price=Decimal("25.00"),
+                reason=ReturnReason.SIZE_PROBLEM,
+                product_state=ProductState.BRAND_NEW_WITH_LABEL,
+                received_quantity=1,
+                variant_id=TEE,
+            )
+        ],
+        expected_resolution=resolution,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+
+
+def payments(shop: ShopifyStandIn) -> ShopifyPayments:
+    return ShopifyPayments(admin(shop), ReturnPolicy, gift_card_secret=b"local-secret")
+
+
+def test_a_refund_asked_twice_with_its_key_is_made_once(shop: ShopifyStandIn) -> None:
+    owed = FinancialResolution(amount=Decimal("25.00"), method=FinancialMethod.REFUND)
+    first = payments(shop).refund(a_return(), owed, idempotency_key="R-001234:0")
+    again = payments(shop).refund(a_return(), owed, idempotency_key="R-001234:0")
+    assert first.reference == again.reference
+    refunds = [t for t in shop.orders[ORDER].transactions if t["kind"] == "REFUND"]
+    assert [t["amountSet"]["shopMoney"]["amount"] for t in refunds] == ["25.00"]
+    assert shop.log == [f"[shopify] refundCreate on #4910: 25.00 EUR ({first.reference})"]
+
+
+def test_store_credit_asked_twice_is_one_gift_card(shop: ShopifyStandIn) -> None:
+    owed = FinancialResolution(amount=Decimal("27.50"), method=FinancialMethod.VOUCHER)
+    credit = a_return(ExpectedResolution.VOUCHER)
+    first = payments(shop).refund(credit, owed, idempotency_key="R-001234:0")
+    again = payments(shop).refund(credit, owed, idempotency_key="R-001234:0")
+    assert (first.reference, first.voucher_code) == (again.reference, again.voucher_code)
+    assert len(shop.gift_cards) == 1
+    [line] = shop.log
+    assert line.startswith("[shopify] giftCardCreate: 27.50 EUR, code ending ")
+
+
+def test_a_replacement_is_a_completed_draft_order_found_again_by_its_tag(
+    shop: ShopifyStandIn,
+) -> None:
+    catalog = ShopifyCatalog(admin(shop))
+    assert [option.title for option in catalog.exchange_options(TEE)] == [
+        "Organic T-shirt / M",
+        "Organic T-shirt / L",
+    ]
+    drafts = ShopifyDraftOrders(admin(shop))
+    assert drafts.find_tagged("R-001234") is None
+    draft = drafts.create(
+        {
+            "lineItems": [{"variantId": TEE_LARGE, "quantity": 1}],
+            "tags": ["returns-desk", "R-001234"],
+        },
+        idempotency_key="replacement:R-001234",
+    )
+    completed = drafts.complete(draft.id)
+    assert completed.completed
+    assert completed.order_name
+    assert drafts.find_tagged("R-001234") == completed
+    assert shop.log[0].startswith("[shopify] draftOrderCreate #D")
+    assert "1 x Organic T-shirt / L" in shop.log[0]

@@ -31,8 +31,9 @@ class ShopStandIn:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.drafts: dict[str, dict[str, Any]] = {}
-        # Answers given instead of the stand-in's own, by operation (e.g. a userError).
-        self.answers: dict[str, dict[str, Any]] = {}
+        # Answers given instead of the stand-in's own, by operation: a body (a userError) or a
+        # whole response (an outage).
+        self.answers: dict[str, dict[str, Any] | httpx.Response] = {}
         self.variants = fixture("product_variant_options")
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -41,7 +42,10 @@ class ShopStandIn:
         variables = payload.get("variables") or {}
         self.calls.append((operation, variables))
         if operation in self.answers:
-            return httpx.Response(200, json=self.answers[operation])
+            answer = self.answers[operation]
+            return (
+                answer if isinstance(answer, httpx.Response) else httpx.Response(200, json=answer)
+            )
         return httpx.Response(200, json=getattr(self, f"_{operation}")(variables))
 
     def operations(self, name: str) -> list[dict[str, Any]]:

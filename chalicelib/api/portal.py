@@ -9,6 +9,7 @@ from chalicelib.api.models.portal import (
     CreatePortalReturn,
     PhotoRequest,
     PhotoUploadAnswer,
+    PortalExchangeOptions,
     PortalOrder,
     PortalOrders,
     PortalReturn,
@@ -53,6 +54,16 @@ def get_order(number: str) -> PortalOrder:
     service = container.portal_service()
     order, lines = service.order(_shopper(), number)
     return PortalOrder.of(order, lines, service.policy())
+
+
+@routes.get(
+    "/portal/orders/{number}/lines/{sku}/exchange-options",
+    summary="The variants an item of the shopper's order may be exchanged for",
+    errors=[404],
+)
+def get_exchange_options(number: str, sku: str) -> PortalExchangeOptions:
+    options = container.portal_service().exchange_options(_shopper(), number, sku)
+    return PortalExchangeOptions.of(sku, options)
 
 
 @routes.post(

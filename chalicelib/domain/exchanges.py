@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from chalicelib.domain.events import ReturnEvent, ReturnEventType
 from chalicelib.domain.handling import every_line_received
+from chalicelib.domain.order import OrderLine
 from chalicelib.domain.policy import ExchangePriceDifference, ExchangeShipping, ReturnPolicy
 from chalicelib.domain.rma import ExchangeChoice, Rma, RmaLine
 from chalicelib.domain.statuses import ExpectedResolution
@@ -34,6 +35,31 @@ class VariantOption:
     title: str
     price: Decimal
     available: bool
+
+
+@dataclass(frozen=True)
+class ExchangeOption:
+    """A variant a shopper may choose for a line, and what it costs more (or less) a unit."""
+
+    variant: VariantOption
+    difference: Decimal
+    ordered: bool
+
+
+def exchange_options(
+    line: RmaLine | OrderLine, options: Iterable[VariantOption], policy: ReturnPolicy
+) -> list[ExchangeOption]:
+    """The variants `line` may be exchanged for, the one ordered first: those `choose_exchange`
+    accepts."""
+    offered = {option.id: option for option in options}
+    same_price = _same_price(line, offered)
+    settles = policy.exchange_price_difference is ExchangePriceDifference.SETTLE
+    allowed = [
+        ExchangeOption(option, option.price - line.unit_price, option.id == line.variant_id)
+        for option in offered.values()
+        if option.available and (settles or option.price == same_price)
+    ]
+    return sorted(allowed, key=lambda option: not option.ordered)
 
 
 def choose_exchange(
@@ -71,7 +97,7 @@ def choose_exchange(
     return ExchangeChoice(variant_id=chosen.id, title=chosen.title, unit_price=chosen.price)
 
 
-def _same_price(line: RmaLine, offered: dict[str, VariantOption]) -> Decimal:
+def _same_price(line: RmaLine | OrderLine, offered: dict[str, VariantOption]) -> Decimal:
     ordered = offered.get(line.variant_id or "")
     return ordered.price if ordered is not None else line.unit_price
 

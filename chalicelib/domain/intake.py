@@ -19,6 +19,7 @@ from chalicelib.domain.rma import (
     Rma,
     RmaDraft,
     RmaLine,
+    ShortText,
 )
 from chalicelib.domain.statuses import ExpectedResolution, ReturnReason
 from chalicelib.errors import InvalidRequestError
@@ -34,12 +35,15 @@ _POLICY_TERMS = frozenset(
 
 
 class ReturnRequest(RmaDraft):
-    """An RMA draft whose money terms are the requester's where given (None: the policy's)."""
+    """An RMA draft whose money terms are the requester's where given (None: the policy's),
+    and the variant each line of an exchange asks for instead of the one ordered, by SKU (the
+    intake asks the shop about it)."""
 
     apply_return_fee: bool | None = None  # type: ignore[assignment]
     retained_amount_for_shipping: Money | None = None  # type: ignore[assignment]
     auto_generate_financial_resolution: bool | None = None  # type: ignore[assignment]
     auto_execute_financial_resolution: bool | None = None  # type: ignore[assignment]
+    exchange_variants: dict[ShortText, ShortText] = {}
 
     def draft(self, policy: ReturnPolicy | None) -> RmaDraft:
         """The draft to open: each term left out is the policy's (the model's default when
@@ -47,7 +51,7 @@ class ReturnRequest(RmaDraft):
         defaults = terms_from_policy(policy) if policy else ReturnTerms()
         return RmaDraft.model_validate(
             {
-                **self.model_dump(exclude=set(_POLICY_TERMS)),
+                **self.model_dump(exclude={*_POLICY_TERMS, "exchange_variants"}),
                 **defaults.model_dump(include=set(_POLICY_TERMS)),
                 **self.model_dump(include=set(_POLICY_TERMS), exclude_none=True),
             }
@@ -62,6 +66,8 @@ class RequestedReturnLine:
     quantity: int
     reason: ReturnReason
     comment: str | None = None
+    # An exchange for another variant of the same product (the shop's id of the variant).
+    exchange_variant_id: str | None = None
 
 
 def request_for_order(
@@ -105,9 +111,14 @@ def request_for_order(
                 comment=line.comment,
                 ordered_quantity=by_sku[line.sku].quantity,
                 final_sale=by_sku[line.sku].final_sale,
+                line_item_id=by_sku[line.sku].line_item_id,
+                variant_id=by_sku[line.sku].variant_id,
             )
             for line in lines
         ],
+        exchange_variants={
+            line.sku: line.exchange_variant_id for line in lines if line.exchange_variant_id
+        },
         expected_resolution=expected_resolution,
         currency=order.currency,
         comment=comment,

@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from chalicelib.domain.rma import RmaLine
+    from chalicelib.domain.rma import Rma, RmaLine
 
 from chalicelib.domain.statuses import (
     DeliveryStatus,
@@ -111,6 +111,18 @@ _PROCESSING_IN_WORDS: dict[ProcessingStatus, str] = {
 }
 
 
+# A return that sends a replacement owes the shopper no money: where its financial status would
+# read "Refund pending" (or "No refund"), it says what the shopper gets instead, with the
+# replacement's order number once the shop has one. Keys of the portal page's catalogue too.
+REPLACEMENT = "REPLACEMENT"
+REPLACEMENT_ORDERED = "REPLACEMENT_ORDERED"
+_REPLACEMENT_WORDS: dict[str, tuple[str, str]] = {
+    REPLACEMENT: ("Replacement", "Échange"),
+    REPLACEMENT_ORDERED: ("Replacement: order {number}", "Échange : commande {number}"),
+}
+_OWING_NOTHING_YET = frozenset({FinancialStatus.PENDING, FinancialStatus.NONE})
+
+
 def language(locale: str | None) -> str:
     """The supported language of `locale` ("fr", "fr-CA", "en_GB"...); English otherwise."""
     code = (locale or DEFAULT_LOCALE).replace("_", "-").split("-")[0].lower()
@@ -120,6 +132,35 @@ def language(locale: str | None) -> str:
 def label(value: StrEnum, locale: str | None = DEFAULT_LOCALE) -> str:
     """The label of `value` in `locale` ("fr", "fr-CA", "en_GB"...); English when unsupported."""
     english, french = _LABELS[type(value)][value]
+    return french if language(locale) == "fr" else english
+
+
+def financial_wording(rma: Rma) -> tuple[str, str | None]:
+    """What the financial status of `rma` is shown as: its own value, or for an exchange that
+    owes no money, REPLACEMENT or REPLACEMENT_ORDERED with the replacement order's number."""
+    if (
+        rma.expected_resolution is not ExpectedResolution.REPLACE
+        or rma.financial_status not in _OWING_NOTHING_YET
+    ):
+        return rma.financial_status.value, None
+    order = rma.replacement_order
+    if order is not None and order.status == "ORDERED" and order.name:
+        return REPLACEMENT_ORDERED, order.name
+    return REPLACEMENT, None
+
+
+def financial_label(rma: Rma, locale: str | None = DEFAULT_LOCALE) -> str:
+    """The financial status of `rma` in words, in `locale`: "Refund pending", or for an
+    exchange "Replacement" / "Replacement: order #1002" (in French "Échange"...)."""
+    wording, number = financial_wording(rma)
+    if wording not in _REPLACEMENT_WORDS:
+        return label(rma.financial_status, locale)
+    return replacement_words(wording, locale).format(number=number)
+
+
+def replacement_words(wording: str, locale: str | None) -> str:
+    """REPLACEMENT or REPLACEMENT_ORDERED in `locale`, `{number}` left for the order's."""
+    english, french = _REPLACEMENT_WORDS[wording]
     return french if language(locale) == "fr" else english
 
 

@@ -12,9 +12,11 @@ idempotent: before creating anything, the draft order tagged with the reference 
 Variants come from `productVariant(id) { product { variants } }` (scope read_products); the
 price is the variant's in the shop's currency (`Money`, a decimal string).
 
-Top-level GraphQL errors and throttling are the Admin client's (it raises; the event stream
-retries). A mutation's `userErrors` are a ShopifyUserError: the shop refused the request, and
-asking again will not change its mind.
+Throttling and outages are the Admin client's (it waits, then raises a TransientError the
+event stream retries). A mutation's `userErrors`, and a request Shopify refuses outright (its
+top-level `errors`: a missing scope, say), are a ShopifyUserError: asking again will not change
+its mind. Reading the variants, such a refusal is a DependencyUnavailableError (503): the
+shopper may still ask for the same item.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from typing import Any, Protocol
 
 from chalicelib.domain.exchanges import VariantOption
 from chalicelib.domain.rma import Contact, Rma
+from chalicelib.errors import DependencyUnavailableError
+from chalicelib.integrations.shopify_admin import ShopifyError
+from chalicelib.observability import logger
 
 # A product has at most 100 variants before 2025-04's higher limits: a shopper picks among the
 # first 100, which covers every ordinary product.
@@ -134,7 +139,15 @@ class ShopifyCatalog:
     def exchange_options(self, variant_id: str) -> list[VariantOption]:
         """The variants of the product `variant_id` belongs to (itself included); empty when
         the shop no longer has that variant."""
-        data = self._admin.execute(EXCHANGE_OPTIONS, {"id": variant_id})
+        try:
+            data = self._admin.execute(EXCHANGE_OPTIONS, {"id": variant_id})
+        except ShopifyError as refused:
+            logger.warning(
+                "The shop refused to list a product's variants", extra={"error": str(refused)}
+            )
+            raise DependencyUnavailableError(
+                "The shop's other variants cannot be read now; the same item can still be sent."
+            ) from refused
         variant = data.get("productVariant")
         if not variant:
             return []
@@ -156,27 +169,35 @@ class ShopifyDraftOrders:
     def find_tagged(self, tag: str) -> DraftOrder | None:
         """The draft order tagged `tag` (a return's reference), if one exists."""
         # Quoted: a reference holds a hyphen, which the search syntax reads as an operator.
-        data = self._admin.execute(FIND_REPLACEMENT, {"query": f"tag:'{tag}'"})
+        data = self._execute("draftOrders", FIND_REPLACEMENT, {"query": f"tag:'{tag}'"})
         nodes = data["draftOrders"]["nodes"]
         return DraftOrder.of(nodes[0]) if nodes else None
 
     def create(self, draft_input: dict[str, Any], *, idempotency_key: str) -> DraftOrder:
-        data = self._admin.execute(
-            CREATE_REPLACEMENT, {"input": draft_input}, idempotency_key=idempotency_key
+        data = self._execute(
+            "draftOrderCreate", CREATE_REPLACEMENT, {"input": draft_input}, idempotency_key
         )
         return _draft_of("draftOrderCreate", data)
 
     def complete(self, draft_id: str) -> DraftOrder:
-        data = self._admin.execute(
-            COMPLETE_REPLACEMENT, {"id": draft_id}, idempotency_key=f"complete:{draft_id}"
+        data = self._execute(
+            "draftOrderComplete", COMPLETE_REPLACEMENT, {"id": draft_id}, f"complete:{draft_id}"
         )
         return _draft_of("draftOrderComplete", data)
 
     def send_invoice(self, draft_id: str) -> DraftOrder:
-        data = self._admin.execute(
-            INVOICE_REPLACEMENT, {"id": draft_id}, idempotency_key=f"invoice:{draft_id}"
+        data = self._execute(
+            "draftOrderInvoiceSend", INVOICE_REPLACEMENT, {"id": draft_id}, f"invoice:{draft_id}"
         )
         return _draft_of("draftOrderInvoiceSend", data)
+
+    def _execute(
+        self, name: str, query: str, variables: dict[str, Any], key: str | None = None
+    ) -> dict[str, Any]:
+        try:
+            return self._admin.execute(query, variables, idempotency_key=key)
+        except ShopifyError as refused:
+            raise ShopifyUserError(name, [{"message": str(refused)}]) from refused
 
 
 def _draft_of(mutation: str, data: dict[str, Any]) -> DraftOrder:

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.domain.labels import label, language, received_in_words
+from chalicelib.domain.labels import financial_label, label, language, received_in_words
 from chalicelib.domain.refunds import RefundBreakdown
 from chalicelib.domain.rma import FinancialResolution, Rma
 from chalicelib.domain.status_emails import PAID_KINDS, StatusEmailKind, latest_paid
-from chalicelib.domain.statuses import FinancialStatus
+from chalicelib.domain.statuses import ExpectedResolution, FinancialStatus
 from chalicelib.notifications.brand import Brand
 from chalicelib.notifications.refund_summary import refund_summary
 from chalicelib.notifications.rendering import Button, RenderedEmail, render_email
@@ -48,6 +48,10 @@ def render_status_email(
         "reference": rma.return_reference,
         "order_number": rma.order.number,
         "status_label": label(rma.processing_status, lang),
+        # An exchange says what the shopper gets back: the replacement, and its order once made.
+        "resolution": financial_label(rma, lang)
+        if rma.expected_resolution is ExpectedResolution.REPLACE
+        else None,
         "lines": [
             {
                 "name": line.name,
@@ -93,6 +97,7 @@ class _Wording:
     reference: str
     order: str
     status: str
+    resolution: str
     items: str
     received: str
     instructions: str
@@ -129,6 +134,7 @@ _WORDING = {
         reference="Return",
         order="Order",
         status="Status",
+        resolution="Resolution",
         items="Items",
         received="received",
         instructions="How to send the items back",
@@ -166,6 +172,7 @@ _WORDING = {
         reference="Retour",
         order="Commande",
         status="Statut",
+        resolution="Résolution",
         items="Articles",
         received="reçu(s)",
         instructions="Comment renvoyer les articles",

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from chalicelib.domain.labels import label, received_in_words
+from chalicelib.domain.labels import financial_label, label, received_in_words
 from chalicelib.domain.policy import ReturnPolicy
 from chalicelib.domain.refunds import RefundBreakdown, compute_refund
-from chalicelib.domain.rma import Rma, RmaEvent, RmaLine
+from chalicelib.domain.rma import ReplacementStatus, Rma, RmaEvent, RmaLine
 from chalicelib.domain.statuses import (
     Channel,
+    ExpectedResolution,
     FinancialStatus,
     LifecycleStep,
     ProductState,
@@ -53,6 +54,7 @@ _UPDATES: dict[str, str] = {
     "resolve_financial": "Refund computed",
     "approve_refund": "Refund approved",
     "execute_refund": "Refund paid",
+    "order_replacement": "Replacement ordered",
 }
 # (value, words) of the choices forms offer.
 PRODUCT_STATES: list[tuple[str, str]] = [
@@ -139,7 +141,7 @@ def return_view(
         statuses=[
             Figure("Processing", label(rma.processing_status, CONSOLE_LOCALE)),
             Figure("Delivery", label(rma.delivery_status, CONSOLE_LOCALE)),
-            Figure("Refund", label(rma.financial_status, CONSOLE_LOCALE)),
+            Figure("Refund", financial_label(rma, CONSOLE_LOCALE)),
             Figure("Inspection", label(rma.fulfillment_status, CONSOLE_LOCALE)),
             Figure("Expected resolution", label(rma.expected_resolution, CONSOLE_LOCALE)),
             *([Figure("Waiting for", _WAITS[rma.waiting_for])] if rma.waiting_for else []),
@@ -164,7 +166,8 @@ def return_view(
                 f"{_money(rma, r.amount)} — {label(r.status, CONSOLE_LOCALE)}",
             )
             for r in rma.financial_resolutions
-        ],
+        ]
+        + _replacement(rma),
         suggested_amount=str(_suggested_amount(rma, breakdown)),
         refund_ceiling=_money(rma, breakdown.lines_value),
         shipments=[
@@ -190,6 +193,26 @@ def return_view(
         log=[_entry(event) for event in events],
         photo_origins=sorted({_origin(url) for url in urls}),
     )
+
+
+def _replacement(rma: Rma) -> list[Figure]:
+    """An exchange's replacement: what is sent for each line, and where its order stands."""
+    if rma.expected_resolution is not ExpectedResolution.REPLACE:
+        return []
+    sent = ", ".join(
+        f"{line.quantity} x {line.exchange.title if line.exchange else 'the same'} for {line.sku}"
+        for line in rma.lines
+    )
+    order = rma.replacement_order
+    if order is None:
+        state = "not ordered yet"
+    elif order.status is ReplacementStatus.ORDERED:
+        state = f"order {order.name}"
+    elif order.status is ReplacementStatus.INVOICE_SENT:
+        state = f"draft order {order.name}, its invoice for the difference sent to the customer"
+    else:
+        state = "to be created in the shop by the merchant"
+    return [Figure("Replacement", f"{sent} — {state}")]
 
 
 def shipment_links(rma: Rma) -> list[tuple[str, str]]:

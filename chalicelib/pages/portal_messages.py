@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from chalicelib.domain.labels import SUPPORTED_LOCALES, label, language
+from chalicelib.domain.labels import (
+    REPLACEMENT,
+    REPLACEMENT_ORDERED,
+    SUPPORTED_LOCALES,
+    label,
+    language,
+    replacement_words,
+)
 from chalicelib.domain.statuses import (
     DeliveryStatus,
     ExpectedResolution,
@@ -124,6 +131,16 @@ _SENTENCES: dict[str, tuple[str, str]] = {
     "new.preview": ("Your photo of “{name}”", "Votre photo de « {name} »"),
     "new.resolution": ("What would you like?", "Que souhaitez-vous ?"),
     "new.comment": ("Anything to add? (optional)", "Un commentaire ? (facultatif)"),
+    "new.exchange": ("Send me instead", "M'envoyer à la place"),
+    "new.exchange_same": ("The same item", "Le même article"),
+    "new.exchange_more": (
+        "{variant} ({amount} more, invoiced)",
+        "{variant} ({amount} de plus, facturés)",
+    ),
+    "new.exchange_less": (
+        "{variant} ({amount} less, refunded)",
+        "{variant} ({amount} de moins, remboursés)",
+    ),
     "new.submit": ("Send my return request", "Envoyer ma demande de retour"),
     "new.cancel": ("Back to my orders", "Retour à mes commandes"),
     "new.sending": ("Sending your request…", "Envoi de votre demande…"),
@@ -166,6 +183,7 @@ _SENTENCES: dict[str, tuple[str, str]] = {
     "return.inspection": ("Inspection", "Inspection"),
     "return.refund": ("Refund", "Remboursement"),
     "return.resolution": ("You asked for", "Vous avez demandé"),
+    "return.exchange_for": ("Exchanged for {variant}", "Échangé contre {variant}"),
     "return.instructions": ("How to send your parcel", "Comment envoyer votre colis"),
     "return.tracking": ("Tracking", "Suivi"),
     "return.tracking_number": (
@@ -354,6 +372,9 @@ def catalogue(locale: str) -> dict[str, str]:
     for prefix, values in _LABELLED.items():
         for value in values:
             messages[f"{prefix}.{value}"] = label(value, locale)
+    # An exchange's financial status, worded as the rest of returns-desk words it.
+    for wording in (REPLACEMENT, REPLACEMENT_ORDERED):
+        messages[f"financial.{wording}"] = replacement_words(wording, locale)
     return messages
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from chalicelib.clock import utc_now
 from chalicelib.domain.eligibility import (
@@ -18,6 +19,7 @@ from chalicelib.domain.eligibility import (
     already_returned,
     check_lines,
 )
+from chalicelib.domain.exchanges import ExchangeOption, exchange_options
 from chalicelib.domain.intake import RequestedReturnLine, photos_missing, request_for_order
 from chalicelib.domain.order import Order
 from chalicelib.domain.policy import ReturnPolicy
@@ -32,11 +34,19 @@ from chalicelib.domain.rma import (
 )
 from chalicelib.domain.statuses import Channel, ExpectedResolution, ProcessingStatus, ReturnReason
 from chalicelib.domain.transitions import Action, apply_update
-from chalicelib.errors import InvalidRequestError, PhotoLimitReachedError, RmaNotFoundError
+from chalicelib.errors import (
+    InvalidRequestError,
+    NotFoundError,
+    PhotoLimitReachedError,
+    RmaNotFoundError,
+)
 from chalicelib.repositories.photo_store import UPLOAD_SECONDS, PhotoStore, PhotoUpload
 from chalicelib.services.intake import ReturnIntake
 from chalicelib.services.order_service import OrderService
 from chalicelib.services.rma_service import RmaService
+
+if TYPE_CHECKING:
+    from chalicelib.integrations.shopify_exchanges import ShopifyCatalog
 
 _HISTORY = 100
 
@@ -61,6 +71,7 @@ class PortalService:
         *,
         clock: Callable[[], datetime] = utc_now,
         new_key: Callable[[], str] | None = None,
+        catalog: Callable[[], ShopifyCatalog | None] = lambda: None,
     ) -> None:
         import uuid
 
@@ -71,6 +82,7 @@ class PortalService:
         self._photos = photos
         self._clock = clock
         self._new_key = new_key or (lambda: uuid.uuid4().hex)
+        self._catalog = catalog
 
     # --- orders ------------------------------------------------------------------------------
 
@@ -84,6 +96,19 @@ class PortalService:
     def order(self, shopper: str, number: str) -> tuple[Order, list[ReturnableLine]]:
         order = self._orders.find_for_customer(number, shopper)
         return order, self._returnable(order, self._history(shopper))
+
+    def exchange_options(self, shopper: str, number: str, sku: str) -> list[ExchangeOption]:
+        """The variants a line of the shopper's order may be exchanged for (the one ordered
+        first); none when only the same item can be sent: no shop is connected, or the shop's
+        variant of the line is not known."""
+        order = self._orders.find_for_customer(number, shopper)
+        line = next((line for line in order.lines if line.sku == sku), None)
+        if line is None:
+            raise NotFoundError(f"Order {number} has no item {sku}.", {"sku": sku})
+        catalog = self._catalog()
+        if catalog is None or line.variant_id is None:
+            return []
+        return exchange_options(line, catalog.exchange_options(line.variant_id), self._policy())
 
     def policy(self) -> ReturnPolicy:
         """The policy a shopper's returns are checked against, whose terms the portal shows

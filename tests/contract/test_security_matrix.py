@@ -78,7 +78,11 @@ class PortalRoute:
     def request(self, target: Target) -> tuple[str, str | None]:
         """The path and JSON body of this request about `target`: a body that names an order
         names the target's."""
-        path = self.template.format(number=quote(target.order, safe=""), reference=target.reference)
+        path = self.template.format(
+            number=quote(target.order, safe=""),
+            reference=target.reference,
+            sku=RETURNED_LINE["sku"],
+        )
         if self.payload is None:
             return path, None
         if "order_number" in self.payload:
@@ -89,6 +93,7 @@ class PortalRoute:
 PORTAL_ROUTES = [
     PortalRoute("GET", "/portal/orders"),
     PortalRoute("GET", "/portal/orders/{number}"),
+    PortalRoute("GET", "/portal/orders/{number}/lines/{sku}/exchange-options"),
     PortalRoute(
         "POST",
         "/portal/returns",

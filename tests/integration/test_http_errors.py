@@ -170,6 +170,7 @@ OTHER_CREDENTIALS = {
     ("POST", "/portal/verify"),
     ("GET", "/portal/orders"),
     ("GET", "/portal/orders/{number}"),
+    ("GET", "/portal/orders/{number}/lines/{sku}/exchange-options"),
     ("POST", "/portal/returns"),
     ("GET", "/portal/returns"),
     ("GET", "/portal/returns/{reference}"),

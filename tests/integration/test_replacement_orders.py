@@ -288,3 +288,47 @@ def test_without_a_shop_the_replacement_is_left_to_the_merchant_and_nothing_is_f
     assert stored.replacement_order.order_id is None
     [note] = [e.note for e in entries if e.action == "order_replacement"]
     assert note.startswith("Replacement to be created by the merchant in the shop")
+
+
+def test_a_request_the_shop_refuses_outright_is_told_to_a_person_and_never_retried(
+    exchange: Callable[..., Rma], rma_service: Any, shop: ShopStandIn
+) -> None:
+    # Given an app token without the draft orders' scope
+    shop.answers["draftOrderCreate"] = {
+        "errors": [
+            {
+                "message": "Access denied for draftOrderCreate field.",
+                "extensions": {"code": "ACCESS_DENIED"},
+            }
+        ]
+    }
+    rma = exchange()
+    approved(rma_service, rma)
+    subscriber()(received(rma_service, rma_service.find(rma.id)))
+    # Then the return says why a person must order it, and keeps no order it does not have
+    stored, entries = rma_service.history(rma.id)
+    [note] = [e.note for e in entries if e.action == "order_replacement"]
+    assert note.startswith("The shop refused the replacement (")
+    assert stored.replacement_order.status is ReplacementStatus.MERCHANT_TO_CREATE
+
+
+def test_a_shop_that_is_down_fails_the_event_for_the_stream_to_retry_and_records_nothing(
+    exchange: Callable[..., Rma], rma_service: Any, shop: ShopStandIn
+) -> None:
+    import httpx
+
+    from chalicelib.errors import TransientError
+
+    shop.answers["draftOrderCreate"] = httpx.Response(503)
+    rma = exchange()
+    approved(rma_service, rma)
+    event = received(rma_service, rma_service.find(rma.id))
+    # When the shop cannot answer
+    with pytest.raises(TransientError):
+        subscriber()(event)
+    assert rma_service.find(rma.id).replacement_order is None
+    # When the stream delivers the event again and the shop is back
+    del shop.answers["draftOrderCreate"]
+    subscriber()(event)
+    # Then the replacement is ordered
+    assert rma_service.find(rma.id).replacement_order.name == "#1002"

@@ -75,7 +75,8 @@ RUNS_IN: dict[str, set[FunctionGroup]] = {
     "repositories/order_repository.py": {API, SIGN_IN},
     # The chat intake reads the customer's order, and the policy the intake applies.
     "repositories/order_repository.py:get": {CHAT_INTAKE},
-    "repositories/policy_repository.py:get": {CHAT_INTAKE},
+    # ... and the return events, the policy an exchange's replacement is ordered under.
+    "repositories/policy_repository.py:get": {CHAT_INTAKE, RETURN_EVENTS},
     "repositories/chat_conversations.py": {CHAT_INTAKE},
     # The policy: edited by the admin API, read by the tasks and the reminder's delay.
     "repositories/policy_repository.py": {API, LIFECYCLE, EMAILS},
@@ -97,9 +98,10 @@ RUNS_IN: dict[str, set[FunctionGroup]] = {
     # a return has, and links a request's ticket to the shopper's photos.
     "integrations/gorgias_updates_queue.py": {RETURN_EVENTS},
     "repositories/gorgias_tickets.py": {GORGIAS_UPDATES},
-    # ... and keeps on the return the ticket opened for its request.
-    "repositories/rma_repository.py:get": {GORGIAS_UPDATES},
-    "repositories/rma_repository.py:save_transition": {GORGIAS_UPDATES},
+    # ... and keeps on the return the ticket opened for its request; the return events record
+    # on an exchange the replacement they ordered.
+    "repositories/rma_repository.py:get": {GORGIAS_UPDATES, RETURN_EVENTS},
+    "repositories/rma_repository.py:save_transition": {GORGIAS_UPDATES, RETURN_EVENTS},
     "repositories/photo_store.py:view_url": {GORGIAS_UPDATES},
     # The return events store and queue the webhook deliveries their endpoints want; the queue's
     # consumer attempts them, records each attempt and the endpoint's health, and hides a

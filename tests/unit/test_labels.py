@@ -1,13 +1,30 @@
-"""Every status, reason and state has a label in each supported language."""
+"""Every status, reason and state has a label in each supported language; an exchange's
+financial status reads as the replacement it gives."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 import pytest
 
 from chalicelib.domain import statuses
-from chalicelib.domain.labels import label
+from chalicelib.domain.labels import financial_label, financial_wording, label
+from chalicelib.domain.rma import (
+    Customer,
+    OrderRef,
+    ReplacementOrder,
+    ReplacementStatus,
+    Rma,
+    RmaLine,
+)
+from chalicelib.domain.statuses import (
+    ExpectedResolution,
+    FinancialStatus,
+    ReturnReason,
+)
 
 LABELLED = [
     statuses.ProcessingStatus,
@@ -42,3 +59,88 @@ def test_a_value_shared_by_several_dimensions_reads_in_each_dimensions_own_words
     assert label(statuses.DeliveryStatus.PENDING) == "Not shipped yet"
     assert label(statuses.FinancialStatus.PENDING) == "Refund pending"
     assert label(statuses.ProcessingStatus.PROCESSING) == "In progress"
+
+
+# --- An exchange's financial status ------------------------------------------------------------
+
+T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+
+
+def a_return(resolution: ExpectedResolution, financial: FinancialStatus, **changes: Any) -> Rma:
+    return Rma(
+        id="0" * 32,
+        return_number=1042,
+        return_reference="R-001042",
+        order=OrderRef(number="#1001"),
+        customer=Customer(email="jane@example.com"),
+        lines=[
+            RmaLine(
+                sku="SKU-1",
+                name="Linen shirt",
+                quantity=1,
+                unit_price=Decimal("10.00"),
+                reason=ReturnReason.SIZE_PROBLEM,
+            )
+        ],
+        expected_resolution=resolution,
+        financial_status=financial,
+        created_at=T0,
+        updated_at=T0,
+        **changes,
+    )
+
+
+ORDERED = ReplacementOrder(
+    draft_order_id="gid://shopify/DraftOrder/1",
+    order_id="gid://shopify/Order/2",
+    name="#1002",
+    created_at=T0,
+)
+
+
+@pytest.mark.parametrize("financial", [FinancialStatus.PENDING, FinancialStatus.NONE])
+@pytest.mark.parametrize(("locale", "words"), [("en", "Replacement"), ("fr", "Échange")])
+def test_an_exchange_owing_no_money_reads_replacement_where_a_refund_reads_pending(
+    financial: FinancialStatus, locale: str, words: str
+) -> None:
+    # Given an exchange whose replacement is not ordered yet
+    rma = a_return(ExpectedResolution.REPLACE, financial)
+    # Then its financial status says what the shopper gets, not "Refund pending"
+    assert financial_label(rma, locale) == words
+    assert financial_wording(rma) == ("REPLACEMENT", None)
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [("en", "Replacement: order #1002"), ("fr-FR", "Échange : commande #1002")],
+)
+def test_an_exchange_whose_replacement_is_ordered_names_the_order(locale: str, words: str) -> None:
+    rma = a_return(ExpectedResolution.REPLACE, FinancialStatus.NONE, replacement_order=ORDERED)
+    assert financial_label(rma, locale) == words
+    assert financial_wording(rma) == ("REPLACEMENT_ORDERED", "#1002")
+
+
+def test_a_replacement_waiting_for_its_invoice_reads_replacement_without_a_number() -> None:
+    invoiced = ReplacementOrder(
+        status=ReplacementStatus.INVOICE_SENT,
+        draft_order_id="gid://shopify/DraftOrder/1",
+        name="#D7",
+        created_at=T0,
+    )
+    rma = a_return(ExpectedResolution.REPLACE, FinancialStatus.NONE, replacement_order=invoiced)
+    assert financial_label(rma, "en") == "Replacement"
+
+
+@pytest.mark.parametrize(
+    ("resolution", "financial", "words"),
+    [
+        (ExpectedResolution.REFUND, FinancialStatus.PENDING, "Refund pending"),
+        (ExpectedResolution.VOUCHER, FinancialStatus.PENDING, "Refund pending"),
+        # An exchange that did pay money back (a cheaper variant) says so.
+        (ExpectedResolution.REPLACE, FinancialStatus.REFUNDED, "Refunded"),
+    ],
+)
+def test_other_returns_keep_the_words_of_their_financial_status(
+    resolution: ExpectedResolution, financial: FinancialStatus, words: str
+) -> None:
+    assert financial_label(a_return(resolution, financial), "en") == words

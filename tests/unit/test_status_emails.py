@@ -338,3 +338,35 @@ def test_a_missing_template_variable_is_an_error_not_a_blank() -> None:
 
 def test_the_templates_are_loaded_once() -> None:
     assert environment() is environment()
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [("en", "Replacement: order #1002"), ("fr", "Échange : commande #1002")],
+)
+def test_an_exchange_s_email_names_its_replacement_order(locale: str, words: str) -> None:
+    # Given an exchange received, whose replacement the shop ordered
+    from chalicelib.domain.rma import ReplacementOrder
+    from chalicelib.domain.statuses import ExpectedResolution
+
+    rma = an_rma(
+        processing_status=P.PROCESSING,
+        expected_resolution=ExpectedResolution.REPLACE,
+        financial_status=FinancialStatus.NONE,
+        customer=Customer(email="jane@example.com", name="Jane Doe", locale=locale),
+        replacement_order=ReplacementOrder(
+            name="#1002", order_id="gid://shopify/Order/2", created_at=T0
+        ),
+    )
+    # When its email is rendered
+    email = render_status_email(K.PARCEL_RECEIVED, rma, brand=BRAND)
+    # Then it says what the shopper gets, in both parts
+    assert words in email.text
+    assert words in unescape(email.html)
+
+
+def test_a_refund_s_email_shows_no_resolution_row() -> None:
+    email = render_status_email(
+        K.PARCEL_RECEIVED, an_rma(processing_status=P.PROCESSING), brand=BRAND
+    )
+    assert "Resolution" not in email.text

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import ConfigDict, EmailStr, Field, RootModel, StringConstraints, model_validator
 
 from chalicelib.api.models.common import RequestModel, ResponseModel, photo_links
-from chalicelib.domain.labels import label
+from chalicelib.domain.labels import financial_label, label
 from chalicelib.domain.policy import ReturnPolicy
 from chalicelib.domain.returns_listing import StatusDimension, StatusFilter
 from chalicelib.domain.rma import (
@@ -54,6 +54,12 @@ class CreateRmaLine(RequestModel):
     ordered_quantity: Quantity | None = None
     final_sale: bool = False
     photos: Annotated[list[ShortText], Field(max_length=10)] = []
+    # The shop's ids of the ordered line and its variant; left out, they come from the order
+    # returns-desk holds under that number, when it holds it.
+    line_item_id: ShortText | None = None
+    variant_id: ShortText | None = None
+    # An exchange (expected_resolution REPLACE) for another variant of the same product.
+    exchange_variant_id: ShortText | None = None
 
 
 class CreateRmaRequest(RequestModel):
@@ -76,7 +82,9 @@ class CreateRmaRequest(RequestModel):
     def to_request(self) -> ReturnRequest:
         from chalicelib.domain.intake import ReturnRequest
 
-        return ReturnRequest.model_validate(self.model_dump())
+        request = self.model_dump(exclude={"lines": {"__all__": {"exchange_variant_id"}}})
+        chosen = {x.sku: x.exchange_variant_id for x in self.lines if x.exchange_variant_id}
+        return ReturnRequest.model_validate({**request, "exchange_variants": chosen})
 
     def to_draft(self, policy: ReturnPolicy | None = None) -> RmaDraft:
         """The draft the intake would open under `policy` (under none: the model's terms)."""
@@ -198,7 +206,7 @@ class RmaResource(Rma):
             status_labels={
                 "processing": label(rma.processing_status),
                 "delivery": label(rma.delivery_status),
-                "financial": label(rma.financial_status),
+                "financial": financial_label(rma),
                 "fulfillment": label(rma.fulfillment_status),
             },
             photo_urls={line.sku: photo_links(line.photos) for line in rma.lines if line.photos},

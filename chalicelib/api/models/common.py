@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from chalicelib.domain.labels import label
+from chalicelib.domain.labels import financial_label, label
 from chalicelib.domain.rma import Rma, Shipment
 from chalicelib.domain.statuses import (
     DeliveryStatus,
@@ -60,7 +60,8 @@ def labelled_statuses(rma: Rma, locale: str) -> dict[str, Any]:
         "delivery_status": rma.delivery_status,
         "delivery_status_label": label(rma.delivery_status, locale),
         "financial_status": rma.financial_status,
-        "financial_status_label": label(rma.financial_status, locale),
+        # An exchange reads "Replacement" where a refund would read "Refund pending".
+        "financial_status_label": financial_label(rma, locale),
         "fulfillment_status": rma.fulfillment_status,
         "fulfillment_status_label": label(rma.fulfillment_status, locale),
         "expected_resolution": rma.expected_resolution,

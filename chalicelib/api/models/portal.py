@@ -18,7 +18,7 @@ from chalicelib.api.models.common import (
     photo_links,
 )
 from chalicelib.domain.eligibility import window_closes_on
-from chalicelib.domain.labels import label, received_in_words
+from chalicelib.domain.labels import financial_wording, label, received_in_words
 from chalicelib.domain.refunds import RefundBreakdown
 from chalicelib.domain.rma import (
     MAX_SHOPPER_PHOTOS,
@@ -38,6 +38,7 @@ from chalicelib.domain.statuses import (
 )
 
 if TYPE_CHECKING:
+    from chalicelib.domain.exchanges import ExchangeOption
     from chalicelib.domain.order import Order
     from chalicelib.domain.policy import ReturnPolicy
     from chalicelib.repositories.photo_store import PhotoUpload
@@ -85,6 +86,9 @@ class PortalReturnLine(RequestModel):
     quantity: Quantity
     reason: ReturnReason
     comment: LongText | None = None
+    # An exchange (expected_resolution REPLACE) for another variant of the same product: one
+    # of the line's exchange options. Left out, the replacement is the same variant.
+    exchange_variant_id: ShortText | None = None
 
 
 class CreatePortalReturn(RequestModel):
@@ -96,7 +100,10 @@ class CreatePortalReturn(RequestModel):
     def requested_lines(self) -> list[RequestedReturnLine]:
         from chalicelib.services.portal_service import RequestedReturnLine
 
-        return [RequestedReturnLine(x.sku, x.quantity, x.reason, x.comment) for x in self.lines]
+        return [
+            RequestedReturnLine(x.sku, x.quantity, x.reason, x.comment, x.exchange_variant_id)
+            for x in self.lines
+        ]
 
 
 class PhotoRequest(RequestModel):
@@ -155,6 +162,40 @@ class PortalOrder(ResponseModel):
         )
 
 
+class PortalExchangeOption(ResponseModel):
+    variant_id: str
+    title: str
+    price: Decimal
+    # What the shopper pays more (positive) or gets back (negative) for each unit.
+    difference: Decimal
+    # The variant ordered: choosing it sends the same item again.
+    ordered: bool
+
+
+class PortalExchangeOptions(ResponseModel):
+    """The variants a line of the shopper's order may be exchanged for, as the shop offers
+    them and the policy allows; empty when only the same item can be sent (no shop connected)."""
+
+    sku: str
+    options: list[PortalExchangeOption]
+
+    @classmethod
+    def of(cls, sku: str, options: list[ExchangeOption]) -> PortalExchangeOptions:
+        return cls(
+            sku=sku,
+            options=[
+                PortalExchangeOption(
+                    variant_id=option.variant.id,
+                    title=option.variant.title,
+                    price=option.variant.price,
+                    difference=option.difference,
+                    ordered=option.ordered,
+                )
+                for option in options
+            ],
+        )
+
+
 class PortalReasonTerms(ResponseModel):
     reason: ReturnReason
     photo_required: bool
@@ -205,6 +246,8 @@ class PortalItem(ResponseModel):
     # The units received in each state, and the same in words.
     received_states: dict[ProductState, int] = {}
     received_label: str = ""
+    # An exchange: the variant sent instead of this item ("Blue / M"); None: the same again.
+    exchange_title: str | None = None
 
 
 class PortalRefund(ResponseModel):
@@ -229,9 +272,9 @@ class PortalRefundBreakdown(ResponseModel):
     deductions: Decimal
     return_fee: Decimal
     retained_for_shipping: Decimal
+    store_credit_bonus: Decimal
     amount: Decimal
 
-    store_credit_bonus: Decimal
 
 class PortalReturn(LabelledStatuses):
     """A return as its shopper follows it, labelled in their language."""
@@ -247,6 +290,10 @@ class PortalReturn(LabelledStatuses):
     # For one return, once items came back.
     refund_breakdown: PortalRefundBreakdown | None = None
     timeline: list[TimelineEntry] | None = None
+    # How the page words the financial status: the status itself, or for an exchange
+    # REPLACEMENT / REPLACEMENT_ORDERED (with `replacement_order`, its number, e.g. "#1002").
+    financial_wording: str = ""
+    replacement_order: str | None = None
 
     @classmethod
     def of(
@@ -257,12 +304,15 @@ class PortalReturn(LabelledStatuses):
     ) -> PortalReturn:
         locale = rma.customer.locale
         shipment = rma.latest_shipment
+        wording, replacement_order = financial_wording(rma)
         return cls(
             reference=rma.return_reference,
             order_number=rma.order.number,
             created_at=rma.created_at,
             currency=rma.currency,
             **labelled_statuses(rma, locale),
+            financial_wording=wording,
+            replacement_order=replacement_order,
             items=[
                 PortalItem(
                     sku=line.sku,
@@ -276,6 +326,7 @@ class PortalReturn(LabelledStatuses):
                     received_quantity=line.received_quantity,
                     received_states=line.received_states,
                     received_label=received_in_words(line, locale),
+                    exchange_title=line.exchange.title if line.exchange else None,
                 )
                 for line in rma.lines
             ],

@@ -374,7 +374,7 @@
     const order = state.orders.find((candidate) => candidate.number === number);
     const lines = {};
     for (const line of order.lines.filter((candidate) => candidate.returnable > 0)) {
-      lines[line.sku] = { picked: false, quantity: 1, reason: "", ...noPhoto() };
+      lines[line.sku] = { picked: false, quantity: 1, reason: "", exchange: "", ...noPhoto() };
     }
     state.draft = {
       order: number, lines, resolution: state.terms.resolutions[0], comment: "",
@@ -412,7 +412,7 @@
             h("input", {
               type: "radio", name: "resolution", value: resolution,
               checked: draft.resolution === resolution,
-              onchange: () => { draft.resolution = resolution; },
+              onchange: () => { draft.resolution = resolution; showExchangeFields(); },
             }),
             " ", t(`resolution.${resolution}`)))),
         h("label", { for: "comment" }, t("new.comment")),
@@ -450,6 +450,7 @@
         state.terms.reasons.map((rule) => h("option", {
           value: rule.reason, selected: chosen.reason === rule.reason,
         }, t(`reason.${rule.reason}`))))),
+      exchangeField(line, id, chosen),
       photoBlock);
     return h("div", { class: "draft-line", role: "group", "aria-labelledby": `${id}-pick-label` },
       h("div", { class: "choice line-pick" },
@@ -459,6 +460,49 @@
         }),
         h("label", { for: `${id}-pick`, id: `${id}-pick-label` }, t("new.return_this", { name: line.name }))),
       fields);
+  }
+
+  /* The variant sent in exchange for an item, the same one unless the shopper picks another:
+     shown once an exchange is asked for, its options asked of the store the first time. */
+  function exchangeField(line, id, chosen) {
+    const select = h("select", {
+      id: `${id}-exchange`, onchange: (event) => { chosen.exchange = event.target.value; },
+    }, h("option", { value: "" }, t("new.exchange_same")));
+    const field = h("div", {
+      class: "field exchange-field", hidden: state.draft.resolution !== "REPLACE",
+    }, h("label", { for: `${id}-exchange` }, t("new.exchange")), select);
+    field.load = () => loadExchangeOptions(line, select, chosen);
+    if (!field.hidden) field.load();
+    return field;
+  }
+
+  function showExchangeFields() {
+    for (const field of document.querySelectorAll(".exchange-field")) {
+      field.hidden = state.draft.resolution !== "REPLACE";
+      if (!field.hidden) field.load();
+    }
+  }
+
+  async function loadExchangeOptions(line, select, chosen) {
+    if (select.dataset.loaded) return;
+    select.dataset.loaded = "yes";
+    const number = state.draft.order;
+    const currency = state.orders.find((candidate) => candidate.number === number).currency;
+    try {
+      const answer = await api("GET", `/portal/orders/${encodeURIComponent(number)}/lines/${
+        encodeURIComponent(line.sku)}/exchange-options`);
+      for (const option of answer.options.filter((candidate) => !candidate.ordered)) {
+        const difference = Number(option.difference);
+        const text = difference === 0 ? option.title
+          : t(difference > 0 ? "new.exchange_more" : "new.exchange_less",
+            { variant: option.title, amount: money(Math.abs(difference), currency) });
+        select.append(h("option", {
+          value: option.variant_id, selected: chosen.exchange === option.variant_id,
+        }, text));
+      }
+    } catch (error) {
+      delete select.dataset.loaded; // the same item can still be sent; asked again next time
+    }
   }
 
   /* The photo of an item: choose a file, see it, follow its upload. The new return's form and
@@ -542,7 +586,10 @@
       if (!draft.reference) {
         const created = await api("POST", "/portal/returns", {
           order_number: draft.order,
-          lines: picked.map(({ line, chosen }) => ({ sku: line.sku, quantity: chosen.quantity, reason: chosen.reason })),
+          lines: picked.map(({ line, chosen }) => ({
+            sku: line.sku, quantity: chosen.quantity, reason: chosen.reason,
+            exchange_variant_id: draft.resolution === "REPLACE" && chosen.exchange ? chosen.exchange : undefined,
+          })),
           expected_resolution: draft.resolution,
           comment: draft.comment.trim() || null,
         }, { "Idempotency-Key": draft.key });
@@ -660,7 +707,7 @@
       ["return.request", `status.${rma.status}`],
       ["return.parcel", `delivery.${rma.delivery_status}`],
       ["return.inspection", `fulfillment.${rma.fulfillment_status}`],
-      ["return.refund", `financial.${rma.financial_status}`],
+      ["return.refund", `financial.${rma.financial_wording || rma.financial_status}`],
       ["return.resolution", `resolution.${rma.expected_resolution}`],
     ];
     const tracking = rma.tracking;
@@ -675,7 +722,7 @@
           t("returns.opened_on", { date: formatDate(rma.created_at) })}`),
         h("p", { class: "next" }, t(`next.${rma.status}`)),
         h("dl", { class: "statuses" }, statuses.map(([name, value]) =>
-          h("div", null, h("dt", null, t(name)), h("dd", null, t(value))))),
+          h("div", null, h("dt", null, t(name)), h("dd", null, t(value, { number: rma.replacement_order }))))),
         CANCELLABLE.has(rma.status) ? renderCancel(rma) : null),
       rma.status === "NEW" ? renderFinish(rma) : null,
       rma.return_instructions ? h("section", { class: "card", "aria-labelledby": "instructions-title" },
@@ -695,6 +742,7 @@
           h("span", { class: "line-name" }, t("return.item_line", { quantity: item.quantity, name: item.name })),
           h("span", { class: "line-quantity" }, t(`reason.${item.reason}`)),
           h("span", { class: "line-price" }, money(item.unit_price, rma.currency)),
+          item.exchange_title ? h("span", { class: "pill" }, t("return.exchange_for", { variant: item.exchange_title })) : null,
           item.received_quantity ? h("span", { class: "pill ok" }, t("return.received", {
             states: Object.entries(item.received_states)
               .map(([stateName, count]) => `${count} × ${t(`product.${stateName}`)}`).join(", "),

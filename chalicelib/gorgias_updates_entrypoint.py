@@ -48,7 +48,9 @@ def apply_update(record: SQSRecord) -> None:
         event = event_of_message(record.body)
     except ValidationError:
         # It would fail on every retry: logged for a person, and dropped.
-        logger.exception("Unreadable Gorgias update dropped", extra={"message": record.message_id})
+        logger.exception(
+            "Unreadable Gorgias update dropped", extra={"message_id": record.message_id}
+        )
         return
     updates = container.gorgias_ticket_updates()
     if updates is None:

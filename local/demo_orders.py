@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from chalicelib.domain.order import Order, OrderLine
 from chalicelib.services.order_service import OrderService
+from local.demo_shop import TEE_M
 from local.seed import DEMO_CUSTOMER_EMAIL
 
 # Jane's latest order: delivered three days ago, so inside the return window, with a line sold
@@ -19,6 +20,8 @@ def seed_demo_orders(orders: OrderService, today: date) -> list[Order]:
     recorded = [
         Order(
             number=DEMO_ORDER_NUMBER,
+            # As Shopify's order webhooks record orders: the stand-in for Shopify sold it.
+            external_id="gid://shopify/Order/4910",
             customer_email=DEMO_CUSTOMER_EMAIL,
             customer_name="Jane Doe",
             ordered_at=today - timedelta(days=6),
@@ -30,12 +33,15 @@ def seed_demo_orders(orders: OrderService, today: date) -> list[Order]:
                     name="Organic T-shirt (M)",
                     quantity=2,
                     unit_price=Decimal("25.00"),
+                    line_item_id="gid://shopify/LineItem/49101",
+                    variant_id=TEE_M,
                 ),
                 OrderLine(
                     sku="MUG-STONE",
                     name="Stoneware mug",
                     quantity=1,
                     unit_price=Decimal("14.00"),
+                    line_item_id="gid://shopify/LineItem/49102",
                 ),
                 OrderLine(
                     sku="SCARF-SALE",
@@ -50,6 +56,7 @@ def seed_demo_orders(orders: OrderService, today: date) -> list[Order]:
         ),
         Order(
             number="#4601",
+            external_id="gid://shopify/Order/4601",
             customer_email=DEMO_CUSTOMER_EMAIL,
             customer_name="Jane Doe",
             ordered_at=today - timedelta(days=80),

@@ -84,7 +84,10 @@ class ShopifyStandIn:
         self._lock = threading.Lock()
         self._ids = itertools.count(1001)
         self._server = BackgroundServer(_handler(self), port, "shopify-standin")
+
+    def start(self) -> ShopifyStandIn:
         self._server.start()
+        return self
 
     @property
     def api_url(self) -> str:

@@ -51,10 +51,12 @@ from deploy.webhook_deliveries import queue_attributes as webhook_queue_attribut
 from local.demo_analytics import fill_demo_analytics
 from local.demo_media import add_demo_photos, drop_past_inspection
 from local.demo_orders import DEMO_ORDER_NUMBER, seed_demo_orders
+from local.demo_shop import stock_demo_shop
 from local.gorgias_standin import ADMIN_USER, GorgiasStandIn, ReturnsDesk
 from local.outbox_page import OutboxPage, keep_sent_details
 from local.pumps import BackgroundLoop, Handler, queue_pump, schedule_pump, stream_pump
 from local.seed import DemoClock, DemoData, seed_demo_data, seeding_service
+from local.shopify_standin import SHOP_DOMAIN, ShopifyStandIn
 from local.webhook_receiver import LOCAL_ENDPOINT_ID, LOCAL_SECRET, WebhookReceiver
 
 if TYPE_CHECKING:
@@ -140,6 +142,8 @@ class RunningStack:
     outbox_page: OutboxPage
     # The merchant's endpoint every event is delivered to, printing each as a [webhook] line.
     webhook_receiver: WebhookReceiver
+    # The stand-in for the Shopify shop (None when a real shop is configured).
+    shopify: ShopifyStandIn | None
     _moto: ThreadedMotoServer
     _api: LocalDevServer
     _api_thread: threading.Thread
@@ -163,6 +167,8 @@ class RunningStack:
         self._api_thread.join()
         if self.gorgias is not None:
             self.gorgias.stop()
+        if self.shopify is not None:
+            self.shopify.stop()
         self.outbox_page.stop()
         self.webhook_receiver.stop()
         stop_moto(self._moto)
@@ -187,16 +193,20 @@ def start(
     moto = start_moto()
     loops: list[BackgroundLoop] = []
     gorgias: GorgiasStandIn | None = None
+    shopify: ShopifyStandIn | None = None
     outbox: OutboxPage | None = None
     receiver: WebhookReceiver | None = None
     try:
         editor = environment or ProcessEnvironment()
         if not all(os.environ.get(variable) for variable in GORGIAS_CREDENTIALS):
             gorgias = start_gorgias_standin(port)
+        if not os.environ.get("SHOPIFY_SHOP_DOMAIN"):
+            shopify = start_shopify_standin(port)
         configure_environment(
             moto_endpoint(moto),
             editor,
             gorgias_api_url=gorgias.api_url if gorgias else None,
+            shopify_api_url=shopify.api_url if shopify else None,
             api_url=f"http://{HOST}:{port}" if port else None,
         )
         outbox = start_outbox_page(port)
@@ -212,7 +222,9 @@ def start(
         loops.append(pump_webhook_deliveries(webhook_deliveries_url))
         loops.append(pump_return_events(table_name))
         auto_approved = start_lifecycles(demo)
-        seed_demo_orders(container_orders(), date.today())
+        demo_orders = seed_demo_orders(container_orders(), date.today())
+        if shopify is not None:
+            stock_demo_shop(shopify, demo, demo_orders)
         loops.append(watch_outbox())
         loops.extend(pump_events(queue_url, inspection_handler, email_job, email_interval))
         add_demo_photos(demo.awaiting_decision)
@@ -227,6 +239,8 @@ def start(
             loop.stop()
         if gorgias is not None:
             gorgias.stop()
+        if shopify is not None:
+            shopify.stop()
         if outbox is not None:
             outbox.stop()
         if receiver is not None:
@@ -251,6 +265,7 @@ def start(
         inspection_queue_url=queue_url,
         chat_queue_url=chat_queue_url,
         gorgias=gorgias,
+        shopify=shopify,
         outbox_page=outbox,
         webhook_receiver=receiver,
         _moto=moto,
@@ -288,6 +303,18 @@ def start_outbox_page(api_port: int) -> OutboxPage:
             if error.errno != errno.EADDRINUSE:
                 raise
     return OutboxPage(lambda: backend.sent_messages).start()
+
+
+def start_shopify_standin(api_port: int) -> ShopifyStandIn:
+    """The stand-in for the Shopify shop, on the port after the webhook receiver's (8004 for
+    8000) when it is free, on any free port otherwise."""
+    if api_port:
+        try:
+            return ShopifyStandIn(api_port + 4).start()
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+    return ShopifyStandIn().start()
 
 
 def start_webhook_receiver(api_port: int) -> WebhookReceiver:
@@ -355,6 +382,7 @@ def configure_environment(
     environment: EnvironmentEditor,
     *,
     gorgias_api_url: str | None = None,
+    shopify_api_url: str | None = None,
     api_url: str | None = None,
 ) -> None:
     """Point every boto3 client at `endpoint_url` with dummy credentials, and give the app its
@@ -408,6 +436,15 @@ def configure_environment(
                 "GORGIAS_API_KEY": "local-gorgias-key",
                 # No account's rate limit to share with other apps: answers come quicker.
                 "GORGIAS_MAX_RPS": "10",
+            }
+        )
+    if shopify_api_url is not None:
+        # Refunds, store credit and replacement orders go to the stand-in for the shop.
+        local_values.update(
+            {
+                "SHOPIFY_SHOP_DOMAIN": SHOP_DOMAIN,
+                "SHOPIFY_API_URL": shopify_api_url,
+                "SHOPIFY_ADMIN_TOKEN": "local-shopify-admin-token",
             }
         )
     for name, value in local_values.items():
@@ -824,6 +861,7 @@ def banner(stack: RunningStack) -> str:
             f"{DEMO_INSPECTION_FILE}",
             f"Status emails are sent every {EMAIL_INTERVAL_SECONDS:g} s and printed here.",
             *webhook_demo(stack),
+            *shop_demo(stack),
             *chat_demo(stack),
             "",
             "Ctrl-C stops everything.",
@@ -849,6 +887,18 @@ def webhook_demo(stack: RunningStack) -> list[str]:
         "deliveries, and another endpoint (deployed, public HTTPS addresses only):",
         f"  {deliveries}",
         f"  {endpoint}",
+    ]
+
+
+def shop_demo(stack: RunningStack) -> list[str]:
+    """The banner's shop lines: where refunds, store credit and replacements go."""
+    if stack.shopify is None:
+        return [
+            f"Refunds, store credit and replacements go to {os.environ['SHOPIFY_SHOP_DOMAIN']}."
+        ]
+    return [
+        f"The shop: a stand-in for Shopify at {stack.shopify.api_url} makes the refunds, gift "
+        "cards and replacement orders and prints each as a [shopify] line.",
     ]
 
 

@@ -31,7 +31,7 @@ NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 def shop() -> Iterator[ShopifyStandIn]:
-    standin = ShopifyStandIn(echo=False)
+    standin = ShopifyStandIn(echo=False).start()
     standin.add_order(
         ORDER,
         "#4910",

@@ -116,6 +116,10 @@ class WebhookDeliveries(DynamoTable):
                 if not stored:
                     raise WebhookDeliveryNotFoundError(delivery.endpoint_id, delivery.id) from error
                 current = self._delivery(stored)
+                if current.status is DeliveryStatus.DELIVERED:
+                    # A concurrent attempt got it through: this one's failure is kept in the
+                    # log, but the delivery stays delivered.
+                    status, next_attempt_at = DeliveryStatus.DELIVERED, None
                 continue
             return recorded
         raise RuntimeError(f"Delivery {delivery.id}: its attempts kept racing; not recorded")

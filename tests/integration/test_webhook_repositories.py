@@ -248,6 +248,25 @@ def test_attempts_racing_on_one_delivery_are_both_recorded(
     assert deliveries.get("ep_1", delivery.id) == last
 
 
+def test_a_failure_recorded_after_a_racing_success_leaves_the_delivery_delivered(
+    deliveries: WebhookDeliveries,
+) -> None:
+    # Given a delivery that one consumer got through while another's attempt failed
+    delivery = a_delivery()
+    deliveries.add(delivery)
+    deliveries.record_attempt(
+        delivery, an_attempt(200), status=DeliveryStatus.DELIVERED, next_attempt_at=None
+    )
+    # When the failed attempt is recorded over the delivery it read before
+    last = deliveries.record_attempt(
+        delivery, an_attempt(503), status=DeliveryStatus.PENDING, next_attempt_at=NOW
+    )
+    # Then both are on record, and the delivery is still delivered, with nothing due
+    assert [a.status_code for a in last.attempts] == [200, 503]
+    assert (last.status, last.next_attempt_at) == (DeliveryStatus.DELIVERED, None)
+    assert deliveries.get("ep_1", delivery.id) == last
+
+
 def test_only_the_latest_attempts_are_kept_but_all_are_counted(
     deliveries: WebhookDeliveries,
 ) -> None:

@@ -1,4 +1,11 @@
-"""How much money a received return gives back, and in what form."""
+"""How much money a received return gives back, and in what form.
+
+A refund or store credit gives back what the shopper paid for the units received, less what the
+policy keeps (deductions by state, the return fee, shipping retained); store credit adds the
+policy's bonus. An exchange gives back only what its replacements cost less than the units
+received (a cheaper variant chosen under the policy's SETTLE), which is refunded in money; a
+dearer replacement is invoiced by the shop instead (services/replacement_orders.py).
+"""
 
 from __future__ import annotations
 
@@ -16,13 +23,16 @@ _METHODS: dict[ExpectedResolution, FinancialMethod] = {
 
 
 class RefundBreakdown(DomainModel):
-    """amount = max(lines_value - deductions - return_fee - retained_for_shipping, 0)
-    + store_credit_bonus."""
+    """amount = max(lines_value - deductions - return_fee - retained_for_shipping
+    - replaced_value, 0) + store_credit_bonus."""
 
     lines_value: Money
     deductions: Money
     return_fee: Money
     retained_for_shipping: Money
+    # An exchange only: what the replacements of the units received cost (the same item again
+    # at what the shopper paid, another variant at its price).
+    replaced_value: Money = Decimal("0.00")
     # Store credit only: the policy's bonus on what the credit replaces (a refund of the rest).
     store_credit_bonus: Money = Decimal("0.00")
     amount: Money
@@ -35,16 +45,19 @@ class RefundBreakdown(DomainModel):
     def explain(self, currency: str) -> str:
         """The arithmetic in words, for the action log."""
         bonus = f", store credit bonus {self.store_credit_bonus}" if self.store_credit_bonus else ""
+        replaced = f", replacements {self.replaced_value}" if self.replaced_value else ""
         return (
             f"{self.amount} {currency} (lines {self.lines_value}, deductions "
             f"{self.deductions}, return fee {self.return_fee}, retained for shipping "
-            f"{self.retained_for_shipping}{bonus})"
+            f"{self.retained_for_shipping}{replaced}{bonus})"
         )
 
 
 def compute_refund(rma: Rma, policy: ReturnPolicy) -> RefundBreakdown:
     """What `rma` gives back for the units actually received, each in the state it came back in:
     never more than the shopper paid for them (`lines_value`), never below zero."""
+    if rma.expected_resolution is ExpectedResolution.REPLACE:
+        return _exchange_credit(rma)
     lines_value = Decimal(0)
     deductions = Decimal(0)
     for line in rma.lines:
@@ -75,8 +88,42 @@ def compute_refund(rma: Rma, policy: ReturnPolicy) -> RefundBreakdown:
     )
 
 
+def _exchange_credit(rma: Rma) -> RefundBreakdown:
+    """An exchange's money: what the replacements of the units received cost less than those
+    units, nothing kept back (the shopper keeps no item, so nothing is charged for one)."""
+    lines_value = _cents(sum((line.received_value for line in rma.lines), Decimal(0)))
+    replaced = _cents(replaced_value(rma))
+    return RefundBreakdown(
+        lines_value=lines_value,
+        deductions=Decimal("0.00"),
+        return_fee=Decimal("0.00"),
+        retained_for_shipping=Decimal("0.00"),
+        replaced_value=replaced,
+        amount=max(lines_value - replaced, Decimal("0.00")),
+        maximum=lines_value,
+        method=payment_method(rma),
+    )
+
+
+def replaced_value(rma: Rma) -> Decimal:
+    """What the replacements of an exchange's units received cost: the variant chosen at its
+    price, or the same item again at what the shopper paid for it."""
+    return sum(
+        (
+            (line.exchange.unit_price if line.exchange else line.unit_price)
+            * line.received_quantity
+            for line in rma.lines
+        ),
+        Decimal(0),
+    )
+
+
 def payment_method(rma: Rma) -> FinancialMethod | None:
-    """How the return is paid back in money, by its expected resolution; None when it is not."""
+    """How the return is paid back in money, by its expected resolution; None when it is not.
+    An exchange is paid back in money only what its cheaper replacements leave over."""
+    if rma.expected_resolution is ExpectedResolution.REPLACE:
+        received = sum((line.received_value for line in rma.lines), Decimal(0))
+        return FinancialMethod.REFUND if received > replaced_value(rma) else None
     return _METHODS.get(rma.expected_resolution)
 
 

@@ -51,6 +51,7 @@ def refund_summary(
             (wording.deductions, breakdown.deductions),
             (wording.return_fee, breakdown.return_fee),
             (wording.retained_for_shipping, breakdown.retained_for_shipping),
+            (wording.replaced_value, breakdown.replaced_value),
         ]
         rows += [_row(label, -amount, rma.currency, lang) for label, amount in kept if amount]
         if breakdown.store_credit_bonus:
@@ -86,6 +87,7 @@ class _Wording:
     deductions: str
     return_fee: str
     retained_for_shipping: str
+    replaced_value: str
     store_credit_bonus: str
     adjustment: str
     titles: dict[FinancialMethod, str]
@@ -97,6 +99,7 @@ _WORDING = {
         deductions="Deduction for the items' condition",
         return_fee="Return fee",
         retained_for_shipping="Shipping costs kept",
+        replaced_value="Replacement sent",
         store_credit_bonus="Bonus for choosing store credit",
         adjustment="Adjustment",
         titles={
@@ -109,6 +112,7 @@ _WORDING = {
         deductions="Déduction pour l'état des articles",
         return_fee="Frais de retour",
         retained_for_shipping="Frais de port retenus",
+        replaced_value="Article de remplacement envoyé",
         store_credit_bonus="Bonus pour le choix d'un avoir",
         adjustment="Ajustement",
         titles={

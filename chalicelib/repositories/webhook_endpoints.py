@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from chalicelib.domain.rma import revised
 from chalicelib.domain.webhooks import WebhookEndpoint
 from chalicelib.errors import StoredDataError, WebhookEndpointChangedError
 from chalicelib.repositories.dynamo import DynamoTable
@@ -68,7 +69,7 @@ class WebhookEndpoints(DynamoTable):
     def save(self, endpoint: WebhookEndpoint, *, expected_version: int) -> WebhookEndpoint:
         """Store `endpoint` over version `expected_version`, as the next version (returned).
         WebhookEndpointChangedError when the stored one is another version, or gone."""
-        saved = endpoint.model_copy(update={"version": expected_version + 1})
+        saved = revised(endpoint, version=expected_version + 1)
         try:
             self._dynamodb.put_item(
                 TableName=self._table,

@@ -155,7 +155,11 @@ def test_no_generated_return_pays_more_than_the_units_that_came_back(
     assert refund.maximum == rma.received_value + _cents(rma.received_value * bonus_rate)
     assert refund.lines_value == rma.received_value
     before_bonus = max(
-        refund.lines_value - refund.deductions - refund.return_fee - refund.retained_for_shipping,
+        refund.lines_value
+        - refund.deductions
+        - refund.return_fee
+        - refund.retained_for_shipping
+        - refund.replaced_value,
         Decimal(0),
     )
     assert refund.store_credit_bonus == _cents(before_bonus * bonus_rate)

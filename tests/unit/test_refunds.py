@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib.domain.policy import ReturnPolicy
 from chalicelib.domain.refunds import RefundBreakdown, compute_refund
-from chalicelib.domain.rma import Customer, OrderRef, Rma, RmaLine
+from chalicelib.domain.rma import Customer, ExchangeChoice, OrderRef, Rma, RmaLine
 from chalicelib.domain.statuses import (
     ExpectedResolution,
     FinancialMethod,
@@ -247,32 +247,65 @@ def test_every_amount_is_given_in_cents() -> None:
         "0.00",
         "0.00",
         "0.00",
+        "0.00",
         "20.00",
         "20.00",
     ]
 
 
 @pytest.mark.parametrize(
-    ("resolution", "method"),
+    ("resolution", "method", "amount"),
     [
-        (ExpectedResolution.REFUND, FinancialMethod.REFUND),
-        (ExpectedResolution.VOUCHER, FinancialMethod.VOUCHER),
-        (ExpectedResolution.REPLACE, None),
-        (ExpectedResolution.NONE, None),
+        (ExpectedResolution.REFUND, FinancialMethod.REFUND, "40.00"),
+        (ExpectedResolution.VOUCHER, FinancialMethod.VOUCHER, "40.00"),
+        (ExpectedResolution.REPLACE, None, "0.00"),
+        (ExpectedResolution.NONE, None, "40.00"),
     ],
     ids=lambda value: value.value if isinstance(value, ExpectedResolution) else None,
 )
 def test_the_expected_resolution_decides_how_the_money_is_given_back(
-    resolution: ExpectedResolution, method: FinancialMethod | None
+    resolution: ExpectedResolution, method: FinancialMethod | None, amount: str
 ) -> None:
     # Given a worn item at 50.00, to be resolved by `resolution`
     resolved = rma(received("50.00", state=S.WORE), expected_resolution=resolution)
     # When the refund is computed
     refund = compute_refund(resolved, POLICY)
-    # Then money goes back as a refund or a voucher, or not at all for a replacement or nothing,
-    # and the amount it is worth is computed all the same
+    # Then money goes back as a refund or a voucher, or not at all for a replacement of the same
+    # item (worth what was paid for it) or nothing
     assert refund.method is method
-    assert refund.amount == money("40.00")
+    assert refund.amount == money(amount)
+
+
+def exchanged(paid: str, replacement: str, quantity: int = 1) -> RmaLine:
+    line = received(paid, quantity=quantity)
+    choice = ExchangeChoice(
+        variant_id="gid://shopify/ProductVariant/2", title="Navy / L", unit_price=money(replacement)
+    )
+    return line.model_copy(update={"exchange": choice})
+
+
+def test_a_cheaper_replacement_gives_the_difference_back_in_money() -> None:
+    # Given two 59.00 shirts back, exchanged for a variant at 49.00
+    cheaper = rma(
+        exchanged("59.00", "49.00", quantity=2), expected_resolution=ExpectedResolution.REPLACE
+    )
+    # When the money is computed
+    refund = compute_refund(cheaper, POLICY)
+    # Then 2 x 10.00 is refunded, no fee or deduction kept on an exchange
+    assert (refund.lines_value, refund.replaced_value, refund.amount) == (
+        money("118.00"),
+        money("98.00"),
+        money("20.00"),
+    )
+    assert (refund.deductions, refund.return_fee) == (money("0.00"), money("0.00"))
+    assert refund.method is FinancialMethod.REFUND
+    assert "replacements 98.00" in refund.explain("EUR")
+
+
+def test_a_dearer_replacement_gives_nothing_back_the_shop_invoices_it() -> None:
+    dearer = rma(exchanged("59.00", "69.00"), expected_resolution=ExpectedResolution.REPLACE)
+    refund = compute_refund(dearer, POLICY)
+    assert (refund.amount, refund.method) == (money("0.00"), None)
 
 
 def test_store_credit_carries_the_policys_bonus_on_what_a_refund_would_pay() -> None:

@@ -266,12 +266,14 @@ class TimelineEntry(ResponseModel):
 
 class PortalRefundBreakdown(ResponseModel):
     """How the refund of the units received adds up: amount = lines_value - deductions -
-    return_fee - retained_for_shipping (never below 0) + store_credit_bonus."""
+    return_fee - retained_for_shipping - replaced_value (never below 0) + store_credit_bonus."""
 
     lines_value: Decimal
     deductions: Decimal
     return_fee: Decimal
     retained_for_shipping: Decimal
+    # An exchange: what the replacements of the units received cost.
+    replaced_value: Decimal
     store_credit_bonus: Decimal
     amount: Decimal
 

@@ -33,6 +33,9 @@ class RefundSummary:
     total_label: str
     total: Decimal
     total_shown: str
+    # Store credit made in the shop: its code, which the shopper types at checkout.
+    code_label: str = ""
+    voucher_code: str | None = None
 
 
 def refund_summary(
@@ -67,6 +70,8 @@ def refund_summary(
         total_label=wording.totals[paid.method],
         total=paid.amount,
         total_shown=money(paid.amount, rma.currency, lang),
+        code_label=wording.voucher_code,
+        voucher_code=paid.voucher_code,
     )
 
 
@@ -89,6 +94,7 @@ class _Wording:
     retained_for_shipping: str
     replaced_value: str
     store_credit_bonus: str
+    voucher_code: str
     adjustment: str
     titles: dict[FinancialMethod, str]
     totals: dict[FinancialMethod, str]
@@ -101,6 +107,7 @@ _WORDING = {
         retained_for_shipping="Shipping costs kept",
         replaced_value="Replacement sent",
         store_credit_bonus="Bonus for choosing store credit",
+        voucher_code="Your gift card code, to use at checkout",
         adjustment="Adjustment",
         titles={
             FinancialMethod.REFUND: "Your refund",
@@ -114,6 +121,7 @@ _WORDING = {
         retained_for_shipping="Frais de port retenus",
         replaced_value="Article de remplacement envoyé",
         store_credit_bonus="Bonus pour le choix d'un avoir",
+        voucher_code="Le code de votre carte cadeau, à saisir lors du paiement",
         adjustment="Ajustement",
         titles={
             FinancialMethod.REFUND: "Votre remboursement",

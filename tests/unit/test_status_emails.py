@@ -370,3 +370,32 @@ def test_a_refund_s_email_shows_no_resolution_row() -> None:
         K.PARCEL_RECEIVED, an_rma(processing_status=P.PROCESSING), brand=BRAND
     )
     assert "Resolution" not in email.text
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [("en", "Your gift card code, to use at checkout"), ("fr", "Le code de votre carte cadeau")],
+)
+def test_store_credit_made_in_the_shop_gives_the_shopper_its_code(locale: str, words: str) -> None:
+    # Given store credit paid as a gift card of the shop, whose code is on the resolution
+    credit = paid(FinancialMethod.VOUCHER)
+    [resolution] = credit.financial_resolutions
+    with_code = credit.model_copy(
+        update={
+            "customer": credit.customer.model_copy(update={"locale": locale}),
+            "financial_resolutions": [
+                resolution.model_copy(update={"voucher_code": "K7QX2M4PLR9TB3WZ5NHD"})
+            ],
+        }
+    )
+    # When its email is rendered
+    email = render_status_email(K.VOUCHER_ISSUED, with_code, brand=BRAND)
+    # Then both bodies give the code, saying what it is
+    for part in (email.text, unescape(email.html)):
+        assert words in part
+        assert "K7QX2M4PLR9TB3WZ5NHD" in part
+
+
+def test_a_refund_email_shows_no_code() -> None:
+    email = render_status_email(K.REFUND_ISSUED, paid(FinancialMethod.REFUND), brand=BRAND)
+    assert "gift card" not in email.text

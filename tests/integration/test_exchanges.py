@@ -275,6 +275,8 @@ def test_every_screen_words_an_exchange_as_its_replacement(api: Any, shop: ShopS
     # And the widget and the admin API say the same to the team, in English
     widget = api.http.get(f"/gorgias/widget?email={JANE}", headers=WIDGET_AUTH)
     assert body(widget)["returns"][0]["financial_status_label"] == "Replacement: order #1002"
+    assert body(widget)["returns"][0]["items"][0]["exchange_title"] == "Navy / L"
+    assert body(widget)["returns"][0]["items_summary"].endswith(" for Navy / L")
     admin = body(api.http.get(f"/rmas/{reference}", headers=ADMIN_AUTH))
     assert admin["status_labels"]["financial"] == "Replacement: order #1002"
     assert admin["replacement_order"]["name"] == "#1002"

@@ -243,6 +243,7 @@ def test_a_widget_return_shows_every_field_an_agent_reads(
                 "received_quantity": 0,
                 "received_states": {},
                 "received_label": "",
+                "exchange_title": None,
             },
             {
                 "sku": "MUG-1",
@@ -255,6 +256,7 @@ def test_a_widget_return_shows_every_field_an_agent_reads(
                 "received_quantity": 0,
                 "received_states": {},
                 "received_label": "",
+                "exchange_title": None,
             },
         ],
         "tracking": None,

@@ -108,6 +108,8 @@ class WidgetItem(ResponseModel):
     # The units received in each state, and the same in words.
     received_states: dict[ProductState, int] = {}
     received_label: str = ""
+    # An exchange: the variant sent instead of this item ("Navy / L"); None: the same again.
+    exchange_title: str | None = None
 
 
 class WidgetReturn(LabelledStatuses):
@@ -137,6 +139,7 @@ class WidgetReturn(LabelledStatuses):
                 received_quantity=line.received_quantity,
                 received_states=line.received_states,
                 received_label=received_in_words(line, locale),
+                exchange_title=line.exchange.title if line.exchange else None,
             )
             for line in rma.lines
         ]
@@ -147,7 +150,11 @@ class WidgetReturn(LabelledStatuses):
             **labelled_statuses(rma, locale),
             created_at=rma.created_at,
             order_number=rma.order.number,
-            items_summary=", ".join(f"{i.quantity} x {i.name} ({i.reason_label})" for i in items),
+            items_summary=", ".join(
+                f"{i.quantity} x {i.name} ({i.reason_label})"
+                + (f" for {i.exchange_title}" if i.exchange_title else "")
+                for i in items
+            ),
             items=items,
             tracking=Tracking.from_shipment(shipment, locale) if shipment else None,
             console_url=console_link(rma.return_reference),

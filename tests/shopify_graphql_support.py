@@ -35,6 +35,8 @@ class ShopStandIn:
         # whole response (an outage).
         self.answers: dict[str, dict[str, Any] | httpx.Response] = {}
         self.variants = fixture("product_variant_options")
+        # Shopify's search index may not list a draft created a moment ago.
+        self.search_lags = False
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         payload = json.loads(request.content)
@@ -60,11 +62,15 @@ class ShopStandIn:
 
     def _draftOrders(self, variables: dict[str, Any]) -> dict[str, Any]:
         match = _TAG.match(variables["query"])
-        node = self.drafts.get(match.group(1)) if match else None
+        node = self.drafts.get(match.group(1)) if match and not self.search_lags else None
         answer = fixture("draft_order_search_none")
         if node is not None:
             answer["data"]["draftOrders"]["nodes"] = [copy.deepcopy(node)]
         return answer
+
+    def _draftOrder(self, variables: dict[str, Any]) -> dict[str, Any]:
+        kept = [node for node in self.drafts.values() if node["id"] == variables["id"]]
+        return {"data": {"draftOrder": copy.deepcopy(kept[0]) if kept else None}}
 
     def _draftOrderCreate(self, variables: dict[str, Any]) -> dict[str, Any]:
         answer = fixture("draft_order_create")

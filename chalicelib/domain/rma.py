@@ -191,6 +191,9 @@ class ReplacementStatus(StrEnum):
     INVOICE_SENT = "INVOICE_SENT"
     # No shop to order it in: the merchant creates it by hand.
     MERCHANT_TO_CREATE = "MERCHANT_TO_CREATE"
+    # The shop holds its draft order, not yet completed nor invoiced: kept so that finishing it
+    # after a failure never creates a second one.
+    DRAFTED = "DRAFTED"
 
 
 class ReplacementOrder(DomainModel):

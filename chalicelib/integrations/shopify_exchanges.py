@@ -6,8 +6,10 @@ sent, tagged with the return's reference, with the whole value taken off (a 100 
 then completed into an order (`draftOrderComplete`). A dearer replacement takes off only the
 returned lines' value (a FIXED_AMOUNT discount) and stays a draft whose invoice is sent to the
 shopper (`draftOrderInvoiceSend`); paying it makes the order. The tag is what makes ordering
-idempotent: before creating anything, the draft order tagged with the reference is looked for
-(`draftOrders(query: "tag:'R-001042'")`) and, when found, used instead.
+idempotent (`draftOrderCreate` takes no idempotency key): the draft's id is kept on the return as
+soon as Shopify answers, and read back by id (`draftOrder(id)`) to finish it; before creating
+anything, the draft order tagged with the reference is looked for (`draftOrders(query:
+"tag:'R-001042'")`, which may lag a few seconds behind a creation) and, when found, used instead.
 
 Variants come from `productVariant(id) { product { variants } }` (scope read_products); the
 price is the variant's in the shop's currency (`Money`, a decimal string).
@@ -46,6 +48,12 @@ query ExchangeOptions($id: ID!) {
 """
 
 _DRAFT_FIELDS = "id name status order { id name }"
+
+GET_REPLACEMENT = f"""
+query ReplacementDraftById($id: ID!) {{
+  draftOrder(id: $id) {{ {_DRAFT_FIELDS} }}
+}}
+"""
 
 FIND_REPLACEMENT = f"""
 query ReplacementDraft($query: String!) {{
@@ -165,6 +173,12 @@ class ShopifyCatalog:
 class ShopifyDraftOrders:
     def __init__(self, admin: GraphQL) -> None:
         self._admin = admin
+
+    def get(self, draft_id: str) -> DraftOrder | None:
+        """The draft order `draft_id` as the shop holds it now; None when it was deleted."""
+        data = self._execute("draftOrder", GET_REPLACEMENT, {"id": draft_id})
+        node = data.get("draftOrder")
+        return DraftOrder.of(node) if node else None
 
     def find_tagged(self, tag: str) -> DraftOrder | None:
         """The draft order tagged `tag` (a return's reference), if one exists."""

@@ -208,6 +208,8 @@ def _replacement(rma: Rma) -> list[Figure]:
         state = "not ordered yet"
     elif order.status is ReplacementStatus.ORDERED:
         state = f"order {order.name}"
+    elif order.status is ReplacementStatus.DRAFTED:
+        state = f"draft order {order.name} created, not yet completed"
     elif order.status is ReplacementStatus.INVOICE_SENT:
         state = f"draft order {order.name}, its invoice for the difference sent to the customer"
     else:

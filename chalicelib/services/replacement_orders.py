@@ -2,12 +2,14 @@
 records it on the return.
 
 A subscriber of the return events, idempotent however often an event comes back: a return that
-has its replacement is left alone, and the shop's draft order tagged with the return's reference
-is used instead of a new one, so that a crash between ordering and recording orders nothing
-twice. Without a shop to order in (no Shopify configured, or a line whose variant the shop does
-not know), the return records that the merchant creates the replacement. A refusal of the shop
-(a `userError`: sold out, an address it cannot ship to) is told to a person in the return's log,
-once, and never retried; anything else fails the event, which the stream retries.
+has its replacement is left alone; the draft order's id is kept on the return (DRAFTED) as soon
+as the shop answers, and a later try finishes that draft; and before creating one, the shop's
+draft order tagged with the return's reference is used instead, so that a crash between ordering
+and recording orders nothing twice. Without a shop to order in (no Shopify configured, or a line
+whose variant the shop does not know), the return records that the merchant creates the
+replacement. A refusal of the shop (a `userError`: sold out, an address it cannot ship to) is
+told to a person in the return's log, once, and never retried; anything else fails the event,
+which the stream retries.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from chalicelib.domain.events import ReturnEvent
 from chalicelib.domain.exchanges import price_difference, replacement_due
 from chalicelib.domain.handling import fit_note
 from chalicelib.domain.policy import ExchangePriceDifference, ReturnPolicy
-from chalicelib.domain.rma import Actor, ReplacementOrder, ReplacementStatus, Rma
+from chalicelib.domain.rma import Actor, ReplacementOrder, ReplacementStatus, Rma, revised
 from chalicelib.domain.statuses import Channel
 from chalicelib.domain.transitions import apply_update
 from chalicelib.errors import ConcurrentModificationError
@@ -60,17 +62,11 @@ class ReplacementOrders:
         policy = self._policy()
         if not replacement_due(event, policy):
             return
-        for _ in range(_RECORD_ATTEMPTS):
-            rma = self._rmas.find(event.rma_id)
-            if rma.replacement_order is not None:
-                return
-            replacement, note = self._order(rma, policy)
-            try:
-                self._record(rma, replacement, note)
-                return
-            except ConcurrentModificationError:
-                continue
-        raise ConcurrentModificationError(event.rma_id)
+        rma = self._rmas.find(event.rma_id)
+        if _settled(rma):
+            return
+        replacement, note = self._order(rma, policy)
+        self._record(rma.id, replacement, note)
 
     def _order(self, rma: Rma, policy: ReturnPolicy) -> tuple[ReplacementOrder, str]:
         """The replacement as the shop now holds it, ordering it if needed, and the log's note."""
@@ -89,10 +85,7 @@ class ReplacementOrders:
         settles = policy.exchange_price_difference is ExchangePriceDifference.SETTLE
         difference = price_difference(rma) if settles else Decimal(0)
         try:
-            draft = self._drafts.find_tagged(rma.return_reference) or self._drafts.create(
-                replacement_input(rma, invoice_amount=difference if difference > 0 else None),
-                idempotency_key=f"replacement:{rma.id}",
-            )
+            draft = self._draft(rma, self._drafts, difference)
             if difference > 0:
                 if not (draft.invoiced or draft.completed):
                     draft = self._drafts.send_invoice(draft.id)
@@ -109,16 +102,62 @@ class ReplacementOrders:
             )
         return _recorded(draft, now), _note(draft, difference, rma.currency)
 
-    def _record(self, rma: Rma, replacement: ReplacementOrder, note: str) -> None:
-        updated, entry = apply_update(
-            rma,
-            action=ACTION,
-            actor=_SHOP,
-            at=self._clock(),
-            changes={"replacement_order": replacement},
-            note=fit_note(note),
+    def _draft(self, rma: Rma, drafts: ShopifyDraftOrders, difference: Decimal) -> DraftOrder:
+        """The replacement's draft order: the one the return keeps, the one tagged with its
+        reference, or a new one, kept on the return before anything else is asked of it."""
+        kept = rma.replacement_order
+        if kept is not None and kept.draft_order_id:
+            draft = drafts.get(kept.draft_order_id)
+            if draft is not None:
+                return draft
+        draft = drafts.find_tagged(rma.return_reference) or drafts.create(
+            replacement_input(rma, invoice_amount=difference if difference > 0 else None),
+            idempotency_key=f"replacement:{rma.id}",
         )
-        self._rmas.save(updated, entry, before=rma)
+        self._record(rma.id, _drafted(draft, self._clock()))
+        return draft
+
+    def _record(self, rma_id: str, replacement: ReplacementOrder, note: str | None = None) -> None:
+        """Keep `replacement` on the return, with `note` in its log (without one, bookkeeping
+        that publishes nothing); a change made meanwhile is read again, and a replacement that
+        is already settled is kept."""
+        for _ in range(_RECORD_ATTEMPTS):
+            rma = self._rmas.find(rma_id)
+            if _settled(rma):
+                return
+            try:
+                if note is None:
+                    kept = revised(rma, replacement_order=replacement, version=rma.version + 1)
+                    self._rmas.save(kept, before=rma)
+                    return
+                updated, entry = apply_update(
+                    rma,
+                    action=ACTION,
+                    actor=_SHOP,
+                    at=self._clock(),
+                    changes={"replacement_order": replacement},
+                    note=fit_note(note),
+                )
+                self._rmas.save(updated, entry, before=rma)
+                return
+            except ConcurrentModificationError:
+                continue
+        raise ConcurrentModificationError(rma_id)
+
+
+def _settled(rma: Rma) -> bool:
+    """The return's replacement is ordered, invoiced or left to the merchant: nothing to do."""
+    order = rma.replacement_order
+    return order is not None and order.status is not ReplacementStatus.DRAFTED
+
+
+def _drafted(draft: DraftOrder, now: datetime) -> ReplacementOrder:
+    return ReplacementOrder(
+        status=ReplacementStatus.DRAFTED,
+        draft_order_id=draft.id,
+        name=draft.name or None,
+        created_at=now,
+    )
 
 
 def _by_the_merchant(now: datetime) -> ReplacementOrder:

@@ -332,3 +332,38 @@ def test_a_shop_that_is_down_fails_the_event_for_the_stream_to_retry_and_records
     subscriber()(event)
     # Then the replacement is ordered
     assert rma_service.find(rma.id).replacement_order.name == "#1002"
+
+
+def test_a_draft_whose_completion_failed_is_finished_by_its_id_not_ordered_again(
+    exchange: Callable[..., Rma], rma_service: Any, shop: ShopStandIn
+) -> None:
+    import httpx
+
+    from chalicelib.errors import TransientError
+
+    # Given a shop whose search does not list a draft created a moment ago, and whose
+    # completion fails once
+    shop.search_lags = True
+    shop.answers["draftOrderComplete"] = httpx.Response(503)
+    rma = exchange()
+    approved(rma_service, rma)
+    event = received(rma_service, rma_service.find(rma.id))
+    with pytest.raises(TransientError):
+        subscriber()(event)
+    # Then the return keeps the draft the shop made
+    kept = rma_service.find(rma.id).replacement_order
+    assert (kept.status, kept.draft_order_id) == (
+        ReplacementStatus.DRAFTED,
+        "gid://shopify/DraftOrder/1069920478",
+    )
+    # When the stream delivers the event again
+    del shop.answers["draftOrderComplete"]
+    subscriber()(event)
+    # Then that draft is read by its id and completed, and no second one is created
+    assert len(shop.operations("draftOrderCreate")) == 1
+    assert shop.operations("draftOrder") == [{"id": "gid://shopify/DraftOrder/1069920478"}]
+    stored, entries = rma_service.history(rma.id)
+    assert stored.replacement_order.status is ReplacementStatus.ORDERED
+    assert [e.note for e in entries if e.action == "order_replacement"] == [
+        "Replacement order #1002 created"
+    ]

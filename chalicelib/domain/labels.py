@@ -113,12 +113,18 @@ _PROCESSING_IN_WORDS: dict[ProcessingStatus, str] = {
 
 # A return that sends a replacement owes the shopper no money: where its financial status would
 # read "Refund pending" (or "No refund"), it says what the shopper gets instead, with the
-# replacement's order number once the shop has one. Keys of the portal page's catalogue too.
+# replacement's order number once the shop has one; or, for a cheaper variant, that the
+# difference is yet to be refunded. Keys of the portal page's catalogue too.
 REPLACEMENT = "REPLACEMENT"
 REPLACEMENT_ORDERED = "REPLACEMENT_ORDERED"
+DIFFERENCE_PENDING = "DIFFERENCE_PENDING"
 _REPLACEMENT_WORDS: dict[str, tuple[str, str]] = {
     REPLACEMENT: ("Replacement", "Échange"),
     REPLACEMENT_ORDERED: ("Replacement: order {number}", "Échange : commande {number}"),
+    DIFFERENCE_PENDING: (
+        "Refund of the price difference pending",
+        "Remboursement de la différence en attente",
+    ),
 }
 _OWING_NOTHING_YET = frozenset({FinancialStatus.PENDING, FinancialStatus.NONE})
 
@@ -136,13 +142,16 @@ def label(value: StrEnum, locale: str | None = DEFAULT_LOCALE) -> str:
 
 
 def financial_wording(rma: Rma) -> tuple[str, str | None]:
-    """What the financial status of `rma` is shown as: its own value, or for an exchange that
-    owes no money, REPLACEMENT or REPLACEMENT_ORDERED with the replacement order's number."""
+    """What the financial status of `rma` is shown as: its own value, or for an exchange not
+    yet refunded anything, REPLACEMENT or REPLACEMENT_ORDERED with the replacement order's
+    number, or DIFFERENCE_PENDING while a cheaper replacement's difference waits to be paid."""
     if (
         rma.expected_resolution is not ExpectedResolution.REPLACE
         or rma.financial_status not in _OWING_NOTHING_YET
     ):
         return rma.financial_status.value, None
+    if any(r.status is FinancialStatus.PENDING and r.amount for r in rma.financial_resolutions):
+        return DIFFERENCE_PENDING, None
     order = rma.replacement_order
     if order is not None and order.status == "ORDERED" and order.name:
         return REPLACEMENT_ORDERED, order.name

@@ -12,6 +12,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from chalicelib.domain.labels import (
+    DIFFERENCE_PENDING,
     REPLACEMENT,
     REPLACEMENT_ORDERED,
     SUPPORTED_LOCALES,
@@ -373,7 +374,7 @@ def catalogue(locale: str) -> dict[str, str]:
         for value in values:
             messages[f"{prefix}.{value}"] = label(value, locale)
     # An exchange's financial status, worded as the rest of returns-desk words it.
-    for wording in (REPLACEMENT, REPLACEMENT_ORDERED):
+    for wording in (REPLACEMENT, REPLACEMENT_ORDERED, DIFFERENCE_PENDING):
         messages[f"financial.{wording}"] = replacement_words(wording, locale)
     return messages
 

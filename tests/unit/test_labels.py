@@ -14,6 +14,7 @@ from chalicelib.domain import statuses
 from chalicelib.domain.labels import financial_label, financial_wording, label
 from chalicelib.domain.rma import (
     Customer,
+    FinancialResolution,
     OrderRef,
     ReplacementOrder,
     ReplacementStatus,
@@ -22,6 +23,7 @@ from chalicelib.domain.rma import (
 )
 from chalicelib.domain.statuses import (
     ExpectedResolution,
+    FinancialMethod,
     FinancialStatus,
     ReturnReason,
 )
@@ -144,3 +146,25 @@ def test_other_returns_keep_the_words_of_their_financial_status(
     resolution: ExpectedResolution, financial: FinancialStatus, words: str
 ) -> None:
     assert financial_label(a_return(resolution, financial), "en") == words
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [
+        ("en", "Refund of the price difference pending"),
+        ("fr", "Remboursement de la différence en attente"),
+    ],
+)
+def test_a_cheaper_replacement_s_difference_waiting_to_be_paid_says_so(
+    locale: str, words: str
+) -> None:
+    # Given an exchange for a cheaper variant, whose difference is owed in money
+    owed = FinancialResolution(amount=Decimal("10.00"), method=FinancialMethod.REFUND)
+    rma = a_return(
+        ExpectedResolution.REPLACE,
+        FinancialStatus.PENDING,
+        financial_resolutions=[owed],
+        replacement_order=ORDERED,
+    )
+    # Then the money still owed is what its financial status says
+    assert financial_label(rma, locale) == words

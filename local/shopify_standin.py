@@ -1,7 +1,7 @@
 """A stand-in for a Shopify shop on the laptop (`make run` without a real shop).
 
 It answers the Admin GraphQL calls returns-desk makes (`order`, `refundCreate`, `shop`,
-`giftCardCreate`, `giftCards`, `productVariant`, `draftOrders`, `draftOrderCreate`,
+`giftCardCreate`, `giftCards`, `productVariant`, `draftOrders`, `draftOrder`, `draftOrderCreate`,
 `draftOrderComplete`, `draftOrderInvoiceSend`) in the shapes of Shopify's documentation, keeps the
 shop's orders, refunds, gift cards and draft orders in memory, and prints each change as one
 `[shopify]` line. A repeated `@idempotent` key answers the first call's result, as Shopify does.
@@ -32,6 +32,7 @@ _ROOT_FIELDS = (
     "draftOrderComplete",
     "draftOrderInvoiceSend",
     "draftOrders",
+    "draftOrder",
     "giftCards",
     "productVariant",
     "order",
@@ -249,6 +250,10 @@ class ShopifyStandIn:
             draft for draft in self.draft_orders.values() if tag and tag.group(1) in draft["_tags"]
         ]
         return {"draftOrders": {"nodes": [_shown(draft) for draft in found[:1]]}}
+
+    def _draftOrder(self, variables: dict[str, Any]) -> dict[str, Any]:
+        draft = self.draft_orders.get(str(variables.get("id")))
+        return {"draftOrder": _shown(draft) if draft else None}
 
     def _draftOrderCreate(self, variables: dict[str, Any]) -> dict[str, Any]:
         draft_input = variables.get("input") or {}

@@ -132,5 +132,6 @@ def test_a_replacement_is_a_completed_draft_order_found_again_by_its_tag(
     assert completed.completed
     assert completed.order_name
     assert drafts.find_tagged("R-001234") == completed
+    assert drafts.get(draft.id) == completed
     assert shop.log[0].startswith("[shopify] draftOrderCreate #D")
     assert "1 x Organic T-shirt / L" in shop.log[0]

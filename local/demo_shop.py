@@ -3,10 +3,11 @@ card, with its line items, and the variants of the demo T-shirt a shopper may ex
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from chalicelib.domain.order import Order
-from local.seed import DemoData
+from chalicelib.domain.rma import Rma
 from local.shopify_standin import ShopifyStandIn, ShopLine
 
 TEE_PRODUCT = "gid://shopify/Product/7001"
@@ -21,8 +22,8 @@ TEE_VARIANTS = (
 TEE_M = TEE_VARIANTS[1][0]
 
 
-def stock_demo_shop(shop: ShopifyStandIn, demo: DemoData, orders: list[Order]) -> None:
-    """The orders behind the seeded returns and the portal's demo orders."""
+def stock_demo_shop(shop: ShopifyStandIn, returns: Iterable[Rma], orders: list[Order]) -> None:
+    """The portal's demo orders, and the orders behind the demo returns."""
     shop.add_variants(TEE_PRODUCT, list(TEE_VARIANTS))
     for order in orders:
         if order.external_id:
@@ -41,7 +42,7 @@ def stock_demo_shop(shop: ShopifyStandIn, demo: DemoData, orders: list[Order]) -
                 ],
                 currency=order.currency,
             )
-    for rma in demo.returns:
+    for rma in returns:
         if rma.order.external_id and rma.order.external_id not in shop.orders:
             shop.add_order(
                 rma.order.external_id,

@@ -224,7 +224,7 @@ def start(
         auto_approved = start_lifecycles(demo)
         demo_orders = seed_demo_orders(container_orders(), date.today())
         if shopify is not None:
-            stock_demo_shop(shopify, demo, demo_orders)
+            stock_demo_shop(shopify, [*demo.returns, auto_approved], demo_orders)
         loops.append(watch_outbox())
         loops.extend(pump_events(queue_url, inspection_handler, email_job, email_interval))
         add_demo_photos(demo.awaiting_decision)
@@ -331,6 +331,15 @@ def start_webhook_receiver(api_port: int) -> WebhookReceiver:
             if error.errno != errno.EADDRINUSE:
                 raise
     receiver = receiver or WebhookReceiver().start()
+    url = receiver.url
+
+    def secrets_delivering_here() -> list[str]:
+        # Endpoints a developer adds with the receiver's address verify too.
+        now = datetime.now(UTC)
+        endpoints = container.webhook_endpoints().list()
+        return [s for e in endpoints if e.url == url for s in e.signing_secrets(now)]
+
+    receiver.accept_secrets_of(secrets_delivering_here)
     try:
         container.webhook_endpoints().add(receiver.endpoint())
     except BaseException:
@@ -704,7 +713,8 @@ def start_lifecycles(demo: DemoData) -> Rma:
 
 _NEW_CUSTOMER = {"email": "new.customer@example.com", "name": "New Customer"}
 _NEW_RETURN: dict[str, Any] = {
-    "order": {"number": "#5001"},
+    # An order of the shop (its stand-in sold it): the refund is made there.
+    "order": {"number": "#5001", "external_id": "gid://shopify/Order/5001"},
     "customer": _NEW_CUSTOMER,
     "lines": [
         {

@@ -6,13 +6,16 @@ as a merchant's receiver should, with the Standard Webhooks library, and prints 
 
     [webhook] return.approved R-001042 v5 verified (msg_…)
 
-A delivery that does not verify is answered 400 (and retried by the schedule, as deployed).
+Endpoints a developer adds with its URL verify too: the local stack gives it the secrets of every
+endpoint that delivers to it (`accept_secrets_of`). A delivery that does not verify is answered
+400 (and retried by the schedule, as deployed).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -35,6 +38,7 @@ class WebhookReceiver:
     def __init__(self, port: int = 0, *, secret: str = LOCAL_SECRET, echo: bool = True) -> None:
         self.log: list[str] = []
         self._webhook = Webhook(secret)
+        self._other_secrets: Callable[[], Iterable[str]] = tuple
         self._echo = echo
         self._lock = threading.Lock()
         self._server = BackgroundServer(_handler(self), port, "webhook-receiver")
@@ -49,6 +53,10 @@ class WebhookReceiver:
 
     def stop(self) -> None:
         self._server.stop()
+
+    def accept_secrets_of(self, secrets: Callable[[], Iterable[str]]) -> None:
+        """Verify deliveries with `secrets()` too: those of the other endpoints delivering here."""
+        self._other_secrets = secrets
 
     def endpoint(self, now: datetime | None = None) -> WebhookEndpoint:
         """The endpoint returns-desk delivers to it as: every event type, its secret."""
@@ -68,13 +76,18 @@ class WebhookReceiver:
         if path != _PATH:
             return 404
         message_id = headers.get("webhook-id", "no webhook-id")
-        try:
-            payload: Any = self._webhook.verify(body, headers)
-        except (WebhookVerificationError, ValueError) as error:
-            self._emit(f"NOT verified: {error} ({message_id})")
-            return 400
-        self._emit(f"{_described(payload)} verified ({message_id})")
-        return 200
+        verifiers = [self._webhook, *(Webhook(secret) for secret in self._other_secrets())]
+        refusal: Exception | None = None
+        for webhook in verifiers:
+            try:
+                payload: Any = webhook.verify(body, headers)
+            except (WebhookVerificationError, ValueError) as error:
+                refusal = error
+                continue
+            self._emit(f"{_described(payload)} verified ({message_id})")
+            return 200
+        self._emit(f"NOT verified: {refusal} ({message_id})")
+        return 400
 
     def _emit(self, line: str) -> None:
         line = f"[webhook] {line}"

@@ -186,6 +186,11 @@ def test_the_lifecycle_runs_locally_from_approval_to_refund(
     done = stored()
     assert done["financial_status"] == "PARTIALLY_REFUNDED"
     assert done["financial_resolutions"][0]["amount"] == "23.20"
+    # And the refund was made in the shop, once, the stand-in for Shopify printing it
+    assert stack.shopify is not None
+    [refund] = [line for line in stack.shopify.log if "refundCreate" in line]
+    assert refund.startswith("[shopify] refundCreate on #5001: 23.20 EUR (gid://shopify/Refund/")
+    assert done["financial_resolutions"][0]["reference"] in refund
 
 
 def test_each_change_of_a_return_reaches_the_local_receiver_verified_in_version_order(
@@ -225,6 +230,29 @@ def test_each_change_of_a_return_reaches_the_local_receiver_verified_in_version_
     assert all(line.startswith("[webhook] return.") for line in lines())
     assert all(" verified (msg_" in line for line in lines())
     assert "[webhook] NOT verified" not in "\n".join(receiver.log)
+
+
+def test_an_endpoint_added_with_the_receivers_address_is_verified_too(
+    stack: RunningStack, http: httpx.Client
+) -> None:
+    # Given an endpoint added through the API as the banner shows, to the stack's receiver
+    receiver = stack.webhook_receiver
+    added = http.post(
+        "/webhooks/endpoints",
+        json={"url": receiver.url, "events": ["webhook.test"]},
+        headers=bearer(stack.admin_token),
+    )
+    assert added.status_code == 201, added.text
+    # When it is sent a test delivery
+    endpoint = added.json()["id"]
+    test = http.post(f"/webhooks/endpoints/{endpoint}/test", headers=bearer(stack.admin_token))
+    assert test.status_code == 202, test.text
+    delivery = test.json()["id"]
+    # Then the receiver verifies it with that endpoint's own secret
+    eventually(
+        lambda: f"[webhook] webhook.test verified ({delivery})" in receiver.log,
+        "the test delivery to be verified",
+    )
 
 
 def test_the_chat_demo_opens_returns_and_the_stand_in_shows_the_replies(

@@ -270,6 +270,7 @@ _SENTENCES: dict[str, tuple[str, str]] = {
     "action.resolve_financial": ("Refund calculated", "Remboursement calculé"),
     "action.approve_refund": ("Refund approved", "Remboursement approuvé"),
     "action.execute_refund": ("Refund paid", "Remboursement effectué"),
+    "action.order_replacement": ("Replacement ordered", "Échange commandé"),
     "action.other": ("Return updated", "Retour mis à jour"),
     "by.portal": ("by you", "par vous"),
     "by.chat": ("by you, in the chat", "par vous, dans le chat"),

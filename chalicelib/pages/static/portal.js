@@ -430,6 +430,7 @@
     const id = `line-${index}`;
     const photoBlock = photoField(line.name, id, chosen);
     photoBlock.hidden = !photoNeeded(chosen.reason);
+    const exchange = exchangeField(line, id, chosen);
     const fields = h("div", { class: "line-fields", hidden: !chosen.picked },
       h("div", { class: "field" },
         h("label", { for: `${id}-quantity` }, t("new.quantity")),
@@ -450,13 +451,17 @@
         state.terms.reasons.map((rule) => h("option", {
           value: rule.reason, selected: chosen.reason === rule.reason,
         }, t(`reason.${rule.reason}`))))),
-      exchangeField(line, id, chosen),
+      exchange,
       photoBlock);
     return h("div", { class: "draft-line", role: "group", "aria-labelledby": `${id}-pick-label` },
       h("div", { class: "choice line-pick" },
         h("input", {
           type: "checkbox", id: `${id}-pick`, checked: chosen.picked,
-          onchange: (event) => { chosen.picked = event.target.checked; fields.hidden = !chosen.picked; },
+          onchange: (event) => {
+            chosen.picked = event.target.checked;
+            fields.hidden = !chosen.picked;
+            if (!exchange.hidden) exchange.load();
+          },
         }),
         h("label", { for: `${id}-pick`, id: `${id}-pick-label` }, t("new.return_this", { name: line.name }))),
       fields);
@@ -471,7 +476,8 @@
     const field = h("div", {
       class: "field exchange-field", hidden: state.draft.resolution !== "REPLACE",
     }, h("label", { for: `${id}-exchange` }, t("new.exchange")), select);
-    field.load = () => loadExchangeOptions(line, select, chosen);
+    // Asked of the store only for an item being returned.
+    field.load = () => { if (chosen.picked) loadExchangeOptions(line, select, chosen); };
     if (!field.hidden) field.load();
     return field;
   }

@@ -45,6 +45,8 @@ class ReturnEventType(StrEnum):
     REFUNDED = "return.refunded"
     COMPLETED = "return.completed"
     ANOMALY = "return.anomaly"
+    # An exchange's replacement ordered in the shop, invoiced, or left to the merchant.
+    REPLACEMENT = "return.replacement"
     # Anything else worth a log entry: a photo, a reminder, a failed step recorded.
     UPDATED = "return.updated"
 
@@ -67,6 +69,7 @@ _TYPE_OF_ACTION = {
     "receive": ReturnEventType.RECEIVED,
     "approve_refund": ReturnEventType.REFUND_APPROVED,
     "execute_refund": ReturnEventType.REFUNDED,
+    "order_replacement": ReturnEventType.REPLACEMENT,
 }
 
 

@@ -121,6 +121,7 @@ def step_note(event: ReturnEvent) -> str | None:
         E.REFUNDED: lambda: _refund(rma, "paid"),
         E.COMPLETED: lambda: f"Return {reference} is complete.",
         E.ANOMALY: lambda: f"Return {reference} needs a person: {note or 'anomaly flagged'}.",
+        E.REPLACEMENT: lambda: f"Return {reference}: {note or 'replacement recorded'}.",
     }
     build = describe.get(event.type)
     return build() if build is not None else None

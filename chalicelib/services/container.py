@@ -14,6 +14,8 @@ from chalicelib.settings import get_settings
 if TYPE_CHECKING:
     # Built only where used: most requests need few of these, and Lambda cold starts pay for
     # every import.
+    from collections.abc import Callable
+
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     from chalicelib.integrations.chat_queue import ChatQueue
@@ -24,11 +26,14 @@ if TYPE_CHECKING:
     from chalicelib.integrations.shopify_admin import ShopifyAdmin
     from chalicelib.integrations.shopify_exchanges import ShopifyCatalog
     from chalicelib.integrations.webhook_queue import WebhookQueue
+    from chalicelib.integrations.webhook_sender import WebhookSender
     from chalicelib.repositories.analytics_counters import AnalyticsCounters
     from chalicelib.repositories.cursor_codec import CursorCodec
     from chalicelib.repositories.email_outbox import EmailOutbox
     from chalicelib.repositories.inspection_files import InspectionFiles
     from chalicelib.repositories.photo_store import PhotoStore
+    from chalicelib.repositories.webhook_deliveries import WebhookDeliveries
+    from chalicelib.repositories.webhook_endpoints import WebhookEndpoints
     from chalicelib.services.analytics import AnalyticsService
     from chalicelib.services.chat_intake import ChatIntakeService
     from chalicelib.services.console_returns import ConsoleReturns
@@ -46,6 +51,8 @@ if TYPE_CHECKING:
     from chalicelib.services.return_events import ReturnEventDispatcher
     from chalicelib.services.shopify_webhooks import ShopifyWebhooks
     from chalicelib.services.status_email_job import StatusEmailJob
+    from chalicelib.services.webhook_delivery import WebhookDeliveryService
+    from chalicelib.services.webhook_endpoints import WebhookEndpointService
 
 
 @lru_cache(maxsize=1)
@@ -110,6 +117,11 @@ def return_event_dispatcher() -> ReturnEventDispatcher:
         subscribers.append(
             GorgiasUpdatesDue(GorgiasUpdatesQueue(settings.gorgias_updates_queue_url))
         )
+    queue = webhook_queue()
+    if queue is not None:
+        from chalicelib.services.webhook_subscriber import WebhooksDue
+
+        subscribers.append(WebhooksDue(webhook_endpoints(), webhook_deliveries(), queue))
     subscribers.append(replacement_orders())
     from chalicelib.services.analytics import ReturnAnalytics
 
@@ -296,33 +308,41 @@ def payment_provider() -> PaymentProvider:
     """Refunds and store credit through the Shopify Admin API when the shop and its token are
     set; otherwise recorded for the merchant to pay in their own back office."""
     admin = shopify_admin()
-    token = get_settings().shopify_admin_token
-    if admin is None or token is None:
+    settings = get_settings()
+    # The app's lasting secret is also the gift cards' code secret: a code only this shop's app
+    # can make. (A Dev Dashboard app's tokens change daily; its client secret does not.)
+    secret = settings.shopify_client_secret or settings.shopify_admin_token
+    if admin is None or secret is None:
         from chalicelib.integrations.payments import ManualPayments
 
         return ManualPayments()
     from chalicelib.integrations.shopify_payments import ShopifyPayments
 
-    # The token is also the gift cards' code secret: a code only this shop's app can make.
     return ShopifyPayments(
-        admin,
-        policy_service().current,
-        gift_card_secret=token.get_secret_value().encode(),
+        admin, policy_service().current, gift_card_secret=secret.get_secret_value().encode()
     )
 
 
 @lru_cache(maxsize=1)
 def shopify_admin() -> ShopifyAdmin | None:
-    """The Shopify Admin GraphQL client, or None without SHOPIFY_SHOP_DOMAIN and its token."""
+    """The Shopify Admin GraphQL client, or None without SHOPIFY_SHOP_DOMAIN and the app's
+    token or client credentials."""
     settings = get_settings()
     token = settings.shopify_admin_token
-    if not settings.shopify_shop_domain or token is None:
+    client_secret = settings.shopify_client_secret
+    credentials = (
+        (settings.shopify_client_id, client_secret.get_secret_value())
+        if settings.shopify_client_id and client_secret
+        else None
+    )
+    if not settings.shopify_shop_domain or (token is None and credentials is None):
         return None
     from chalicelib.integrations.shopify_admin import ShopifyAdmin
 
     return ShopifyAdmin(
         shop_domain=settings.shopify_shop_domain,
-        access_token=token.get_secret_value(),
+        access_token=token.get_secret_value() if token else None,
+        client_credentials=credentials,
         api_version=settings.shopify_api_version,
         timeout_seconds=settings.shopify_timeout_seconds,
         base_url=settings.shopify_api_url,
@@ -443,6 +463,66 @@ def webhook_queue() -> WebhookQueue | None:
     from chalicelib.integrations.webhook_queue import WebhookQueue
 
     return WebhookQueue(url)
+
+
+@lru_cache(maxsize=1)
+def webhook_sender() -> WebhookSender:
+    from chalicelib.integrations.webhook_sender import WebhookSender
+
+    settings = get_settings()
+    # Only the local stack may deliver to its own receiver on the loopback address.
+    return WebhookSender(
+        allow_local=settings.local_stack,
+        timeout_seconds=settings.webhook_timeout_seconds,
+        resolver=webhook_resolver(),
+    )
+
+
+@lru_cache(maxsize=1)
+def webhook_delivery() -> WebhookDeliveryService:
+    from chalicelib.services.webhook_delivery import WebhookDeliveryService
+
+    return WebhookDeliveryService(webhook_endpoints(), webhook_deliveries(), webhook_sender())
+
+
+@lru_cache(maxsize=1)
+def webhook_endpoints() -> WebhookEndpoints:
+    from chalicelib.repositories.webhook_endpoints import WebhookEndpoints
+
+    return WebhookEndpoints(get_settings().table_name)
+
+
+@lru_cache(maxsize=1)
+def webhook_deliveries() -> WebhookDeliveries:
+    from chalicelib.repositories.webhook_deliveries import WebhookDeliveries
+
+    # The admin API's cursor codec: the delivery log pages like the other listings.
+    return WebhookDeliveries(get_settings().table_name, cursors=cursor_codec())
+
+
+def webhook_resolver() -> Callable[..., Any]:
+    """How the hosts of webhook URLs are looked up: the system's resolver (tests put theirs
+    here, so that no check of a URL needs DNS)."""
+    import socket
+
+    return socket.getaddrinfo
+
+
+@lru_cache(maxsize=1)
+def webhook_endpoint_service() -> WebhookEndpointService:
+    from functools import partial
+
+    from chalicelib.integrations.webhook_targets import check_target
+    from chalicelib.services.webhook_endpoints import WebhookEndpointService
+
+    return WebhookEndpointService(
+        webhook_endpoints(),
+        webhook_deliveries(),
+        webhook_queue(),
+        check_target=partial(check_target, resolver=webhook_resolver()),
+        # Only the local stack may name its own receivers on the loopback address.
+        allow_local=get_settings().local_stack,
+    )
 
 
 @lru_cache(maxsize=1)

@@ -116,3 +116,24 @@ def test_an_unnamed_agent_and_a_blank_reason_read_plainly() -> None:
         decision_sentence("R-1", "approved", nobody, "  ")
         == "Return R-1 approved by a Gorgias agent."
     )
+
+
+def test_an_exchanges_replacement_order_is_a_note_for_the_agents() -> None:
+    # Given an exchange whose replacement the shop just ordered
+    from chalicelib.domain.events import ReturnEventType
+    from chalicelib.domain.transitions import apply_update
+
+    before = revised(an_rma(P.PROCESSING), return_reference="R-001042")
+    after, entry = apply_update(
+        before,
+        action="order_replacement",
+        actor=ALEX,
+        at=T1,
+        changes={},
+        note="Replacement order #1021 created",
+    )
+    event = return_event(before, after, entry)
+    # Then it is published as a replacement, and agents read it on the ticket
+    assert event.type is ReturnEventType.REPLACEMENT
+    assert step_note(event) == "Return R-001042: Replacement order #1021 created."
+    assert gorgias_hears_of(event)

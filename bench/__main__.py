@@ -69,8 +69,14 @@ def main() -> int:
     import_cost = measure_import_cost()
     print(import_summary(import_cost, measure_cold_first_request()), end="\n\n")
 
+    from bench.webhooks import measure_webhooks_and_shop, webhooks_summary
+
+    with moto_table(TABLE_NAME):
+        webhooks = measure_webhooks_and_shop(TABLE_NAME)
+    print(webhooks_summary(webhooks), end="\n\n", flush=True)
+
     passed = all(m.ok for m in measurements) and scans == 0 and import_cost.ok and emails.ok
-    passed = passed and inspections.ok and chat_reader_ok and analytics.ok
+    passed = passed and inspections.ok and chat_reader_ok and analytics.ok and webhooks.ok
     verdict = "All targets met" if passed else "TARGETS MISSED"
     print(f"{verdict} in {time.perf_counter() - started:.0f} s")
     return 0 if passed else 1

@@ -104,7 +104,8 @@ class Attempt:
     dynamodb: Usage
     refused_writes: int
     http_requests: int
-    # What the endpoint's failing state expected of this attempt: a changing write or none.
+    # Whether the attempt changes the endpoint's failing state (its first failure, or its first
+    # success after failures): a second write that changes the table, rather than one refused.
     bookkeeping_expected: bool
 
 
@@ -358,7 +359,10 @@ def _measure_shop(rmas: RmaService) -> ShopCost:
         )
         shop.add_variants(
             "gid://shopify/Product/4910",
-            [(_TEE, "Organic T-shirt / M", Decimal("25.00")), (_TEE_LARGE, "L", Decimal("25.00"))],
+            [
+                (_TEE, "Organic T-shirt / M", Decimal("25.00")),
+                (_TEE_LARGE, "Organic T-shirt / L", Decimal("25.00")),
+            ],
         )
         transport = _CountingTransport(httpx.HTTPTransport())
         admin = ShopifyAdmin(

@@ -201,8 +201,17 @@ _SENTENCES: dict[str, tuple[str, str]] = {
     "breakdown.deductions": ("Deductions for condition", "Déductions selon l'état"),
     "breakdown.return_fee": ("Return fee", "Frais de retour"),
     "breakdown.retained_for_shipping": ("Return shipping", "Frais d'expédition du retour"),
+    "breakdown.replaced_value": ("Replacement sent", "Article de remplacement envoyé"),
+    "breakdown.store_credit_bonus": (
+        "Bonus for choosing store credit",
+        "Bonus pour le choix d'un avoir",
+    ),
     "breakdown.amount": ("Refund", "Remboursement"),
     "return.payments": ("Payments", "Paiements"),
+    "return.voucher_code": (
+        "Gift card code, to use at checkout: {code}",
+        "Code de la carte cadeau, à saisir lors du paiement : {code}",
+    ),
     "return.timeline": ("History", "Historique"),
     "return.cancel": ("Cancel this return", "Annuler ce retour"),
     "return.cancel_confirm": (

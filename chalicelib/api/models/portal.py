@@ -254,6 +254,8 @@ class PortalRefund(ResponseModel):
     amount: Decimal
     method: str
     status: FinancialStatus
+    # Store credit made in the shop: the gift card's code, the shopper's to use.
+    voucher_code: str | None = None
 
 
 class TimelineEntry(ResponseModel):
@@ -335,7 +337,9 @@ class PortalReturn(LabelledStatuses):
             tracking=Tracking.from_shipment(shipment, locale) if shipment else None,
             return_instructions=rma.return_instructions,
             refunds=[
-                PortalRefund(amount=r.amount, method=r.method, status=r.status)
+                PortalRefund(
+                    amount=r.amount, method=r.method, status=r.status, voucher_code=r.voucher_code
+                )
                 for r in rma.financial_resolutions
             ],
             refund_breakdown=None

@@ -10,6 +10,17 @@
   // The API lives where the page does: under `/api` behind API Gateway's own address.
   const API = document.body.dataset.base;
   const CANCELLABLE = new Set(["NEW", "REQUESTED", "ACCEPTED"]);
+  // The refund breakdown's rows, in the order they add up; an exchange's replacements and a store
+  // credit bonus only when there are some.
+  const BREAKDOWN_PARTS = [
+    "lines_value", "deductions", "return_fee", "retained_for_shipping", "replaced_value",
+    "store_credit_bonus", "amount",
+  ];
+  const ALWAYS_SHOWN = new Set([
+    "lines_value", "deductions", "return_fee", "retained_for_shipping", "amount",
+  ]);
+  const SUBTRACTED = new Set(["deductions", "return_fee", "retained_for_shipping", "replaced_value"]);
+  const ADDED = new Set(["store_credit_bonus"]);
   const TONES = {
     NEW: "wait", REQUESTED: "wait", ON_HOLD: "wait", ACCEPTED: "progress",
     PROCESSING: "progress", COMPLETE: "ok", REJECTED: "stop", CANCELED: "stop",
@@ -757,15 +768,18 @@
       breakdown ? h("section", { class: "card", "aria-labelledby": "breakdown-title" },
         h("h2", { id: "breakdown-title" }, t("return.breakdown")),
         h("table", { class: "breakdown" }, h("tbody", null,
-          ["lines_value", "deductions", "return_fee", "retained_for_shipping", "amount"].map((part) =>
-            h("tr", { class: part === "amount" ? "total" : null },
+          BREAKDOWN_PARTS.filter((part) => ALWAYS_SHOWN.has(part) || Number(breakdown[part]))
+            .map((part) => h("tr", { class: part === "amount" ? "total" : null },
               h("th", { scope: "row" }, t(`breakdown.${part}`)),
-              h("td", null, `${part === "amount" || part === "lines_value" ? "" : "− "}${
+              h("td", null, `${SUBTRACTED.has(part) ? "− " : ADDED.has(part) ? "+ " : ""}${
                 money(breakdown[part], rma.currency)}`)))))) : null,
       rma.refunds.length ? h("section", { class: "card", "aria-labelledby": "payments-title" },
         h("h2", { id: "payments-title" }, t("return.payments")),
         h("ul", null, rma.refunds.map((refund) => h("li", null,
-          `${money(refund.amount, rma.currency)} · ${t(`financial.${refund.status}`)}`)))) : null,
+          `${money(refund.amount, rma.currency)} · ${t(`financial.${refund.status}`)}`,
+          refund.voucher_code
+            ? h("p", { class: "voucher-code" }, t("return.voucher_code", { code: refund.voucher_code }))
+            : null)))) : null,
       h("section", { class: "card", "aria-labelledby": "timeline-title" },
         h("h2", { id: "timeline-title" }, t("return.timeline")),
         h("ol", { class: "timeline" }, (rma.timeline || []).map((entry) => h("li", null,

@@ -78,7 +78,7 @@ EMAIL_INTERVAL_SECONDS = 15.0
 INSPECTION_TIMEOUT_SECONDS = 300
 EMAIL_TIMEOUT_SECONDS = 60
 CHAT_TIMEOUT_SECONDS = 60
-WEBHOOK_TIMEOUT_SECONDS = 120
+WEBHOOK_TIMEOUT_SECONDS = 150
 DEMO_INSPECTION_FILE = "local/demo_inspection.csv"
 # The console's demo merchant: its sign-in code is printed with the other emails.
 DEMO_CONSOLE_USER = "merchant@returns-desk.example"

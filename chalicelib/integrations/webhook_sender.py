@@ -8,6 +8,12 @@ SNI and the name the certificate must match) keep the URL's host name. A redirec
 followed (it could lead anywhere; the specification counts it a failure), and the receiver's
 answer is never handed back: its status says all the worker needs.
 
+An attempt is over by its deadline, `timeout_seconds` after it starts, whatever the receiver
+does: looking the name up and connecting may take CONNECT_TIMEOUT_SECONDS at most, and every
+read and write of the connection waits no later than the deadline (DeadlineBackend), so a
+receiver that stalls or trickles bytes costs the consumer one timeout, not one per read. The
+answer's status counts once its headers are in; reading its body stops at the deadline.
+
 An attempt never raises for what the network or the receiver does, a refused target included;
 it returns an AttemptResult saying what happened. Only a mistake of the caller raises.
 """
@@ -19,10 +25,15 @@ import math
 import re
 import socket
 import ssl
+import threading
 import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import httpcore
 import httpx
 from standardwebhooks import Webhook
 
@@ -34,6 +45,9 @@ from chalicelib.integrations.webhook_targets import (
 )
 
 USER_AGENT = "returns-desk-webhooks/1"
+# Looking the name up, and connecting (TLS handshake included), may each take this long at most,
+# within the attempt's deadline: a receiver that cannot be reached soon will not be reached.
+CONNECT_TIMEOUT_SECONDS = 5.0
 # Enough of an answer for the receiver to finish writing it; the rest is not read at all.
 MAX_RESPONSE_BYTES = 4096
 # The statuses whose `Retry-After` asks the schedule to wait (throttled, or down for a while).
@@ -94,14 +108,17 @@ class WebhookSender:
         timeout_seconds: float = 10.0,
         resolver: Resolver = socket.getaddrinfo,
         transport: httpx.BaseTransport | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self._allow_local = allow_local
         self._timeout_seconds = timeout_seconds
+        self._connect_timeout = min(CONNECT_TIMEOUT_SECONDS, timeout_seconds)
         self._resolver = resolver
         self._transport = transport
         # Built once (reading the CA bundle takes a while) and shared by every connection.
         # No proxy or CA bundle from the environment: where webhooks go is decided here only.
-        self._ssl_context = httpx.create_ssl_context(trust_env=False)
+        # (Tests give a context trusting their own certificate.)
+        self._ssl_context = ssl_context or httpx.create_ssl_context(trust_env=False)
 
     def send(
         self, url: str, *, message_id: str, body: str, secrets: list[str], at: datetime
@@ -109,6 +126,7 @@ class WebhookSender:
         """POST `body` to `url`, signed with each of `secrets` as of `at`."""
         headers = signature_headers(message_id, body, secrets, at)
         started = time.monotonic()
+        deadline = started + self._timeout_seconds
 
         def result(
             status_code: int | None, error: str | None, retry_after: timedelta | None = None
@@ -117,12 +135,15 @@ class WebhookSender:
                 status_code, error, retry_after, int((time.monotonic() - started) * 1000)
             )
 
+        resolver = bounded_resolver(self._resolver, self._connect_timeout)
         try:
-            target = check_target(url, allow_local=self._allow_local, resolver=self._resolver)
+            target = check_target(url, allow_local=self._allow_local, resolver=resolver)
         except UnsafeTargetError as refused:
             return result(None, f"refused: {refused.reason}")
+        except ResolutionTimeoutError:
+            return result(None, "timed out resolving the host name")
         try:
-            response = self._post(target, headers, body, deadline=started + self._timeout_seconds)
+            response = self._post(target, headers, body, deadline=deadline)
         except httpx.TimeoutException as timeout:
             return result(None, _timeout_error(timeout))
         except httpx.TransportError as failure:
@@ -144,12 +165,11 @@ class WebhookSender:
         # A connection pool reuses connections by address: a kept connection, verified for one
         # host name, could carry the next request for another name at the same address. So each
         # attempt has a client and connection of its own.
-        transport = self._transport or httpx.HTTPTransport(
-            verify=self._ssl_context, trust_env=False
-        )
+        transport = self._transport or self._transport_until(deadline)
         client = httpx.Client(
             transport=transport,
-            timeout=httpx.Timeout(self._timeout_seconds),
+            # Per operation; DeadlineBackend ends each of them by the deadline besides.
+            timeout=httpx.Timeout(self._timeout_seconds, connect=self._connect_timeout),
             follow_redirects=False,
             trust_env=False,
         )
@@ -169,6 +189,110 @@ class WebhookSender:
             if self._transport is None:
                 client.close()
 
+    def _transport_until(self, deadline: float) -> httpx.HTTPTransport:
+        """httpx's transport, over sockets whose every wait ends by `deadline`."""
+        transport = httpx.HTTPTransport(verify=self._ssl_context, trust_env=False)
+        # httpx takes no network backend of its own: its pool is replaced by the same pool over
+        # DeadlineBackend (the test of a stalling receiver fails should httpx change this).
+        transport._pool = httpcore.ConnectionPool(
+            ssl_context=self._ssl_context, network_backend=DeadlineBackend(deadline)
+        )
+        return transport
+
+
+class ResolutionTimeoutError(Exception):
+    """The receiver's name was not resolved in time. (Not an OSError: the target check reads
+    those as a name that does not resolve.)"""
+
+
+def bounded_resolver(resolver: Resolver, timeout_seconds: float) -> Resolver:
+    """`resolver`, given `timeout_seconds` to answer, else ResolutionTimeoutError. getaddrinfo
+    takes no timeout, so each lookup runs in a thread of its own; one that takes too long is
+    left to finish alone (a daemon thread: it ends with the system resolver's own timeouts)."""
+
+    def resolve(*args: Any, **kwargs: Any) -> Sequence[tuple[Any, ...]]:
+        answer: Future[Sequence[tuple[Any, ...]]] = Future()
+
+        def look_up() -> None:
+            try:
+                answer.set_result(resolver(*args, **kwargs))
+            except Exception as error:  # handed over as it is: the target check reads it
+                answer.set_exception(error)
+
+        threading.Thread(target=look_up, name="webhook-dns", daemon=True).start()
+        done, _ = wait([answer], timeout=timeout_seconds)
+        if not done:
+            raise ResolutionTimeoutError
+        return answer.result()
+
+    return resolve
+
+
+class DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's sockets, each of whose waits (connecting, the TLS handshake, every read and
+    write) ends by `deadline` (a time.monotonic() value). httpx's timeouts are per operation:
+    without this a receiver sending a byte now and then would hold an attempt indefinitely."""
+
+    def __init__(self, deadline: float, backend: httpcore.NetworkBackend | None = None) -> None:
+        self._deadline = deadline
+        self._backend = backend or httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._backend.connect_tcp(
+            host,
+            port,
+            self.within(timeout, httpcore.ConnectTimeout),
+            local_address=local_address,
+            socket_options=socket_options,
+        )
+        return _DeadlineStream(stream, self)
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+    def within(self, timeout: float | None, expired: type[httpcore.TimeoutException]) -> float:
+        """`timeout`, shortened to what is left before the deadline; `expired` once past it."""
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise expired("the attempt's deadline has passed")
+        return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, stream: httpcore.NetworkStream, backend: DeadlineBackend) -> None:
+        self._stream = stream
+        self._backend = backend
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, self._backend.within(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, self._backend.within(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        secured = self._stream.start_tls(
+            ssl_context, server_hostname, self._backend.within(timeout, httpcore.ConnectTimeout)
+        )
+        return _DeadlineStream(secured, self._backend)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
 
 def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
     """A `Retry-After` header (delay in seconds, or an HTTP date) as a wait from `now`."""
@@ -187,13 +311,17 @@ def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
 
 
 def _read_some(response: httpx.Response, deadline: float) -> None:
-    """Read at most MAX_RESPONSE_BYTES of the answer, undecoded, and no later than `deadline`
-    (each read has its own timeout, so a receiver trickling bytes is cut off here)."""
+    """Read at most MAX_RESPONSE_BYTES of the answer, undecoded, and no later than `deadline`.
+    The status is in already and stands: a body cut short, or not finished by the deadline,
+    changes nothing the worker needs."""
     received = 0
-    for chunk in response.iter_raw(1024):
-        received += len(chunk)
-        if received >= MAX_RESPONSE_BYTES or time.monotonic() >= deadline:
-            return
+    try:
+        for chunk in response.iter_raw(1024):
+            received += len(chunk)
+            if received >= MAX_RESPONSE_BYTES or time.monotonic() >= deadline:
+                return
+    except httpx.TransportError:
+        return
 
 
 def _status_error(status: int) -> str:

@@ -13,6 +13,7 @@ import json
 import os
 import socket
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,8 +26,11 @@ from standardwebhooks import Webhook
 from chalicelib.domain.webhooks import EVENT_TYPES
 from chalicelib.repositories.aws import client
 from chalicelib.services import container
+from chalicelib.settings import get_settings
+from chalicelib.webhook_delivery_entrypoint import attempt_time_ms
 from deploy.queues import dead_letter_queue_attributes
 from deploy.webhook_deliveries import queue_attributes
+from local.sqs_events import LocalLambdaContext, deliver_batch
 from tests.lifecycle_support import (
     AUTO_APPROVED,
     ITEM_RECEIPT,
@@ -286,4 +290,50 @@ def test_an_unreadable_message_is_dropped_rather_than_retried(
     # When the consumer is handed it, Then it reports no failure, sends nothing, keeps nothing
     assert run_deliveries(deliveries_queue) == [{"batchItemFailures": []}]
     assert receiver.calls.call_count == 0
+    assert waiting_messages(deliveries_queue) == 0
+
+
+# --- an invocation running out of time ------------------------------------------------------------
+
+
+@dataclass
+class RunningOutContext(LocalLambdaContext):
+    """Lambda's context, whose remaining time is each of `left_ms` in turn (then the last)."""
+
+    left_ms: list[int] = field(default_factory=list)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.left_ms.pop(0) if len(self.left_ms) > 1 else self.left_ms[0]
+
+
+def test_messages_without_time_for_an_attempt_go_back_to_the_queue_unattempted(
+    api: Any, deliveries_queue: str, receiver: respx.MockRouter, open_rma: Any
+) -> None:
+    # Given an endpoint for created and requested returns, and a return requested: two deliveries
+    endpoint = registered(api, ["return.created", "return.requested"])
+    route = receiver.post(PINNED).mock(return_value=httpx.Response(200))
+    submitted_return(open_rma)
+    # When the consumer is handed both, with time for one attempt only
+    from app import deliver_webhooks
+
+    one_attempt = attempt_time_ms(get_settings().webhook_timeout_seconds)
+    context = RunningOutContext("deliver_webhooks", left_ms=[one_attempt + 1000, one_attempt - 1])
+    answers: list[dict[str, Any]] = []
+
+    def run(event: dict[str, Any], lambda_context: Any) -> dict[str, Any]:
+        answers.append(deliver_webhooks(event, lambda_context))
+        return answers[-1]
+
+    assert deliver_batch(client("sqs"), deliveries_queue, run, context) == 2
+    # Then the first was delivered, and the second reported failed without a request
+    assert route.call_count == 1
+    (answer,) = answers
+    assert len(answer["batchItemFailures"]) == 1
+    statuses = sorted(d["status"] for d in deliveries_of(api, endpoint["id"]))
+    assert statuses == ["DELIVERED", "PENDING"]
+    left = next(d for d in deliveries_of(api, endpoint["id"]) if d["status"] == "PENDING")
+    assert left["attempts"] == []
+    # And its message is visible again at once: the next invocation delivers it
+    assert run_deliveries(deliveries_queue) == [{"batchItemFailures": []}]
+    assert route.call_count == 2
     assert waiting_messages(deliveries_queue) == 0

@@ -12,7 +12,8 @@ import datetime as dt
 import http.server
 import ssl
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +31,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 from chalicelib.domain.webhooks import new_secret, webhook_payload
 from chalicelib.integrations.webhook_sender import (
+    CONNECT_TIMEOUT_SECONDS,
     MAX_RESPONSE_BYTES,
     USER_AGENT,
     AttemptResult,
@@ -300,17 +302,25 @@ def test_a_network_failure_is_a_failed_attempt_not_an_exception(
     assert not result.delivered
 
 
-def test_the_timeout_applies_to_connecting_reading_writing_and_waiting(
+def test_connecting_may_take_five_seconds_of_the_attempts_timeout(
+    receiver: respx.MockRouter,
+) -> None:
+    route = receiver.post(PINNED).mock(return_value=httpx.Response(200))
+    send(sender(timeout_seconds=10))
+    assert route.calls.last.request.extensions["timeout"] == {
+        "connect": CONNECT_TIMEOUT_SECONDS,
+        "read": 10,
+        "write": 10,
+        "pool": 10,
+    }
+
+
+def test_a_timeout_shorter_than_five_seconds_bounds_connecting_too(
     receiver: respx.MockRouter,
 ) -> None:
     route = receiver.post(PINNED).mock(return_value=httpx.Response(200))
     send(sender(timeout_seconds=2.5))
-    assert route.calls.last.request.extensions["timeout"] == {
-        "connect": 2.5,
-        "read": 2.5,
-        "write": 2.5,
-        "pool": 2.5,
-    }
+    assert route.calls.last.request.extensions["timeout"]["connect"] == 2.5
 
 
 # --- targets refused at send time -------------------------------------------------------------
@@ -378,11 +388,53 @@ class RecordingHandler(http.server.BaseHTTPRequestHandler):
         """Quiet: the tests read what was received, not the server's log."""
 
 
+# Set when a test's server stops: the receivers that stall stop stalling.
+STOPPED = threading.Event()
+
+
+class StallingHandler(http.server.BaseHTTPRequestHandler):
+    """Takes the attempt, then answers nothing."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["content-length"]))
+        STOPPED.wait(10)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+
+class TricklingHandler(StallingHandler):
+    """Answers a byte every tenth of a second, never finishing the headers: no single read
+    waits long, so only a deadline for the whole attempt ends it."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["content-length"]))
+        for byte in b"HTTP/1.1 200 OK\r\nx-padding: " + b"a" * 1000:
+            if STOPPED.wait(0.1):
+                return
+            self.wfile.write(bytes([byte]))
+
+
+class HeadersThenStallingHandler(StallingHandler):
+    """Answers 200 at once, then never sends the body it announced."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["content-length"]))
+        self.send_response(200)
+        self.send_header("content-length", "100")
+        self.end_headers()
+        STOPPED.wait(10)
+
+
 @contextmanager
-def serving(tls: ssl.SSLContext | None = None) -> Iterator[int]:
-    """A RecordingHandler server on the loopback address (over TLS when given), by its port."""
+def serving(
+    tls: ssl.SSLContext | None = None,
+    handler: type[http.server.BaseHTTPRequestHandler] = RecordingHandler,
+) -> Iterator[int]:
+    """A server on the loopback address (over TLS when given), by its port."""
     RecordingHandler.received = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RecordingHandler)
+    STOPPED.clear()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -390,9 +442,16 @@ def serving(tls: ssl.SSLContext | None = None) -> Iterator[int]:
     try:
         yield server.server_address[1]
     finally:
+        STOPPED.set()
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def timed(attempt: Callable[[], AttemptResult]) -> tuple[AttemptResult, float]:
+    started = time.monotonic()
+    result = attempt()
+    return result, time.monotonic() - started
 
 
 def test_the_pinned_connection_reaches_a_real_local_receiver_with_its_host_and_body() -> None:
@@ -449,9 +508,11 @@ def test_tls_to_the_pinned_address_verifies_the_certificate_against_the_receiver
     server_names: list[str | None] = []
     server_tls.sni_callback = lambda _socket, name, _context: server_names.append(name)
     resolver = FakeResolver({"hooks.example.com": ["127.0.0.1"], "other.test": ["127.0.0.1"]})
-    trusting = httpx.HTTPTransport(verify=ssl.create_default_context(cadata=pem))
     webhook_sender = WebhookSender(
-        allow_local=True, resolver=resolver, transport=trusting, timeout_seconds=5
+        allow_local=True,
+        resolver=resolver,
+        ssl_context=ssl.create_default_context(cadata=pem),
+        timeout_seconds=5,
     )
     with serving(server_tls) as port:
         # When an attempt goes to that name (connected to 127.0.0.1)
@@ -464,3 +525,50 @@ def test_tls_to_the_pinned_address_verifies_the_certificate_against_the_receiver
     assert RecordingHandler.received == [("/hooks", f"hooks.example.com:{port}", BODY.encode())]
     # And the other name's attempt never reached it
     assert refused.error == "TLS certificate not valid for other.test"
+
+
+# --- every attempt ends by its timeout ----------------------------------------------------------
+
+LOCAL_RECEIVER = FakeResolver({"receiver.test": ["127.0.0.1"]})
+
+
+@pytest.mark.parametrize(
+    "handler",
+    [StallingHandler, TricklingHandler],
+    ids=["answering nothing", "trickling its headers a byte at a time"],
+)
+def test_a_receiver_that_stalls_past_the_timeout_ends_the_attempt_at_the_timeout(
+    handler: type[http.server.BaseHTTPRequestHandler],
+) -> None:
+    # Given a receiver that takes the attempt but does not finish its answer
+    webhook_sender = WebhookSender(allow_local=True, resolver=LOCAL_RECEIVER, timeout_seconds=0.5)
+    with serving(handler=handler) as port:
+        # When an attempt with a timeout of half a second is sent to it
+        result, took = timed(lambda: send(webhook_sender, url=f"http://receiver.test:{port}/"))
+    # Then the attempt failed as timed out, half a second after it started
+    assert (result.status_code, result.error) == (None, "timed out waiting for the answer")
+    assert 0.45 <= took < 1.0
+    assert 450 <= result.duration_ms < 1000
+
+
+def test_a_receiver_that_answers_2xx_then_stalls_its_body_has_the_delivery() -> None:
+    webhook_sender = WebhookSender(allow_local=True, resolver=LOCAL_RECEIVER, timeout_seconds=0.5)
+    with serving(handler=HeadersThenStallingHandler) as port:
+        result, took = timed(lambda: send(webhook_sender, url=f"http://receiver.test:{port}/"))
+    # Then its status counts, and the body is given up at the timeout
+    assert result.delivered, result.error
+    assert 0.45 <= took < 1.0
+
+
+def test_a_name_that_takes_too_long_to_resolve_ends_the_attempt_at_the_timeout() -> None:
+    # Given a resolver that answers after three seconds
+    def slow_resolver(host: str, port: int, *args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
+        time.sleep(3)
+        return LOCAL_RECEIVER(host, port)
+
+    webhook_sender = WebhookSender(allow_local=True, resolver=slow_resolver, timeout_seconds=0.5)
+    # When an attempt with a timeout of half a second is sent
+    result, took = timed(lambda: send(webhook_sender, url="http://receiver.test:8080/"))
+    # Then it failed as timed out, without waiting for the name
+    assert (result.status_code, result.error) == (None, "timed out resolving the host name")
+    assert took < 1.0

@@ -94,7 +94,11 @@ def choose_exchange(
             f"{chosen.title} costs {chosen.price}.",
             {**details, "price": str(chosen.price), "same_price": str(same_price)},
         )
-    return ExchangeChoice(variant_id=chosen.id, title=chosen.title, unit_price=chosen.price)
+    # Under SAME_PRICE_ONLY nothing is settled: the replacement is worth what the shopper paid,
+    # even when the shop sells the product cheaper today.
+    settles = policy.exchange_price_difference is ExchangePriceDifference.SETTLE
+    worth = chosen.price if settles else line.unit_price
+    return ExchangeChoice(variant_id=chosen.id, title=chosen.title, unit_price=worth)
 
 
 def _same_price(line: RmaLine | OrderLine, offered: dict[str, VariantOption]) -> Decimal:
@@ -106,11 +110,7 @@ def price_difference(rma: Rma) -> Decimal:
     """What the replacements cost more (positive) or less (negative) than what the shopper paid
     for the returned units; 0 when every line is replaced by the same variant."""
     return sum(
-        (
-            (line.exchange.unit_price - line.unit_price) * line.quantity
-            for line in rma.lines
-            if line.exchange is not None
-        ),
+        ((line.replacement_unit_price - line.unit_price) * line.quantity for line in rma.lines),
         Decimal("0"),
     )
 

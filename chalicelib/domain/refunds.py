@@ -100,7 +100,8 @@ def _exchange_credit(rma: Rma) -> RefundBreakdown:
         retained_for_shipping=Decimal("0.00"),
         replaced_value=replaced,
         amount=max(lines_value - replaced, Decimal("0.00")),
-        maximum=lines_value,
+        # The shopper keeps the replacement: no one may pay back more than the difference.
+        maximum=max(lines_value - replaced, Decimal("0.00")),
         method=payment_method(rma),
     )
 
@@ -109,12 +110,7 @@ def replaced_value(rma: Rma) -> Decimal:
     """What the replacements of an exchange's units received cost: the variant chosen at its
     price, or the same item again at what the shopper paid for it."""
     return sum(
-        (
-            (line.exchange.unit_price if line.exchange else line.unit_price)
-            * line.received_quantity
-            for line in rma.lines
-        ),
-        Decimal(0),
+        (line.replacement_unit_price * line.received_quantity for line in rma.lines), Decimal(0)
     )
 
 

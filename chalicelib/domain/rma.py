@@ -180,6 +180,8 @@ class ExchangeChoice(DomainModel):
     variant_id: ShortText
     # As the shop names it among the product's variants, e.g. "Blue / M".
     title: ShortText
+    # What the replacement is worth against what the shopper paid: its price in the shop when
+    # the policy settles differences, what the shopper paid when it allows the same price only.
     unit_price: Money
 
 
@@ -282,6 +284,12 @@ class RmaLine(DomainModel):
     def received_value(self) -> Decimal:
         """What the shopper paid for the units of this line that came back."""
         return self.unit_price * self.received_quantity
+
+    @property
+    def replacement_unit_price(self) -> Decimal:
+        """What a unit sent in exchange is worth: the variant chosen, or the same item again at
+        what the shopper paid for it."""
+        return self.exchange.unit_price if self.exchange is not None else self.unit_price
 
 
 def add_states(

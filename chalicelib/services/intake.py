@@ -80,14 +80,18 @@ class ReturnIntake:
         return rma
 
     def _with_shop_ids(self, draft: RmaDraft) -> RmaDraft:
-        """The draft with the shop's ids of each line and its variant, from the stored order
-        where the request left them out (a merchant's system opening a return by SKU)."""
-        if self._orders is None or all(line.variant_id for line in draft.lines):
+        """The draft with the shop's ids of its order, each line and its variant, from the
+        stored order where the request left them out (a merchant's system opening a return by
+        order number and SKU): the refund is made on that order, the exchange by variant."""
+        complete = draft.order.external_id and all(line.variant_id for line in draft.lines)
+        if self._orders is None or complete:
             return draft
         try:
             order = self._orders.find(draft.order.number)
         except NotFoundError:
             return draft
+        if not draft.order.external_id and order.external_id:
+            draft = revised(draft, order=revised(draft.order, external_id=order.external_id))
         ordered = {line.sku: line for line in order.lines}
         lines = [
             revised(

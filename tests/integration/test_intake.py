@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -165,6 +166,38 @@ def test_an_admin_creation_repeated_with_its_key_opens_one_return(api: Any) -> N
     assert second.headers["Location"] == first.headers["Location"]
     other = admin(api, "/rmas", rma_payload(), **{"Idempotency-Key": "erp-return-78"})
     assert body(other)["return_reference"] == "R-001002"
+
+
+def test_a_return_opened_by_order_number_is_tied_to_the_shops_order_it_names(api: Any) -> None:
+    # Given an order the shop reported (its Shopify id kept), returned by the merchant's system
+    # by number and SKU only
+    order = store_order("#1001", JANE)
+    container.order_service().record(
+        order.model_copy(
+            update={
+                "external_id": "gid://shopify/Order/1001",
+                "source_updated_at": order.source_updated_at + timedelta(minutes=1),
+            }
+        )
+    )
+    payload = rma_payload(
+        order={"number": "#1001"},
+        customer={"email": JANE},
+        lines=[
+            {
+                "sku": "MUG",
+                "name": "Mug",
+                "quantity": 1,
+                "unit_price": "12.00",
+                "reason": "SIZE_PROBLEM",
+            }
+        ],
+    )
+    # When it opens the return
+    created = admin(api, "/rmas", payload)
+    # Then the return names the shop's order, on which its refund will be made
+    assert created.status_code == 201, created.body
+    assert body(created)["order"]["external_id"] == "gid://shopify/Order/1001"
 
 
 def test_an_unusable_key_is_refused(api: Any) -> None:

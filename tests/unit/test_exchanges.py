@@ -19,6 +19,7 @@ from chalicelib.domain.exchanges import (
     replacement_due,
 )
 from chalicelib.domain.policy import ExchangePriceDifference, ExchangeShipping, ReturnPolicy
+from chalicelib.domain.refunds import compute_refund
 from chalicelib.domain.rma import (
     Actor,
     Customer,
@@ -118,6 +119,27 @@ def test_the_same_price_is_the_ordered_variant_s_price_today_not_a_sale_price_pa
     line = a_line(unit_price="69.00")
     # Then a variant at today's price is the same price
     assert choose_exchange(line, "v-l", OPTIONS, ReturnPolicy()).variant_id == "v-l"
+
+
+@pytest.mark.parametrize(
+    ("paid", "today"),
+    [("69.00", "89.00"), ("89.00", "79.00")],
+    ids=["bought on sale", "on sale today"],
+)
+def test_under_same_price_only_nothing_is_settled_whatever_the_prices_today(
+    paid: str, today: str
+) -> None:
+    # Given a sweater paid `paid`, whose variants all cost `today` in the shop now
+    line = a_line(unit_price=paid)
+    variants = [VariantOption(v.id, v.title, Decimal(today), v.available) for v in OPTIONS]
+    # When another size is chosen under SAME_PRICE_ONLY and comes back
+    chosen = choose_exchange(line, "v-l", variants, ReturnPolicy())
+    exchanged = received(an_exchange(a_line(unit_price=paid, exchange=chosen.model_dump())), 2)
+    # Then the replacement is worth what was paid: no money either way
+    assert chosen.unit_price == Decimal(paid)
+    assert price_difference(exchanged) == 0
+    refund = compute_refund(exchanged, ReturnPolicy())
+    assert (refund.amount, refund.method) == (Decimal("0.00"), None)
 
 
 def test_the_options_offered_are_those_allowed_the_ordered_variant_first() -> None:

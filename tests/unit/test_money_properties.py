@@ -36,18 +36,29 @@ SKUS = ("A", "B", "C", "D")
 
 cents = st.integers(min_value=0, max_value=50_000).map(lambda n: Decimal(n) / 100)
 percent = st.integers(min_value=0, max_value=10_000).map(lambda n: Decimal(n) / 100)
+# An exchange's replacement, worth more or less than what the shopper paid (or none).
+exchanges = st.none() | st.builds(
+    lambda price: {
+        "variant_id": "gid://shopify/ProductVariant/1",
+        "title": "L",
+        "unit_price": price,
+    },
+    cents,
+)
 lines = st.lists(
     st.builds(
-        lambda sku, quantity, price: {
+        lambda sku, quantity, price, exchange: {
             "sku": sku,
             "name": f"Item {sku}",
             "quantity": quantity,
             "unit_price": price,
             "reason": ReturnReason.SIZE_PROBLEM,
+            "exchange": exchange,
         },
         st.sampled_from(SKUS),
         st.integers(min_value=1, max_value=5),
         cents,
+        exchanges,
     ),
     min_size=1,
     max_size=4,
@@ -150,9 +161,18 @@ def test_no_generated_return_pays_more_than_the_units_that_came_back(
     refund = compute_refund(rma, policy)
     credit = refund.method is FinancialMethod.VOUCHER
     bonus_rate = policy.store_credit_bonus_percent / 100 if credit else Decimal(0)
-    # Never more than the received units cost, and for store credit the policy's bonus on that
+    # Never more than the received units cost, and for store credit the policy's bonus on that;
+    # an exchange, whose replacement the shopper keeps, never more than the difference
     assert Decimal(0) <= refund.amount <= refund.maximum
-    assert refund.maximum == rma.received_value + _cents(rma.received_value * bonus_rate)
+    if rma.expected_resolution is ExpectedResolution.REPLACE:
+        assert (
+            refund.maximum
+            == refund.amount
+            == max(rma.received_value - refund.replaced_value, Decimal(0))
+        )
+        assert (refund.method is None) == (refund.amount == 0)
+    else:
+        assert refund.maximum == rma.received_value + _cents(rma.received_value * bonus_rate)
     assert refund.lines_value == rma.received_value
     before_bonus = max(
         refund.lines_value

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import ConfigDict, EmailStr, Field, RootModel, StringConstraints, model_validator
+from pydantic import (
+    ConfigDict,
+    EmailStr,
+    Field,
+    RootModel,
+    StringConstraints,
+    computed_field,
+    model_validator,
+)
 
 from chalicelib.api.models.common import RequestModel, ResponseModel, photo_links
 from chalicelib.domain.labels import financial_label, label
@@ -16,6 +24,7 @@ from chalicelib.domain.rma import (
     Contact,
     CurrencyCode,
     Customer,
+    FinancialResolution,
     LongText,
     Money,
     OrderRef,
@@ -190,6 +199,19 @@ class ReceiveItemsRequest(AdminActionRequest):
         return [ReceivedLine(line.sku, line.quantity, line.product_state) for line in self.lines]
 
 
+class ResolutionResource(FinancialResolution):
+    """A financial resolution as the admin API and the webhooks show it."""
+
+    # A gift card's code pays whoever holds it: it goes to the shopper (their email, their
+    # portal), never into the merchant's lists, logs and webhook deliveries. Its ending names it.
+    voucher_code: str | None = Field(default=None, exclude=True)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def voucher_code_ending(self) -> str | None:
+        return self.voucher_code[-4:] if self.voucher_code else None
+
+
 class RmaResource(Rma):
     """The complete RMA for the admin API, with the label of each status beside it."""
 
@@ -198,11 +220,18 @@ class RmaResource(Rma):
     photo_urls: dict[str, list[str]] = {}
     # The lifecycle's task token resumes a step: a capability, not information. Kept inside.
     task_token: str | None = Field(default=None, exclude=True)
+    financial_resolutions: list[ResolutionResource] = []
 
     @classmethod
     def from_rma(cls, rma: Rma) -> RmaResource:
         return cls(
-            **dict(rma),
+            **{
+                **dict(rma),
+                "financial_resolutions": [
+                    ResolutionResource.model_validate(dict(resolution))
+                    for resolution in rma.financial_resolutions
+                ],
+            },
             status_labels={
                 "processing": label(rma.processing_status),
                 "delivery": label(rma.delivery_status),

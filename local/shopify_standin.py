@@ -5,6 +5,8 @@ It answers the Admin GraphQL calls returns-desk makes (`order`, `refundCreate`, 
 `draftOrderComplete`, `draftOrderInvoiceSend`) in the shapes of Shopify's documentation, keeps the
 shop's orders, refunds, gift cards and draft orders in memory, and prints each change as one
 `[shopify]` line. A repeated `@idempotent` key answers the first call's result, as Shopify does.
+An order shows the refunds made of it (`refunds`, with their note and total) and their REFUND
+transactions, as Shopify's does, so a retry finds the refund an earlier try made.
 
 Which call it is, it reads from the operation's root field in the query text: it is a stand-in,
 not a GraphQL server. Nothing is checked (no token, no cost, no rate limit).
@@ -59,6 +61,7 @@ class ShopOrder:
     currency: str
     lines: list[ShopLine]
     transactions: list[dict[str, Any]] = field(default_factory=list)
+    refunds: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,7 @@ class ShopifyStandIn:
                     ]
                 },
                 "transactions": order.transactions,
+                "refunds": order.refunds,
             }
         }
 
@@ -184,6 +188,15 @@ class ShopifyStandIn:
         order.transactions.extend(made)
         refund_id = f"gid://shopify/Refund/{next(self._ids)}"
         amount = sum((Decimal(t["amountSet"]["shopMoney"]["amount"]) for t in made), Decimal(0))
+        order.refunds.append(
+            {
+                "id": refund_id,
+                "note": refund_input.get("note"),
+                "totalRefundedSet": {
+                    "shopMoney": {"amount": f"{amount:.2f}", "currencyCode": order.currency}
+                },
+            }
+        )
         self._print(f"refundCreate on {order.name}: {amount} {order.currency} ({refund_id})")
         return {
             "refundCreate": {

@@ -1,7 +1,9 @@
 """A stand-in for a shop's Admin GraphQL API at the HTTP level (respx), answering what a refund
 or store credit asks with the documented shapes of tests/events/shopify_graphql/, and keeping
 what a shop keeps: the refunds it made, by `@idempotent` key (a key asked again answers the
-first refund), and the gift cards, by code (a code asked again is TAKEN)."""
+first refund), each shown on the order afterwards as Shopify shows it (in `refunds`, with its
+note, its REFUND transactions, and its lines no longer refundable), and the gift cards, by code
+(a code asked again is TAKEN)."""
 
 from __future__ import annotations
 
@@ -86,10 +88,40 @@ class RefundingShop:
         key = call.idempotency_key
         assert key, "refundCreate needs an @idempotent key from 2026-04"
         if key not in self.refunds:
-            self.refunds[key] = _refund(len(self.refunds), call.variables["input"])
+            refund_input = call.variables["input"]
+            self.refunds[key] = _refund(len(self.refunds), refund_input)
+            self._show_on_order(self.refunds[key], refund_input)
         answer = fixture("refund_create")
         answer["data"]["refundCreate"]["refund"] = copy.deepcopy(self.refunds[key])
         return answer
+
+    def _show_on_order(self, refund: dict[str, Any], refund_input: dict[str, Any]) -> None:
+        order = self.order["data"]["order"]
+        made = refund["transactions"]["nodes"]
+        total = sum((Decimal(n["amountSet"]["shopMoney"]["amount"]) for n in made), Decimal(0))
+        order["refunds"].append(
+            {
+                "id": refund["id"],
+                "note": refund_input.get("note"),
+                "totalRefundedSet": {
+                    "shopMoney": {"amount": str(total), "currencyCode": order["currencyCode"]}
+                },
+            }
+        )
+        for node, asked in zip(made, refund_input.get("transactions") or [], strict=True):
+            order["transactions"].append(
+                {
+                    "id": node["id"],
+                    "kind": "REFUND",
+                    "status": node["status"],
+                    "gateway": asked["gateway"],
+                    "parentTransaction": {"id": asked["parentId"]},
+                    "amountSet": copy.deepcopy(node["amountSet"]),
+                }
+            )
+        lines = {line["id"]: line for line in order["lineItems"]["nodes"]}
+        for item in refund_input.get("refundLineItems") or []:
+            lines[item["lineItemId"]]["refundableQuantity"] -= item["quantity"]
 
     def _ReturnsDeskShopCurrency(self, call: Call) -> dict[str, Any]:
         return fixture("shop")

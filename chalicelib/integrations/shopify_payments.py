@@ -17,12 +17,22 @@ A REFUND goes back the way the shopper paid, as one Shopify refund of the order
   `refundableQuantity`. They are `NO_RESTOCK`: returns-desk knows neither the Shopify location
   nor whether a unit can be sold again, so the warehouse restocks where it does.
 - `notify` is the policy's `shop_notifies_shopper` (Shopify emails the shopper the refund);
-  `note` is "Return R-001234".
+  `note` is "Return R-001234 (payment <idempotency key>)", the marker naming the payment
+  (about 60 characters; RefundInput documents `note` as a String with no length limit).
+- A refund made by an earlier try is found before anything is checked or built: the order's
+  `refunds(first:) {id note totalRefundedSet}` (a list, not a connection,
+  https://shopify.dev/docs/api/admin-graphql/latest/objects/Order#field-Order.fields.refunds)
+  are read with it, and one whose note carries this payment's marker is the payment, its
+  amount checked like an answer's. Without this, a retry after a lost answer (or a lost write
+  of it) would see the order already refunded: a full refund would be declined as more than
+  the payments hold though the shopper was paid, and a partial one would ask again with other
+  lines and amounts under the same key, which Shopify does not take as the same request.
 - `@idempotent(key:)` is a UUID named after the payment's idempotency key (uuid5,
-  `shopify_admin.idempotency_uuid`): every retry of the same resolution carries the same key,
-  and Shopify answers the first refund instead of refunding again. A key Shopify already used
-  for another refund (a person changed the amount after a lost answer) answers that refund:
-  its amount is checked, and a difference declined.
+  `shopify_admin.idempotency_uuid`): two tries that both read the order before either refund
+  was made ask the same thing with the same key, and Shopify answers the first refund instead
+  of refunding again. A key Shopify already used for another refund (a person changed the
+  amount after a lost answer) answers that refund: its amount is checked, and a difference
+  declined.
 Only orders in the shop's own currency are refunded here: their amounts are the ones
 returns-desk keeps (the webhooks' prices are in the shop currency), and Shopify would want the
 shopper's currency and its amounts for any other.
@@ -91,6 +101,11 @@ query ReturnsDeskOrder($id: ID!) {
       gateway
       parentTransaction { id }
       amountSet { shopMoney { amount currencyCode } }
+    }
+    refunds(first: 100) {
+      id
+      note
+      totalRefundedSet { shopMoney { amount currencyCode } }
     }
   }
 }
@@ -195,8 +210,19 @@ class ShopifyPayments:
                 f"{rma.return_reference}): an order older than 60 days needs the app's "
                 "read_all_orders scope."
             )
-        _check_currency(rma, order)
         amount = resolution.amount
+        marker = _payment_marker(idempotency_key)
+        made = _refund_marked(order, marker)
+        if made is not None:
+            # An earlier try made it and its answer (or the write after it) was lost: the
+            # order already shows it, so checking or building again would be wrong.
+            _check_amount(made["id"], _amount(_shop_money(made, "totalRefundedSet")), amount, rma)
+            logger.info(
+                "Shopify refund found",
+                extra={"reference": rma.return_reference, "refund": made["id"]},
+            )
+            return _refund_receipt(made["id"], amount, rma)
+        _check_currency(rma, order)
         payments = _payments(order)
         refundable = sum((p.refundable for p in payments), Decimal("0"))
         if amount > refundable:
@@ -207,7 +233,7 @@ class ShopifyPayments:
             )
         refund_input = {
             "orderId": order_id,
-            "note": f"Return {rma.return_reference}",
+            "note": f"Return {rma.return_reference} {marker}",
             "notify": self._policy().shop_notifies_shopper,
             "refundLineItems": _refund_lines(rma.lines, _order_lines(order)),
             "transactions": [
@@ -230,10 +256,7 @@ class ShopifyPayments:
             "Shopify refund created",
             extra={"reference": rma.return_reference, "refund": refund["id"]},
         )
-        return PaymentReceipt(
-            reference=str(refund["id"]),
-            note=f"Refunded {amount} {rma.currency} through Shopify (refund {refund['id']})",
-        )
+        return _refund_receipt(refund["id"], amount, rma)
 
     # --- store credit -------------------------------------------------------------------------
 
@@ -300,6 +323,11 @@ class ShopifyPayments:
         )
 
 
+def _payment_marker(idempotency_key: str) -> str:
+    """What a refund's note says to name the payment `idempotency_key` made it."""
+    return f"(payment {idempotency_key})"
+
+
 @contextmanager
 def _declined_when_refused(rma: Rma) -> Iterator[None]:
     """A query Shopify will not run (a missing scope, a field it does not know) pays nothing,
@@ -321,6 +349,25 @@ def _check_currency(rma: Rma, order: dict[str, Any]) -> None:
             f"and return {rma.return_reference} is in {rma.currency}: returns-desk refunds "
             "through Shopify only orders paid in the shop's currency; refund it in Shopify."
         )
+
+
+def _refund_marked(order: dict[str, Any], marker: str) -> dict[str, Any] | None:
+    """The order's refund whose note carries `marker`, if one was made."""
+    for refund in order.get("refunds") or []:
+        if (
+            isinstance(refund, dict)
+            and refund.get("id")
+            and marker in str(refund.get("note") or "")
+        ):
+            return refund
+    return None
+
+
+def _refund_receipt(refund_id: Any, amount: Decimal, rma: Rma) -> PaymentReceipt:
+    return PaymentReceipt(
+        reference=str(refund_id),
+        note=f"Refunded {amount} {rma.currency} through Shopify (refund {refund_id})",
+    )
 
 
 def _order_lines(order: dict[str, Any]) -> list[_OrderLine]:
@@ -425,9 +472,13 @@ def _check_refunded(refund: dict[str, Any], amount: Decimal, rma: Rma) -> None:
             f"payment gateway ({len(failed)} of {len(nodes)} transactions)."
         )
     moved = sum((_shop_amount(n) for n in nodes if isinstance(n, dict)), Decimal("0"))
+    _check_amount(refund["id"], moved, amount, rma)
+
+
+def _check_amount(refund_id: Any, moved: Decimal, amount: Decimal, rma: Rma) -> None:
     if moved != amount:
         raise PaymentDeclinedError(
-            f"Shopify's refund {refund['id']} for return {rma.return_reference} is of {moved} "
+            f"Shopify's refund {refund_id} for return {rma.return_reference} is of {moved} "
             f"{rma.currency}, not the {amount} {rma.currency} owed: check the order in Shopify "
             "before paying again."
         )
@@ -450,7 +501,12 @@ def _user_error(error: Any) -> str:
 
 
 def _shop_amount(transaction: dict[str, Any]) -> Decimal:
-    return _amount((transaction.get("amountSet") or {}).get("shopMoney"))
+    return _amount(_shop_money(transaction, "amountSet"))
+
+
+def _shop_money(node: dict[str, Any], field: str) -> Any:
+    """The shop currency's MoneyV2 of a MoneyBag field (`amountSet`, `totalRefundedSet`)."""
+    return (node.get(field) or {}).get("shopMoney")
 
 
 def _amount(money: Any) -> Decimal:

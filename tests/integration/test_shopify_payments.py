@@ -4,6 +4,7 @@ and what it makes of the answers. The real httpx client, with respx standing in 
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -125,7 +126,7 @@ def test_a_refund_sends_the_units_received_and_the_amount_owed_exactly(
     assert shop.of("ReturnsDeskOrder")[0].variables == {"id": ORDER}
     assert refund_input(shop) == {
         "orderId": ORDER,
-        "note": "Return R-001234",
+        "note": f"Return R-001234 (payment {KEY})",
         "notify": True,
         "refundLineItems": [{"lineItemId": T_SHIRTS, "quantity": 2, "restockType": "NO_RESTOCK"}],
         "transactions": [
@@ -206,18 +207,83 @@ def test_more_than_the_order_still_holds_is_declined_with_the_figures_before_any
     assert shop.of("ReturnsDeskRefund") == []
 
 
-def test_a_retry_carries_the_same_key_and_shopify_answers_the_first_refund(
+def test_a_full_refund_asked_again_after_a_lost_answer_is_found_not_declined_not_made_twice(
     shop: RefundingShop,
 ) -> None:
-    # Given a refund paid once
+    # Given the whole 62.50 the order holds refunded, but Shopify's answer lost on the way
+    shop.lose_answer_of.add("ReturnsDeskRefund")
+    with pytest.raises(TransientError):
+        payments().refund(a_return(), owed("62.50"), idempotency_key=KEY)
+    # When the payment is tried again, the order now holding nothing more
+    receipt = payments().refund(a_return(), owed("62.50"), idempotency_key=KEY)
+    # Then the refund made is found on the order by its note, and is the receipt: no decline
+    # for more than the order holds, and no second refund asked
+    assert receipt.reference == "gid://shopify/Refund/929361464"
+    assert receipt.note == (
+        "Refunded 62.50 EUR through Shopify (refund gid://shopify/Refund/929361464)"
+    )
+    assert len(shop.of("ReturnsDeskRefund")) == 1
+    assert len(shop.refunds) == 1
+
+
+def test_a_partial_refund_asked_again_after_its_answer_was_lost_is_found_not_made_twice(
+    shop: RefundingShop,
+) -> None:
+    # Given 40.00 of the order's 62.50 refunded, but Shopify's answer lost on the way
+    shop.lose_answer_of.add("ReturnsDeskRefund")
+    with pytest.raises(TransientError):
+        payments().refund(a_return(), owed("40.00"), idempotency_key=KEY)
+    # When the payment is tried again, the order showing that refund and its lines refunded
+    receipt = payments().refund(a_return(), owed("40.00"), idempotency_key=KEY)
+    # Then that refund is the receipt, and nothing else is asked under the payment's key
+    # (other lines and amounts under the same key are not the same request to Shopify)
+    assert receipt.reference == "gid://shopify/Refund/929361464"
+    assert [call.operation for call in shop.calls] == [
+        "ReturnsDeskOrder",
+        "ReturnsDeskRefund",
+        "ReturnsDeskOrder",
+    ]
+    assert len(shop.refunds) == 1
+
+
+def test_a_payment_answered_and_asked_again_gets_the_same_receipt_from_the_order(
+    shop: RefundingShop,
+) -> None:
+    # Given a refund paid once (its answer kept, then the write of it lost)
     first = payments().refund(a_return(), owed("50.00"), idempotency_key=KEY)
-    # When the same resolution is paid again (Step Functions retried the task)
+    # When the same resolution is paid again
     again = payments().refund(a_return(), owed("50.00"), idempotency_key=KEY)
-    # Then both asked with the same @idempotent key, and the shop made one refund
-    keys = [call.idempotency_key for call in shop.of("ReturnsDeskRefund")]
-    assert keys == [idempotency_uuid(KEY)] * 2
+    # Then the receipt is the same, and Shopify was asked for one refund
+    assert again == first
+    assert len(shop.of("ReturnsDeskRefund")) == 1
+
+
+def test_two_tries_racing_ask_the_same_refund_with_the_same_key_and_shopify_makes_one(
+    shop: RefundingShop,
+) -> None:
+    # Given two tries of the same payment that both read the order before either refunded it
+    before = copy.deepcopy(shop.order)
+    first = payments().refund(a_return(), owed("50.00"), idempotency_key=KEY)
+    shop.answer_once("ReturnsDeskOrder", before)
+    again = payments().refund(a_return(), owed("50.00"), idempotency_key=KEY)
+    # Then both asked the same refund under the same @idempotent key, and the shop made one
+    asked = shop.of("ReturnsDeskRefund")
+    assert [call.idempotency_key for call in asked] == [idempotency_uuid(KEY)] * 2
+    assert asked[0].variables == asked[1].variables
     assert len(shop.refunds) == 1
     assert again == first
+
+
+def test_a_refund_of_the_order_not_marked_with_this_payment_is_not_taken_for_it(
+    respx_mock: respx.MockRouter,
+) -> None:
+    # Given an order with a 5.00 refund a person made by hand
+    shop = mocked_shop(respx_mock, "order_two_payments")
+    # When 5.00 is refunded for the return
+    receipt = payments().refund(a_return(), owed("5.00"), idempotency_key=KEY)
+    # Then the person's refund is not this payment: a refund is made
+    assert len(shop.of("ReturnsDeskRefund")) == 1
+    assert receipt.reference == "gid://shopify/Refund/929361464"
 
 
 def test_another_resolution_of_the_return_is_another_refund(shop: RefundingShop) -> None:
@@ -236,8 +302,13 @@ def test_a_key_shopify_used_for_another_amount_is_declined_not_recorded(
     # When a person sets 45.00 on that resolution and it is paid under the same key
     with pytest.raises(PaymentDeclinedError) as declined:
         payments().refund(a_return(), owed("45.00"), idempotency_key=KEY)
-    # Then Shopify's first refund is not taken for the new amount
-    assert "is of 40.00 EUR, not the 45.00 EUR owed" in str(declined.value)
+    # Then Shopify's first refund, found on the order, is not taken for the new amount, and
+    # no other refund is asked
+    assert str(declined.value) == (
+        "Shopify's refund gid://shopify/Refund/929361464 for return R-001234 is of 40.00 EUR, "
+        "not the 45.00 EUR owed: check the order in Shopify before paying again."
+    )
+    assert len(shop.of("ReturnsDeskRefund")) == 1
     assert len(shop.refunds) == 1
 
 
@@ -300,17 +371,6 @@ def test_shopify_busy_past_the_wait_is_retried_later_not_declined(shop: Refundin
     with pytest.raises(TransientError):
         payments().refund(a_return(), owed("50.00"), idempotency_key=KEY)
     assert shop.refunds == {}
-
-
-def test_a_lost_answer_is_retried_later_and_refunds_once(shop: RefundingShop) -> None:
-    # Given Shopify makes the refund but its answer is lost
-    shop.lose_answer_of.add("ReturnsDeskRefund")
-    with pytest.raises(TransientError):
-        payments().refund(a_return(), owed("50.00"), idempotency_key=KEY)
-    # When the payment is tried again, then the first refund is the answer
-    receipt = payments().refund(a_return(), owed("50.00"), idempotency_key=KEY)
-    assert receipt.reference == "gid://shopify/Refund/929361464"
-    assert len(shop.refunds) == 1
 
 
 # --- store credit ---------------------------------------------------------------------------

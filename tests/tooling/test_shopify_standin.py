@@ -20,7 +20,7 @@ from chalicelib.domain.statuses import (
 )
 from chalicelib.integrations.shopify_admin import ShopifyAdmin
 from chalicelib.integrations.shopify_exchanges import ShopifyCatalog, ShopifyDraftOrders
-from chalicelib.integrations.shopify_payments import ShopifyPayments
+from chalicelib.integrations.shopify_payments import ORDER_QUERY, ShopifyPayments
 from local.shopify_standin import SHOP_DOMAIN, ShopifyStandIn, ShopLine
 
 ORDER = "gid://shopify/Order/4910"
@@ -90,14 +90,42 @@ def payments(shop: ShopifyStandIn) -> ShopifyPayments:
     return ShopifyPayments(admin(shop), ReturnPolicy, gift_card_secret=b"local-secret")
 
 
+def refund_of(amount: str) -> FinancialResolution:
+    return FinancialResolution(amount=Decimal(amount), method=FinancialMethod.REFUND)
+
+
 def test_a_refund_asked_twice_with_its_key_is_made_once(shop: ShopifyStandIn) -> None:
-    owed = FinancialResolution(amount=Decimal("25.00"), method=FinancialMethod.REFUND)
-    first = payments(shop).refund(a_return(), owed, idempotency_key="R-001234:0")
-    again = payments(shop).refund(a_return(), owed, idempotency_key="R-001234:0")
+    first = payments(shop).refund(a_return(), refund_of("25.00"), idempotency_key="R-001234:0")
+    again = payments(shop).refund(a_return(), refund_of("25.00"), idempotency_key="R-001234:0")
     assert first.reference == again.reference
     refunds = [t for t in shop.orders[ORDER].transactions if t["kind"] == "REFUND"]
     assert [t["amountSet"]["shopMoney"]["amount"] for t in refunds] == ["25.00"]
     assert shop.log == [f"[shopify] refundCreate on #4910: 25.00 EUR ({first.reference})"]
+
+
+def test_the_order_shows_its_refunds_with_their_note_and_total(shop: ShopifyStandIn) -> None:
+    # Given a refund made of the order
+    receipt = payments(shop).refund(a_return(), refund_of("25.00"), idempotency_key="R-001234:0")
+    # Then the order, read as returns-desk reads it, lists it as Shopify's `refunds` does
+    order = admin(shop).execute(ORDER_QUERY, {"id": ORDER})["order"]
+    assert order["refunds"] == [
+        {
+            "id": receipt.reference,
+            "note": "Return R-001234 (payment R-001234:0)",
+            "totalRefundedSet": {"shopMoney": {"amount": "25.00", "currencyCode": "EUR"}},
+        }
+    ]
+
+
+def test_a_full_refund_asked_again_after_its_answer_was_lost_is_found_not_declined(
+    shop: ShopifyStandIn,
+) -> None:
+    # Given the whole order (64.00) refunded, its answer then lost to returns-desk
+    first = payments(shop).refund(a_return(), refund_of("64.00"), idempotency_key="R-001234:0")
+    # When the same payment is made again, then the refund on the order is its receipt
+    again = payments(shop).refund(a_return(), refund_of("64.00"), idempotency_key="R-001234:0")
+    assert again == first
+    assert len(shop.orders[ORDER].refunds) == 1
 
 
 def test_store_credit_asked_twice_is_one_gift_card(shop: ShopifyStandIn) -> None:

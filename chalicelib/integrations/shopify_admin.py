@@ -108,7 +108,11 @@ class ShopifyAdmin:
     ) -> None:
         root = (base_url or f"https://{shop_domain}").rstrip("/")
         self._url = f"{root}/admin/api/{api_version}/graphql.json"
-        self._http = httpx.Client(transport=transport, timeout=httpx.Timeout(timeout_seconds))
+        # No proxy or CA bundle from the environment: the token goes to the shop named here
+        # only, over the certificates httpx ships with (as the webhook sender does).
+        self._http = httpx.Client(
+            transport=transport, timeout=httpx.Timeout(timeout_seconds), trust_env=False
+        )
         self._tokens: _Tokens
         if client_credentials is not None:
             client_id, client_secret = client_credentials

@@ -22,6 +22,7 @@ from chalicelib.integrations.shopify_admin import (
     idempotency_uuid,
 )
 from chalicelib.observability import logger
+from local.shopify_standin import ShopifyStandIn
 from tests.shopify_refunds_support import (
     GRAPHQL_URL,
     TOKEN,
@@ -97,6 +98,27 @@ def test_a_local_base_url_replaces_the_shops_address_only(respx_mock: respx.Mock
         base_url="http://127.0.0.1:8765/",
     )
     assert client.url == "http://127.0.0.1:8765/admin/api/2026-04/graphql.json"
+
+
+def test_no_proxy_from_the_environment_carries_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an environment naming a proxy (nothing listens there) for every address
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    shop = ShopifyStandIn(echo=False).start()
+    try:
+        client = ShopifyAdmin(
+            shop_domain=SHOP_DOMAIN,
+            access_token=TOKEN,
+            api_version="2026-04",
+            timeout_seconds=5.0,
+            base_url=shop.api_url,
+        )
+        # When a query is run, then it goes to the shop itself, not through the proxy
+        assert client.execute(SHOP_QUERY, {}) == {"shop": {"currencyCode": "EUR"}}
+    finally:
+        shop.stop()
 
 
 def test_the_idempotency_key_is_written_into_the_mutation_as_a_uuid_named_after_it(

@@ -47,6 +47,11 @@ JITTER = 0.2
 MAX_RETRY_AFTER = max(RETRY_DELAYS)
 # An endpoint that has failed every delivery for this long is disabled, and the merchant told.
 DISABLE_AFTER = timedelta(days=3)
+# Failing "for three days" means without a break: a failure this long after the one before it
+# starts the count again. While a delivery is pending its attempts come much closer together
+# (the schedule's longest delay apart); a longer gap is a time with nothing to deliver, in which
+# the endpoint may well have come back.
+MAX_FAILURE_GAP = sum(RETRY_DELAYS, timedelta())
 # How long the secret replaced by a rotation still signs, beside the new one.
 ROTATION_GRACE = timedelta(hours=24)
 # Attempts a delivery keeps on record (its count goes on beyond them).
@@ -91,8 +96,10 @@ class WebhookEndpoint(DomainModel):
     enabled: bool = True
     disabled_at: datetime | None = None
     disabled_reason: LongText | None = None
-    # The first failed attempt since the last delivered one: None while deliveries succeed.
+    # The first and the latest failed attempts of the current failure streak (a delivered
+    # attempt ends it, as does a gap of MAX_FAILURE_GAP): None while deliveries succeed.
     failing_since: datetime | None = None
+    last_failed_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
     version: int = 1
@@ -112,6 +119,16 @@ class WebhookEndpoint(DomainModel):
         return revised(
             self, secrets=[SigningSecret(value=secret, created_at=now), current], updated_at=now
         )
+
+    def failed(self, at: datetime) -> WebhookEndpoint:
+        """This endpoint once an attempt failed `at`: failing since then, unless that failure
+        continues a streak (then only its latest failure moves, and never backwards)."""
+        last = self.last_failed_at
+        if self.failing_since is None or last is None or at - last > MAX_FAILURE_GAP:
+            return revised(self, failing_since=at, last_failed_at=at)
+        if at <= last:
+            return self
+        return revised(self, last_failed_at=at)
 
     def failing_for_too_long(self, now: datetime) -> bool:
         return self.failing_since is not None and now - self.failing_since >= DISABLE_AFTER

@@ -6,18 +6,21 @@
 - `version` goes up with every change of the endpoint: the merchant's edits (conditional on the
   version read), and the deliveries' own record of it starting or stopping to fail and of its
   being disabled. An edit read before such a change is refused (409) rather than writing back a
-  stale `failing_since` or `enabled`.
+  stale `failing_since` or `enabled`. (A failure continuing a streak moves `last_failed_at`
+  only, without a new version: edits are not refused for every failed attempt.)
+- `last_failed_at` is stored in UTC to the microsecond, always that one width, so that the
+  conditions comparing it compare times (`_sortable`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from chalicelib.domain.rma import revised
-from chalicelib.domain.webhooks import WebhookEndpoint
+from chalicelib.domain.webhooks import MAX_FAILURE_GAP, WebhookEndpoint
 from chalicelib.errors import StoredDataError, WebhookEndpointChangedError
 from chalicelib.repositories.dynamo import DynamoTable
 from chalicelib.repositories.stored_data import validation_summary
@@ -94,25 +97,51 @@ class WebhookEndpoints(DynamoTable):
         return True
 
     def record_failure(self, endpoint_id: str, at: datetime) -> WebhookEndpoint | None:
-        """A delivery to the endpoint failed at `at`: it is failing since then, unless it was
-        already failing since earlier (the first failure is kept). The endpoint as left; None
-        when it is gone. One write: a change (and a new version) only on the first failure."""
+        """A delivery to the endpoint failed at `at` (WebhookEndpoint.failed, as conditional
+        writes): failing since then, unless that continues a streak, whose latest failure then
+        moves to `at`. The endpoint as left; None when it is gone. A new streak is a change of
+        the endpoint (a new version); a failure continuing one is not."""
+        values = {
+            ":at": _sortable(at),
+            ":gap_before": _sortable(at - MAX_FAILURE_GAP),
+            ":one": 1,
+        }
         try:
-            response = self._dynamodb.update_item(
-                TableName=self._table,
-                Key=self._key(endpoint_id),
-                UpdateExpression="SET failing_since = :at ADD version :one",
-                ConditionExpression=(
-                    f"attribute_exists({PARTITION_KEY}) AND attribute_not_exists(failing_since)"
-                ),
-                ExpressionAttributeValues=self._to_dynamo({":at": at.isoformat(), ":one": 1}),
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            return self._update_failure(
+                endpoint_id,
+                "SET failing_since = :at, last_failed_at = :at ADD version :one",
+                f"attribute_exists({PARTITION_KEY}) AND (attribute_not_exists(failing_since) "
+                "OR attribute_not_exists(last_failed_at) OR last_failed_at < :gap_before)",
+                values,
             )
         except self._dynamodb.exceptions.ConditionalCheckFailedException as error:
-            # Failing already, or gone: the item as it stands, if any.
+            if not error.response.get("Item"):
+                return None
+        try:
+            # A success clearing the streak meanwhile wins: failing_since is gone then.
+            return self._update_failure(
+                endpoint_id,
+                "SET last_failed_at = :at",
+                "attribute_exists(failing_since) AND last_failed_at < :at",
+                {":at": values[":at"]},
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException as error:
+            # Succeeded meanwhile, a later failure recorded first, or gone: as it stands.
             item = error.response.get("Item")
             return self._endpoint(item) if item else None
+
+    def _update_failure(
+        self, endpoint_id: str, update: str, condition: str, values: dict[str, Any]
+    ) -> WebhookEndpoint:
+        response = self._dynamodb.update_item(
+            TableName=self._table,
+            Key=self._key(endpoint_id),
+            UpdateExpression=update,
+            ConditionExpression=condition,
+            ExpressionAttributeValues=self._to_dynamo(values),
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
         return self._endpoint(response["Attributes"])
 
     def record_success(self, endpoint_id: str) -> None:
@@ -122,8 +151,10 @@ class WebhookEndpoints(DynamoTable):
             self._dynamodb.update_item(
                 TableName=self._table,
                 Key=self._key(endpoint_id),
-                UpdateExpression="REMOVE failing_since ADD version :one",
-                ConditionExpression="attribute_exists(failing_since)",
+                UpdateExpression="REMOVE failing_since, last_failed_at ADD version :one",
+                ConditionExpression=(
+                    "attribute_exists(failing_since) OR attribute_exists(last_failed_at)"
+                ),
                 ExpressionAttributeValues=self._to_dynamo({":one": 1}),
             )
         except self._dynamodb.exceptions.ConditionalCheckFailedException:
@@ -173,4 +204,13 @@ def _key(endpoint_id: str) -> dict[str, str]:
 
 
 def _item(endpoint: WebhookEndpoint) -> dict[str, Any]:
-    return {**_key(endpoint.id), **endpoint.model_dump(mode="json", exclude_none=True)}
+    item = {**_key(endpoint.id), **endpoint.model_dump(mode="json", exclude_none=True)}
+    if endpoint.last_failed_at is not None:
+        item["last_failed_at"] = _sortable(endpoint.last_failed_at)
+    return item
+
+
+def _sortable(at: datetime) -> str:
+    """`at` in UTC to the microsecond, as `2026-12-01T14:00:00.000000Z`: strings of this one
+    width sort as the times do, which is what DynamoDB's `<` compares."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

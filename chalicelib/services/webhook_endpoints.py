@@ -44,6 +44,8 @@ TargetCheck = Callable[..., object]
 EDITABLE = frozenset({"url", "events", "description", "enabled"})
 DISABLED_BY_MERCHANT = "Disabled by the merchant."
 TEST_MESSAGE = "A test delivery from returns-desk: this endpoint receives its webhooks."
+# An endpoint's failure streak forgotten.
+_NOT_FAILING = {"failing_since": None, "last_failed_at": None}
 
 
 class EndpointStore(Protocol):
@@ -130,7 +132,8 @@ class WebhookEndpointService:
     ) -> WebhookEndpoint:
         """The endpoint with `changes` (of EDITABLE fields; a None description removes it),
         saved over the version read, or over `version` when the caller says which one it saw.
-        Enabling a disabled endpoint forgets why it was disabled and its failures."""
+        Enabling a disabled endpoint forgets why it was disabled and its failures; so does a
+        new URL its failures (the old URL's failures say nothing of the new one)."""
         unknown = set(changes) - EDITABLE
         if unknown:
             raise InvalidRequestError(
@@ -146,17 +149,15 @@ class WebhookEndpointService:
         if "url" in changes:
             self._check_url(changes["url"])
             fields["url"] = changes["url"]
+            if changes["url"] != endpoint.url:
+                fields |= _NOT_FAILING
         if "events" in changes:
             fields["events"] = _known_events(changes["events"])
         if "description" in changes:
             fields["description"] = changes["description"]
         if changes.get("enabled") is True and not endpoint.enabled:
-            fields |= {
-                "enabled": True,
-                "disabled_at": None,
-                "disabled_reason": None,
-                "failing_since": None,
-            }
+            fields |= {"enabled": True, "disabled_at": None, "disabled_reason": None}
+            fields |= _NOT_FAILING
         elif changes.get("enabled") is False and endpoint.enabled:
             fields |= {
                 "enabled": False,

@@ -285,6 +285,25 @@ def test_an_endpoint_disabled_then_enabled_forgets_its_failures(admin: Any) -> N
     assert enabled["disabled_at"] is None
     assert enabled["disabled_reason"] is None
     assert enabled["failing_since"] is None
+    stored = container.webhook_endpoints().get(new["id"])
+    assert stored is not None
+    assert stored.last_failed_at is None
+
+
+def test_a_new_url_forgets_the_old_ones_failures(admin: Any) -> None:
+    # Given an endpoint failing since yesterday
+    new = created(admin)
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    container.webhook_endpoints().record_failure(new["id"], yesterday)
+    # When the merchant changes its description, it is still failing
+    assert body(patch(admin, new["id"], {"description": "ERP"}))["failing_since"] is not None
+    # When they give it a new URL
+    changed = body(patch(admin, new["id"], {"url": "https://erp.shop.example/hook"}))
+    # Then its failures are forgotten: the new URL's start afresh
+    assert changed["failing_since"] is None
+    stored = container.webhook_endpoints().get(new["id"])
+    assert stored is not None
+    assert (stored.failing_since, stored.last_failed_at) == (None, None)
 
 
 def test_a_deleted_endpoint_is_gone(admin: Any) -> None:

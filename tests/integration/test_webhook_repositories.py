@@ -1,6 +1,6 @@
 """Specification of how webhook endpoints and their deliveries are stored: every write that may
-race is conditional, an endpoint keeps the time of its first failure, is disabled once, and a
-delivery keeps its latest attempts and the count of all of them."""
+race is conditional, an endpoint keeps the first and latest times of its failure streak, is
+disabled once, and a delivery keeps its latest attempts and the count of all of them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from chalicelib.domain.rma import revised
 from chalicelib.domain.webhooks import (
+    MAX_FAILURE_GAP,
     MAX_KEPT_ATTEMPTS,
     DeliveryAttempt,
     DeliveryStatus,
@@ -127,14 +129,71 @@ def test_an_endpoint_is_failing_since_its_first_failure(endpoints: WebhookEndpoi
     # When two deliveries to it fail, an hour apart
     first = endpoints.record_failure(endpoint.id, NOW)
     second = endpoints.record_failure(endpoint.id, NOW + timedelta(hours=1))
-    # Then it is failing since the first
+    # Then it is failing since the first, the second its latest failure
     assert first is not None
-    assert first.failing_since == NOW
+    assert (first.failing_since, first.last_failed_at) == (NOW, NOW)
     assert second is not None
-    assert second.failing_since == NOW
+    assert (second.failing_since, second.last_failed_at) == (NOW, NOW + timedelta(hours=1))
     # And the first failure is a change of the endpoint (an edit read before it is refused),
     # the second none
     assert second.version == first.version == 2
+    assert endpoints.get(endpoint.id) == second
+
+
+def test_a_failure_after_a_gap_longer_than_the_schedule_starts_a_new_streak(
+    endpoints: WebhookEndpoints,
+) -> None:
+    # Given an endpoint whose streak of failures began four days ago and lasted 20 hours
+    endpoint = an_endpoint()
+    endpoints.add(endpoint)
+    endpoints.record_failure(endpoint.id, NOW - timedelta(days=4))
+    endpoints.record_failure(endpoint.id, NOW - timedelta(days=4) + timedelta(hours=20))
+    # When a delivery fails now
+    failing = endpoints.record_failure(endpoint.id, NOW)
+    # Then it is failing since now, as a change of the endpoint
+    assert failing is not None
+    assert (failing.failing_since, failing.last_failed_at) == (NOW, NOW)
+    assert failing.version == 3
+
+
+def test_a_failure_just_within_the_schedules_length_continues_the_streak(
+    endpoints: WebhookEndpoints,
+) -> None:
+    endpoint = an_endpoint()
+    endpoints.add(endpoint)
+    endpoints.record_failure(endpoint.id, NOW)
+    # (A moment with a fraction of a second: the stored times still compare as times.)
+    later = NOW + MAX_FAILURE_GAP - timedelta(microseconds=500)
+    failing = endpoints.record_failure(endpoint.id, later)
+    assert failing is not None
+    assert (failing.failing_since, failing.last_failed_at) == (NOW, later)
+
+
+def test_a_failure_recorded_after_a_later_one_leaves_the_latest(
+    endpoints: WebhookEndpoints,
+) -> None:
+    endpoint = an_endpoint()
+    endpoints.add(endpoint)
+    endpoints.record_failure(endpoint.id, NOW)
+    endpoints.record_failure(endpoint.id, NOW + timedelta(minutes=5))
+    late = endpoints.record_failure(endpoint.id, NOW + timedelta(minutes=1))
+    assert late is not None
+    assert (late.failing_since, late.last_failed_at) == (NOW, NOW + timedelta(minutes=5))
+
+
+def test_an_edit_saved_during_a_streak_keeps_it_comparable(endpoints: WebhookEndpoints) -> None:
+    # Given an endpoint failing since a moment with a fraction of a second, then edited
+    endpoint = an_endpoint()
+    endpoints.add(endpoint)
+    failing = endpoints.record_failure(endpoint.id, NOW + timedelta(microseconds=250))
+    assert failing is not None
+    endpoints.save(revised(failing, description="ERP"), expected_version=failing.version)
+    # When a failure follows on the whole second after it
+    after = endpoints.record_failure(endpoint.id, NOW + timedelta(seconds=1))
+    # Then the streak goes on
+    assert after is not None
+    assert after.failing_since == NOW + timedelta(microseconds=250)
+    assert after.last_failed_at == NOW + timedelta(seconds=1)
 
 
 def test_a_success_clears_the_failure_once(endpoints: WebhookEndpoints) -> None:
@@ -145,7 +204,7 @@ def test_a_success_clears_the_failure_once(endpoints: WebhookEndpoints) -> None:
     endpoints.record_success(endpoint.id)
     cleared = endpoints.get(endpoint.id)
     assert cleared is not None
-    assert cleared.failing_since is None
+    assert (cleared.failing_since, cleared.last_failed_at) == (None, None)
     assert cleared.version == 3
     # And a later failure starts a new period
     again = endpoints.record_failure(endpoint.id, NOW + timedelta(days=1))

@@ -16,6 +16,7 @@ from chalicelib.domain.transitions import Action
 from chalicelib.domain.webhooks import (
     DISABLE_AFTER,
     MAX_ATTEMPTS,
+    MAX_FAILURE_GAP,
     RETRY_DELAYS,
     DeliveryAttempt,
     DeliveryStatus,
@@ -124,12 +125,13 @@ class FakeEndpoints:
         endpoint = self.items.get(endpoint_id)
         if endpoint is None:
             return None
-        if endpoint.failing_since is None:
-            endpoint = self.items[endpoint_id] = revised(endpoint, failing_since=at)
+        endpoint = self.items[endpoint_id] = endpoint.failed(at)
         return endpoint
 
     def record_success(self, endpoint_id: str) -> None:
-        self.items[endpoint_id] = revised(self.items[endpoint_id], failing_since=None)
+        self.items[endpoint_id] = revised(
+            self.items[endpoint_id], failing_since=None, last_failed_at=None
+        )
 
     def disable(self, endpoint_id: str, reason: str, at: datetime) -> bool:
         endpoint = self.items[endpoint_id]
@@ -355,8 +357,11 @@ def test_a_410_gone_disables_the_endpoint_at_once() -> None:
 
 
 def test_an_endpoint_failing_for_three_days_is_disabled_and_its_delivery_stops() -> None:
-    # Given an endpoint that has failed every delivery since three days ago
-    failing = an_endpoint(failing_since=NOW - DISABLE_AFTER)
+    # Given an endpoint that has failed every delivery since three days ago, the latest an
+    # hour ago
+    failing = an_endpoint(
+        failing_since=NOW - DISABLE_AFTER, last_failed_at=NOW - timedelta(hours=1)
+    )
     desk = a_desk(DOWN, endpoint=failing)
     # When one more attempt fails
     assert desk.attempt() is None
@@ -368,11 +373,49 @@ def test_an_endpoint_failing_for_three_days_is_disabled_and_its_delivery_stops()
 
 
 def test_an_endpoint_failing_for_less_than_three_days_keeps_trying() -> None:
-    failing = an_endpoint(failing_since=NOW - DISABLE_AFTER + timedelta(minutes=1))
+    failing = an_endpoint(
+        failing_since=NOW - DISABLE_AFTER + timedelta(minutes=1),
+        last_failed_at=NOW - timedelta(hours=1),
+    )
     desk = a_desk(DOWN, endpoint=failing)
     assert desk.attempt() is not None
     assert desk.endpoint.enabled
     assert desk.counted == []
+
+
+def test_a_failure_after_a_gap_longer_than_the_schedule_starts_the_three_days_again() -> None:
+    # Given an endpoint whose one delivery failed four days ago, and was given up on a day later
+    failing = an_endpoint(
+        failing_since=NOW - timedelta(days=4), last_failed_at=NOW - timedelta(days=3)
+    )
+    desk = a_desk(DOWN, endpoint=failing)
+    # When the next event's first attempt fails, after days with nothing to deliver
+    delay = desk.attempt()
+    # Then the endpoint stays enabled, failing since now, and the delivery is retried
+    assert delay is not None
+    assert desk.endpoint.enabled
+    assert (desk.endpoint.failing_since, desk.endpoint.last_failed_at) == (NOW, NOW)
+    assert desk.delivery.status is DeliveryStatus.PENDING
+    assert desk.counted == []
+
+
+def test_failures_no_further_apart_than_the_schedule_continue_the_streak() -> None:
+    failing = an_endpoint(
+        failing_since=NOW - timedelta(days=2), last_failed_at=NOW - MAX_FAILURE_GAP
+    )
+    desk = a_desk(DOWN, endpoint=failing)
+    desk.attempt()
+    assert (desk.endpoint.failing_since, desk.endpoint.last_failed_at) == (
+        NOW - timedelta(days=2),
+        NOW,
+    )
+
+
+def test_a_success_ends_the_streak() -> None:
+    failing = an_endpoint(failing_since=NOW - timedelta(days=2), last_failed_at=NOW)
+    desk = a_desk(Answer(200), endpoint=failing)
+    desk.attempt()
+    assert (desk.endpoint.failing_since, desk.endpoint.last_failed_at) == (None, None)
 
 
 # --- The subscriber: which events make deliveries ------------------------------------------------

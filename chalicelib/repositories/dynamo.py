@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.repositories.table_schema import PARTITION_KEY
+
 if TYPE_CHECKING:
     from chalicelib.errors import DependencyUnavailableError
 
@@ -79,6 +81,19 @@ class DynamoTable:
 
     def _from_dynamo(self, item: dict[str, Any]) -> dict[str, Any]:
         return {name: self._deserialize(value) for name, value in item.items()}
+
+    def _put_new(self, document: dict[str, Any]) -> bool:
+        """Store `document` (a plain document, its key included) unless an item has its key;
+        False when one had: what a handler handed the same thing twice makes of the second."""
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item=self._to_dynamo(document),
+                ConditionExpression=f"attribute_not_exists({PARTITION_KEY})",
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The items of `keys` (plain documents) that exist, strongly consistent, in no order:

@@ -70,15 +70,7 @@ class EmailOutbox(DynamoTable):
         }
         if reason:
             item["reason"] = reason
-        try:
-            self._dynamodb.put_item(
-                TableName=self._table,
-                Item=self._to_dynamo(item),
-                ConditionExpression=f"attribute_not_exists({PARTITION_KEY})",
-            )
-        except self._dynamodb.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return self._put_new(item)
 
     def due_status_emails(self, limit: int) -> Iterator[DueStatusEmail]:
         """At most `limit` due status emails, oldest change first, read a page at a time as they

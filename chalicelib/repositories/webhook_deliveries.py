@@ -55,15 +55,7 @@ class WebhookDeliveries(DynamoTable):
             **_document(delivery),
             TTL_ATTRIBUTE: int((delivery.created_at + RETENTION).timestamp()),
         }
-        try:
-            self._dynamodb.put_item(
-                TableName=self._table,
-                Item=self._to_dynamo(item),
-                ConditionExpression=f"attribute_not_exists({PARTITION_KEY})",
-            )
-        except self._dynamodb.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return self._put_new(item)
 
     def get(self, endpoint_id: str, delivery_id: str) -> WebhookDelivery | None:
         response = self._dynamodb.get_item(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -62,6 +63,12 @@ SECRET_PREFIX = "whsec_"  # noqa: S105 (the format's prefix, not a secret)
 
 Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
+# The ids as they are made (new_endpoint_id, delivery_id; the local stack's endpoint is
+# `ep_local`). A path naming anything else names nothing, and is not looked up: DynamoDB would
+# refuse a key over 1 KB with an error, where the answer is that no such thing exists.
+_ENDPOINT_ID = re.compile(r"ep_[A-Za-z0-9_-]{1,64}")
+_DELIVERY_ID = re.compile(r"msg_[A-Za-z0-9_-]{1,64}")
+
 
 class DeliveryStatus(StrEnum):
     PENDING = "PENDING"
@@ -77,6 +84,14 @@ def new_secret() -> str:
 
 def new_endpoint_id() -> str:
     return "ep_" + secrets.token_hex(10)
+
+
+def is_endpoint_id(value: str) -> bool:
+    return _ENDPOINT_ID.fullmatch(value) is not None
+
+
+def is_delivery_id(value: str) -> bool:
+    return _DELIVERY_ID.fullmatch(value) is not None
 
 
 class SigningSecret(DomainModel):

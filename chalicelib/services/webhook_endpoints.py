@@ -21,6 +21,8 @@ from chalicelib.domain.webhooks import (
     WebhookDelivery,
     WebhookEndpoint,
     delivery_id,
+    is_delivery_id,
+    is_endpoint_id,
     new_endpoint_id,
     new_secret,
     webhook_payload,
@@ -122,7 +124,9 @@ class WebhookEndpointService:
         return sorted(self._endpoints.list(), key=lambda endpoint: endpoint.created_at)
 
     def get(self, endpoint_id: str) -> WebhookEndpoint:
-        endpoint = self._endpoints.get(endpoint_id)
+        """The endpoint, as every path naming one reads it first (WebhookEndpointNotFoundError
+        for an id that cannot be one, without a look-up)."""
+        endpoint = self._endpoints.get(endpoint_id) if is_endpoint_id(endpoint_id) else None
         if endpoint is None:
             raise WebhookEndpointNotFoundError(endpoint_id)
         return endpoint
@@ -172,7 +176,7 @@ class WebhookEndpointService:
 
     def delete(self, endpoint_id: str) -> None:
         """Forget the endpoint: nothing more is delivered to it; its deliveries expire."""
-        if not self._endpoints.delete(endpoint_id):
+        if not is_endpoint_id(endpoint_id) or not self._endpoints.delete(endpoint_id):
             raise WebhookEndpointNotFoundError(endpoint_id)
 
     def rotate_secret(self, endpoint_id: str) -> tuple[WebhookEndpoint, str]:
@@ -220,7 +224,9 @@ class WebhookEndpointService:
         """Try the delivery again now, whatever became of it (a person's replay)."""
         endpoint = self._enabled(endpoint_id)
         queue = self._delivery_queue()
-        delivery = self._deliveries.get(endpoint.id, delivery_id)
+        delivery = (
+            self._deliveries.get(endpoint.id, delivery_id) if is_delivery_id(delivery_id) else None
+        )
         if delivery is None:
             raise WebhookDeliveryNotFoundError(endpoint_id, delivery_id)
         pending = self._deliveries.mark_pending(delivery)

@@ -324,6 +324,36 @@ def test_an_unknown_endpoint_is_not_found(admin: Any) -> None:
     assert body(answer)["error"]["code"] == "webhook_endpoint_not_found"
 
 
+# Longer than DynamoDB takes as a key (1 KB, refused with an error), and odd characters.
+NOT_ENDPOINT_IDS = ["ep_" + "a" * 1500, "ep_a%20b", "ep_%C3%A9t%C3%A9", "ep_a'%3B--", "nothing"]
+
+
+@pytest.mark.parametrize("endpoint_id", NOT_ENDPOINT_IDS, ids=range(len(NOT_ENDPOINT_IDS)))
+def test_a_path_naming_no_possible_endpoint_is_not_found_on_every_route(
+    admin: Any, endpoint_id: str
+) -> None:
+    path = f"{ENDPOINTS}/{endpoint_id}"
+    answers = [
+        admin.http.get(path, headers=ADMIN_AUTH),
+        patch(admin, endpoint_id, {"description": "x"}),
+        admin.http.delete(path, headers=ADMIN_AUTH),
+        post(admin, f"{path}/rotate-secret"),
+        post(admin, f"{path}/test"),
+        admin.http.get(f"{path}/deliveries", headers=ADMIN_AUTH),
+        post(admin, f"{path}/deliveries/msg_x/retry"),
+    ]
+    assert [a.status_code for a in answers] == [404] * len(answers)
+    assert {body(a)["error"]["code"] for a in answers} == {"webhook_endpoint_not_found"}
+
+
+@pytest.mark.parametrize("delivery_id", ["msg_" + "a" * 1500, "msg_a%20b", "msg_%E2%9C%93"])
+def test_a_path_naming_no_possible_delivery_is_not_found(admin: Any, delivery_id: str) -> None:
+    new = created(admin)
+    answer = post(admin, f"{ENDPOINTS}/{new['id']}/deliveries/{delivery_id}/retry")
+    assert answer.status_code == 404
+    assert body(answer)["error"]["code"] == "webhook_delivery_not_found"
+
+
 # --- secrets ---------------------------------------------------------------------------------
 
 

@@ -15,17 +15,20 @@ from chalicelib.domain.webhooks import (
     DeliveryStatus,
     WebhookDelivery,
     WebhookEndpoint,
+    is_endpoint_id,
 )
 from chalicelib.errors import (
     ConcurrentModificationError,
     DependencyUnavailableError,
     InvalidRequestError,
+    WebhookDeliveryNotFoundError,
     WebhookEndpointDisabledError,
     WebhookEndpointLimitError,
     WebhookEndpointNotFoundError,
 )
 from chalicelib.integrations.webhook_queue import QueuedDelivery
 from chalicelib.services.webhook_endpoints import DISABLED_BY_MERCHANT, WebhookEndpointService
+from local.webhook_receiver import LOCAL_ENDPOINT_ID
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 URL = "https://hooks.shop.example/returns"
@@ -34,11 +37,13 @@ URL = "https://hooks.shop.example/returns"
 class Endpoints:
     def __init__(self) -> None:
         self.stored: dict[str, WebhookEndpoint] = {}
+        self.looked_up: list[str] = []
 
     def add(self, endpoint: WebhookEndpoint) -> None:
         self.stored[endpoint.id] = endpoint
 
     def get(self, endpoint_id: str) -> WebhookEndpoint | None:
+        self.looked_up.append(endpoint_id)
         return self.stored.get(endpoint_id)
 
     def list(self) -> list[WebhookEndpoint]:
@@ -51,18 +56,21 @@ class Endpoints:
         return self.stored[endpoint.id]
 
     def delete(self, endpoint_id: str) -> bool:
+        self.looked_up.append(endpoint_id)
         return self.stored.pop(endpoint_id, None) is not None
 
 
 class Deliveries:
     def __init__(self) -> None:
         self.stored: dict[tuple[str, str], WebhookDelivery] = {}
+        self.looked_up: list[str] = []
 
     def add(self, delivery: WebhookDelivery) -> bool:
         self.stored[(delivery.endpoint_id, delivery.id)] = delivery
         return True
 
     def get(self, endpoint_id: str, delivery_id: str) -> WebhookDelivery | None:
+        self.looked_up.append(delivery_id)
         return self.stored.get((endpoint_id, delivery_id))
 
     def mark_pending(self, delivery: WebhookDelivery) -> WebhookDelivery:
@@ -235,6 +243,59 @@ def test_an_unknown_endpoint_is_not_found(service: WebhookEndpointService) -> No
     ):
         with pytest.raises(WebhookEndpointNotFoundError):
             call()
+
+
+# Longer than DynamoDB takes as a key (1 KB), and odd characters.
+NOT_IDS = [
+    "ep_" + "a" * 1500,
+    "ep_",
+    "ep_a b",
+    "ep_a/../b",
+    "ep_été",
+    "ep_a'; --",
+    "ep_abc\n",
+    "EP_abc",
+    "msg_abc",
+]
+
+
+@pytest.mark.parametrize("endpoint_id", NOT_IDS, ids=range(len(NOT_IDS)))
+def test_an_id_that_cannot_be_an_endpoints_is_not_found_without_a_look_up(
+    service: WebhookEndpointService, parts: dict[str, Any], endpoint_id: str
+) -> None:
+    for call in (
+        lambda: service.get(endpoint_id),
+        lambda: service.delete(endpoint_id),
+        lambda: service.update(endpoint_id, {"description": "x"}),
+        lambda: service.rotate_secret(endpoint_id),
+        lambda: service.send_test(endpoint_id),
+        lambda: service.deliveries(endpoint_id, limit=10),
+        lambda: service.retry(endpoint_id, "msg_x"),
+    ):
+        with pytest.raises(WebhookEndpointNotFoundError):
+            call()
+    assert parts["endpoints"].looked_up == []
+
+
+@pytest.mark.parametrize(
+    "delivery_id", ["msg_" + "a" * 1500, "msg_", "msg_a b", "msg_a.b", "ep_abc", "x"]
+)
+def test_an_id_that_cannot_be_a_deliverys_is_not_found_without_a_look_up(
+    service: WebhookEndpointService, parts: dict[str, Any], delivery_id: str
+) -> None:
+    endpoint = service.create(URL, ["return.approved"])
+    with pytest.raises(WebhookDeliveryNotFoundError):
+        service.retry(endpoint.id, delivery_id)
+    assert parts["deliveries"].looked_up == []
+    assert parts["queue"].sent == []
+
+
+def test_the_ids_made_are_ids(service: WebhookEndpointService, parts: dict[str, Any]) -> None:
+    endpoint = service.create(URL, ["return.approved"])
+    delivery = service.send_test(endpoint.id)
+    assert service.retry(endpoint.id, delivery.id).id == delivery.id
+    # And the local stack's endpoint id is one too
+    assert is_endpoint_id(LOCAL_ENDPOINT_ID)
 
 
 def test_the_overview_lists_each_endpoint_oldest_first_with_its_latest_deliveries(

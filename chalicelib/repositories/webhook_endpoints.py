@@ -101,48 +101,43 @@ class WebhookEndpoints(DynamoTable):
         writes): failing since then, unless that continues a streak, whose latest failure then
         moves to `at`. The endpoint as left; None when it is gone. A new streak is a change of
         the endpoint (a new version); a failure continuing one is not."""
-        values = {
-            ":at": _sortable(at),
-            ":gap_before": _sortable(at - MAX_FAILURE_GAP),
-            ":one": 1,
+        # Both writes answer with the endpoint: as written, or as found when refused.
+        write = {
+            "TableName": self._table,
+            "Key": self._key(endpoint_id),
+            "ReturnValues": "ALL_NEW",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
+        stamp = _sortable(at)
         try:
-            return self._update_failure(
-                endpoint_id,
-                "SET failing_since = :at, last_failed_at = :at ADD version :one",
-                f"attribute_exists({PARTITION_KEY}) AND (attribute_not_exists(failing_since) "
-                "OR attribute_not_exists(last_failed_at) OR last_failed_at < :gap_before)",
-                values,
+            response = self._dynamodb.update_item(
+                **write,
+                UpdateExpression="SET failing_since = :at, last_failed_at = :at ADD version :one",
+                ConditionExpression=(
+                    f"attribute_exists({PARTITION_KEY}) AND (attribute_not_exists(failing_since) "
+                    "OR attribute_not_exists(last_failed_at) OR last_failed_at < :gap_before)"
+                ),
+                ExpressionAttributeValues=self._to_dynamo(
+                    {":at": stamp, ":gap_before": _sortable(at - MAX_FAILURE_GAP), ":one": 1}
+                ),
             )
+            return self._endpoint(response["Attributes"])
         except self._dynamodb.exceptions.ConditionalCheckFailedException as error:
             if not error.response.get("Item"):
                 return None
         try:
             # A success clearing the streak meanwhile wins: failing_since is gone then.
-            return self._update_failure(
-                endpoint_id,
-                "SET last_failed_at = :at",
-                "attribute_exists(failing_since) AND last_failed_at < :at",
-                {":at": values[":at"]},
+            response = self._dynamodb.update_item(
+                **write,
+                UpdateExpression="SET last_failed_at = :at",
+                ConditionExpression="attribute_exists(failing_since) AND last_failed_at < :at",
+                ExpressionAttributeValues=self._to_dynamo({":at": stamp}),
             )
+            return self._endpoint(response["Attributes"])
         except self._dynamodb.exceptions.ConditionalCheckFailedException as error:
             # Succeeded meanwhile, a later failure recorded first, or gone: as it stands.
             item = error.response.get("Item")
             return self._endpoint(item) if item else None
-
-    def _update_failure(
-        self, endpoint_id: str, update: str, condition: str, values: dict[str, Any]
-    ) -> WebhookEndpoint:
-        response = self._dynamodb.update_item(
-            TableName=self._table,
-            Key=self._key(endpoint_id),
-            UpdateExpression=update,
-            ConditionExpression=condition,
-            ExpressionAttributeValues=self._to_dynamo(values),
-            ReturnValues="ALL_NEW",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
-        return self._endpoint(response["Attributes"])
 
     def record_success(self, endpoint_id: str) -> None:
         """A delivery to the endpoint succeeded: it is no longer failing. Writes only when it

@@ -131,6 +131,10 @@ _SENTENCES: dict[str, tuple[str, str]] = {
     ),
     "new.preview": ("Your photo of “{name}”", "Votre photo de « {name} »"),
     "new.resolution": ("What would you like?", "Que souhaitez-vous ?"),
+    "new.store_credit_bonus": (
+        "{percent} % more than a refund",
+        "{percent} % de plus qu'un remboursement",
+    ),
     "new.comment": ("Anything to add? (optional)", "Un commentaire ? (facultatif)"),
     "new.exchange": ("Send me instead", "M'envoyer à la place"),
     "new.exchange_same": ("The same item", "Le même article"),

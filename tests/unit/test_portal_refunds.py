@@ -1,12 +1,13 @@
-"""Specification of who reads a gift card's code: the shopper, on her portal, whose it is to
-use; the merchant's lists and webhooks name the card by its last four characters only."""
+"""Specification of what a shopper reads of store credit: how much more it is worth, and its
+code, hers to use (the merchant's lists and webhooks name the card by its ending only)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from chalicelib.api.models.admin import RmaResource
-from chalicelib.api.models.portal import PortalReturn
+from chalicelib.api.models.portal import PortalReturn, PortalTerms
+from chalicelib.domain.policy import ReturnPolicy
 from chalicelib.domain.rma import FinancialResolution, Rma, revised
 from chalicelib.domain.statuses import FinancialMethod, FinancialStatus, ProcessingStatus
 from tests.unit.test_transitions import an_rma
@@ -40,3 +41,12 @@ def test_the_admin_api_and_the_webhooks_name_a_gift_card_by_its_ending_only() ->
     # Then the code, which pays whoever holds it, is not there; its last four characters are
     assert CODE not in shown
     assert '"voucher_code_ending":"5NHD"' in shown
+
+
+def test_the_shopper_is_told_how_much_more_store_credit_is_worth() -> None:
+    # Given a policy giving 10 % more as store credit
+    generous = ReturnPolicy(store_credit_bonus_percent=Decimal("10"))
+    # Then the portal's terms say so, beside the resolutions a shopper may choose
+    terms = PortalTerms.of(generous, photo_max_bytes=1024)
+    assert terms.store_credit_bonus_percent == Decimal("10")
+    assert PortalTerms.of(ReturnPolicy(), photo_max_bytes=1024).store_credit_bonus_percent == 0

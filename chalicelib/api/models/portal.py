@@ -208,6 +208,8 @@ class PortalTerms(ResponseModel):
     return_window_days: int
     reasons: list[PortalReasonTerms]
     resolutions: list[ExpectedResolution]
+    # Store credit is worth this much more than a refund: the shopper is told when choosing.
+    store_credit_bonus_percent: Decimal
     max_photos: int
     photo_max_bytes: int
     photo_types: list[str]
@@ -221,6 +223,7 @@ class PortalTerms(ResponseModel):
                 for reason in policy.allowed_reasons
             ],
             resolutions=list(SHOPPER_RESOLUTIONS),
+            store_credit_bonus_percent=policy.store_credit_bonus_percent,
             max_photos=MAX_SHOPPER_PHOTOS,
             photo_max_bytes=photo_max_bytes,
             photo_types=list(get_args(PhotoType)),

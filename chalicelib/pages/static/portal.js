@@ -425,7 +425,12 @@
               checked: draft.resolution === resolution,
               onchange: () => { draft.resolution = resolution; showExchangeFields(); },
             }),
-            " ", t(`resolution.${resolution}`)))),
+            " ", t(`resolution.${resolution}`),
+            resolution === "VOUCHER" && Number(state.terms.store_credit_bonus_percent)
+              ? h("span", { class: "pill ok" }, t("new.store_credit_bonus", {
+                percent: Number(state.terms.store_credit_bonus_percent).toLocaleString(state.lang),
+              }))
+              : null))),
         h("label", { for: "comment" }, t("new.comment")),
         h("textarea", {
           id: "comment", rows: "3", maxlength: "2000",

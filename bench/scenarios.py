@@ -225,16 +225,18 @@ def list_pages(dataset: Dataset) -> list[Scenario]:
 
 def create(sequence: int, customer: int) -> Scenario:
     """The return policy (its money terms are the defaults; read once a minute per container,
-    and here on a cold cache), two counters (return number, customer's count), then the units
-    its one line claims + RMA + reference + log entry + its return event."""
+    and here on a cold cache), the stored order it names (the shop's ids of the order, its lines
+    and variants, which the request may leave out), two counters (return number, customer's
+    count), then the units its one line claims + RMA + reference + log entry + its return
+    event."""
     return Scenario(
         name="POST /rmas",
         method="POST",
         path="/rmas",
         token_variable=ADMIN_TOKEN,
         budget=Budget(
-            {"GetItem": 1, "UpdateItem": 2, "TransactWriteItems": 1},
-            max_items_read=1,
+            {"GetItem": 2, "UpdateItem": 2, "TransactWriteItems": 1},
+            max_items_read=2,
             max_items_written=2 + 5,
         ),
         body=create_rma_body(sequence, customer),

@@ -44,6 +44,8 @@ class ReturnRequest(RmaDraft):
     auto_generate_financial_resolution: bool | None = None  # type: ignore[assignment]
     auto_execute_financial_resolution: bool | None = None  # type: ignore[assignment]
     exchange_variants: dict[ShortText, ShortText] = {}
+    # Built from the stored order (the portal, the chat): its shop ids are already there.
+    from_stored_order: bool = False
 
     def draft(self, policy: ReturnPolicy | None) -> RmaDraft:
         """The draft to open: each term left out is the policy's (the model's default when
@@ -51,7 +53,9 @@ class ReturnRequest(RmaDraft):
         defaults = terms_from_policy(policy) if policy else ReturnTerms()
         return RmaDraft.model_validate(
             {
-                **self.model_dump(exclude={*_POLICY_TERMS, "exchange_variants"}),
+                **self.model_dump(
+                    exclude={*_POLICY_TERMS, "exchange_variants", "from_stored_order"}
+                ),
                 **defaults.model_dump(include=set(_POLICY_TERMS)),
                 **self.model_dump(include=set(_POLICY_TERMS), exclude_none=True),
             }
@@ -123,6 +127,7 @@ def request_for_order(
         currency=order.currency,
         comment=comment,
         gorgias_ticket_id=gorgias_ticket_id,
+        from_stored_order=True,
     )
 
 

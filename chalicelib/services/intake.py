@@ -61,7 +61,9 @@ class ReturnIntake:
         either way, even when two requests race for them. The variants an exchange asks for
         are checked with the shop (same product, available, the policy's price rule)."""
         policy = self._policy()
-        draft = self._with_shop_ids(request.draft(policy))
+        draft = request.draft(policy)
+        if not request.from_stored_order:
+            draft = self._with_shop_ids(draft)
         if check_eligibility:
             self._refuse_ineligible(draft, policy)
         # After the policy's rules: the shop is asked only about lines that may be returned.

@@ -68,7 +68,7 @@ REDELIVERY_BUDGET = Budget(
     max_items_written=SUBSCRIBED,
 )
 # An attempt: the delivery and its endpoint read, the attempt recorded, and the endpoint's
-# failing state written, conditional on it changing.
+# failing state written when it changes (a first failure, the first success after failures).
 ATTEMPT_BUDGET = Budget(
     calls={"GetItem": 2, "UpdateItem": 2}, max_items_read=2, max_items_written=2
 )

@@ -126,7 +126,9 @@ class WebhookDeliveryService:
         )
         if result.delivered:
             self._finish(delivery, attempt, DeliveryStatus.DELIVERED)
-            self._endpoints.record_success(endpoint.id)
+            if endpoint.failing_since is not None:
+                # A healthy endpoint's success changes nothing: no write is paid for it.
+                self._endpoints.record_success(endpoint.id)
             return None
         if result.gone:
             self._finish(delivery, attempt, DeliveryStatus.FAILED)

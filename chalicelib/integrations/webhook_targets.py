@@ -151,6 +151,9 @@ def _kind(address: IpAddress) -> str | None:
         return "the broadcast address"
     if any(address in network for network in _PRIVATE):
         return "a private address"
+    if isinstance(address, ipaddress.IPv6Address) and address.is_site_local:
+        # Deprecated (RFC 3879) but still routed inside some networks: never the Internet.
+        return "a site-local address"
     if isinstance(address, ipaddress.IPv6Address) and address.sixtofour is not None:
         # A 6to4 address carries an IPv4 one, which a relay would reach.
         inner = _kind(address.sixtofour)

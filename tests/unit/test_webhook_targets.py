@@ -47,6 +47,7 @@ REFUSED_ADDRESSES = [
     ("fd00:ec2::254", "a cloud metadata address"),
     ("169.254.1.1", "a link-local address"),
     ("fe80::1", "a link-local address"),
+    ("fec0::1", "a site-local address"),
     ("0.0.0.0", "an unspecified address"),  # noqa: S104 (refused, not bound)
     ("0.1.2.3", "a reserved address"),
     ("::", "an unspecified address"),

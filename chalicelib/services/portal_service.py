@@ -35,6 +35,7 @@ from chalicelib.domain.rma import (
 from chalicelib.domain.statuses import Channel, ExpectedResolution, ProcessingStatus, ReturnReason
 from chalicelib.domain.transitions import Action, apply_update
 from chalicelib.errors import (
+    ConcurrentModificationError,
     InvalidRequestError,
     NotFoundError,
     PhotoLimitReachedError,
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
     from chalicelib.integrations.shopify_exchanges import ShopifyCatalog
 
 _HISTORY = 100
+# A shopper's cancel read again this many times at most when the lifecycle wrote meanwhile.
+_CANCEL_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -250,7 +253,15 @@ class PortalService:
         return rma, events, compute_refund(rma, self._policy()) if received else None
 
     def cancel(self, shopper: str, reference: str) -> Rma:
+        """Cancel the shopper's return as it stands: a write of the lifecycle's own (keeping its
+        token, a status step) made while she clicked is read again, not answered as a conflict
+        she could do nothing about. A move her return no longer allows is still refused."""
         rma = self._own(shopper, reference)
+        for _ in range(_CANCEL_ATTEMPTS - 1):
+            try:
+                return self._rmas.act(rma.id, Action.CANCEL, actor=_shopper_actor_of(rma))
+            except ConcurrentModificationError:
+                continue
         return self._rmas.act(rma.id, Action.CANCEL, actor=_shopper_actor_of(rma))
 
     # --- helpers -----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from chalicelib.domain.order import Order, OrderLine
 from chalicelib.domain.rma import Actor
 from chalicelib.domain.statuses import Channel
 from chalicelib.domain.transitions import Action
+from chalicelib.errors import ConcurrentModificationError
 from chalicelib.repositories.aws import client
 from chalicelib.services import container
 from tests.support import JSON, WIDGET_AUTH, body
@@ -299,6 +300,30 @@ def test_a_shopper_cancels_before_processing_but_not_after(api: Any, orders: Non
     container.rma_service().act(second, Action.START_PROCESSING, actor=admin)
     refused = call(api, "POST", f"/portal/returns/{second}/cancel", JANE, {})
     assert refused.status_code == 409
+
+
+def test_a_cancel_crossing_a_write_of_the_lifecycle_is_read_again_not_refused(
+    api: Any, orders: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a return the lifecycle writes (storing its token) just as the shopper cancels it
+    reference = body(open_return(api))["reference"]
+    rmas = container.rma_service()
+    act = rmas.act
+    crossed: list[str] = []
+
+    def lifecycle_writes_first(typed: str, action: Action, **kwargs: Any) -> Any:
+        if not crossed:
+            crossed.append(typed)
+            raise ConcurrentModificationError(reference)
+        return act(typed, action, **kwargs)
+
+    monkeypatch.setattr(rmas, "act", lifecycle_writes_first)
+    # When she cancels it
+    canceled = call(api, "POST", f"/portal/returns/{reference}/cancel", JANE, {})
+    # Then it is canceled, read again after the lifecycle's write
+    assert canceled.status_code == 200, canceled.body
+    assert body(canceled)["status"] == "CANCELED"
+    assert len(crossed) == 1
 
 
 @pytest.mark.parametrize(

@@ -13,20 +13,19 @@ import pytest
 from chalicelib.domain import statuses
 from chalicelib.domain.labels import financial_label, financial_wording, label
 from chalicelib.domain.rma import (
-    Customer,
     FinancialResolution,
-    OrderRef,
     ReplacementOrder,
     ReplacementStatus,
     Rma,
-    RmaLine,
+    revised,
 )
 from chalicelib.domain.statuses import (
     ExpectedResolution,
     FinancialMethod,
     FinancialStatus,
-    ReturnReason,
+    ProcessingStatus,
 )
+from tests.unit.test_transitions import an_rma
 
 LABELLED = [
     statuses.ProcessingStatus,
@@ -69,25 +68,10 @@ T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
 
 def a_return(resolution: ExpectedResolution, financial: FinancialStatus, **changes: Any) -> Rma:
-    return Rma(
-        id="0" * 32,
-        return_number=1042,
-        return_reference="R-001042",
-        order=OrderRef(number="#1001"),
-        customer=Customer(email="jane@example.com"),
-        lines=[
-            RmaLine(
-                sku="SKU-1",
-                name="Linen shirt",
-                quantity=1,
-                unit_price=Decimal("10.00"),
-                reason=ReturnReason.SIZE_PROBLEM,
-            )
-        ],
+    return revised(
+        an_rma(ProcessingStatus.NEW),
         expected_resolution=resolution,
         financial_status=financial,
-        created_at=T0,
-        updated_at=T0,
         **changes,
     )
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from chalicelib.domain.refunds import RefundBreakdown, payment_method
+from chalicelib.domain.refunds import RefundBreakdown, check_person_amount, payment_method
 from chalicelib.domain.rma import (
     MAX_INSPECTION_PHOTOS,
     Actor,
@@ -385,16 +385,14 @@ def approve_refund(
                 "nothing is paid back in money.",
                 {"field": "amount"},
             )
-        ceiling = computed.maximum
-        if amount > ceiling:
-            bonus = (
-                " with the store credit bonus" if computed.maximum > computed.lines_value else ""
-            )
-            raise InvalidRequestError(
-                f"A refund of return {rma.return_reference} is at most {ceiling} "
-                f"{rma.currency}, what the shopper paid for the units received{bonus}.",
-                {"field": "amount", "maximum": str(ceiling)},
-            )
+        check_person_amount(
+            amount,
+            computed.maximum,
+            subject=f"return {rma.return_reference}",
+            paid_for="the units received",
+            currency=rma.currency,
+            bonus=computed.maximum > computed.lines_value,
+        )
         settled = [r for r in rma.financial_resolutions if r.status is not FinancialStatus.PENDING]
         changes["financial_resolutions"] = [
             *settled,

@@ -5,15 +5,21 @@ policy keeps (deductions by state, the return fee, shipping retained); store cre
 policy's bonus. An exchange gives back only what its replacements cost less than the units
 received (a cheaper variant chosen under the policy's SETTLE), which is refunded in money; a
 dearer replacement is invoiced by the shop instead (services/replacement_orders.py).
+
+A claim (an order issue, nothing sent back) is settled by the same rules without a receipt:
+what the shopper paid for the units claimed, plus the same store credit bonus, or a replacement
+and no money (`claim_settlement`).
 """
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal
 
+from chalicelib.domain.order_requests import OrderRequest, Settlement
 from chalicelib.domain.policy import ReturnPolicy
 from chalicelib.domain.rma import DomainModel, Money, Rma
 from chalicelib.domain.statuses import ExpectedResolution, FinancialMethod
+from chalicelib.errors import InvalidRequestError
 
 CENT = Decimal("0.01")
 _METHODS: dict[ExpectedResolution, FinancialMethod] = {
@@ -71,21 +77,100 @@ def compute_refund(rma: Rma, policy: ReturnPolicy) -> RefundBreakdown:
     retained = rma.retained_amount_for_shipping
     amount = _cents(max(lines_value - deductions - return_fee - retained, Decimal(0)))
     method = payment_method(rma)
-    bonus_percent = (
-        policy.store_credit_bonus_percent if method is FinancialMethod.VOUCHER else Decimal(0)
-    )
+    credit = method is FinancialMethod.VOUCHER
     # Each figure is rounded to the cent on its own, so that the breakdown adds up exactly.
-    bonus = _cents(amount * bonus_percent / 100)
+    bonus = store_credit_bonus(amount, policy) if credit else Decimal("0.00")
+    paid = _cents(lines_value)
     return RefundBreakdown(
-        lines_value=_cents(lines_value),
+        lines_value=paid,
         deductions=deductions,
         return_fee=_cents(return_fee),
         retained_for_shipping=_cents(retained),
         store_credit_bonus=bonus,
         amount=amount + bonus,
-        maximum=_cents(lines_value) + _cents(_cents(lines_value) * bonus_percent / 100),
+        maximum=paid + (store_credit_bonus(paid, policy) if credit else Decimal("0.00")),
         method=method,
     )
+
+
+def store_credit_bonus(amount: Decimal, policy: ReturnPolicy) -> Decimal:
+    """The policy's bonus for taking `amount` as store credit instead of money, in cents."""
+    return _cents(amount * policy.store_credit_bonus_percent / 100)
+
+
+def check_person_amount(
+    amount: Decimal, maximum: Decimal, *, subject: str, paid_for: str, currency: str, bonus: bool
+) -> None:
+    """A person's amount is bounded like a computed one: never more than `maximum`, what the
+    shopper paid for `paid_for` (with the store credit bonus when `bonus`)."""
+    if amount > maximum:
+        with_bonus = " with the store credit bonus" if bonus else ""
+        raise InvalidRequestError(
+            f"A refund of {subject} is at most {maximum} {currency}, what the shopper paid for "
+            f"{paid_for}{with_bonus}.",
+            {"field": "amount", "maximum": str(maximum)},
+        )
+
+
+def claim_settlement(
+    request: OrderRequest,
+    policy: ReturnPolicy,
+    *,
+    resolution: ExpectedResolution | None = None,
+    amount: Decimal | None = None,
+) -> Settlement:
+    """How the claim `request` is settled by `resolution` (the shopper's choice when None): a
+    refund of what she paid for the units claimed, store credit of that plus the policy's
+    bonus, or a replacement and no money. A person's `amount` replaces the computed one, and
+    is bounded by it (never more than she paid, plus the bonus for store credit)."""
+    chosen = resolution or request.resolution
+    what = f"claim {request.reference}"
+    if chosen is None:
+        raise InvalidRequestError(f"Say how {what} is settled.", {"field": "resolution"})
+    units = sum(line.quantity for line in request.lines)
+    paid_for = f"the {units} unit{'s' if units != 1 else ''} claimed"
+    paid = _cents(request.claimed_value)
+    currency = request.currency
+    if chosen is ExpectedResolution.REPLACE:
+        if amount is not None:
+            raise InvalidRequestError(
+                f"Claim {request.reference} is settled by a replacement: nothing is paid back "
+                "in money.",
+                {"field": "amount"},
+            )
+        return Settlement(
+            resolution=chosen,
+            explanation=f"Replacement of {paid_for}: nothing is paid back in money.",
+        )
+    method = _METHODS.get(chosen)
+    if method is None:
+        raise InvalidRequestError(
+            f"Claim {request.reference} cannot be settled by {chosen}.", {"field": "resolution"}
+        )
+    credit = method is FinancialMethod.VOUCHER
+    bonus = store_credit_bonus(paid, policy) if credit else Decimal("0.00")
+    maximum = paid + bonus
+    kind = "Store credit" if credit else "Refund"
+    percent = policy.store_credit_bonus_percent
+    with_bonus = f" plus the store credit bonus of {percent}% ({bonus})" if bonus else ""
+    if amount is not None:
+        if amount < 0:
+            raise InvalidRequestError("An amount is never negative.", {"field": "amount"})
+        check_person_amount(
+            amount, maximum, subject=what, paid_for=paid_for, currency=currency, bonus=bonus > 0
+        )
+        settled = _cents(amount)
+        explanation = (
+            f"{kind} of {settled} {currency} set by a person; computed {maximum} {currency}, "
+            f"what the shopper paid for {paid_for}{with_bonus}."
+        )
+    else:
+        settled = maximum
+        explanation = (
+            f"{kind} of {settled} {currency}: what the shopper paid for {paid_for} ({paid})"
+            f"{with_bonus}."
+        )
+    return Settlement(resolution=chosen, amount=settled, method=method, explanation=explanation)
 
 
 def _exchange_credit(rma: Rma) -> RefundBreakdown:

@@ -16,6 +16,10 @@ A REFUND goes back the way the shopper paid, as one Shopify refund of the order
   an order line without a SKU is named by the webhooks, see shopify.py), for at most its
   `refundableQuantity`. They are `NO_RESTOCK`: returns-desk knows neither the Shopify location
   nor whether a unit can be sold again, so the warehouse restocks where it does.
+- A claim (an order issue, nothing sent back, domain/order_requests.py) is paid by the same
+  code: its claimed units are the refund's lines (by the order line the claim kept, else by
+  SKU), never restocked, and its note is "Claim C-000003 (payment <key>)". Both are read as a
+  `PaymentSubject` (payments.py).
 - `notify` is the policy's `shop_notifies_shopper` (Shopify emails the shopper the refund);
   `note` is "Return R-001234 (payment <idempotency key>)", the marker naming the payment
   (about 60 characters; RefundInput documents `note` as a String with no length limit).
@@ -66,11 +70,19 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from chalicelib.domain.order_requests import OrderRequest
 from chalicelib.domain.policy import ReturnPolicy
 from chalicelib.domain.refunds import CENT
-from chalicelib.domain.rma import FinancialResolution, Rma, RmaLine
+from chalicelib.domain.rma import Rma
 from chalicelib.domain.statuses import FinancialMethod
-from chalicelib.integrations.payments import ManualPayments, PaymentDeclinedError, PaymentReceipt
+from chalicelib.integrations.payments import (
+    Owed,
+    PaidUnits,
+    PaymentDeclinedError,
+    PaymentReceipt,
+    PaymentSubject,
+    manual_receipt,
+)
 from chalicelib.integrations.shopify_admin import ShopifyAdmin, ShopifyError
 from chalicelib.observability import logger
 
@@ -178,36 +190,37 @@ class ShopifyPayments:
         self._gift_card_secret = gift_card_secret
 
     def refund(
-        self, rma: Rma, resolution: FinancialResolution, *, idempotency_key: str
+        self, paid: Rma | OrderRequest, resolution: Owed, *, idempotency_key: str
     ) -> PaymentReceipt:
-        with _declined_when_refused(rma):
+        subject = PaymentSubject.of(paid)
+        with _declined_when_refused(subject):
             if resolution.method is FinancialMethod.VOUCHER:
-                return self._issue_store_credit(rma, resolution, idempotency_key)
-            return self._refund_order(rma, resolution, idempotency_key)
+                return self._issue_store_credit(subject, resolution, idempotency_key)
+            return self._refund_order(subject, resolution, idempotency_key)
 
     # --- refunds ------------------------------------------------------------------------------
 
     def _refund_order(
-        self, rma: Rma, resolution: FinancialResolution, idempotency_key: str
+        self, subject: PaymentSubject, resolution: Owed, idempotency_key: str
     ) -> PaymentReceipt:
-        order_id = rma.order.external_id
+        order_id = subject.order_external_id
         if not order_id or not order_id.startswith(ORDER_GID_PREFIX):
             # An order the merchant's own system opened (the admin API) was paid elsewhere:
             # Shopify cannot refund it, and declining would leave the return with no way out.
             # It is recorded as paid in the back office, as without Shopify, and says so.
-            manual = ManualPayments().refund(rma, resolution, idempotency_key=idempotency_key)
+            manual = manual_receipt(resolution, subject.currency, idempotency_key)
             return PaymentReceipt(
                 reference=manual.reference,
                 note=(
-                    f"Order {rma.order.number} is not a Shopify order (no Shopify order id): "
+                    f"Order {subject.order_number} is not a Shopify order (no Shopify order id): "
                     f"{manual.note}"
                 ),
             )
         order = self._admin.execute(ORDER_QUERY, {"id": order_id}).get("order")
         if not isinstance(order, dict):
             raise PaymentDeclinedError(
-                f"Shopify shows no order {order_id} (order {rma.order.number} of return "
-                f"{rma.return_reference}): an order older than 60 days needs the app's "
+                f"Shopify shows no order {order_id} (order {subject.order_number} of "
+                f"{subject.named}): an order older than 60 days needs the app's "
                 "read_all_orders scope."
             )
         amount = resolution.amount
@@ -216,26 +229,28 @@ class ShopifyPayments:
         if made is not None:
             # An earlier try made it and its answer (or the write after it) was lost: the
             # order already shows it, so checking or building again would be wrong.
-            _check_amount(made["id"], _amount(_shop_money(made, "totalRefundedSet")), amount, rma)
+            _check_amount(
+                made["id"], _amount(_shop_money(made, "totalRefundedSet")), amount, subject
+            )
             logger.info(
                 "Shopify refund found",
-                extra={"reference": rma.return_reference, "refund": made["id"]},
+                extra={"reference": subject.reference, "refund": made["id"]},
             )
-            return _refund_receipt(made["id"], amount, rma)
-        _check_currency(rma, order)
+            return _refund_receipt(made["id"], amount, subject)
+        _check_currency(subject, order)
         payments = _payments(order)
         refundable = sum((p.refundable for p in payments), Decimal("0"))
         if amount > refundable:
             raise PaymentDeclinedError(
-                f"Return {rma.return_reference} is to refund {amount} {rma.currency}, but "
-                f"Shopify can refund at most {refundable} {rma.currency} of order "
-                f"{rma.order.number} (what its payments still hold)."
+                f"{subject.label} is to refund {amount} {subject.currency}, but "
+                f"Shopify can refund at most {refundable} {subject.currency} of order "
+                f"{subject.order_number} (what its payments still hold)."
             )
         refund_input = {
             "orderId": order_id,
-            "note": f"Return {rma.return_reference} {marker}",
+            "note": f"{subject.label} {marker}",
             "notify": self._policy().shop_notifies_shopper,
-            "refundLineItems": _refund_lines(rma.lines, _order_lines(order)),
+            "refundLineItems": _refund_lines(subject.units, _order_lines(order)),
             "transactions": [
                 {
                     "orderId": order_id,
@@ -250,23 +265,23 @@ class ShopifyPayments:
         payload = self._admin.execute(
             REFUND_CREATE, {"input": refund_input}, idempotency_key=idempotency_key
         ).get("refundCreate")
-        refund = _created(payload, "refund", rma)
-        _check_refunded(refund, amount, rma)
+        refund = _created(payload, "refund", subject)
+        _check_refunded(refund, amount, subject)
         logger.info(
             "Shopify refund created",
-            extra={"reference": rma.return_reference, "refund": refund["id"]},
+            extra={"reference": subject.reference, "refund": refund["id"]},
         )
-        return _refund_receipt(refund["id"], amount, rma)
+        return _refund_receipt(refund["id"], amount, subject)
 
     # --- store credit -------------------------------------------------------------------------
 
     def _issue_store_credit(
-        self, rma: Rma, resolution: FinancialResolution, idempotency_key: str
+        self, subject: PaymentSubject, resolution: Owed, idempotency_key: str
     ) -> PaymentReceipt:
         shop = self._admin.execute(SHOP_CURRENCY_QUERY, {}).get("shop") or {}
-        if shop.get("currencyCode") != rma.currency:
+        if shop.get("currencyCode") != subject.currency:
             raise PaymentDeclinedError(
-                f"Return {rma.return_reference} owes store credit in {rma.currency}, but the "
+                f"{subject.label} owes store credit in {subject.currency}, but the "
                 f"shop's gift cards are in {shop.get('currencyCode')}."
             )
         code = self.gift_card_code(idempotency_key)
@@ -274,30 +289,30 @@ class ShopifyPayments:
         card_input = {
             "initialValue": _money_text(amount),
             "code": code,
-            "note": f"Store credit for return {rma.return_reference} (order {rma.order.number})",
+            "note": f"Store credit for {subject.named} (order {subject.order_number})",
         }
         payload = self._admin.execute(GIFT_CARD_CREATE, {"input": card_input}).get("giftCardCreate")
         if _code_taken(payload):
             # Made by an earlier try whose answer was lost: that card is this payment.
-            card = self._card_with_code(code, rma)
+            card = self._card_with_code(code, subject)
         else:
-            card = _created(payload, "giftCard", rma)
+            card = _created(payload, "giftCard", subject)
         value = _amount(card.get("initialValue"))
         if value != amount:
             raise PaymentDeclinedError(
-                f"Shopify's gift card for return {rma.return_reference} ({card.get('id')}) "
-                f"holds {value} {rma.currency}, not the {amount} {rma.currency} owed: check it "
-                "in Shopify before paying again."
+                f"Shopify's gift card for {subject.named} ({card.get('id')}) "
+                f"holds {value} {subject.currency}, not the {amount} {subject.currency} owed: "
+                "check it in Shopify before paying again."
             )
         ending = code[-4:]
         logger.info(
             "Shopify gift card issued",
-            extra={"reference": rma.return_reference, "gift_card": card["id"], "ending": ending},
+            extra={"reference": subject.reference, "gift_card": card["id"], "ending": ending},
         )
         return PaymentReceipt(
             reference=str(card["id"]),
             note=(
-                f"Store credit of {amount} {rma.currency} issued as Shopify gift card "
+                f"Store credit of {amount} {subject.currency} issued as Shopify gift card "
                 f"ending {ending} ({card['id']})"
             ),
             voucher_code=code,
@@ -311,14 +326,14 @@ class ShopifyPayments:
         ).digest()
         return base64.b32encode(digest).decode()[:GIFT_CARD_CODE_LENGTH]
 
-    def _card_with_code(self, code: str, rma: Rma) -> dict[str, Any]:
+    def _card_with_code(self, code: str, subject: PaymentSubject) -> dict[str, Any]:
         data = self._admin.execute(GIFT_CARDS_BY_CODE, {"query": code})
         nodes = ((data.get("giftCards") or {}).get("nodes")) or []
         for card in nodes:
             if isinstance(card, dict) and str(card.get("lastCharacters", "")).upper() == code[-4:]:
                 return card
         raise PaymentDeclinedError(
-            f"Shopify says the gift card code of return {rma.return_reference} is taken, but "
+            f"Shopify says the gift card code of {subject.named} is taken, but "
             f"shows no gift card ending {code[-4:]}: check the shop's gift cards."
         )
 
@@ -329,24 +344,22 @@ def _payment_marker(idempotency_key: str) -> str:
 
 
 @contextmanager
-def _declined_when_refused(rma: Rma) -> Iterator[None]:
+def _declined_when_refused(subject: PaymentSubject) -> Iterator[None]:
     """A query Shopify will not run (a missing scope, a field it does not know) pays nothing,
     whatever the tries: the return's money is for a person to settle."""
     try:
         yield
     except ShopifyError as error:
-        raise PaymentDeclinedError(
-            f"Shopify refused to pay return {rma.return_reference}: {error}"
-        ) from error
+        raise PaymentDeclinedError(f"Shopify refused to pay {subject.named}: {error}") from error
 
 
-def _check_currency(rma: Rma, order: dict[str, Any]) -> None:
+def _check_currency(subject: PaymentSubject, order: dict[str, Any]) -> None:
     shop_currency = order.get("currencyCode")
     paid_in = order.get("presentmentCurrencyCode") or shop_currency
-    if shop_currency != rma.currency or paid_in != shop_currency:
+    if shop_currency != subject.currency or paid_in != shop_currency:
         raise PaymentDeclinedError(
-            f"Order {rma.order.number} was paid in {paid_in} in a shop keeping {shop_currency}, "
-            f"and return {rma.return_reference} is in {rma.currency}: returns-desk refunds "
+            f"Order {subject.order_number} was paid in {paid_in} in a shop keeping "
+            f"{shop_currency}, and {subject.named} is in {subject.currency}: returns-desk refunds "
             "through Shopify only orders paid in the shop's currency; refund it in Shopify."
         )
 
@@ -363,10 +376,10 @@ def _refund_marked(order: dict[str, Any], marker: str) -> dict[str, Any] | None:
     return None
 
 
-def _refund_receipt(refund_id: Any, amount: Decimal, rma: Rma) -> PaymentReceipt:
+def _refund_receipt(refund_id: Any, amount: Decimal, subject: PaymentSubject) -> PaymentReceipt:
     return PaymentReceipt(
         reference=str(refund_id),
-        note=f"Refunded {amount} {rma.currency} through Shopify (refund {refund_id})",
+        note=f"Refunded {amount} {subject.currency} through Shopify (refund {refund_id})",
     )
 
 
@@ -383,13 +396,17 @@ def _order_lines(order: dict[str, Any]) -> list[_OrderLine]:
     ]
 
 
-def _refund_lines(lines: list[RmaLine], order_lines: list[_OrderLine]) -> list[dict[str, Any]]:
-    """The order lines of the units received, each for at most what it can still refund. A
-    return line matching no order line refunds no unit (the money is the resolution's)."""
+def _refund_lines(
+    units_paid: tuple[PaidUnits, ...], order_lines: list[_OrderLine]
+) -> list[dict[str, Any]]:
+    """The order lines of the units paid for (a return's received, a claim's claimed), each for
+    at most what it can still refund. Units matching no order line refund no unit (the money is
+    the resolution's). Never restocked: a claim's units are not coming back, and a return's
+    are restocked where the warehouse does."""
     refund_lines: list[dict[str, Any]] = []
-    for line in lines:
-        units = line.received_quantity
-        for order_line in _matching(line.sku, order_lines):
+    for line in units_paid:
+        units = line.quantity
+        for order_line in _matching(line, order_lines):
             quantity = min(units, order_line.refundable)
             if quantity <= 0:
                 continue
@@ -400,7 +417,12 @@ def _refund_lines(lines: list[RmaLine], order_lines: list[_OrderLine]) -> list[d
     return refund_lines
 
 
-def _matching(sku: str, order_lines: list[_OrderLine]) -> list[_OrderLine]:
+def _matching(units: PaidUnits, order_lines: list[_OrderLine]) -> list[_OrderLine]:
+    if units.line_item_id:
+        named = [o for o in order_lines if o.id == units.line_item_id]
+        if named:
+            return named
+    sku = units.sku
     same_sku = [o for o in order_lines if o.sku == sku]
     if same_sku or not sku.startswith(LINE_ID_SKU_PREFIX):
         return same_sku
@@ -441,46 +463,40 @@ def _allocate(amount: Decimal, payments: list[_Payment]) -> list[tuple[_Payment,
     return parts
 
 
-def _created(payload: Any, field: str, rma: Rma) -> dict[str, Any]:
+def _created(payload: Any, field: str, subject: PaymentSubject) -> dict[str, Any]:
     """The object a mutation made, or its `userErrors` as a decline."""
     if not isinstance(payload, dict):
-        raise PaymentDeclinedError(
-            f"Shopify answered no payload when paying return {rma.return_reference}."
-        )
+        raise PaymentDeclinedError(f"Shopify answered no payload when paying {subject.named}.")
     errors = payload.get("userErrors") or []
     if errors:
         messages = "; ".join(_user_error(e) for e in errors)
-        raise PaymentDeclinedError(
-            f"Shopify declined to pay return {rma.return_reference}: {messages}"
-        )
+        raise PaymentDeclinedError(f"Shopify declined to pay {subject.named}: {messages}")
     made = payload.get(field)
     if not isinstance(made, dict) or not made.get("id"):
-        raise PaymentDeclinedError(
-            f"Shopify answered no {field} when paying return {rma.return_reference}."
-        )
+        raise PaymentDeclinedError(f"Shopify answered no {field} when paying {subject.named}.")
     return made
 
 
-def _check_refunded(refund: dict[str, Any], amount: Decimal, rma: Rma) -> None:
+def _check_refunded(refund: dict[str, Any], amount: Decimal, subject: PaymentSubject) -> None:
     """The refund moves `amount`: a failed transaction, or a refund made earlier under the
     same key for another amount, is for a person to look at."""
     nodes = (refund.get("transactions") or {}).get("nodes") or []
     failed = [n for n in nodes if isinstance(n, dict) and n.get("status") in _FAILED_STATUSES]
     if failed:
         raise PaymentDeclinedError(
-            f"Shopify's refund {refund['id']} of return {rma.return_reference} failed at the "
+            f"Shopify's refund {refund['id']} of {subject.named} failed at the "
             f"payment gateway ({len(failed)} of {len(nodes)} transactions)."
         )
     moved = sum((_shop_amount(n) for n in nodes if isinstance(n, dict)), Decimal("0"))
-    _check_amount(refund["id"], moved, amount, rma)
+    _check_amount(refund["id"], moved, amount, subject)
 
 
-def _check_amount(refund_id: Any, moved: Decimal, amount: Decimal, rma: Rma) -> None:
+def _check_amount(refund_id: Any, moved: Decimal, amount: Decimal, subject: PaymentSubject) -> None:
     if moved != amount:
         raise PaymentDeclinedError(
-            f"Shopify's refund {refund_id} for return {rma.return_reference} is of {moved} "
-            f"{rma.currency}, not the {amount} {rma.currency} owed: check the order in Shopify "
-            "before paying again."
+            f"Shopify's refund {refund_id} for {subject.named} is of {moved} "
+            f"{subject.currency}, not the {amount} {subject.currency} owed: check the order in "
+            "Shopify before paying again."
         )
 
 

@@ -24,11 +24,13 @@ from chalicelib.api.gorgias import gorgias
 from chalicelib.api.gorgias_chat import gorgias_chat
 from chalicelib.api.health import liveness
 from chalicelib.api.middleware import observe_request
+from chalicelib.api.order_requests import order_requests
 from chalicelib.api.orders import orders
 from chalicelib.api.policy import policy
 from chalicelib.api.portal import portal
 from chalicelib.api.portal_auth import portal_auth
 from chalicelib.api.portal_page import portal_page
+from chalicelib.api.portal_requests import portal_requests
 from chalicelib.api.webhook_endpoints import webhook_endpoints
 from chalicelib.api.webhooks import webhooks
 from chalicelib.chat_entrypoint import CHAT_INTAKE_FUNCTION_NAME, process_chat_messages
@@ -66,6 +68,8 @@ app.register_blueprint(webhooks)
 app.register_blueprint(webhook_endpoints)
 app.register_blueprint(portal_auth)
 app.register_blueprint(portal)
+app.register_blueprint(portal_requests)
+app.register_blueprint(order_requests)
 app.register_blueprint(portal_page)
 app.register_blueprint(docs)
 app.register_blueprint(assets)

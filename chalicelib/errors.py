@@ -204,3 +204,40 @@ class WebhookEndpointLimitError(ReturnsDeskError):
             f"A deployment has at most {limit} webhook endpoints; delete one first.",
             {"limit": limit},
         )
+
+
+class OrderRequestNotFoundError(NotFoundError):
+    code = "request_not_found"
+
+    def __init__(self, typed: str) -> None:
+        super().__init__(f"No cancellation request or claim matches '{typed}'.", {"request": typed})
+
+
+class OrderRequestRefusedError(ReturnsDeskError):
+    """The policy does not let the shopper make this request now: `details.reason_code` says
+    which rule, `message` says why in the shopper's language. A 409 for a cancellation (the
+    order's state refuses it), a 422 for a claim (what was asked for is refused)."""
+
+    def __init__(self, code: str, message: str, details: dict[str, Any]) -> None:
+        super().__init__(message, details)
+        self.code = code
+
+
+class CancellationRefusedError(OrderRequestRefusedError):
+    code = "cancellation_not_allowed"
+
+    def __init__(self, message: str, details: dict[str, Any]) -> None:
+        super().__init__("cancellation_not_allowed", message, details)
+
+
+class ClaimRefusedError(OrderRequestRefusedError):
+    code = "claim_not_allowed"
+
+    def __init__(self, message: str, details: dict[str, Any]) -> None:
+        super().__init__("claim_not_allowed", message, details)
+
+
+class RequestStateError(ReturnsDeskError):
+    """A decision the request's status no longer allows (decided already, by someone else)."""
+
+    code = "invalid_transition"

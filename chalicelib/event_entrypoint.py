@@ -1,4 +1,5 @@
-"""The Lambda entry point of return events: the table's stream → each event's subscribers.
+"""The Lambda entry point of return events (and order requests' events): the table's stream →
+each event's subscribers.
 
 The stream carries every write of the table; only new event items (see
 repositories/return_events.py) are events, and the event source's filter keeps the others from
@@ -64,5 +65,10 @@ def deliver_record(record: DynamoDBRecord) -> None:
         # counted, alarmed) and left in the table, where it stays for a week to be looked at.
         report_stored_data_fault(fault)
         return
+    from chalicelib.domain.order_requests import OrderRequestEvent
+
     with logger.append_context_keys(event_id=event.id, event_type=str(event.type)):
-        container.return_event_dispatcher().deliver(event)
+        if isinstance(event, OrderRequestEvent):
+            container.order_request_event_dispatcher().deliver(event)
+        else:
+            container.return_event_dispatcher().deliver(event)

@@ -11,6 +11,8 @@ from pydantic import ValidationError
 
 from chalicelib.errors import (
     AuthenticationError,
+    CancellationRefusedError,
+    ClaimRefusedError,
     ConcurrentModificationError,
     DependencyUnavailableError,
     ForbiddenError,
@@ -22,6 +24,7 @@ from chalicelib.errors import (
     PhotoLimitReachedError,
     PreconditionRequiredError,
     RefundDeclinedError,
+    RequestStateError,
     ReturnsDeskError,
     StoredDataError,
     UnitsAlreadyClaimedError,
@@ -50,6 +53,9 @@ _STATUS_BY_ERROR: dict[type[ReturnsDeskError], int] = {
     RefundDeclinedError: 422,
     WebhookEndpointDisabledError: 409,
     WebhookEndpointLimitError: 409,
+    CancellationRefusedError: 409,
+    ClaimRefusedError: 422,
+    RequestStateError: 409,
 }
 
 

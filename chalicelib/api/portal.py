@@ -30,7 +30,7 @@ def _shopper() -> str:
     return shopper_email(portal.current_request)
 
 
-def _shoppers_key(request: Request) -> str:
+def portal_idempotency_scope(request: Request) -> str:
     # A shopper's keys are theirs: the same key from two shoppers names two requests.
     return f"portal:{shopper_email(request)}"
 
@@ -48,12 +48,14 @@ def list_orders() -> PortalOrders:
 
 
 @routes.get(
-    "/portal/orders/{number}", summary="One of the shopper's orders, line by line", errors=[404]
+    "/portal/orders/{number}",
+    summary="One of the shopper's orders, line by line, with its summary and where it is",
+    errors=[404],
 )
 def get_order(number: str) -> PortalOrder:
     service = container.portal_service()
-    order, lines = service.order(_shopper(), number)
-    return PortalOrder.of(order, lines, service.policy())
+    order, lines, timeline = service.order(_shopper(), number)
+    return PortalOrder.of(order, lines, service.policy(), timeline)
 
 
 @routes.get(
@@ -71,7 +73,7 @@ def get_exchange_options(number: str, sku: str) -> PortalExchangeOptions:
     summary="Open a return",
     status=201,
     errors=[404, 422],
-    idempotency_scope=_shoppers_key,
+    idempotency_scope=portal_idempotency_scope,
 )
 def create_return(body: CreatePortalReturn) -> PortalReturn:
     rma = container.portal_service().open_return(

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from chalicelib.domain.rma import Rma, RmaLine
 
+from chalicelib.domain.order_requests import ClaimIssue, OrderRequestKind, RequestStatus
+from chalicelib.domain.order_tracking import Milestone
 from chalicelib.domain.statuses import (
     DeliveryStatus,
     ExpectedResolution,
@@ -90,6 +92,30 @@ _LABELS: dict[type[StrEnum], dict[Any, tuple[str, str]]] = {
         LineState.FULFILLED: ("Fully received", "Entièrement reçu"),
         LineState.PARTIALLY_FULFILLED: ("Partly received", "Partiellement reçu"),
         LineState.PENDING: ("Not received yet", "Pas encore reçu"),
+    },
+    OrderRequestKind: {
+        OrderRequestKind.CANCELLATION: ("Cancellation request", "Demande d'annulation"),
+        OrderRequestKind.CLAIM: ("Order issue", "Problème de commande"),
+    },
+    ClaimIssue: {
+        ClaimIssue.NOT_RECEIVED: ("Order not received", "Commande non reçue"),
+        ClaimIssue.DAMAGED: ("Arrived damaged or defective", "Arrivé endommagé ou défectueux"),
+        ClaimIssue.WRONG_ITEM: ("Wrong item", "Mauvais article"),
+        ClaimIssue.MISSING_ITEM: ("Missing item", "Article manquant"),
+    },
+    RequestStatus: {
+        RequestStatus.OPEN: ("Waiting for an agent", "En attente d'un agent"),
+        RequestStatus.APPROVED: ("Accepted", "Acceptée"),
+        RequestStatus.REJECTED: ("Refused", "Refusée"),
+        RequestStatus.RESOLVED: ("Resolved", "Résolue"),
+    },
+    Milestone: {
+        Milestone.ORDERED: ("Order placed", "Commande passée"),
+        Milestone.PAID: ("Payment received", "Paiement reçu"),
+        Milestone.SHIPPED: ("Shipped", "Expédié"),
+        Milestone.IN_TRANSIT: ("In transit", "En transit"),
+        Milestone.OUT_FOR_DELIVERY: ("Out for delivery", "En cours de livraison"),
+        Milestone.DELIVERED: ("Delivered", "Livré"),
     },
 }
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from pydantic import EmailStr, Field, field_validator, model_validator
+from pydantic import EmailStr, Field, StringConstraints, field_validator, model_validator
 
 from chalicelib.domain.rma import (
+    Contact,
     CurrencyCode,
     DomainModel,
     Locale,
@@ -39,6 +40,15 @@ class OrderLine(DomainModel):
         return self
 
 
+class PaymentSummary(DomainModel):
+    """How an order was paid, as much as a shopper may be shown: the card's brand and last
+    four digits, never more (nothing more is even kept)."""
+
+    gateway: ShortText | None = None
+    card_brand: ShortText | None = None
+    card_last4: Annotated[str, StringConstraints(pattern=r"^\d{4}$")] | None = None
+
+
 class OrderDetails(DomainModel):
     """Everything about an order but its identity and provenance: what the admin API's
     `PUT /orders/{number}` body carries."""
@@ -52,6 +62,25 @@ class OrderDetails(DomainModel):
     # The day the (last) parcel was delivered; None until a carrier says so.
     delivered_at: date | None = None
     lines: Annotated[list[OrderLine], Field(min_length=1, max_length=250)]
+    # When the shop canceled the order; None while it stands.
+    canceled_at: datetime | None = None
+    # The order summary the portal shows its shopper.
+    total: Money | None = None
+    shipping_address: Contact | None = None
+    billing_address: Contact | None = None
+    payment: PaymentSummary | None = None
+
+    @property
+    def fulfilled_units(self) -> int:
+        return sum(line.fulfilled_quantity for line in self.lines)
+
+    @property
+    def unfulfilled(self) -> bool:
+        return self.fulfilled_units == 0
+
+    @property
+    def fully_fulfilled(self) -> bool:
+        return all(line.fulfilled_quantity >= line.quantity for line in self.lines)
 
     @model_validator(mode="after")
     def _delivered_after_ordered(self) -> OrderDetails:

@@ -14,8 +14,9 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
 
+from chalicelib.domain.order_requests import ClaimIssue
 from chalicelib.domain.rma import Contact, DomainModel, Money, ShortText
-from chalicelib.domain.statuses import ProductState, ReturnReason
+from chalicelib.domain.statuses import ExpectedResolution, ProductState, ReturnReason
 
 
 def _listed_once(reasons: list[ReturnReason]) -> list[ReturnReason]:
@@ -83,6 +84,38 @@ class AutoApprovalRules(DomainModel):
     blocklisted_emails: list[ShortText] = []
 
 
+class CancellationRules(DomainModel):
+    """When a shopper may ask to cancel an order, and what accepting it does in the shop."""
+
+    enabled: bool = True
+    # Unfulfilled orders only, unless partially fulfilled ones may be canceled too (the shop
+    # cancels what is left; the shipped parcel is a return).
+    allow_partially_fulfilled: bool = False
+    # Days after the order a request may still be made; None: as long as nothing shipped.
+    window_days: Annotated[int, Field(ge=0, le=365)] | None = None
+    # What the shop's cancellation does (Shopify `orderCancel`'s `refund` and `restock`).
+    refund: bool = True
+    restock: bool = True
+
+
+class ClaimRules(DomainModel):
+    """Which order issues a shopper may report, when, and how they may be settled."""
+
+    enabled: bool = True
+    issues: list[ClaimIssue] = list(ClaimIssue)
+    # Days after delivery (or, when none is known, after shipping) an issue may be reported.
+    window_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    # A parcel with no delivery after this many days from shipping (when its carrier gave no
+    # estimate) may be reported as not received.
+    not_received_after_days: Annotated[int, Field(ge=1, le=365)] = 10
+    photo_required: list[ClaimIssue] = [ClaimIssue.DAMAGED]
+    resolutions: list[ExpectedResolution] = [
+        ExpectedResolution.REFUND,
+        ExpectedResolution.VOUCHER,
+        ExpectedResolution.REPLACE,
+    ]
+
+
 class ReturnPolicy(DomainModel):
     return_window_days: Annotated[int, Field(ge=0, le=3650)] = 30
     # When an order lacks this date, the window counts from its other one (see eligibility).
@@ -128,6 +161,9 @@ class ReturnPolicy(DomainModel):
     exchange_price_difference: ExchangePriceDifference = ExchangePriceDifference.SAME_PRICE_ONLY
     # The shop tells the shopper itself of a refund or gift card it makes (Shopify's `notify`).
     shop_notifies_shopper: bool = True
+    # Order requests: cancellations and claims (domain/order_request_rules.py).
+    cancellations: CancellationRules = Field(default_factory=CancellationRules)
+    claims: ClaimRules = Field(default_factory=ClaimRules)
 
     def with_changes(self, changes: Mapping[str, Any]) -> ReturnPolicy:
         """This policy with `changes` made (the JSON of `PATCH /config/policy`): an object

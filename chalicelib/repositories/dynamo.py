@@ -4,7 +4,7 @@ between plain documents and DynamoDB's typed attribute values."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.repositories.table_schema import PARTITION_KEY
@@ -81,6 +81,29 @@ class DynamoTable:
 
     def _from_dynamo(self, item: dict[str, Any]) -> dict[str, Any]:
         return {name: self._deserialize(value) for name, value in item.items()}
+
+    def _put(
+        self,
+        document: dict[str, Any],
+        *,
+        condition: str | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        put: dict[str, Any] = {"TableName": self._table, "Item": self._to_dynamo(document)}
+        if condition:
+            put["ConditionExpression"] = condition
+        if values:
+            put["ExpressionAttributeValues"] = self._to_dynamo(values)
+        return {"Put": put}
+
+    def _each_item(self, **query: Any) -> Iterator[dict[str, Any]]:
+        """Every item a Query finds, a page (1 MB at most) read at a time."""
+        while True:
+            response = self._dynamodb.query(TableName=self._table, **query)
+            yield from response["Items"]
+            if "LastEvaluatedKey" not in response:
+                return
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def _put_new(self, document: dict[str, Any]) -> bool:
         """Store `document` (a plain document, its key included) unless an item has its key;

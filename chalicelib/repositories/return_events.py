@@ -1,8 +1,9 @@
-"""Return events in the table, and as the table's stream delivers them. The only module that
-knows their item layout.
+"""Return events (and order requests' events) in the table, and as the table's stream delivers
+them. The only module that knows their item layout.
 
-An event item is put in the transaction of the change it tells of (see rma_repository.py):
-pk `CHANGES#<rma id>`, sk `CHANGE#<version, 6 digits>`, the event's fields beside them. A
+An event item is put in the transaction of the change it tells of (see rma_repository.py and
+order_requests.py): pk `CHANGES#<rma id or request reference>`, sk `CHANGE#<version, 6
+digits>`, the event's fields beside them; its `type` says which kind of event it is. A
 partition of its own, so that reading a return with its log never reads its events. Nothing
 reads them back from the table: the stream carries each new item to the consumer once, and
 the TTL then removes it, well after the stream's own 24 hours.
@@ -16,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from chalicelib.domain.events import ReturnEvent
+from chalicelib.domain.order_requests import OrderRequestEvent
 from chalicelib.errors import StoredDataError
 from chalicelib.repositories.stored_data import validation_summary
 from chalicelib.repositories.table_schema import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
@@ -25,6 +27,7 @@ _EVENT_SORT_PREFIX = "CHANGE#"
 # Kept past the stream's retention (24 h) and the consumer's oldest retry: long enough to look
 # at an event a subscriber failed on, short enough not to grow the table.
 EVENT_RETENTION = timedelta(days=7)
+_REQUEST_EVENT_PREFIXES = ("claim.", "cancellation.")
 
 
 def event_key(rma_id: str, version: int) -> dict[str, str]:
@@ -34,11 +37,12 @@ def event_key(rma_id: str, version: int) -> dict[str, str]:
     }
 
 
-def event_document(event: ReturnEvent) -> dict[str, Any]:
+def event_document(event: ReturnEvent | OrderRequestEvent) -> dict[str, Any]:
     """The item of `event`, as a plain document."""
     expires = event.occurred_at + EVENT_RETENTION
+    subject = event.rma_id if isinstance(event, ReturnEvent) else event.reference
     return {
-        **event_key(event.rma_id, event.version),
+        **event_key(subject, event.version),
         TTL_ATTRIBUTE: int(_aware(expires).timestamp()),
         **event.model_dump(mode="json", exclude_none=True),
     }
@@ -49,15 +53,18 @@ def is_event_item(keys: dict[str, Any]) -> bool:
     return str(keys.get(PARTITION_KEY, "")).startswith(EVENT_PARTITION_PREFIX)
 
 
-def event_from_image(image: dict[str, Any]) -> ReturnEvent:
+def event_from_image(image: dict[str, Any]) -> ReturnEvent | OrderRequestEvent:
     """The event a stream record's new image (plain values) holds; StoredDataError when it no
-    longer reads as one (the record is then retried, then set aside, never dropped silently)."""
+    longer reads as one (reported and set aside, never dropped silently)."""
     document = {
         name: value
         for name, value in image.items()
         if name not in {PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE}
     }
+    is_request_event = str(document.get("type", "")).startswith(_REQUEST_EVENT_PREFIXES)
     try:
+        if is_request_event:
+            return OrderRequestEvent.model_validate(document)
         return ReturnEvent.model_validate(document)
     except ValidationError as error:
         key = f"{image.get(PARTITION_KEY)}/{image.get(SORT_KEY)}"

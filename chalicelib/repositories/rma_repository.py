@@ -16,16 +16,15 @@ Item layout (one partition per RMA, so an RMA and its log come back in one Query
 - Counters: pk `COUNTER#RETURN_NUMBER` or `COUNTER#CUSTOMER#<email>`, sk `COUNTER`. The return
   number's counter also keeps `first_month`, the month the first return was opened in: where a
   listing of every return, walking the month-index backwards, ends.
-- Units claimed: pk `CLAIMS#<order key>`, sk `SKU#<sku>`, `claimed` the units of that order
-  line live returns hold. Added in the transaction that opens a return, conditional on the
-  order's quantity, and given back in the one that rejects, cancels or deletes it: two requests
-  for the last unit cannot both succeed.
+- Units claimed: the units of each order line live returns hold (layout in order_units.py),
+  added in the transaction that opens a return and given back in the one that rejects, cancels
+  or deletes it.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -50,6 +49,7 @@ from chalicelib.errors import (
 )
 from chalicelib.repositories.cursor_codec import CursorCodec
 from chalicelib.repositories.dynamo import DynamoTable, raise_if_throttled
+from chalicelib.repositories.order_units import units_update
 from chalicelib.repositories.return_events import event_document
 from chalicelib.repositories.stored_data import report_stored_data_fault, validation_summary
 from chalicelib.repositories.table_schema import (
@@ -206,10 +206,6 @@ def _index_key(index: _Index, item: dict[str, Any]) -> dict[str, Any]:
     return {name: item[name] for name in _cursor_attributes(index)}
 
 
-def _claim_key(order_number: str, sku: str) -> dict[str, str]:
-    return {PARTITION_KEY: f"CLAIMS#{order_key(order_number)}", SORT_KEY: f"SKU#{sku}"}
-
-
 class RmaRepository(DynamoTable):
     def __init__(
         self, table_name: str, dynamodb: Any | None = None, *, cursors: CursorCodec | None = None
@@ -329,21 +325,16 @@ class RmaRepository(DynamoTable):
             raise ConcurrentModificationError(rma.return_reference) from error
 
     def _claim(self, rma: Rma, line: RmaLine, *, give_back: bool) -> dict[str, Any]:
-        """The update that claims the line's units of its order (or gives them back). A claim
-        is conditional on the units the order has left, when the line says how many it has."""
-        update: dict[str, Any] = {
-            "TableName": self._table,
-            "Key": self._key(_claim_key(rma.order.number, line.sku)),
-            "UpdateExpression": "ADD #claimed :units",
-            "ExpressionAttributeNames": {"#claimed": "claimed"},
-        }
-        values: dict[str, int] = {":units": -line.quantity if give_back else line.quantity}
-        ordered = line.ordered_quantity
-        if not give_back and ordered is not None and line.quantity <= ordered:
-            update["ConditionExpression"] = "attribute_not_exists(#claimed) OR #claimed <= :room"
-            values[":room"] = ordered - line.quantity
-        update["ExpressionAttributeValues"] = self._to_dynamo(values)
-        return {"Update": update}
+        """The update that claims the line's units of its order (or gives them back)."""
+        return units_update(
+            self._table,
+            self._to_dynamo,
+            order_number=rma.order.number,
+            sku=line.sku,
+            quantity=line.quantity,
+            ordered=line.ordered_quantity,
+            give_back=give_back,
+        )
 
     # --- reads -------------------------------------------------------------------------------
 
@@ -691,31 +682,8 @@ class RmaRepository(DynamoTable):
 
     # --- low level ---------------------------------------------------------------------------
 
-    def _put(
-        self,
-        document: dict[str, Any],
-        *,
-        condition: str | None = None,
-        values: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        put: dict[str, Any] = {"TableName": self._table, "Item": self._to_dynamo(document)}
-        if condition:
-            put["ConditionExpression"] = condition
-        if values:
-            put["ExpressionAttributeValues"] = self._to_dynamo(values)
-        return {"Put": put}
-
     def _key(self, key: dict[str, str]) -> dict[str, Any]:
         return self._to_dynamo(key)
 
     def _query_all(self, **query: Any) -> list[dict[str, Any]]:
         return list(self._each_item(**query))
-
-    def _each_item(self, **query: Any) -> Iterator[dict[str, Any]]:
-        """Every item a Query finds, a page (1 MB at most) read at a time."""
-        while True:
-            response = self._dynamodb.query(TableName=self._table, **query)
-            yield from response["Items"]
-            if "LastEvaluatedKey" not in response:
-                return
-            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]

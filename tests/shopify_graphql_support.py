@@ -79,6 +79,12 @@ class ShopStandIn:
             self.drafts[tag] = node
         return answer
 
+    def _order(self, variables: dict[str, Any]) -> dict[str, Any]:
+        """Where an order shipped (a claim's replacement ships there too)."""
+        answer = fixture("order_shipping_address")
+        answer["data"]["order"]["id"] = variables["id"]
+        return answer
+
     def _draftOrderComplete(self, variables: dict[str, Any]) -> dict[str, Any]:
         return self._moved("draft_order_complete", "draftOrderComplete", variables["id"])
 

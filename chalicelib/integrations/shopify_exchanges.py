@@ -11,6 +11,11 @@ soon as Shopify answers, and read back by id (`draftOrder(id)`) to finish it; be
 anything, the draft order tagged with the reference is looked for (`draftOrders(query:
 "tag:'R-001042'")`, which may lag a few seconds behind a creation) and, when found, used instead.
 
+A claim's replacement (an order issue settled by sending the items again, nothing sent back)
+is ordered by the same code: a draft of the claimed lines' variants, 100 % off, tagged with the
+claim's reference (`C-000003`), completed into an order; it ships to the original order's
+shipping address (`order(id) { shippingAddress }`), the claim having no address of its own.
+
 Variants come from `productVariant(id) { product { variants } }` (scope read_products); the
 price is the variant's in the shop's currency (`Money`, a decimal string).
 
@@ -28,6 +33,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from chalicelib.domain.exchanges import VariantOption
+from chalicelib.domain.order_requests import OrderRequest
 from chalicelib.domain.rma import Contact, Rma
 from chalicelib.errors import DependencyUnavailableError
 from chalicelib.integrations.shopify_admin import ShopifyError
@@ -88,8 +94,32 @@ mutation InvoiceReplacement($id: ID!) {{
 }}
 """
 
+ORDER_SHIPPING_ADDRESS = """
+query ReplacementShippingAddress($id: ID!) {
+  order(id: $id) {
+    id
+    shippingAddress {
+      firstName lastName company address1 address2 city provinceCode zip countryCodeV2 phone
+    }
+  }
+}
+"""
+
 # Every replacement carries this tag beside its return's reference: the merchant finds them all.
 REPLACEMENT_TAG = "returns-desk"
+# MailingAddress (what an order shows) → MailingAddressInput (what a draft takes).
+_ADDRESS_INPUT = {
+    "firstName": "firstName",
+    "lastName": "lastName",
+    "company": "company",
+    "address1": "address1",
+    "address2": "address2",
+    "city": "city",
+    "provinceCode": "provinceCode",
+    "zip": "zip",
+    "countryCodeV2": "countryCode",
+    "phone": "phone",
+}
 
 
 class GraphQL(Protocol):
@@ -199,6 +229,19 @@ class ShopifyDraftOrders:
         )
         return _draft_of("draftOrderComplete", data)
 
+    def shipping_address(self, order_id: str) -> dict[str, Any] | None:
+        """The `MailingAddressInput` of where the order `order_id` shipped; None when Shopify
+        shows no such order or no address (a digital order)."""
+        data = self._execute("order", ORDER_SHIPPING_ADDRESS, {"id": order_id})
+        address = (data.get("order") or {}).get("shippingAddress")
+        if not isinstance(address, dict) or not address.get("address1"):
+            return None
+        return {
+            _ADDRESS_INPUT[name]: value
+            for name, value in address.items()
+            if name in _ADDRESS_INPUT and value not in (None, "")
+        }
+
     def send_invoice(self, draft_id: str) -> DraftOrder:
         data = self._execute(
             "draftOrderInvoiceSend", INVOICE_REPLACEMENT, {"id": draft_id}, f"invoice:{draft_id}"
@@ -230,20 +273,56 @@ def replacement_input(rma: Rma, *, invoice_amount: Decimal | None) -> dict[str, 
         if invoice_amount is None
         else {"valueType": "FIXED_AMOUNT", "value": float(rma.requested_value)}
     )
-    draft: dict[str, Any] = {
-        "lineItems": [
-            {
-                "variantId": line.exchange.variant_id if line.exchange else line.variant_id,
-                "quantity": line.quantity,
-            }
+    return _draft_input(
+        [
+            (line.exchange.variant_id if line.exchange else line.variant_id, line.quantity)
             for line in rma.lines
         ],
-        "email": str(rma.customer.email),
-        "appliedDiscount": {**discount, "title": f"Exchange for {rma.return_reference}"},
-        "tags": [REPLACEMENT_TAG, rma.return_reference],
-        "note": f"Replacement for return {rma.return_reference} of order {rma.order.number}.",
+        email=str(rma.customer.email),
+        discount={**discount, "title": f"Exchange for {rma.return_reference}"},
+        reference=rma.return_reference,
+        note=f"Replacement for return {rma.return_reference} of order {rma.order.number}.",
+        address=_mailing_address(rma.delivery or rma.sender),
+    )
+
+
+def claim_replacement_input(
+    request: OrderRequest, *, shipping_address: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The `DraftOrderInput` of the replacement of the claim `request`: each claimed line's
+    variant in the quantity claimed, for free, shipped to `shipping_address` (the order's)."""
+    return _draft_input(
+        [(line.variant_id, line.quantity) for line in request.lines],
+        email=str(request.customer.email),
+        discount={
+            "valueType": "PERCENTAGE",
+            "value": 100,
+            "title": f"Replacement for {request.reference}",
+        },
+        reference=request.reference,
+        note=f"Replacement for claim {request.reference} of order {request.order.number}.",
+        address=shipping_address,
+    )
+
+
+def _draft_input(
+    lines: list[tuple[str | None, int]],
+    *,
+    email: str,
+    discount: dict[str, Any],
+    reference: str,
+    note: str,
+    address: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """A replacement's `DraftOrderInput`, tagged so that it is found again (and by the
+    merchant)."""
+    draft: dict[str, Any] = {
+        "lineItems": [{"variantId": variant, "quantity": quantity} for variant, quantity in lines],
+        "email": email,
+        "appliedDiscount": discount,
+        "tags": [REPLACEMENT_TAG, reference],
+        "note": note,
     }
-    address = _mailing_address(rma.delivery or rma.sender)
     if address:
         draft["shippingAddress"] = address
     return draft

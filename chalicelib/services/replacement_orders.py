@@ -10,6 +10,11 @@ whose variant the shop does not know), the return records that the merchant crea
 replacement. A refusal of the shop (a `userError`: sold out, an address it cannot ship to) is
 told to a person in the return's log, once, and never retried; anything else fails the event,
 which the stream retries.
+
+A claim settled by a replacement is ordered by the same code (`ClaimReplacements`), for the
+claim service to record: the draft the claim keeps, or the one tagged with its reference, or a
+new one, completed into an order at no charge; without a shop, or for a line whose variant the
+shop does not know, or when the shop refuses, the merchant creates it (MERCHANT_TO_CREATE).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from chalicelib.clock import utc_now
 from chalicelib.domain.events import ReturnEvent
 from chalicelib.domain.exchanges import price_difference, replacement_due
 from chalicelib.domain.handling import fit_note
+from chalicelib.domain.order_requests import OrderRequest
 from chalicelib.domain.policy import ExchangePriceDifference, ReturnPolicy
 from chalicelib.domain.rma import Actor, ReplacementOrder, ReplacementStatus, Rma, revised
 from chalicelib.domain.statuses import Channel
@@ -31,8 +37,10 @@ from chalicelib.integrations.shopify_exchanges import (
     DraftOrder,
     ShopifyDraftOrders,
     ShopifyUserError,
+    claim_replacement_input,
     replacement_input,
 )
+from chalicelib.integrations.shopify_payments import ORDER_GID_PREFIX
 from chalicelib.observability import logger
 from chalicelib.services.rma_service import RmaService
 
@@ -143,6 +151,71 @@ class ReplacementOrders:
             except ConcurrentModificationError:
                 continue
         raise ConcurrentModificationError(rma_id)
+
+
+class ClaimReplacements:
+    """Orders a claim's replacement in the shop; the claim service records what it answers."""
+
+    def __init__(
+        self, drafts: ShopifyDraftOrders | None, *, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        self._drafts = drafts
+        self._clock = clock
+
+    def order_replacement(self, request: OrderRequest) -> ReplacementOrder:
+        """The replacement of the claim `request` as the shop now holds it, ordering it if
+        needed; asked again (a retry), the same one. What it did is `replacement_note`."""
+        kept = request.settlement.replacement_order if request.settlement else None
+        if kept is not None and kept.status is not ReplacementStatus.DRAFTED:
+            return kept
+        now = self._clock()
+        unknown = [line.sku for line in request.lines if not line.variant_id]
+        if self._drafts is None or unknown or not request.lines:
+            logger.info(
+                "A claim's replacement is left to the merchant",
+                extra={"reference": request.reference, "unknown_variants": unknown},
+            )
+            return _by_the_merchant(now)
+        try:
+            draft = self._draft(request, self._drafts, kept)
+            if not draft.completed:
+                draft = self._drafts.complete(draft.id)
+        except ShopifyUserError as refused:
+            logger.warning(
+                "The shop refused a claim's replacement",
+                extra={"reference": request.reference, "errors": refused.messages},
+            )
+            return _by_the_merchant(now)
+        return _recorded(draft, now)
+
+    def _draft(
+        self, request: OrderRequest, drafts: ShopifyDraftOrders, kept: ReplacementOrder | None
+    ) -> DraftOrder:
+        if kept is not None and kept.draft_order_id:
+            draft = drafts.get(kept.draft_order_id)
+            if draft is not None:
+                return draft
+        found = drafts.find_tagged(request.reference)
+        if found is not None:
+            return found
+        order_id = request.order.external_id
+        address = (
+            drafts.shipping_address(order_id)
+            if order_id and order_id.startswith(ORDER_GID_PREFIX)
+            else None
+        )
+        return drafts.create(
+            claim_replacement_input(request, shipping_address=address),
+            idempotency_key=f"replacement:{request.reference}",
+        )
+
+
+def replacement_note(request: OrderRequest, replacement: ReplacementOrder) -> str:
+    """What the claim's log says of its replacement."""
+    items = ", ".join(f"{line.quantity} x {line.name}" for line in request.lines)
+    if replacement.status is ReplacementStatus.ORDERED:
+        return f"Replacement order {replacement.name} created at no charge: {items}."
+    return f"Replacement to be created by the merchant in the shop: {items}."
 
 
 def _settled(rma: Rma) -> bool:

@@ -2,9 +2,11 @@
 
 It answers the Admin GraphQL calls returns-desk makes (`order`, `refundCreate`, `shop`,
 `giftCardCreate`, `giftCards`, `productVariant`, `draftOrders`, `draftOrder`, `draftOrderCreate`,
-`draftOrderComplete`, `draftOrderInvoiceSend`) in the shapes of Shopify's documentation, keeps the
-shop's orders, refunds, gift cards and draft orders in memory, and prints each change as one
-`[shopify]` line. A repeated `@idempotent` key answers the first call's result, as Shopify does.
+`draftOrderComplete`, `draftOrderInvoiceSend`, `orderCancel`) in the shapes of Shopify's
+documentation, keeps the shop's orders, refunds, gift cards and draft orders in memory, and
+prints each change as one `[shopify]` line. An order canceled shows its `cancelledAt`, and a
+second `orderCancel` of it is refused, as Shopify refuses it. A repeated `@idempotent` key
+answers the first call's result, as Shopify does.
 An order shows the refunds made of it (`refunds`, with their note and total) and their REFUND
 transactions, as Shopify's does, so a retry finds the refund an earlier try made.
 
@@ -18,7 +20,9 @@ import itertools
 import json
 import re
 import threading
+import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -28,6 +32,7 @@ from local.background_server import BackgroundServer
 SHOP_DOMAIN = "returns-desk-demo.myshopify.com"
 _IDEMPOTENT_KEY = re.compile(r'@idempotent\(key:\s*"([^"]+)"\)')
 _ROOT_FIELDS = (
+    "orderCancel",
     "refundCreate",
     "giftCardCreate",
     "draftOrderCreate",
@@ -62,6 +67,9 @@ class ShopOrder:
     lines: list[ShopLine]
     transactions: list[dict[str, Any]] = field(default_factory=list)
     refunds: list[dict[str, Any]] = field(default_factory=list)
+    # A MailingAddress as Shopify shows it (a claim's replacement ships there).
+    shipping_address: dict[str, Any] | None = None
+    cancelled_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,11 +112,19 @@ class ShopifyStandIn:
     # --- the shop's contents -------------------------------------------------------------------
 
     def add_order(
-        self, order_id: str, name: str, lines: list[ShopLine], *, currency: str | None = None
+        self,
+        order_id: str,
+        name: str,
+        lines: list[ShopLine],
+        *,
+        currency: str | None = None,
+        shipping_address: dict[str, Any] | None = None,
     ) -> None:
         """An order paid in full by card: one successful SALE of its lines' total."""
         total = sum((line.price * line.quantity for line in lines), Decimal("0"))
-        order = ShopOrder(order_id, name, currency or self.currency, lines)
+        order = ShopOrder(
+            order_id, name, currency or self.currency, lines, shipping_address=shipping_address
+        )
         order.transactions.append(
             self._transaction("SALE", total, order.currency, gateway="shopify_payments")
         )
@@ -162,8 +178,34 @@ class ShopifyStandIn:
                 },
                 "transactions": order.transactions,
                 "refunds": order.refunds,
+                "cancelledAt": order.cancelled_at,
+                "shippingAddress": order.shipping_address,
             }
         }
+
+    def _orderCancel(self, variables: dict[str, Any]) -> dict[str, Any]:
+        order = self.orders.get(str(variables.get("orderId")))
+        if order is None:
+            return _cancel_refused(["orderId"], "Order does not exist", "NOT_FOUND")
+        if order.cancelled_at is not None:
+            return _cancel_refused(["orderId"], "Order has already been cancelled", "INVALID")
+        order.cancelled_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        refund = bool((variables.get("refundMethod") or {}).get("originalPaymentMethodsRefund"))
+        job_id = f"gid://shopify/Job/{uuid.uuid4()}"
+        done = [
+            word
+            for word, asked in (
+                ("refunded", refund),
+                ("restocked", bool(variables.get("restock"))),
+                ("customer notified", bool(variables.get("notifyCustomer"))),
+            )
+            if asked
+        ]
+        self._print(
+            f"orderCancel {order.name} ({variables.get('reason')}): "
+            f"{', '.join(done) or 'no refund, no restock'} ({job_id})"
+        )
+        return {"orderCancel": {"job": {"id": job_id, "done": False}, "orderCancelUserErrors": []}}
 
     def _refundCreate(self, variables: dict[str, Any]) -> dict[str, Any]:
         refund_input = variables.get("input") or {}
@@ -351,6 +393,11 @@ def _refused(mutation: str, path: list[str], message: str) -> dict[str, Any]:
     code = "TAKEN" if "taken" in message else "INVALID"
     error = {"field": path, "message": message, "code": code}
     return {mutation: {made: None, "userErrors": [error]}}
+
+
+def _cancel_refused(path: list[str], message: str, code: str) -> dict[str, Any]:
+    error = {"field": path, "message": message, "code": code}
+    return {"orderCancel": {"job": None, "orderCancelUserErrors": [error]}}
 
 
 def _handler(standin: ShopifyStandIn) -> type[BaseHTTPRequestHandler]:

@@ -1,6 +1,7 @@
 """The local stack's stand-in for a Shopify shop answers the real Admin API client as Shopify
-would: a refund, a gift card and a replacement order each made once, even when asked twice with
-the same key (or the same code, or the same tag), and each printed as a [shopify] line."""
+would: a refund, a gift card, a replacement order and an order's cancellation each made once,
+even when asked twice with the same key (or the same code, the same tag, the same order), and
+each printed as a [shopify] line."""
 
 from __future__ import annotations
 
@@ -10,8 +11,17 @@ from decimal import Decimal
 
 import pytest
 
+from chalicelib.domain.order_requests import ClaimIssue, ClaimLine, OrderRequest, OrderRequestKind
 from chalicelib.domain.policy import ReturnPolicy
-from chalicelib.domain.rma import Customer, FinancialResolution, OrderRef, Rma, RmaLine
+from chalicelib.domain.refunds import claim_settlement
+from chalicelib.domain.rma import (
+    Customer,
+    FinancialResolution,
+    OrderRef,
+    ReplacementStatus,
+    Rma,
+    RmaLine,
+)
 from chalicelib.domain.statuses import (
     ExpectedResolution,
     FinancialMethod,
@@ -20,7 +30,9 @@ from chalicelib.domain.statuses import (
 )
 from chalicelib.integrations.shopify_admin import ShopifyAdmin
 from chalicelib.integrations.shopify_exchanges import ShopifyCatalog, ShopifyDraftOrders
+from chalicelib.integrations.shopify_orders import ShopifyOrders
 from chalicelib.integrations.shopify_payments import ORDER_QUERY, ShopifyPayments
+from chalicelib.services.replacement_orders import ClaimReplacements
 from local.shopify_standin import SHOP_DOMAIN, ShopifyStandIn, ShopLine
 
 ORDER = "gid://shopify/Order/4910"
@@ -163,3 +175,73 @@ def test_a_replacement_is_a_completed_draft_order_found_again_by_its_tag(
     assert drafts.get(draft.id) == completed
     assert shop.log[0].startswith("[shopify] draftOrderCreate #D")
     assert "1 x Organic T-shirt / L" in shop.log[0]
+
+
+def a_claim_or_cancellation(kind: OrderRequestKind, **fields: object) -> OrderRequest:
+    return OrderRequest(
+        reference="C-000003" if kind is OrderRequestKind.CLAIM else "X-000042",
+        kind=kind,
+        order=OrderRef(number="#4910", external_id=ORDER),
+        customer=Customer(email="jane.doe@example.com"),
+        created_at=NOW,
+        updated_at=NOW,
+        **fields,
+    )
+
+
+def test_an_order_is_canceled_once_and_a_second_try_finds_it_canceled(
+    shop: ShopifyStandIn,
+) -> None:
+    request = a_claim_or_cancellation(OrderRequestKind.CANCELLATION)
+    first = ShopifyOrders(admin(shop)).cancel(request, refund=True, restock=True, notify=True)
+    again = ShopifyOrders(admin(shop)).cancel(request, refund=True, restock=True, notify=True)
+    assert first.in_shop
+    assert first.job_id is not None
+    assert first.job_id.startswith("gid://shopify/Job/")
+    assert again.in_shop
+    assert again.note is not None
+    assert "already canceled" in again.note
+    assert shop.orders[ORDER].cancelled_at is not None
+    assert [line for line in shop.log if "orderCancel" in line] == [
+        f"[shopify] orderCancel #4910 (CUSTOMER): refunded, restocked, customer notified "
+        f"({first.job_id})"
+    ]
+
+
+def test_a_claim_is_refunded_with_its_marker_and_its_replacement_ships_where_the_order_went(
+    shop: ShopifyStandIn,
+) -> None:
+    shop.orders[ORDER].shipping_address = {
+        "firstName": "Jane",
+        "lastName": "Doe",
+        "address1": "12 rue des Lilas",
+        "city": "Lyon",
+        "zip": "69003",
+        "countryCodeV2": "FR",
+    }
+    claim = a_claim_or_cancellation(
+        OrderRequestKind.CLAIM,
+        issue=ClaimIssue.DAMAGED,
+        lines=[
+            ClaimLine(
+                sku="TEE-ORGANIC-M",
+                name="Organic T-shirt / M",
+                quantity=1,
+                unit_price=Decimal("25.00"),
+                line_item_id="gid://shopify/LineItem/1",
+                variant_id=TEE,
+            )
+        ],
+        resolution=ExpectedResolution.REFUND,
+    )
+    settlement = claim_settlement(claim, ReturnPolicy())
+    first = payments(shop).refund(claim, settlement, idempotency_key="C-000003:settlement")
+    again = payments(shop).refund(claim, settlement, idempotency_key="C-000003:settlement")
+    assert again.reference == first.reference
+    assert shop.orders[ORDER].refunds[0]["note"] == "Claim C-000003 (payment C-000003:settlement)"
+
+    replacement = ClaimReplacements(ShopifyDraftOrders(admin(shop))).order_replacement(claim)
+    assert replacement.status is ReplacementStatus.ORDERED
+    draft = next(iter(shop.draft_orders.values()))
+    assert draft["_tags"] == ["returns-desk", "C-000003"]
+    assert replacement.order_id == draft["order"]["id"]

@@ -8,9 +8,10 @@ from typing import Protocol
 from chalicelib.domain.order_requests import OrderRequest, ShopCancellation
 
 
-class CancellationRefusedError(Exception):
-    """The shop refused to cancel the order, for good (a paid order with an active return, a
-    missing scope): a person cancels it, asking again will not help."""
+class CancellationDeclinedError(Exception):
+    """The shop declined to cancel the order, for good (an order with an active return, a
+    missing scope): a person settles it, asking again will not help. (Not the errors module's
+    CancellationRefusedError, which refuses a shopper's request by the policy.)"""
 
 
 class OrderCanceller(Protocol):

@@ -14,7 +14,7 @@ canceled (OrderCancelUserErrorCode has no code of its own for it: INVALID, with 
 So the order's `cancelledAt` is read first (`order(id:) {cancelledAt}`), and again when Shopify
 refuses: an order canceled by an earlier try whose answer was lost, or by a person in the
 admin meanwhile, is done, not refused. Any other refusal (`orderCancelUserErrors`, or a query
-Shopify will not run) is a CancellationRefusedError for a person; Shopify busy or out of reach
+Shopify will not run) is a CancellationDeclinedError for a person; Shopify busy or out of reach
 is shopify_admin's transient errors, which the caller retries.
 
 An order not from Shopify (no `gid://shopify/Order/` id: the merchant's own system opened it)
@@ -27,7 +27,7 @@ from typing import Any
 
 from chalicelib.domain.order_requests import OrderRequest, ShopCancellation
 from chalicelib.integrations.cancellations import (
-    CancellationRefusedError,
+    CancellationDeclinedError,
     left_to_the_back_office,
 )
 from chalicelib.integrations.shopify_admin import ShopifyAdmin, ShopifyError
@@ -84,7 +84,7 @@ class ShopifyOrders:
         try:
             return self._cancel(request, order_id, refund=refund, restock=restock, notify=notify)
         except ShopifyError as error:
-            raise CancellationRefusedError(
+            raise CancellationDeclinedError(
                 f"Shopify refused to cancel order {request.order.number} of "
                 f"{request.reference}: {error}"
             ) from error
@@ -108,7 +108,7 @@ class ShopifyOrders:
             ORDER_CANCEL, variables, idempotency_key=f"cancel:{request.reference}"
         ).get("orderCancel")
         if not isinstance(payload, dict):
-            raise CancellationRefusedError(
+            raise CancellationDeclinedError(
                 f"Shopify answered nothing when asked to cancel order {number}."
             )
         errors = [e for e in payload.get("orderCancelUserErrors") or [] if e]
@@ -118,7 +118,7 @@ class ShopifyOrders:
             if already:
                 return _already_canceled(request, already, refund=refund, restock=restock)
             messages = "; ".join(_user_error(e) for e in errors)
-            raise CancellationRefusedError(
+            raise CancellationDeclinedError(
                 f"Shopify refused to cancel order {number} of {request.reference}: {messages}"
             )
         job = payload.get("job") or {}
@@ -139,7 +139,7 @@ class ShopifyOrders:
     def _canceled_at(self, request: OrderRequest, order_id: str) -> str | None:
         order = self._admin.execute(ORDER_STATE, {"id": order_id}).get("order")
         if not isinstance(order, dict):
-            raise CancellationRefusedError(
+            raise CancellationDeclinedError(
                 f"Shopify shows no order {order_id} (order {request.order.number} of "
                 f"{request.reference}): an order older than 60 days needs the app's "
                 "read_all_orders scope."

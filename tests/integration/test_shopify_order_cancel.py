@@ -17,7 +17,7 @@ from chalicelib.domain.order_requests import OrderRequest, OrderRequestKind
 from chalicelib.domain.rma import Customer, OrderRef
 from chalicelib.errors import TransientError
 from chalicelib.integrations.cancellations import (
-    CancellationRefusedError,
+    CancellationDeclinedError,
     ManualCancellation,
     OrderCanceller,
 )
@@ -187,7 +187,7 @@ def test_another_refusal_is_for_a_person_naming_shopifys_reason(shop: CancelingS
     shop.refusal = fixture("order_cancel_user_error")
 
     # When it is canceled, then it is refused with Shopify's message and code
-    with pytest.raises(CancellationRefusedError) as refused:
+    with pytest.raises(CancellationDeclinedError) as refused:
         orders().cancel(a_cancellation(), refund=True, restock=True, notify=True)
     assert str(refused.value) == (
         "Shopify refused to cancel order #4950 of X-000042: Cannot cancel an order with an "
@@ -201,7 +201,7 @@ def test_a_query_shopify_will_not_run_is_refused_not_retried(
     respx_mock.post(GRAPHQL_URL).mock(
         return_value=httpx.Response(200, json=fixture("access_denied"))
     )
-    with pytest.raises(CancellationRefusedError, match="Shopify refused to cancel order #4950"):
+    with pytest.raises(CancellationDeclinedError, match="Shopify refused to cancel order #4950"):
         orders().cancel(a_cancellation(), refund=True, restock=True, notify=True)
 
 

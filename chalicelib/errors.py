@@ -213,7 +213,7 @@ class OrderRequestNotFoundError(NotFoundError):
         super().__init__(f"No cancellation request or claim matches '{typed}'.", {"request": typed})
 
 
-class OrderRequestRefusedError(ReturnsDeskError):
+class OrderRequestNotAllowedError(ReturnsDeskError):
     """The policy does not let the shopper make this request now: `details.reason_code` says
     which rule, `message` says why in the shopper's language. A 409 for a cancellation (the
     order's state refuses it), a 422 for a claim (what was asked for is refused)."""
@@ -223,14 +223,14 @@ class OrderRequestRefusedError(ReturnsDeskError):
         self.code = code
 
 
-class CancellationRefusedError(OrderRequestRefusedError):
+class CancellationNotAllowedError(OrderRequestNotAllowedError):
     code = "cancellation_not_allowed"
 
     def __init__(self, message: str, details: dict[str, Any]) -> None:
         super().__init__("cancellation_not_allowed", message, details)
 
 
-class ClaimRefusedError(OrderRequestRefusedError):
+class ClaimNotAllowedError(OrderRequestNotAllowedError):
     code = "claim_not_allowed"
 
     def __init__(self, message: str, details: dict[str, Any]) -> None:

@@ -11,8 +11,8 @@ from pydantic import ValidationError
 
 from chalicelib.errors import (
     AuthenticationError,
-    CancellationRefusedError,
-    ClaimRefusedError,
+    CancellationNotAllowedError,
+    ClaimNotAllowedError,
     ConcurrentModificationError,
     DependencyUnavailableError,
     ForbiddenError,
@@ -53,8 +53,8 @@ _STATUS_BY_ERROR: dict[type[ReturnsDeskError], int] = {
     RefundDeclinedError: 422,
     WebhookEndpointDisabledError: 409,
     WebhookEndpointLimitError: 409,
-    CancellationRefusedError: 409,
-    ClaimRefusedError: 422,
+    CancellationNotAllowedError: 409,
+    ClaimNotAllowedError: 422,
     RequestStateError: 409,
 }
 

@@ -49,8 +49,8 @@ from chalicelib.domain.policy import ReturnPolicy
 from chalicelib.domain.rma import Actor, Customer, OrderRef, email_key
 from chalicelib.domain.statuses import Channel, ExpectedResolution
 from chalicelib.errors import (
-    CancellationRefusedError,
-    ClaimRefusedError,
+    CancellationNotAllowedError,
+    ClaimNotAllowedError,
     ConcurrentModificationError,
     InvalidRequestError,
     OrderRequestNotFoundError,
@@ -181,7 +181,7 @@ class OrderRequestService:
     def request_cancellation(
         self, shopper: str, number: str, *, comment: str | None = None, locale: str | None = None
     ) -> OrderRequest:
-        """Ask to cancel the shopper's order `number`. CancellationRefusedError (409) when its
+        """Ask to cancel the shopper's order `number`. CancellationNotAllowedError (409) when its
         state or the policy refuses it, with why in the shopper's language."""
         order = self._orders.find_for_customer(number, shopper)
         language = locale or order.locale
@@ -227,7 +227,7 @@ class OrderRequestService:
         comment: str | None = None,
         locale: str | None = None,
     ) -> OrderRequest:
-        """Report an issue with the shopper's order `number`. ClaimRefusedError (422) when the
+        """Report an issue with the shopper's order `number`. ClaimNotAllowedError (422) when the
         policy refuses it; UnitsAlreadyClaimedError when returns or claims already hold the
         units."""
         order, timeline = self._orders.order_with_timeline(number, shopper)
@@ -243,7 +243,7 @@ class OrderRequestService:
             locale=locale or order.locale,
         )
         if not verdict.allowed:
-            raise ClaimRefusedError(
+            raise ClaimNotAllowedError(
                 verdict.reason or "", {"reason_code": verdict.code, **_shown(verdict.values)}
             )
         by_sku = {line.sku: line for line in order.lines}
@@ -500,8 +500,8 @@ def _photo_prefix(shopper: str) -> str:
     return f"claims/{digest}/"
 
 
-def _cancellation_refused(verdict: Verdict) -> CancellationRefusedError:
-    return CancellationRefusedError(
+def _cancellation_refused(verdict: Verdict) -> CancellationNotAllowedError:
+    return CancellationNotAllowedError(
         verdict.reason or "", {"reason_code": verdict.code, **_shown(verdict.values)}
     )
 

@@ -17,6 +17,9 @@ from chalicelib.domain.statuses import (
     ProcessingStatus,
 )
 
+# The images a shopper may upload (a return's items, a claim's damage).
+PhotoType = Literal["image/jpeg", "image/png", "image/webp", "image/heic"]
+
 
 class RequestModel(BaseModel):
     """A body or query string: unknown fields are refused, naming them."""

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
-from chalicelib.api.models.common import RequestModel, ResponseModel
-from chalicelib.api.models.portal import PhotoType
+from chalicelib.api.models.common import PhotoType, RequestModel, ResponseModel
 from chalicelib.domain.labels import label
 from chalicelib.domain.order_request_rules import ClaimedLine, Verdict
 from chalicelib.domain.order_requests import (

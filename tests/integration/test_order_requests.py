@@ -1,0 +1,313 @@
+"""Specification of order requests through the API: a shopper asks to cancel an order that has
+not shipped or reports an issue with one that arrived, each once, with a clear answer when the
+policy refuses; the merchant's systems accept or refuse; what was accepted is carried out once
+the stream delivers the decision. Nobody sees anybody else's requests."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from chalicelib.domain.order import Order, OrderLine
+from chalicelib.repositories.aws import client
+from chalicelib.services import container
+from tests.integration.test_portal import BOB, JANE, call, signed_in, upload_photo
+from tests.support import ADMIN_AUTH, JSON, body
+
+
+def store_order(number: str, email: str, *, shipped: int, delivered_days_ago: int | None) -> Order:
+    today = date.today()
+    ordered = today - timedelta(days=(delivered_days_ago or 0) + 3)
+    order = Order(
+        number=number,
+        customer_email=email,
+        customer_name="Jane Doe",
+        ordered_at=ordered,
+        delivered_at=None
+        if delivered_days_ago is None
+        else today - timedelta(days=delivered_days_ago),
+        currency="EUR",
+        lines=[
+            OrderLine(
+                sku="MUG-001",
+                name="Ceramic mug",
+                quantity=2,
+                unit_price=Decimal("18.00"),
+                fulfilled_quantity=shipped,
+            )
+        ],
+        source="admin",
+        source_updated_at=datetime.now(UTC),
+    )
+    container.order_service().record(order)
+    return order
+
+
+@pytest.fixture
+def orders(api: Any) -> None:
+    store_order("#4950", JANE, shipped=0, delivered_days_ago=None)
+    store_order("#4930", JANE, shipped=2, delivered_days_ago=3)
+    store_order("#2950", BOB, shipped=0, delivered_days_ago=None)
+    client("s3").create_bucket(Bucket=os.environ["RETURNS_BUCKET"])
+
+
+def admin_call(api: Any, method: str, path: str, payload: Any = None) -> Any:
+    headers = {**ADMIN_AUTH, **JSON}
+    return api.http.request(
+        method, path, headers=headers, body=json.dumps(payload) if payload is not None else None
+    )
+
+
+def photo_key(api: Any) -> str:
+    answer = body(call(api, "POST", "/portal/claim-photos", JANE, {"content_type": "image/jpeg"}))
+    upload_photo(answer)
+    key: str = answer["key"]
+    return key
+
+
+def report_damage(api: Any, resolution: str = "VOUCHER", quantity: int = 1) -> Any:
+    return call(
+        api,
+        "POST",
+        "/portal/orders/%234930/claims",
+        JANE,
+        {
+            "issue": "DAMAGED",
+            "lines": [{"sku": "MUG-001", "quantity": quantity, "photos": [photo_key(api)]}],
+            "resolution": resolution,
+            "comment": "The handle came off in the box.",
+        },
+    )
+
+
+# --- cancellations ---------------------------------------------------------------------------
+
+
+def test_a_shopper_asks_to_cancel_an_order_that_has_not_shipped(api: Any, orders: None) -> None:
+    # When Jane asks to cancel #4950, which has not shipped
+    response = call(
+        api, "POST", "/portal/orders/%234950/cancellation", JANE, {"comment": "Too late"}
+    )
+    # Then a request is open, waiting for an agent
+    assert response.status_code == 201, response.body
+    request = body(response)
+    assert request["reference"].startswith("X-")
+    assert (request["kind"], request["status"]) == ("CANCELLATION", "OPEN")
+    # And the order says so instead of offering it again
+    actions = body(call(api, "GET", "/portal/orders/%234950", JANE))["actions"]
+    assert actions["cancellation"]["available"] is False
+    assert actions["cancellation"]["code"] == "CANCELLATION_PENDING"
+    assert [r["reference"] for r in actions["requests"]] == [request["reference"]]
+
+
+def test_one_cancellation_request_per_order_at_a_time(api: Any, orders: None) -> None:
+    first = body(call(api, "POST", "/portal/orders/%234950/cancellation", JANE, {}))
+
+    again = call(api, "POST", "/portal/orders/%234950/cancellation", JANE, {})
+
+    assert again.status_code == 409
+    error = body(again)["error"]
+    assert error["code"] == "cancellation_not_allowed"
+    assert error["details"]["reason_code"] == "CANCELLATION_PENDING"
+    assert first["reference"] in error["message"]
+
+
+def test_a_shipped_order_cannot_be_canceled_and_says_why(api: Any, orders: None) -> None:
+    response = call(api, "POST", "/portal/orders/%234930/cancellation", JANE, {})
+
+    assert response.status_code == 409
+    assert body(response)["error"]["details"]["reason_code"] == "ORDER_FULFILLED"
+    assert "already shipped" in body(response)["error"]["message"]
+
+
+def test_another_shoppers_order_cannot_be_canceled_nor_seen(api: Any, orders: None) -> None:
+    response = call(api, "POST", "/portal/orders/%232950/cancellation", JANE, {})
+
+    assert response.status_code == 404
+
+
+def test_an_accepted_cancellation_is_carried_out_once_the_stream_delivers_it(
+    api: Any, orders: None, return_events: Any
+) -> None:
+    reference = body(call(api, "POST", "/portal/orders/%234950/cancellation", JANE, {}))[
+        "reference"
+    ]
+
+    accepted = admin_call(api, "POST", f"/requests/{reference}/approve", {"note": "Not packed yet"})
+    assert accepted.status_code == 200, accepted.body
+    assert body(accepted)["status"] == "APPROVED"
+    return_events.deliver()
+    return_events.deliver()
+
+    # Without a shop connected, the cancellation is left to a person, and the request says so
+    detail = body(admin_call(api, "GET", f"/requests/{reference}"))
+    assert detail["status"] == "RESOLVED"
+    assert detail["canceled_in_shop"] is False
+    assert [entry["action"] for entry in detail["log"]] == [
+        "request_cancellation",
+        "approve",
+        "carry_out",
+    ]
+
+
+def test_a_refused_cancellation_frees_the_order_for_another_request(api: Any, orders: None) -> None:
+    reference = body(call(api, "POST", "/portal/orders/%234950/cancellation", JANE, {}))[
+        "reference"
+    ]
+
+    refused = admin_call(api, "POST", f"/requests/{reference}/reject", {"reason": "Already packed"})
+
+    assert body(refused)["status"] == "REJECTED"
+    shown = body(call(api, "GET", f"/portal/requests/{reference}", JANE))
+    assert shown["decision_note"] == "Already packed"
+    assert call(api, "POST", "/portal/orders/%234950/cancellation", JANE, {}).status_code == 201
+
+
+def test_a_decided_request_cannot_be_decided_again(api: Any, orders: None) -> None:
+    reference = body(call(api, "POST", "/portal/orders/%234950/cancellation", JANE, {}))[
+        "reference"
+    ]
+    admin_call(api, "POST", f"/requests/{reference}/reject", {"reason": "Packed"})
+
+    again = admin_call(api, "POST", f"/requests/{reference}/approve", {})
+
+    assert again.status_code == 409
+    assert body(again)["error"]["code"] == "invalid_transition"
+
+
+# --- claims ----------------------------------------------------------------------------------
+
+
+def test_a_damaged_item_is_reported_with_its_photo(api: Any, orders: None) -> None:
+    response = report_damage(api)
+
+    assert response.status_code == 201, response.body
+    claim = body(response)
+    assert claim["reference"].startswith("C-")
+    assert (claim["kind"], claim["issue"], claim["status"]) == ("CLAIM", "DAMAGED", "OPEN")
+    assert claim["lines"] == [
+        {"sku": "MUG-001", "name": "Ceramic mug", "quantity": 1, "unit_price": "18.00", "photos": 1}
+    ]
+
+
+def test_a_damage_claim_without_a_photo_is_refused_with_the_reason(api: Any, orders: None) -> None:
+    response = call(
+        api,
+        "POST",
+        "/portal/orders/%234930/claims",
+        JANE,
+        {"issue": "DAMAGED", "lines": [{"sku": "MUG-001", "quantity": 1}], "resolution": "REFUND"},
+    )
+
+    assert response.status_code == 422
+    assert body(response)["error"]["details"]["reason_code"] == "PHOTO_MISSING"
+
+
+def test_a_photo_uploaded_by_someone_else_or_not_uploaded_is_refused(
+    api: Any, orders: None
+) -> None:
+    bobs = body(call(api, "POST", "/portal/claim-photos", BOB, {"content_type": "image/png"}))[
+        "key"
+    ]
+    mine = body(call(api, "POST", "/portal/claim-photos", JANE, {"content_type": "image/png"}))[
+        "key"
+    ]
+
+    for key in (bobs, mine):
+        response = call(
+            api,
+            "POST",
+            "/portal/orders/%234930/claims",
+            JANE,
+            {
+                "issue": "DAMAGED",
+                "lines": [{"sku": "MUG-001", "quantity": 1, "photos": [key]}],
+                "resolution": "REFUND",
+            },
+        )
+        assert response.status_code == 400, response.body
+
+
+def test_an_order_not_yet_shipped_offers_no_issue_to_report(api: Any, orders: None) -> None:
+    actions = body(call(api, "GET", "/portal/orders/%234950", JANE))["actions"]
+
+    assert {issue["code"] for issue in actions["issues"]} == {"NOT_SHIPPED"}
+
+
+def test_units_claimed_cannot_be_claimed_again(api: Any, orders: None) -> None:
+    assert report_damage(api, quantity=2).status_code == 201
+
+    again = report_damage(api, quantity=1)
+
+    assert again.status_code == 422
+    assert body(again)["error"]["code"] == "units_already_claimed"
+
+
+def test_a_claim_approved_as_store_credit_is_paid_once_with_the_bonus(
+    api: Any, orders: None, return_events: Any
+) -> None:
+    policies = container.policy_service()
+    policies.change({"store_credit_bonus_percent": "10"}, policies.current_with_version()[1])
+    reference = body(report_damage(api))["reference"]
+
+    approved = admin_call(api, "POST", f"/requests/{reference}/approve", {})
+    return_events.deliver()
+    return_events.deliver()
+
+    assert body(approved)["settlement"]["amount"] == "19.80"
+    detail = body(admin_call(api, "GET", f"/requests/{reference}"))
+    assert detail["status"] == "RESOLVED"
+    assert detail["settlement"]["method"] == "VOUCHER"
+    assert detail["settlement"]["status"] == "REFUNDED"
+    assert [entry["action"] for entry in detail["log"]].count("carry_out") == 1
+
+
+def test_a_person_may_settle_a_claim_for_less_but_never_more(api: Any, orders: None) -> None:
+    reference = body(report_damage(api, resolution="REFUND"))["reference"]
+
+    too_much = admin_call(api, "POST", f"/requests/{reference}/approve", {"amount": "18.01"})
+    less = admin_call(api, "POST", f"/requests/{reference}/approve", {"amount": "10.00"})
+
+    assert too_much.status_code == 400, too_much.body
+    assert body(too_much)["error"]["details"]["maximum"] == "18.00"
+    assert body(less)["settlement"]["amount"] == "10.00"
+
+
+def test_a_shopper_sees_her_requests_only(api: Any, orders: None) -> None:
+    mine = body(report_damage(api))["reference"]
+    bobs = body(call(api, "POST", "/portal/orders/%232950/cancellation", BOB, {}))["reference"]
+
+    listed = body(call(api, "GET", "/portal/requests", JANE))["requests"]
+
+    assert [r["reference"] for r in listed] == [mine]
+    assert call(api, "GET", f"/portal/requests/{bobs}", JANE).status_code == 404
+
+
+def test_the_admin_api_lists_open_requests_newest_first(api: Any, orders: None) -> None:
+    older = body(report_damage(api))["reference"]
+    newer = body(call(api, "POST", "/portal/orders/%234950/cancellation", JANE, {}))["reference"]
+
+    page = body(admin_call(api, "GET", "/requests?status=OPEN&limit=1"))
+    rest = body(
+        admin_call(api, "GET", f"/requests?status=OPEN&limit=1&cursor={page['next_cursor']}")
+    )
+
+    assert [r["reference"] for r in page["items"] + rest["items"]] == [newer, older]
+
+
+def test_a_creating_post_honours_its_idempotency_key(api: Any, orders: None) -> None:
+    headers = {**JSON, "Idempotency-Key": "cancel-4950-once", **signed_in(JANE)}
+    first = api.http.post(
+        "/portal/orders/%234950/cancellation", headers=headers, body=json.dumps({})
+    )
+    second = api.http.post(
+        "/portal/orders/%234950/cancellation", headers=headers, body=json.dumps({})
+    )
+
+    assert first.status_code == second.status_code == 201
+    assert body(first)["reference"] == body(second)["reference"]

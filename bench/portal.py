@@ -1,5 +1,7 @@
 """The shoppers' portal through the real HTTP app: signing in (code by email, then a session
-token) and opening a return, each with its DynamoDB budget. Only key lookups and Queries."""
+token), opening a return, reading an order with what else may be asked of it, asking to cancel
+one and reporting an issue with another, and a person accepting the claim: each with its
+DynamoDB budget. Only key lookups and Queries."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from bench.scenarios import Scenario
 
 SHOPPER = "portal.shopper@example.com"
 ORDER_NUMBER = "#900001"
+# Not shipped yet: what may be canceled.
+UNSHIPPED_ORDER = "#900002"
 
 
 def measure_portal(api: Client, counter: DynamoDBCallCounter) -> list[Measurement]:
@@ -93,7 +97,107 @@ def measure_portal(api: Client, counter: DynamoDBCallCounter) -> list[Measuremen
             answer_is_right=lambda answer: answer["status"] == "REQUESTED",
         ),
     )
-    return [login, verify, create]
+    return [login, verify, create, *_measure_order_requests(api, counter, session)]
+
+
+def _measure_order_requests(
+    api: Client, counter: DynamoDBCallCounter, session: str
+) -> list[Measurement]:
+    from chalicelib.domain.order import Order, OrderLine
+    from chalicelib.services import container
+
+    container.order_service().record(
+        Order(
+            number=UNSHIPPED_ORDER,
+            customer_email=SHOPPER,
+            ordered_at=date.today() - timedelta(days=1),
+            lines=[OrderLine(sku="MUG", name="Mug", quantity=1, unit_price=Decimal("12"))],
+            source="admin",
+            source_updated_at=datetime.now(UTC),
+        )
+    )
+    order = measure(
+        api,
+        counter,
+        Scenario(
+            name="GET /portal/orders/{number}",
+            method="GET",
+            path="/portal/orders/%23900001",
+            token_variable=None,
+            token=session,
+            # The order with its timeline (its partition); the shopper's returns and her
+            # requests (a Query each); the policy (cached a minute).
+            budget=Budget({"Query": 3, "GetItem": 1}, max_items_read=1 + 50 + 100 + 50),
+            answer_is_right=lambda answer: answer["actions"]["cancellation"]["available"] is False,
+        ),
+    )
+    cancel = measure(
+        api,
+        counter,
+        Scenario(
+            name="POST /portal/orders/{number}/cancellation",
+            method="POST",
+            path="/portal/orders/%23900002/cancellation",
+            token_variable=None,
+            token=session,
+            # The order, its open cancellation (none), the policy; the request's number; the
+            # request, its log entry, its event and the order's guard in one transaction.
+            budget=Budget(
+                {"GetItem": 3, "UpdateItem": 1, "TransactWriteItems": 1},
+                max_items_read=3,
+                max_items_written=1 + 4,
+            ),
+            body={},
+            expected_status=201,
+            answer_is_right=lambda answer: answer["status"] == "OPEN",
+        ),
+    )
+    claim = measure(
+        api,
+        counter,
+        Scenario(
+            name="POST /portal/orders/{number}/claims",
+            method="POST",
+            path="/portal/orders/%23900001/claims",
+            token_variable=None,
+            token=session,
+            # The order with its timeline, the policy; the claim's number; its units, the
+            # claim, its log entry and its event in one transaction.
+            budget=Budget(
+                {"Query": 1, "GetItem": 1, "UpdateItem": 1, "TransactWriteItems": 1},
+                max_items_read=1 + 50 + 1,
+                max_items_written=1 + 4,
+            ),
+            body={
+                "issue": "MISSING_ITEM",
+                "lines": [{"sku": "TEE-M", "quantity": 1}],
+                "resolution": "REFUND",
+            },
+            expected_status=201,
+        ),
+    )
+    # One numbering for both kinds: the cancellation above was the first request.
+    reference = "C-000002"
+    approve = measure(
+        api,
+        counter,
+        Scenario(
+            name="POST /requests/{reference}/approve",
+            method="POST",
+            path=f"/requests/{reference}/approve",
+            token_variable="ADMIN_API_TOKEN",
+            # The claim with its log (its partition), the policy; its new version, log entry
+            # and event in one transaction.
+            budget=Budget(
+                {"Query": 1, "GetItem": 1, "TransactWriteItems": 1},
+                max_items_read=1 + 10 + 1,
+                max_items_written=3,
+            ),
+            body={},
+            answer_is_right=lambda answer: answer["settlement"]["amount"] == "25.00",
+        ),
+    )
+    return [order, cancel, claim, approve]
 
 
 def _last_code() -> str:

@@ -5,6 +5,7 @@ signing secret known in advance (LOCAL_SECRET, printed in the banner). It checks
 as a merchant's receiver should, with the Standard Webhooks library, and prints it as one line:
 
     [webhook] return.approved R-001042 v5 verified (msg_…)
+    [webhook] claim.approved C-000004 v2 verified (msg_…)
 
 Endpoints a developer adds with its URL verify too: the local stack gives it the secrets of every
 endpoint that delivers to it (`accept_secrets_of`). A delivery that does not verify is answered
@@ -98,12 +99,20 @@ class WebhookReceiver:
 
 
 def _described(payload: Any) -> str:
-    """`return.approved R-001042 v5`, or the type alone (webhook.test)."""
-    rma = (payload.get("data") or {}).get("rma") if isinstance(payload, dict) else None
-    kind = payload.get("type", "?") if isinstance(payload, dict) else "?"
-    if not isinstance(rma, dict):
+    """`return.approved R-001042 v5`, `claim.approved C-000004 v2`, or the type alone
+    (webhook.test)."""
+    if not isinstance(payload, dict):
+        return "?"
+    kind = payload.get("type", "?")
+    data = payload.get("data")
+    if not isinstance(data, dict):
         return str(kind)
-    return f"{kind} {rma.get('return_reference')} v{rma.get('version')}"
+    rma, request = data.get("rma"), data.get("request")
+    if isinstance(rma, dict):
+        return f"{kind} {rma.get('return_reference')} v{rma.get('version')}"
+    if isinstance(request, dict):
+        return f"{kind} {request.get('reference')} v{request.get('version')}"
+    return str(kind)
 
 
 def _handler(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:

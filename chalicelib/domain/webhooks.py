@@ -1,7 +1,8 @@
 """Outgoing webhooks: the merchant's endpoints, the deliveries made to them, and the rules of
 retrying (Standard Webhooks, https://www.standardwebhooks.com).
 
-An endpoint subscribes to event types: the return events' (`return.approved`, ...) and
+An endpoint subscribes to event types: the return events' (`return.approved`, ...), the
+cancellation requests' and claims' (`cancellation.accepted`, `claim.approved`, ...) and
 `webhook.test`. Each event an endpoint wants is one delivery, whose id is the `webhook-id` of
 every attempt: derived from the event's and the endpoint's ids, so that an event the stream
 hands over twice is still one delivery. Pure: no AWS, no HTTP here.
@@ -22,11 +23,17 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints
 
 from chalicelib.domain.events import ReturnEventType
+from chalicelib.domain.order_requests import OrderRequestEventType
 from chalicelib.domain.rma import DomainModel, LongText, ShortText, revised
 
 WEBHOOK_TEST = "webhook.test"
-# Every type an endpoint may subscribe to, in the order the documentation lists them.
-EVENT_TYPES: tuple[str, ...] = (*(t.value for t in ReturnEventType), WEBHOOK_TEST)
+# Every type an endpoint may subscribe to, in the order the documentation lists them: the
+# returns', then the cancellations' and the claims' (each kind's together), then the test.
+EVENT_TYPES: tuple[str, ...] = (
+    *(t.value for t in ReturnEventType),
+    *sorted((t.value for t in OrderRequestEventType), key=lambda value: value.split(".")[0]),
+    WEBHOOK_TEST,
+)
 
 # The Standard Webhooks schedule, shortened to about a day: after the first attempt, each
 # failure waits the next delay (give or take a fifth, so that endpoints coming back up are not
@@ -166,9 +173,10 @@ class WebhookDelivery(DomainModel):
     id: ShortText
     endpoint_id: ShortText
     event_type: ShortText
-    # The return event delivered (None for `webhook.test`), and its return.
+    # The event delivered (None for `webhook.test`), and its return or its order request.
     event_id: ShortText | None = None
     rma_reference: ShortText | None = None
+    request_reference: ShortText | None = None
     # The body exactly as every attempt sends it (the signature covers these bytes).
     payload: str
     status: DeliveryStatus = DeliveryStatus.PENDING

@@ -1,5 +1,7 @@
-"""Subscriber of the return events: one webhook delivery per endpoint that wants the event,
-stored with the body every attempt sends, and queued for its first attempt.
+"""Subscriber of the return events and of the order requests' (cancellations' and claims'): one
+webhook delivery per endpoint that wants the event, stored with the body every attempt sends,
+and queued for its first attempt. Both kinds of events are delivered alike; only what their
+body shows (the return, or the request) and what their delivery names differ.
 
 Idempotent on the event: a delivery's id comes from the event's and the endpoint's, and is
 added only if it is not there yet. An event handed over again adds nothing, and queues again
@@ -10,9 +12,10 @@ next try. A message queued twice is harmless: the consumer skips a delivery no l
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from chalicelib.domain.events import ReturnEvent
+from chalicelib.domain.order_requests import OrderRequestEvent
 from chalicelib.domain.webhooks import (
     DeliveryStatus,
     WebhookDelivery,
@@ -21,6 +24,8 @@ from chalicelib.domain.webhooks import (
     webhook_payload,
 )
 from chalicelib.integrations.webhook_queue import QueuedDelivery
+
+WebhookEvent = ReturnEvent | OrderRequestEvent
 
 
 class EndpointList(Protocol):
@@ -47,12 +52,13 @@ class WebhooksDue:
         self._deliveries = deliveries
         self._queue = queue
 
-    def __call__(self, event: ReturnEvent) -> None:
+    def __call__(self, event: WebhookEvent) -> None:
         event_type = str(event.type)
         wanting = [endpoint for endpoint in self._endpoints.list() if endpoint.wants(event_type)]
         if not wanting:
             return
         payload = event_payload(event)
+        rma_reference, request_reference = _subject(event)
         due = [
             self._stored(
                 WebhookDelivery(
@@ -60,7 +66,8 @@ class WebhooksDue:
                     endpoint_id=endpoint.id,
                     event_type=event_type,
                     event_id=event.id,
-                    rma_reference=event.rma.return_reference,
+                    rma_reference=rma_reference,
+                    request_reference=request_reference,
                     payload=payload,
                     created_at=event.occurred_at,
                 )
@@ -81,11 +88,28 @@ class WebhooksDue:
         return stored
 
 
-def event_payload(event: ReturnEvent) -> str:
-    """The return as the admin API shows it (its `version` orders a return's deliveries).
-    Without the photos' links: they are signed for minutes, and a delivery may be retried for
-    a day."""
-    from chalicelib.api.models.admin import RmaResource
+def event_payload(event: WebhookEvent) -> str:
+    """The body of the event's deliveries: `{"type", "timestamp", "data"}`, whose data is the
+    return or the request as the admin API shows it (its `version` orders its deliveries)."""
+    return webhook_payload(str(event.type), event.occurred_at, _shown(event))
 
+
+def _shown(event: WebhookEvent) -> dict[str, Any]:
+    """A return without its photos' links: they are signed for minutes, and a delivery may be
+    retried for a day. A request as the merchant's side reads it: a store credit's code by its
+    last four characters only (the shopper's to spend)."""
+    from chalicelib.api.models.admin import RmaResource
+    from chalicelib.api.models.order_requests import OrderRequestView
+
+    if isinstance(event, OrderRequestEvent):
+        request = OrderRequestView.of(event.request, for_shopper=False)
+        return {"request": request.model_dump(mode="json")}
     rma = RmaResource.from_rma(event.rma).model_dump(mode="json", exclude={"photo_urls"})
-    return webhook_payload(str(event.type), event.occurred_at, {"rma": rma})
+    return {"rma": rma}
+
+
+def _subject(event: WebhookEvent) -> tuple[str | None, str | None]:
+    """The references the delivery's record names: its return's, or its request's."""
+    if isinstance(event, OrderRequestEvent):
+        return None, event.reference
+    return event.rma.return_reference, None

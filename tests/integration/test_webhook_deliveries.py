@@ -1,7 +1,7 @@
 """Acceptance of outgoing webhooks, end to end: an endpoint the merchant registers through the
-admin API receives one signed delivery per change of a return, retried with the same
-`webhook-id` until its receiver takes it, once however often the stream hands an event over,
-and never at an address of returns-desk's own network.
+admin API receives one signed delivery per change of a return (or of a claim or a cancellation
+request), retried with the same `webhook-id` until its receiver takes it, once however often
+the stream hands an event over, and never at an address of returns-desk's own network.
 
 The return events go through the app's stream consumer, the deliveries through the app's queue
 consumer, as Lambda hands them over (moto's SQS; time-machine stands for the wait of a retry).
@@ -14,7 +14,8 @@ import os
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -23,6 +24,7 @@ import respx
 import time_machine
 from standardwebhooks import Webhook
 
+from chalicelib.domain.order import Order, OrderLine
 from chalicelib.domain.webhooks import EVENT_TYPES
 from chalicelib.repositories.aws import client
 from chalicelib.services import container
@@ -31,6 +33,7 @@ from chalicelib.webhook_delivery_entrypoint import attempt_time_ms
 from deploy.queues import dead_letter_queue_attributes
 from deploy.webhook_deliveries import queue_attributes
 from local.sqs_events import LocalLambdaContext, deliver_batch
+from tests.integration.test_portal import JANE, call
 from tests.lifecycle_support import (
     AUTO_APPROVED,
     ITEM_RECEIPT,
@@ -42,7 +45,14 @@ from tests.lifecycle_support import (
     use_policy,
     waiting_in,
 )
-from tests.support import ADMIN_AUTH, JSON, body, deliver_queue, reconfigure
+from tests.support import (
+    ADMIN_AUTH,
+    JSON,
+    body,
+    deliver_queue,
+    deliver_return_events,
+    reconfigure,
+)
 
 RECEIVER = "https://hooks.shop.example/returns"
 PUBLIC_ADDRESS = "93.184.215.14"
@@ -185,6 +195,101 @@ def test_an_endpoint_gets_one_verified_delivery_per_change_of_a_return_in_versio
     # And every delivery is on record as delivered, nothing left in the queue
     assert {d["status"] for d in deliveries_of(api, endpoint["id"])} == {"DELIVERED"}
     assert waiting_messages(deliveries_queue) == 0
+
+
+# --- (i b) claims and cancellation requests -------------------------------------------------------
+
+CLAIM_EVENTS = [t for t in EVENT_TYPES if t.startswith("claim.")]
+RETURN_EVENTS = [t for t in EVENT_TYPES if t.startswith("return.")]
+
+
+def a_claim_opened(api: Any) -> dict[str, Any]:
+    """Jane's claim on #4930 (delivered 3 days ago): one of her two mugs was not in the parcel.
+    As the portal answered it."""
+    container.order_service().record(
+        Order(
+            number="#4930",
+            customer_email=JANE,
+            customer_name="Jane Doe",
+            ordered_at=date.today() - timedelta(days=6),
+            delivered_at=date.today() - timedelta(days=3),
+            currency="EUR",
+            lines=[
+                OrderLine(
+                    sku="MUG-001",
+                    name="Ceramic mug",
+                    quantity=2,
+                    unit_price=Decimal("18.00"),
+                    fulfilled_quantity=2,
+                )
+            ],
+            source="admin",
+            source_updated_at=datetime.now(UTC),
+        )
+    )
+    claim = {"issue": "MISSING_ITEM", "lines": [{"sku": "MUG-001", "quantity": 1}]}
+    answer = call(api, "POST", "/portal/orders/%234930/claims", JANE, claim)
+    assert answer.status_code == 201, answer.body
+    return dict(body(answer))
+
+
+def test_a_claim_opened_and_approved_gives_one_verified_delivery_per_change_even_handed_over_twice(
+    api: Any, deliveries_queue: str, receiver: respx.MockRouter
+) -> None:
+    # Given an endpoint for every claim event, and one for every return event only
+    claims = registered(api, CLAIM_EVENTS)
+    returns_only = registered(api, RETURN_EVENTS)
+    route = receiver.post(PINNED).mock(return_value=httpx.Response(204))
+    # When Jane reports an issue on the portal, and the merchant's system approves her claim
+    claim = a_claim_opened(api)
+    deliver_return_events()
+    approved = api.http.post(
+        f"/requests/{claim['reference']}/approve",
+        body=json.dumps({"note": "Sorry, we send the refund."}),
+        headers={**ADMIN_AUTH, **JSON},
+    )
+    assert approved.status_code == 200, approved.body
+    # And the stream hands the changes over (the approval, then what carrying it out wrote),
+    # then every one of them again, before and after the deliveries' consumer ran
+    deliver_return_events()
+    deliver_return_events()
+    deliver_return_events_again()
+    run_deliveries(deliveries_queue)
+    deliver_return_events_again()
+    run_deliveries(deliveries_queue)
+
+    # Then the receiver got one request per change of the claim (one version in its log each)
+    read = body(api.http.get(f"/requests/{claim['reference']}", headers=ADMIN_AUTH))
+    changes = list(range(1, read["version"] + 1))
+    assert len(read["log"]) == len(changes)
+    requests = [call_.request for call_ in route.calls]
+    assert len(requests) == len(changes) >= 2
+    # Each verified with the claims endpoint's secret by the Standard Webhooks library
+    payloads = {
+        request.headers["webhook-id"]: Webhook(claims["secret"]).verify(
+            request.content, dict(request.headers)
+        )
+        for request in requests
+    }
+    assert len(payloads) == len(requests)
+    # Each a `{type, timestamp, data: {request}}` of this claim, as the admin API shows it
+    in_order = [payloads[webhook_id] for webhook_id in sorted(payloads)]
+    assert [p["data"]["request"]["version"] for p in in_order] == changes
+    assert [p["type"] for p in in_order[:2]] == ["claim.opened", "claim.approved"]
+    for payload in in_order:
+        assert set(payload) == {"type", "timestamp", "data"}
+        assert payload["type"] in CLAIM_EVENTS
+        assert payload["data"]["request"]["reference"] == claim["reference"]
+    assert in_order[1]["data"]["request"]["status"] == "APPROVED"
+    assert in_order[1]["data"]["request"]["decision_note"] == "Sorry, we send the refund."
+    # And every delivery is on record as delivered, naming the claim; nothing left to send
+    delivered = deliveries_of(api, claims["id"])
+    assert {(d["status"], d["request_reference"]) for d in delivered} == {
+        ("DELIVERED", claim["reference"])
+    }
+    assert waiting_messages(deliveries_queue) == 0
+    # And the endpoint subscribed to return events only got none of them
+    assert deliveries_of(api, returns_only["id"]) == []
 
 
 # --- (ii) retries --------------------------------------------------------------------------------

@@ -438,6 +438,7 @@ def test_the_deliveries_page_newest_first(admin: Any) -> None:
         "event_type",
         "event_id",
         "rma_reference",
+        "request_reference",
         "status",
         "attempt_count",
         "attempts",

@@ -9,12 +9,25 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.domain.events import ReturnEvent
-from chalicelib.domain.rma import revised
-from chalicelib.domain.statuses import ProcessingStatus
+from chalicelib.domain.events import ReturnEvent, ReturnEventType
+from chalicelib.domain.order_requests import (
+    ClaimIssue,
+    ClaimLine,
+    OrderRequest,
+    OrderRequestEvent,
+    OrderRequestEventType,
+    OrderRequestKind,
+    RequestStatus,
+    Settlement,
+    moved,
+    request_event,
+)
+from chalicelib.domain.rma import Actor, Customer, OrderRef, revised
+from chalicelib.domain.statuses import Channel, ExpectedResolution, ProcessingStatus
 from chalicelib.domain.transitions import Action
 from chalicelib.domain.webhooks import (
     DISABLE_AFTER,
+    EVENT_TYPES,
     MAX_ATTEMPTS,
     MAX_FAILURE_GAP,
     RETRY_DELAYS,
@@ -498,6 +511,105 @@ def test_an_event_no_endpoint_wants_queues_nothing() -> None:
         approved()
     )
     assert queue.sent == []
+
+
+# --- The subscriber: cancellation requests' and claims' events ----------------------------------
+
+STORE_CREDIT_CODE = "GIFT-7Q2M-9XKD"
+
+
+def a_claim_approved() -> OrderRequestEvent:
+    """Claim C-000004 (a damaged mug) approved in store credit, whose code is already known."""
+    opened = OrderRequest(
+        reference="C-000004",
+        kind=OrderRequestKind.CLAIM,
+        order=OrderRef(number="#4930"),
+        customer=Customer(email="jane.doe@example.com"),
+        issue=ClaimIssue.DAMAGED,
+        lines=[ClaimLine(sku="MUG-001", name="Ceramic mug", quantity=2, unit_price="18.00")],
+        resolution=ExpectedResolution.VOUCHER,
+        created_at=NOW - timedelta(hours=1),
+        updated_at=NOW - timedelta(hours=1),
+    )
+    settlement = Settlement(
+        resolution=ExpectedResolution.VOUCHER, amount="39.60", voucher_code=STORE_CREDIT_CODE
+    )
+    agent = Actor(channel=Channel.ADMIN)
+    after, entry = moved(
+        opened, RequestStatus.APPROVED, actor=agent, at=NOW, action="approve", settlement=settlement
+    )
+    return request_event(opened, after, entry)
+
+
+def test_a_claims_event_goes_to_the_endpoints_subscribed_to_its_type_only() -> None:
+    # Given an endpoint for claim approvals, and one for every return event but no claim's
+    endpoints = FakeEndpoints(
+        an_endpoint("ep_claims", events=["claim.opened", "claim.approved"]),
+        an_endpoint("ep_returns", events=[t.value for t in ReturnEventType]),
+    )
+    deliveries, queue = FakeDeliveries(), FakeQueue()
+    event = a_claim_approved()
+    # When the claim's approval is handed over
+    WebhooksDue(endpoints, deliveries, queue)(event)
+    # Then only the claims' endpoint gets a delivery, id'd as a return event's would be
+    expected = delivery_id("C-000004:2", "ep_claims", event.occurred_at)
+    assert queue.sent == [QueuedDelivery("ep_claims", expected)]
+    stored = deliveries.get("ep_claims", expected)
+    assert stored is not None
+    assert (stored.event_type, stored.event_id) == ("claim.approved", "C-000004:2")
+    assert (stored.request_reference, stored.rma_reference) == ("C-000004", None)
+
+
+def test_a_claims_payload_is_the_request_as_the_admin_api_shows_it() -> None:
+    import json
+
+    from chalicelib.api.models.order_requests import OrderRequestView
+
+    deliveries = FakeDeliveries()
+    event = a_claim_approved()
+    WebhooksDue(FakeEndpoints(an_endpoint(events=["claim.approved"])), deliveries, FakeQueue())(
+        event
+    )
+    (stored,) = deliveries.items.values()
+    payload = json.loads(stored.payload)
+    # The type, the time, and the request exactly as GET /requests/{reference} reads it
+    assert set(payload) == {"type", "timestamp", "data"}
+    assert payload["type"] == "claim.approved"
+    assert payload["timestamp"] == event.occurred_at.isoformat()
+    admin_view = OrderRequestView.of(event.request, for_shopper=False).model_dump(mode="json")
+    assert payload["data"] == {"request": admin_view}
+    assert (payload["data"]["request"]["reference"], payload["data"]["request"]["version"]) == (
+        "C-000004",
+        2,
+    )
+    # The store credit's code by its last four characters: the shopper's alone to spend
+    settlement = payload["data"]["request"]["settlement"]
+    assert (settlement["voucher_code"], settlement["voucher_code_ending"]) == (None, "9XKD")
+    assert STORE_CREDIT_CODE not in stored.payload
+
+
+def test_a_claims_event_handed_over_twice_is_one_delivery_queued_once() -> None:
+    endpoints = FakeEndpoints(an_endpoint(events=["claim.approved"]))
+    deliveries, queue = FakeDeliveries(), FakeQueue()
+    event = a_claim_approved()
+    WebhooksDue(endpoints, deliveries, queue)(event)
+    (first,) = deliveries.items.values()
+    deliveries.record_attempt(
+        first,
+        DeliveryAttempt(at=NOW, status_code=200),
+        status=DeliveryStatus.DELIVERED,
+        next_attempt_at=None,
+    )
+    again = FakeQueue()
+    WebhooksDue(endpoints, deliveries, again)(event)
+    assert len(deliveries.items) == 1
+    assert again.sent == []
+
+
+@pytest.mark.parametrize("event_type", [t.value for t in OrderRequestEventType])
+def test_every_cancellation_and_claim_event_type_may_be_subscribed_to(event_type: str) -> None:
+    assert event_type in EVENT_TYPES
+    assert an_endpoint(events=[event_type]).wants(event_type)
 
 
 def test_a_delivery_not_due_yet_waits_for_its_retry_without_a_request() -> None:

@@ -130,7 +130,9 @@ class WebhookDeliveryResource(ResponseModel):
     id: Annotated[str, Field(description="The `webhook-id` header of each attempt.")]
     event_type: str
     event_id: str | None
+    # The return the event is about, or the cancellation request or claim.
     rma_reference: str | None
+    request_reference: str | None
     # The values of domain.webhooks.DeliveryStatus, under a name of their own: the returns'
     # DeliveryStatus (their parcel's) already has that name in the OpenAPI document.
     status: Literal["PENDING", "DELIVERED", "FAILED"]

@@ -37,7 +37,6 @@ from chalicelib.domain.order_requests import (
     RequestStatus,
     RequestTransitionError,
     Settlement,
-    ShopCancellation,
     format_request_reference,
     moved,
     parse_request_reference,
@@ -55,6 +54,11 @@ from chalicelib.errors import (
     InvalidRequestError,
     OrderRequestNotFoundError,
     RequestStateError,
+)
+from chalicelib.integrations.cancellations import (
+    CancellationDeclinedError,
+    OrderCanceller,
+    left_to_the_back_office,
 )
 from chalicelib.observability import logger
 from chalicelib.repositories.order_requests import (
@@ -74,12 +78,6 @@ class ClaimSettler(Protocol):
     provider returns use) or orders its replacement. Idempotent on the request's reference."""
 
     def settle(self, request: OrderRequest, settlement: Settlement) -> Settlement: ...
-
-
-class OrderCanceller(Protocol):
-    def cancel(
-        self, request: OrderRequest, *, refund: bool, restock: bool, notify: bool
-    ) -> ShopCancellation: ...
 
 
 class SettlementCalculator(Protocol):
@@ -436,12 +434,18 @@ class OrderRequestService:
         changes: dict[str, Any]
         if request.kind is OrderRequestKind.CANCELLATION:
             rules = self._policy().cancellations
-            done = self._canceller().cancel(
-                request,
-                refund=rules.refund,
-                restock=rules.restock,
-                notify=self._policy().shop_notifies_shopper,
-            )
+            try:
+                done = self._canceller().cancel(
+                    request,
+                    refund=rules.refund,
+                    restock=rules.restock,
+                    notify=self._policy().shop_notifies_shopper,
+                )
+            except CancellationDeclinedError as declined:
+                # Refused for good (asking again will not help): a person cancels it, told why.
+                done = left_to_the_back_office(
+                    request, refund=rules.refund, restock=rules.restock, why=str(declined)
+                )
             changes, note = {"cancellation": done}, done.note
         else:
             settlement = request.settlement or self._settlement(request, self._policy())

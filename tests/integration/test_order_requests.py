@@ -311,3 +311,25 @@ def test_a_creating_post_honours_its_idempotency_key(api: Any, orders: None) -> 
 
     assert first.status_code == second.status_code == 201
     assert body(first)["reference"] == body(second)["reference"]
+
+
+def test_a_cancellation_the_shop_refuses_for_good_is_left_to_a_person_saying_why(
+    api: Any, orders: None, return_events: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.integrations.cancellations import CancellationDeclinedError
+
+    class RefusingShop:
+        def cancel(self, request: Any, *, refund: bool, restock: bool, notify: bool) -> Any:
+            raise CancellationDeclinedError("the order has an open return")
+
+    monkeypatch.setattr(container, "order_canceller", RefusingShop)
+    reference = body(call(api, "POST", "/portal/orders/%234950/cancellation", JANE, {}))[
+        "reference"
+    ]
+
+    admin_call(api, "POST", f"/requests/{reference}/approve", {})
+    return_events.deliver()
+
+    detail = body(admin_call(api, "GET", f"/requests/{reference}"))
+    assert (detail["status"], detail["canceled_in_shop"]) == ("RESOLVED", False)
+    assert "the order has an open return" in detail["log"][-1]["note"]

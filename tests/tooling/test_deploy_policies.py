@@ -126,6 +126,11 @@ RUNS_IN: dict[str, set[FunctionGroup]] = {
     # the console's page reads them.
     "repositories/analytics_counters.py:_transact": {RETURN_EVENTS, API},
     "repositories/analytics_counters.py:_query": {API},
+    # Order requests: opened, read and decided through the API; the return events carry out
+    # what was accepted (read it, write it resolved).
+    "repositories/order_requests.py": {API},
+    "repositories/order_requests.py:get_with_log": {RETURN_EVENTS},
+    "repositories/order_requests.py:save": {RETURN_EVENTS},
     # Every function reads its secrets from SSM when it first loads its settings.
     "settings_model.py": set(FunctionGroup),
 }
@@ -637,6 +642,9 @@ def _iam_actions(service: str, method: str, module_text: str) -> set[str]:
             for p in re.findall(r'\{"(\w+)":', module_text)
             if p in _TRANSACTION_PARTS
         }
+        # DynamoTable._put builds the transaction's Put parts for the repositories.
+        if "self._put(" in module_text:
+            actions.add(_TRANSACTION_PARTS["Put"])
     if action == "s3:GetObject" and "VersionId" in module_text:
         actions.add("s3:GetObjectVersion")
     return actions

@@ -91,6 +91,8 @@ def _editor(
         "errors": errors,
         "reasons": REASONS,
         "states": PRODUCT_STATES,
+        "issues": policy_form.CLAIM_ISSUES,
+        "claim_resolutions": policy_form.CLAIM_RESOLUTIONS_SHOWN,
         "window_starts": policy_form.WINDOW_STARTS,
         "timeout_actions": policy_form.TIMEOUT_ACTIONS,
         "exchange_shipping": policy_form.EXCHANGE_SHIPPING,

@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from typing import Any
 
 from pydantic import ValidationError
 
+from chalicelib.domain.labels import label
+from chalicelib.domain.order_requests import CLAIM_RESOLUTIONS, ClaimIssue
 from chalicelib.domain.policy import (
     DecisionTimeoutAction,
     ExchangePriceDifference,
@@ -23,6 +26,7 @@ from chalicelib.domain.policy import (
     WindowStart,
 )
 from chalicelib.domain.statuses import ProductState, ReturnReason
+from chalicelib.pages.console_views import CONSOLE_LOCALE
 
 CHECKED = "on"
 TEXT_FIELDS = (
@@ -37,15 +41,35 @@ TEXT_FIELDS = (
     "store_credit_bonus_percent",
     "exchange_ships",
     "exchange_price_difference",
+    "cancellations.window_days",
+    "claims.window_days",
+    "claims.not_received_after_days",
 )
+# Empty is no limit (None), not a value for the model to refuse.
+_OPTIONAL = frozenset({"auto_approval.max_order_value", "cancellations.window_days"})
 LIST_FIELDS = ("non_returnable_skus", "auto_approval.blocklisted_emails")
 SWITCHES = (
     "auto_approval.enabled",
     "auto_generate_financial_resolution",
     "auto_execute_financial_resolution",
     "shop_notifies_shopper",
+    "cancellations.enabled",
+    "cancellations.allow_partially_fulfilled",
+    "cancellations.refund",
+    "cancellations.restock",
+    "claims.enabled",
 )
-REASON_SETS = ("allowed_reasons", "auto_approval.reasons")
+# Sets of choices, one checkbox a value: the return reasons, the order issues, the settlements.
+CHOICE_SETS: dict[str, tuple[StrEnum, ...]] = {
+    "allowed_reasons": tuple(ReturnReason),
+    "auto_approval.reasons": tuple(ReturnReason),
+    "claims.issues": tuple(ClaimIssue),
+    "claims.photo_required": tuple(ClaimIssue),
+    "claims.resolutions": CLAIM_RESOLUTIONS,
+}
+# The checkboxes' words, as the console says them.
+CLAIM_ISSUES = [(issue.value, label(issue, CONSOLE_LOCALE)) for issue in ClaimIssue]
+CLAIM_RESOLUTIONS_SHOWN = [(r.value, label(r, CONSOLE_LOCALE)) for r in CLAIM_RESOLUTIONS]
 DAYS = ("agent_decision_timeout", "parcel_timeout", "refund_approval_timeout")
 _DAY = Decimal(86400)
 
@@ -72,8 +96,8 @@ def fields_of(policy: ReturnPolicy) -> dict[str, str]:
     data = policy.model_dump(mode="json")
     fields = {name: _text(_at(data, name)) for name in (*TEXT_FIELDS, *LIST_FIELDS)}
     fields.update({name: CHECKED for name in SWITCHES if _at(data, name)})
-    for name in REASON_SETS:
-        fields.update({f"{name}.{reason}": CHECKED for reason in _at(data, name)})
+    for name in CHOICE_SETS:
+        fields.update({f"{name}.{value}": CHECKED for value in _at(data, name)})
     for reason in ReturnReason:
         if policy.photo_required(reason):
             fields[f"reason_rules.{reason.value}.photo_required"] = CHECKED
@@ -90,9 +114,7 @@ def changes_from(form: Mapping[str, str], current: ReturnPolicy) -> dict[str, An
     for name in TEXT_FIELDS:
         typed = form.get(name, "").strip()
         # An empty limit is no limit; any other empty field is left for the model to refuse.
-        _put(
-            changes, name, None if not typed and name == "auto_approval.max_order_value" else typed
-        )
+        _put(changes, name, None if not typed and name in _OPTIONAL else typed)
     for name in LIST_FIELDS:
         _put(
             changes,
@@ -101,11 +123,11 @@ def changes_from(form: Mapping[str, str], current: ReturnPolicy) -> dict[str, An
         )
     for name in SWITCHES:
         _put(changes, name, form.get(name) == CHECKED)
-    for name in REASON_SETS:
+    for name, choices in CHOICE_SETS.items():
         _put(
             changes,
             name,
-            [r.value for r in ReturnReason if form.get(f"{name}.{r.value}") == CHECKED],
+            [value.value for value in choices if form.get(f"{name}.{value.value}") == CHECKED],
         )
     # A rule is written for the reasons that have one, and the reasons checked: a reason
     # unchecked keeps no rule it did not have.
@@ -126,7 +148,7 @@ def changes_from(form: Mapping[str, str], current: ReturnPolicy) -> dict[str, An
 def errors_by_field(error: ValidationError, fields: Mapping[str, str]) -> dict[str, str]:
     """Each problem of `error` under the name of the form's field it is about (the nearest
     field its location starts with); a problem no field shows goes under ""."""
-    known = {*fields, *TEXT_FIELDS, *LIST_FIELDS, *DAYS, *REASON_SETS}
+    known = {*fields, *TEXT_FIELDS, *LIST_FIELDS, *DAYS, *CHOICE_SETS}
     errors: dict[str, str] = {}
     for problem in error.errors():
         path = [str(part) for part in problem["loc"]]

@@ -154,3 +154,35 @@ def test_a_policy_saved_by_someone_else_meanwhile_is_not_overwritten_unseen(
     assert save(console, cookie, kept).status_code == 303
     # Then theirs is stored
     assert stored(console)["policy"]["return_window_days"] == 14
+
+
+def test_the_rules_of_cancellations_and_order_issues_are_edited_in_the_form(
+    console: Any, cookie: str
+) -> None:
+    # Given the form as shown
+    fields = form_of(console.http.get(PAGE, headers={"Cookie": cookie}))
+    assert fields["claims.issues.WRONG_ITEM"] == "on"
+    assert fields["cancellations.window_days"] == ""
+    # When a merchant lets partly shipped orders be canceled within 3 days, stops offering
+    # "wrong item", asks for a photo of a missing item too, and settles by refund only
+    del fields["claims.issues.WRONG_ITEM"]
+    del fields["claims.resolutions.VOUCHER"]
+    del fields["claims.resolutions.REPLACE"]
+    fields.update(
+        {
+            "cancellations.allow_partially_fulfilled": "on",
+            "cancellations.window_days": "3",
+            "claims.photo_required.MISSING_ITEM": "on",
+            "claims.not_received_after_days": "14",
+        }
+    )
+    saved = save(console, cookie, fields)
+    # Then the stored policy has exactly those rules
+    assert saved.status_code == 303, saved.body
+    policy = stored(console)["policy"]
+    assert policy["cancellations"]["allow_partially_fulfilled"] is True
+    assert policy["cancellations"]["window_days"] == 3
+    assert policy["claims"]["issues"] == ["NOT_RECEIVED", "DAMAGED", "MISSING_ITEM"]
+    assert policy["claims"]["photo_required"] == ["DAMAGED", "MISSING_ITEM"]
+    assert policy["claims"]["resolutions"] == ["REFUND"]
+    assert policy["claims"]["not_received_after_days"] == 14

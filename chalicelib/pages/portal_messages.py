@@ -20,6 +20,8 @@ from chalicelib.domain.labels import (
     language,
     replacement_words,
 )
+from chalicelib.domain.order_requests import ClaimIssue, OrderRequestKind, RequestStatus
+from chalicelib.domain.order_tracking import Milestone
 from chalicelib.domain.statuses import (
     DeliveryStatus,
     ExpectedResolution,
@@ -38,6 +40,7 @@ _SENTENCES: dict[str, tuple[str, str]] = {
     "nav.label": ("Your account", "Votre compte"),
     "nav.orders": ("Your orders", "Vos commandes"),
     "nav.returns": ("Your returns", "Vos retours"),
+    "nav.requests": ("Your requests", "Vos demandes"),
     "loading": ("Loading…", "Chargement…"),
     # Signing in
     "signin.title": ("Return an item", "Retourner un article"),
@@ -83,6 +86,145 @@ _SENTENCES: dict[str, tuple[str, str]] = {
         "Nothing in this order can be returned.",
         "Aucun article de cette commande ne peut être retourné.",
     ),
+    "order.manage": (
+        "Track, cancel or report an issue",
+        "Suivre, annuler ou signaler un problème",
+    ),
+    "order.back": ("All my orders", "Toutes mes commandes"),
+    # One order: where it is, its summary, what can be asked about it
+    "track.title": ("Where your order is", "Où en est votre commande"),
+    "track.none": ("No news of this order yet.", "Pas encore de nouvelles de cette commande."),
+    "track.parcel": ("Parcel {name}", "Colis {name}"),
+    "track.number": ("tracking number", "numéro de suivi"),
+    "track.link": (
+        "Follow parcel {number} on the carrier's site",
+        "Suivre le colis {number} sur le site du transporteur",
+    ),
+    "track.expected": ("Expected by {date}", "Livraison prévue le {date}"),
+    "summary.title": ("Order summary", "Récapitulatif de la commande"),
+    "summary.shipping": ("Shipping address", "Adresse de livraison"),
+    "summary.billing": ("Billing address", "Adresse de facturation"),
+    "summary.payment": ("Payment", "Paiement"),
+    "summary.card": ("{brand} ending in {last4}", "{brand} se terminant par {last4}"),
+    "summary.total": ("Total", "Total"),
+    # Asking to cancel an order
+    "cancel.title": ("Cancel the order", "Annuler la commande"),
+    "cancel.intro": (
+        "You can ask us to cancel this order as long as it hasn't shipped. An agent will confirm.",
+        "Vous pouvez nous demander d'annuler cette commande tant qu'elle n'a pas été expédiée. "
+        "Un agent confirmera l'annulation.",
+    ),
+    "cancel.comment": ("Why are you canceling? (optional)", "Pourquoi annulez-vous ? (facultatif)"),
+    "cancel.button": ("Cancel order", "Annuler la commande"),
+    "cancel.confirm": (
+        "Ask to cancel order {number}?",
+        "Demander l'annulation de la commande {number} ?",
+    ),
+    "cancel.yes": ("Yes, ask to cancel it", "Oui, demander l'annulation"),
+    "cancel.no": ("Keep my order", "Conserver ma commande"),
+    "cancel.sending": ("Sending your request…", "Envoi de votre demande…"),
+    "cancel.sent": (
+        "Request {reference} sent: an agent will confirm the cancellation.",
+        "Demande {reference} envoyée : un agent va confirmer l'annulation.",
+    ),
+    # Reporting an issue with an order (a claim: nothing is sent back)
+    "claim.section": ("Report an issue", "Signaler un problème"),
+    "claim.intro": (
+        "Something wrong with this order? Tell us: there is nothing to send back.",
+        "Un problème avec cette commande ? Dites-le-nous : vous n'avez rien à renvoyer.",
+    ),
+    "claim.start": ("Report an issue", "Signaler un problème"),
+    "claim.unavailable": ("{issue}: {reason}", "{issue} : {reason}"),
+    "claim.title": (
+        "Report an issue with order {number}",
+        "Signaler un problème avec la commande {number}",
+    ),
+    "claim.issue": ("What went wrong?", "Quel est le problème ?"),
+    "claim.photo_rule": (
+        "A photo of the problem is required for “{issue}”. You add it here, before sending.",
+        "Une photo du problème est requise pour « {issue} ». Vous l'ajoutez ici, avant l'envoi.",
+    ),
+    "claim.items": ("Which items are concerned?", "Quels articles sont concernés ?"),
+    "claim.item": ("“{name}” is concerned", "« {name} » est concerné"),
+    "claim.comment": (
+        "Tell us what happened (optional)",
+        "Dites-nous ce qui s'est passé (facultatif)",
+    ),
+    "claim.submit": ("Report the issue", "Signaler le problème"),
+    "claim.back": ("Back to the order", "Retour à la commande"),
+    "claim.sending": ("Sending your report…", "Envoi de votre signalement…"),
+    "claim.sent": (
+        "Your report {reference} was sent: an agent will review it.",
+        "Votre signalement {reference} a été envoyé : un agent va l'examiner.",
+    ),
+    "check.issue": ("Choose what went wrong.", "Choisissez le problème."),
+    "check.claim_line": (
+        "Choose at least one item concerned.",
+        "Choisissez au moins un article concerné.",
+    ),
+    "check.claim_photo": (
+        "Add a photo of “{name}”: this issue needs one.",
+        "Ajoutez une photo de « {name} » : ce problème en demande une.",
+    ),
+    # Following cancellation requests and reported issues
+    "requests.title": ("Your requests", "Vos demandes"),
+    "requests.none": (
+        "You haven't asked to cancel an order or reported an issue.",
+        "Vous n'avez demandé aucune annulation ni signalé aucun problème.",
+    ),
+    "requests.for_order": ("Your requests for this order", "Vos demandes pour cette commande"),
+    "requests.view": ("View request {reference}", "Voir la demande {reference}"),
+    "request.title": ("Request {reference}", "Demande {reference}"),
+    "request.back": ("All my requests", "Toutes mes demandes"),
+    "request.kind": ("Request", "Demande"),
+    "request.issue": ("Issue", "Problème"),
+    "request.answer": ("Our answer: {note}", "Notre réponse : {note}"),
+    "request.settlement": ("Settlement", "Règlement"),
+    "request.settled": ("{resolution}: {amount}", "{resolution} : {amount}"),
+    "request.replacement": ("Replacement order {number}", "Commande de remplacement {number}"),
+    "request_next.CANCELLATION.OPEN": (
+        "An agent will confirm the cancellation.",
+        "Un agent va confirmer l'annulation.",
+    ),
+    "request_next.CANCELLATION.APPROVED": (
+        "Accepted: your order is being canceled.",
+        "Acceptée : votre commande est en cours d'annulation.",
+    ),
+    "request_next.CANCELLATION.RESOLVED": (
+        "Your order is canceled.",
+        "Votre commande est annulée.",
+    ),
+    "request_next.CANCELLATION.BY_TEAM": (
+        "Accepted: our team is canceling your order.",
+        "Acceptée : notre équipe annule votre commande.",
+    ),
+    "request_next.CANCELLATION.REJECTED": (
+        "Your order could not be canceled.",
+        "Votre commande n'a pas pu être annulée.",
+    ),
+    "request_next.CLAIM.OPEN": (
+        "We received your report; an agent will review it.",
+        "Nous avons reçu votre signalement ; un agent va l'examiner.",
+    ),
+    "request_next.CLAIM.APPROVED": (
+        "Accepted: we are settling it as shown below.",
+        "Accepté : nous le réglons comme indiqué ci-dessous.",
+    ),
+    "request_next.CLAIM.RESOLVED": (
+        "Settled as shown below.",
+        "Réglé comme indiqué ci-dessous.",
+    ),
+    "request_next.CLAIM.REJECTED": (
+        "Your report was not accepted.",
+        "Votre signalement n'a pas été accepté.",
+    ),
+    "request_action.request_cancellation": ("Cancellation requested", "Annulation demandée"),
+    "request_action.open_claim": ("Issue reported", "Problème signalé"),
+    "request_action.approve": ("Request accepted", "Demande acceptée"),
+    "request_action.reject": ("Request refused", "Demande refusée"),
+    "request_action.carry_out.CANCELLATION": ("Order canceled", "Commande annulée"),
+    "request_action.carry_out.CLAIM": ("Issue settled", "Problème réglé"),
+    "request_action.other": ("Request updated", "Demande mise à jour"),
     # Why a line cannot be returned
     "ineligible.FINAL_SALE": (
         "Sold as final sale: it can't be returned.",
@@ -310,6 +452,18 @@ _SENTENCES: dict[str, tuple[str, str]] = {
         "Cette demande ne peut pas être traitée telle quelle. Vérifiez-la et réessayez.",
     ),
     "error.not_found": ("We couldn't find that.", "Introuvable."),
+    "error.request_not_found": (
+        "We couldn't find that request among yours.",
+        "Nous n'avons pas trouvé cette demande parmi les vôtres.",
+    ),
+    "error.cancellation_not_allowed": (
+        "This order can't be canceled now.",
+        "Cette commande ne peut plus être annulée.",
+    ),
+    "error.claim_not_allowed": (
+        "This issue can't be reported this way.",
+        "Ce problème ne peut pas être signalé ainsi.",
+    ),
     "error.rma_not_found": (
         "We couldn't find that return among yours.",
         "Nous n'avons pas trouvé ce retour parmi les vôtres.",
@@ -377,6 +531,10 @@ _LABELLED: dict[str, type[StrEnum]] = {
     "resolution": ExpectedResolution,
     "reason": ReturnReason,
     "product": ProductState,
+    "milestone": Milestone,
+    "request_kind": OrderRequestKind,
+    "request_status": RequestStatus,
+    "issue": ClaimIssue,
 }
 
 

@@ -1,5 +1,6 @@
 /* The shoppers' return portal: signs in with an emailed code, then shows the shopper's orders
-   and returns through the portal API. No framework: each view is rendered from `state` by one
+   (where each is, what can be returned, canceled or reported about it), returns and requests
+   through the portal API. No framework: each view is rendered from `state` by one
    function, and re-rendered in the other language when the shopper switches. */
 (() => {
   "use strict";
@@ -26,6 +27,9 @@
     PROCESSING: "progress", COMPLETE: "ok", REJECTED: "stop", CANCELED: "stop",
     ANOMALY: "stop", DELETED: "stop",
   };
+  const REQUEST_TONES = { OPEN: "wait", APPROVED: "progress", RESOLVED: "ok", REJECTED: "stop" };
+  // What the policy refused, said by the API in the shopper's language: shown as it is.
+  const REFUSALS = new Set(["cancellation_not_allowed", "claim_not_allowed"]);
 
   const state = {
     lang: chosenLanguage(),
@@ -35,6 +39,8 @@
     terms: null,
     draft: null, // the return being prepared
     finishing: null, // the photos chosen for a return that waits for them: {reference, lines}
+    cancelling: null, // an order's cancellation being asked for: {number, comment, key}
+    claim: null, // the issue being reported
     view: { name: "signin", arg: null },
     deepLink: new URLSearchParams(window.location.search).get("return"),
   };
@@ -112,11 +118,12 @@
   // --- the API -------------------------------------------------------------------------------
 
   class ApiError extends Error {
-    constructor(code, details, status) {
+    constructor(code, details, status, said) {
       super(code);
       this.code = code;
       this.details = details || {};
       this.status = status || 0;
+      this.said = said || ""; // the API's own sentence
     }
   }
 
@@ -141,7 +148,7 @@
       announce(t("session_expired"));
       throw new ApiError("session_ended");
     }
-    throw new ApiError(error.code, error.details, response.status);
+    throw new ApiError(error.code, error.details, response.status, error.message);
   }
 
   function showError(error, lineNames) {
@@ -159,6 +166,13 @@
 
   function showProblem(text) {
     byId("error").replaceChildren(h("p", null, text));
+  }
+
+  /* An order request's error: a refusal in the API's words (the shopper's language), as is; any
+     other error as the catalogue words it, else as the API did. */
+  function showRefusal(error) {
+    if (error.said && (REFUSALS.has(error.code) || !has(`error.${error.code}`))) showProblem(error.said);
+    else showError(error);
   }
 
   // --- the session ---------------------------------------------------------------------------
@@ -184,6 +198,8 @@
     state.terms = null;
     state.draft = null;
     state.finishing = null;
+    state.cancelling = null;
+    state.claim = null;
   }
 
   // --- views ---------------------------------------------------------------------------------
@@ -195,6 +211,14 @@
     "new-return": renderNewReturn,
     returns: renderReturns,
     return: renderReturn,
+    order: renderOrder,
+    "new-claim": renderNewClaim,
+    requests: renderRequests,
+    request: renderRequest,
+  };
+  // The nav link each view is under, and where a view that cannot be shown sends the shopper.
+  const SECTION = {
+    "new-return": "orders", order: "orders", "new-claim": "orders", return: "returns", request: "requests",
   };
 
   /* Show a view: render it, then move focus to its title so that a screen reader says where
@@ -205,8 +229,7 @@
     byId("nav").hidden = !signedIn;
     byId("sign-out").hidden = !signedIn;
     for (const link of byId("nav").querySelectorAll("a")) {
-      const current = link.dataset.view === name || (name === "return" && link.dataset.view === "returns")
-        || (name === "new-return" && link.dataset.view === "orders");
+      const current = link.dataset.view === (SECTION[name] || name);
       if (current) link.setAttribute("aria-current", "page");
       else link.removeAttribute("aria-current");
     }
@@ -215,8 +238,9 @@
       content = await VIEWS[name](arg);
     } catch (error) {
       showError(error);
-      // A return that cannot be shown (a link to someone else's): the shopper's own instead.
-      if (name === "return" && state.session) showView("returns", null);
+      // A return, order or request that cannot be shown (a link to someone else's): the
+      // shopper's own instead.
+      if (SECTION[name] && state.session) showView(SECTION[name], null);
       return;
     }
     if (state.view.name !== name || state.view.arg !== arg) return; // another view won
@@ -354,10 +378,7 @@
       const heading = `order-${order.number.replace(/\W/g, "")}`;
       return h("article", { class: "card order", "aria-labelledby": heading },
         h("h2", { id: heading }, t("order.heading", { number: order.number })),
-        h("p", { class: "meta" },
-          [t("order.ordered_on", { date: formatDate(order.ordered_at) }),
-            order.delivered_at ? t("order.delivered_on", { date: formatDate(order.delivered_at) }) : null]
-            .filter(Boolean).join(", ")),
+        h("p", { class: "meta" }, orderDates(order)),
         returnable && order.returnable_until
           ? h("p", { class: "meta" }, t("order.returnable_until", { date: formatDate(order.returnable_until) }))
           : null,
@@ -367,16 +388,27 @@
           line.returnable > 0
             ? h("span", { class: "pill ok" }, t("order.returnable", { count: line.returnable }))
             : h("span", { class: "pill muted" }, refusal(line, order))))),
-        returnable
-          ? h("p", { class: "actions" }, h("button", {
-            type: "button", onclick: () => startReturn(order.number),
-          }, t("order.start")))
-          : h("p", { class: "meta" }, t("order.nothing")));
+        returnable ? null : h("p", { class: "meta" }, t("order.nothing")),
+        h("p", { class: "actions" },
+          returnable ? returnButton(order.number) : null,
+          h("button", {
+            type: "button", class: returnable ? "secondary" : null, onclick: () => go("order", order.number),
+          }, t("order.manage"))));
     });
     return [
       h("div", { class: "view-head" }, title(t("orders.title"))),
       cards.length ? cards : h("p", { class: "card" }, t("orders.none")),
     ];
+  }
+
+  function orderDates(order) {
+    return [t("order.ordered_on", { date: formatDate(order.ordered_at) }),
+      order.delivered_at ? t("order.delivered_on", { date: formatDate(order.delivered_at) }) : null]
+      .filter(Boolean).join(", ");
+  }
+
+  function returnButton(number) {
+    return h("button", { type: "button", onclick: () => startReturn(number) }, t("order.start"));
   }
 
   // Opening a return -----------------------------------------------------------------------------
@@ -395,7 +427,7 @@
   }
 
   function noPhoto() {
-    return { photo: null, preview: null, uploaded: false };
+    return { photo: null, preview: null, uploaded: false, key: null };
   }
 
   function photoNeeded(reason) {
@@ -417,20 +449,8 @@
         h("fieldset", { class: "items" },
           h("legend", null, t("new.choose")),
           lines.map((line, index) => renderDraftLine(line, index))),
-        h("fieldset", { class: "resolutions" },
-          h("legend", null, t("new.resolution")),
-          state.terms.resolutions.map((resolution) => h("label", { class: "choice" },
-            h("input", {
-              type: "radio", name: "resolution", value: resolution,
-              checked: draft.resolution === resolution,
-              onchange: () => { draft.resolution = resolution; showExchangeFields(); },
-            }),
-            " ", t(`resolution.${resolution}`),
-            resolution === "VOUCHER" && Number(state.terms.store_credit_bonus_percent)
-              ? h("span", { class: "pill ok" }, t("new.store_credit_bonus", {
-                percent: Number(state.terms.store_credit_bonus_percent).toLocaleString(state.lang),
-              }))
-              : null))),
+        resolutionChoices(state.terms.resolutions, draft.resolution,
+          (resolution) => { draft.resolution = resolution; showExchangeFields(); }),
         h("label", { for: "comment" }, t("new.comment")),
         h("textarea", {
           id: "comment", rows: "3", maxlength: "2000",
@@ -439,6 +459,23 @@
         h("p", { class: "actions" },
           h("button", { type: "submit", id: "send-return" }, t("new.submit")),
           h("button", { type: "button", class: "secondary", onclick: () => go("orders") }, t("new.cancel")))));
+  }
+
+  /* What the shopper would like, store credit with how much more it is worth than a refund:
+     a return's form and an issue's report both ask. */
+  function resolutionChoices(resolutions, chosen, choose) {
+    const bonus = Number(state.terms.store_credit_bonus_percent);
+    return h("fieldset", { class: "resolutions" },
+      h("legend", null, t("new.resolution")),
+      resolutions.map((resolution) => h("label", { class: "choice" },
+        h("input", {
+          type: "radio", name: "resolution", value: resolution, checked: chosen === resolution,
+          onchange: () => choose(resolution),
+        }),
+        " ", t(`resolution.${resolution}`),
+        resolution === "VOUCHER" && bonus
+          ? h("span", { class: "pill ok" }, t("new.store_credit_bonus", { percent: bonus.toLocaleString(state.lang) }))
+          : null)));
   }
 
   function renderDraftLine(line, index) {
@@ -561,11 +598,12 @@
     byId(`${id}-preview`).replaceChildren(...[renderPreview(name, chosen)].filter(Boolean));
   }
 
-  /* What is wrong with the photo chosen in field `id`, with the field; null when nothing. */
-  function photoProblem(name, id, chosen) {
+  /* What is wrong with the photo chosen in field `id`, with the field; null when nothing.
+     `missing` words a photo not chosen. */
+  function photoProblem(name, id, chosen, missing = "check.photo") {
     const file = chosen.photo;
     const field = byId(`${id}-file`);
-    if (!file) return { text: t("check.photo", { name }), field };
+    if (!file) return { text: t(missing, { name }), field };
     if (!state.terms.photo_types.includes(file.type)) return { text: t("check.photo_type", { name }), field };
     if (file.size > state.terms.photo_max_bytes) {
       return { text: t("check.photo_size", { name, size: megabytes(state.terms.photo_max_bytes) }), field };
@@ -639,16 +677,25 @@
   }
 
   /* Upload each photo not uploaded yet, then submit the return, which waited in NEW for them:
-     `entries` are {sku, id (of its photo field), chosen}. A retry skips the photos already in. */
+     `entries` are {sku, id (of its photo field), chosen}. */
   async function sendPhotos(reference, entries) {
     const path = `/portal/returns/${encodeURIComponent(reference)}`;
-    for (const { sku, id, chosen } of entries) {
+    await uploadPhotos(entries, ({ sku, chosen }) =>
+      api("POST", `${path}/photos`, { sku, content_type: chosen.photo.type }));
+    await api("POST", `${path}/submit`);
+  }
+
+  /* Upload the photo of each entry not uploaded yet, to the presigned POST `presign(entry)`
+     asks the API for; each `chosen` keeps its photo's key. A retry skips the photos already in. */
+  async function uploadPhotos(entries, presign) {
+    for (const entry of entries) {
+      const { id, chosen } = entry;
       if (chosen.uploaded) continue;
-      const presigned = await api("POST", `${path}/photos`, { sku, content_type: chosen.photo.type });
+      const presigned = await presign(entry);
       await upload(presigned, chosen.photo, id);
+      chosen.key = presigned.key;
       chosen.uploaded = true;
     }
-    await api("POST", `${path}/submit`);
   }
 
   async function showSent(reference) {
@@ -697,7 +744,11 @@
   // Following returns ------------------------------------------------------------------------------
 
   function badge(status) {
-    return h("span", { class: `badge ${TONES[status] || "wait"}` }, t(`status.${status}`));
+    return toned(t(`status.${status}`), TONES[status]);
+  }
+
+  function toned(text, tone) {
+    return h("span", { class: `badge ${tone || "wait"}` }, text);
   }
 
   function returnLink(reference, text) {
@@ -853,18 +904,28 @@
   }
 
   function renderCancel(rma) {
-    const confirmation = h("div", { class: "confirm", id: "cancel-confirm", hidden: true },
-      h("p", { id: "cancel-question", tabindex: "-1" }, t("return.cancel_confirm", { reference: rma.reference })),
+    return askedFirst({
+      id: "cancel-return", question: "cancel-question", label: t("return.cancel"),
+      asking: t("return.cancel_confirm", { reference: rma.reference }),
+      yes: t("return.cancel_yes"), no: t("return.cancel_no"), onYes: () => cancelReturn(rma.reference),
+    });
+  }
+
+  /* A button that asks first: its question takes the focus, with a yes and a no (which gives the
+     focus back to the button). `id` and `question` are the button's and the question's ids. */
+  function askedFirst({ id, question, label, asking, yes, no, onYes }) {
+    const confirmation = h("div", { class: "confirm", id: `${id}-confirm`, hidden: true },
+      h("p", { id: question, tabindex: "-1" }, asking),
       h("p", { class: "actions" },
-        h("button", { type: "button", class: "danger", onclick: () => cancelReturn(rma.reference) }, t("return.cancel_yes")),
+        h("button", { type: "button", class: "danger", onclick: onYes }, yes),
         h("button", {
           type: "button", class: "secondary",
           onclick: () => { confirmation.hidden = true; opener.hidden = false; opener.focus(); },
-        }, t("return.cancel_no"))));
+        }, no)));
     const opener = h("button", {
-      type: "button", class: "secondary danger-outline", id: "cancel-return",
-      onclick: () => { opener.hidden = true; confirmation.hidden = false; byId("cancel-question").focus(); },
-    }, t("return.cancel"));
+      type: "button", class: "secondary danger-outline", id,
+      onclick: () => { opener.hidden = true; confirmation.hidden = false; byId(question).focus(); },
+    }, label);
     return h("div", { class: "cancel" }, opener, confirmation);
   }
 
@@ -878,6 +939,426 @@
     } catch (error) {
       showError(error);
     }
+  }
+
+  // One order: where it is, its summary, cancelling it, reporting an issue ----------------------
+
+  async function renderOrder(number) {
+    const order = await api("GET", `/portal/orders/${encodeURIComponent(number)}`);
+    if (!state.orders) await loadOrders(); // the terms (photos, store credit) and the return form's order
+    const actions = order.actions || { cancellation: null, issues: [], requests: [] };
+    const returnable = order.lines.some((line) => line.returnable > 0);
+    return [
+      backLink("orders", t("order.back")),
+      h("section", { class: "card portal-card" },
+        title(t("order.heading", { number: order.number })),
+        h("p", { class: "meta" }, orderDates(order)),
+        returnable && state.orders.some((candidate) => candidate.number === order.number)
+          ? h("p", { class: "actions" }, returnButton(order.number)) : null),
+      renderTracking(order),
+      renderSummary(order),
+      actions.cancellation ? renderOrderCancellation(order, actions.cancellation) : null,
+      actions.issues.length ? renderIssues(order, actions) : null,
+      actions.requests.length ? h("section", { class: "card", "aria-labelledby": "order-requests-title" },
+        h("h2", { id: "order-requests-title" }, t("requests.for_order")),
+        requestSummaries(actions.requests, "h3")) : null,
+    ];
+  }
+
+  function backLink(view, text) {
+    return h("p", { class: "back" }, h("a", {
+      href: `#${view}`, onclick: (event) => { event.preventDefault(); go(view); },
+    }, `← ${text}`));
+  }
+
+  /* The order's milestones, then each parcel's under its carrier and tracking number (a link to
+     the carrier's page when there is one). */
+  function renderTracking(order) {
+    const events = order.timeline || [];
+    const parcels = [...new Set(events.map((event) => event.fulfillment).filter(Boolean))];
+    const own = events.filter((event) => !event.fulfillment);
+    return h("section", { class: "card", "aria-labelledby": "track-title" },
+      h("h2", { id: "track-title" }, t("track.title")),
+      events.length ? null : h("p", null, t("track.none")),
+      own.length ? milestones(own) : null,
+      parcels.map((name, index) => renderParcel(name, events.filter((event) => event.fulfillment === name), index)));
+  }
+
+  function milestones(events) {
+    return h("ol", { class: "timeline" }, events.map((event) => h("li", null,
+      h("time", { datetime: event.at }, formatDateTime(event.at)),
+      h("span", null, labelled("milestone", event.milestone, event.label)))));
+  }
+
+  function renderParcel(name, events, index) {
+    const newestFirst = [...events].reverse();
+    const tracked = newestFirst.find((event) => event.tracking_number || event.carrier);
+    const estimate = newestFirst.find((event) => event.estimated_delivery_at);
+    const delivered = events.some((event) => event.milestone === "DELIVERED");
+    const id = `parcel-${index}`;
+    return h("div", { class: "parcel", role: "group", "aria-labelledby": id },
+      h("h3", { id }, t("track.parcel", { name })),
+      tracked ? h("p", { class: "meta" }, [
+        tracked.carrier,
+        tracked.tracking_number ? [t("track.number"), " ", trackingNumber(tracked)] : null,
+      ].filter(Boolean).map((part, at) => (at ? [" · ", part] : part))) : null,
+      estimate && !delivered
+        ? h("p", null, t("track.expected", { date: formatDate(estimate.estimated_delivery_at) })) : null,
+      milestones(events));
+  }
+
+  function trackingNumber(event) {
+    if (!event.tracking_url || !/^https?:\/\//.test(event.tracking_url)) return event.tracking_number;
+    return h("a", {
+      href: event.tracking_url, target: "_blank", rel: "noopener",
+      title: t("track.link", { number: event.tracking_number }),
+    }, event.tracking_number);
+  }
+
+  /* A value's words in the page's language; the API's label (the order's language) for a value
+     the catalogue does not know. */
+  function labelled(prefix, value, fallback) {
+    return has(`${prefix}.${value}`) ? t(`${prefix}.${value}`) : fallback || value;
+  }
+
+  function renderSummary(order) {
+    const summary = order.summary || {};
+    const payment = summary.payment;
+    const rows = [
+      ["summary.shipping", address(summary.shipping_address)],
+      ["summary.billing", address(summary.billing_address)],
+      ["summary.payment", payment && (payment.card_brand && payment.card_last4
+        ? t("summary.card", { brand: payment.card_brand, last4: payment.card_last4 })
+        : payment.card_brand || payment.gateway)],
+      ["summary.total", summary.total === null || summary.total === undefined
+        ? null : money(summary.total, summary.currency || order.currency)],
+    ].filter(([, value]) => value);
+    return h("section", { class: "card", "aria-labelledby": "summary-title" },
+      h("h2", { id: "summary-title" }, t("summary.title")),
+      h("ul", { class: "lines" }, order.lines.map((line) => h("li", { class: "line" },
+        h("span", { class: "line-name" }, t("return.item_line", { quantity: line.ordered, name: line.name }))))),
+      rows.length ? h("dl", { class: "order-summary" }, rows.map(([name, value]) =>
+        h("div", null, h("dt", null, t(name)), h("dd", null, value)))) : null);
+  }
+
+  function address(contact) {
+    const lines = contact ? [contact.name, ...(contact.lines || [])].filter(Boolean) : [];
+    if (!lines.length) return null;
+    return h("address", null, lines.map((line, at) => (at ? [h("br"), line] : line)));
+  }
+
+  // Asking to cancel the order -------------------------------------------------------------------
+
+  function renderOrderCancellation(order, option) {
+    return h("section", { class: "card", "aria-labelledby": "cancel-order-title" },
+      h("h2", { id: "cancel-order-title" }, t("cancel.title")),
+      option.available ? cancellationForm(order) : h("p", { class: "refused" }, option.reason));
+  }
+
+  function cancellationForm(order) {
+    if (!state.cancelling || state.cancelling.number !== order.number) {
+      state.cancelling = { number: order.number, comment: "", key: crypto.randomUUID() };
+    }
+    const asking = state.cancelling;
+    return [
+      h("p", null, t("cancel.intro")),
+      h("label", { for: "cancel-comment" }, t("cancel.comment")),
+      h("textarea", {
+        id: "cancel-comment", rows: "2", maxlength: "2000",
+        oninput: (event) => { asking.comment = event.target.value; },
+      }, asking.comment),
+      askedFirst({
+        id: "cancel-order", question: "cancel-order-question", label: t("cancel.button"),
+        asking: t("cancel.confirm", { number: order.number }),
+        yes: t("cancel.yes"), no: t("cancel.no"), onYes: (event) => requestCancellation(event, asking),
+      }),
+    ];
+  }
+
+  async function requestCancellation(event, asking) {
+    clearMessages();
+    const button = event.currentTarget;
+    button.disabled = true;
+    announce(t("cancel.sending"));
+    try {
+      const created = await api("POST", `/portal/orders/${encodeURIComponent(asking.number)}/cancellation`,
+        { comment: asking.comment.trim() || null }, { "Idempotency-Key": asking.key });
+      state.cancelling = null;
+      await go("order", asking.number);
+      announce(t("cancel.sent", { reference: created.reference }));
+    } catch (error) {
+      announce("");
+      showRefusal(error);
+      button.disabled = false;
+    }
+  }
+
+  // Reporting an issue ----------------------------------------------------------------------------
+
+  function renderIssues(order, actions) {
+    const offered = actions.issues.filter((option) => option.available);
+    const refused = actions.issues.filter((option) => !option.available);
+    return h("section", { class: "card", "aria-labelledby": "issues-title" },
+      h("h2", { id: "issues-title" }, t("claim.section")),
+      offered.length ? [
+        h("p", null, t("claim.intro")),
+        h("p", { class: "actions" }, h("button", {
+          type: "button", class: "secondary", id: "report-issue", onclick: () => startClaim(order),
+        }, t("claim.start"))),
+      ] : null,
+      refusedIssues(offered, refused));
+  }
+
+  /* Why the issues not offered cannot be reported: once when it is the same for all of them. */
+  function refusedIssues(offered, refused) {
+    if (!refused.length) return null;
+    const reasons = new Set(refused.map((option) => option.reason));
+    if (!offered.length && reasons.size === 1) return h("p", { class: "refused" }, refused[0].reason);
+    return h("ul", { class: "refused" }, refused.map((option) => h("li", null,
+      t("claim.unavailable", { issue: labelled("issue", option.issue, option.label), reason: option.reason }))));
+  }
+
+  function startClaim(order) {
+    const offered = order.actions.issues.filter((option) => option.available);
+    const lines = {};
+    for (const line of order.lines) {
+      lines[line.sku] = { picked: order.lines.length === 1, quantity: 1, ...noPhoto() };
+    }
+    const resolutions = order.actions.resolutions || state.terms.resolutions;
+    state.claim = {
+      order, offered, lines, resolutions, issue: offered.length === 1 ? offered[0].issue : "",
+      resolution: resolutions[0], comment: "", key: crypto.randomUUID(),
+    };
+    go("new-claim", order.number);
+  }
+
+  function claimedIssue(claim) {
+    return claim.offered.find((option) => option.issue === claim.issue) || null;
+  }
+
+  function renderNewClaim(number) {
+    const claim = state.claim;
+    if (!claim || claim.order.number !== number) return renderOrder(number);
+    const order = claim.order;
+    const rule = h("p", { class: "rule", id: "claim-photo-rule" });
+    const photoBlocks = [];
+    // The photo fields, and the rule that asks for them, follow the issue chosen.
+    const showPhotoRule = () => {
+      const option = claimedIssue(claim);
+      const needed = Boolean(option && option.photo_required);
+      rule.hidden = !needed;
+      rule.textContent = needed ? t("claim.photo_rule", { issue: labelled("issue", option.issue, option.label) }) : "";
+      for (const block of photoBlocks) block.hidden = !needed;
+    };
+    const lines = order.lines.map((line, index) => renderClaimLine(line, index, photoBlocks));
+    showPhotoRule();
+    return h("section", { class: "card portal-card" },
+      title(t("claim.title", { number })),
+      h("form", { id: "claim-form", novalidate: true, onsubmit: sendClaim },
+        h("fieldset", { class: "issues" },
+          h("legend", null, t("claim.issue")),
+          claim.offered.map((option) => h("label", { class: "choice" },
+            h("input", {
+              type: "radio", name: "issue", value: option.issue, checked: claim.issue === option.issue,
+              onchange: () => { claim.issue = option.issue; showPhotoRule(); },
+            }),
+            " ", labelled("issue", option.issue, option.label)))),
+        rule,
+        h("fieldset", { class: "items" }, h("legend", null, t("claim.items")), lines),
+        resolutionChoices(claim.resolutions, claim.resolution, (resolution) => { claim.resolution = resolution; }),
+        h("label", { for: "claim-comment" }, t("claim.comment")),
+        h("textarea", {
+          id: "claim-comment", rows: "3", maxlength: "2000",
+          oninput: (event) => { claim.comment = event.target.value; },
+        }, claim.comment),
+        h("p", { class: "actions" },
+          h("button", { type: "submit", id: "send-claim" }, t("claim.submit")),
+          h("button", { type: "button", class: "secondary", onclick: () => go("order", number) }, t("claim.back")))));
+  }
+
+  function renderClaimLine(line, index, photoBlocks) {
+    const chosen = state.claim.lines[line.sku];
+    const id = `claim-line-${index}`;
+    const photoBlock = photoField(line.name, id, chosen);
+    photoBlocks.push(photoBlock);
+    const fields = h("div", { class: "line-fields", hidden: !chosen.picked },
+      h("div", { class: "field" },
+        h("label", { for: `${id}-quantity` }, t("new.quantity")),
+        h("select", {
+          id: `${id}-quantity`, onchange: (event) => { chosen.quantity = Number(event.target.value); },
+        }, Array.from({ length: line.ordered }, (unused, n) =>
+          h("option", { value: String(n + 1), selected: chosen.quantity === n + 1 }, String(n + 1))))),
+      photoBlock);
+    return h("div", { class: "draft-line", role: "group", "aria-labelledby": `${id}-pick-label` },
+      h("div", { class: "choice line-pick" },
+        h("input", {
+          type: "checkbox", id: `${id}-pick`, checked: chosen.picked,
+          onchange: (event) => { chosen.picked = event.target.checked; fields.hidden = !chosen.picked; },
+        }),
+        h("label", { for: `${id}-pick`, id: `${id}-pick-label` }, t("claim.item", { name: line.name }))),
+      fields);
+  }
+
+  /* The first thing to fix before reporting, with the field to fix it in; null when none. */
+  function claimProblem(claim, picked) {
+    const option = claimedIssue(claim);
+    if (!option) return { text: t("check.issue"), field: document.querySelector("input[name=issue]") };
+    if (!picked.length) return { text: t("check.claim_line"), field: byId("claim-line-0-pick") };
+    if (!option.photo_required) return null;
+    for (const { line, id, chosen } of picked) {
+      const problem = photoProblem(line.name, id, chosen, "check.claim_photo");
+      if (problem) return problem;
+    }
+    return null;
+  }
+
+  async function sendClaim(event) {
+    event.preventDefault();
+    clearMessages();
+    const claim = state.claim;
+    const picked = claim.order.lines.map((line, index) => ({ line, id: `claim-line-${index}`, chosen: claim.lines[line.sku] }))
+      .filter((entry) => entry.chosen.picked);
+    const problem = claimProblem(claim, picked);
+    if (problem) {
+      showProblem(problem.text);
+      if (problem.field) problem.field.focus();
+      return;
+    }
+    const withPhotos = claimedIssue(claim).photo_required;
+    const button = byId("send-claim");
+    button.disabled = true;
+    announce(t("claim.sending"));
+    try {
+      if (withPhotos) {
+        await uploadPhotos(picked, ({ chosen }) =>
+          api("POST", "/portal/claim-photos", { content_type: chosen.photo.type }));
+      }
+      const number = claim.order.number;
+      const created = await api("POST", `/portal/orders/${encodeURIComponent(number)}/claims`, {
+        issue: claim.issue,
+        lines: picked.map(({ line, chosen }) => ({
+          sku: line.sku, quantity: chosen.quantity, photos: withPhotos ? [chosen.key] : [],
+        })),
+        resolution: claim.resolution,
+        comment: claim.comment.trim() || null,
+      }, { "Idempotency-Key": claim.key });
+      state.claim = null;
+      state.orders = null; // what can still be returned changed
+      await go("request", created.reference);
+      announce(t("claim.sent", { reference: created.reference }));
+    } catch (error) {
+      announce("");
+      if (error.code === "upload") showProblem(t("upload.failed"));
+      else showRefusal(error);
+      button.disabled = false;
+    }
+  }
+
+  // Following requests ----------------------------------------------------------------------------
+
+  function requestBadge(request) {
+    return toned(labelled("request_status", request.status, request.status_label), REQUEST_TONES[request.status]);
+  }
+
+  function requestHeading(request) {
+    const kind = labelled("request_kind", request.kind, request.kind_label);
+    return request.issue ? `${kind}: ${labelled("issue", request.issue, request.issue_label)}` : kind;
+  }
+
+  /* The requests as cards of a list (`heading` h2), or inside the order's page (h3). */
+  function requestSummaries(requests, heading) {
+    return requests.map((request) => h("article", { class: heading === "h2" ? "card return-summary" : "request-summary" },
+      h("div", { class: "summary-head" }, h(heading, null, requestHeading(request)), requestBadge(request)),
+      h("p", { class: "meta" }, `${request.reference} · ${t("return.order", { number: request.order_number })} · ${
+        t("returns.opened_on", { date: formatDate(request.created_at) })}`),
+      h("p", null, requestNext(request)),
+      refusedBecause(request),
+      settlementDetails(request),
+      h("p", { class: "actions" }, h("a", {
+        href: `#request-${request.reference}`,
+        onclick: (event) => { event.preventDefault(); go("request", request.reference); },
+      }, t("requests.view", { reference: request.reference })))));
+  }
+
+  /* Why a request was refused, in the agent's words (an acceptance's note is the team's). */
+  function refusedBecause(request) {
+    if (request.status !== "REJECTED" || !request.decision_note) return null;
+    return h("p", { class: "answer" }, t("request.answer", { note: request.decision_note }));
+  }
+
+  /* How a claim is settled: what, for how much (a replacement: its order), the store credit's
+     code (the shopper's to use), and until it is done, where the payment is. */
+  function settlementDetails(request) {
+    const settlement = request.settlement;
+    if (!settlement) return null;
+    const resolution = labelled("resolution", settlement.resolution, settlement.resolution_label);
+    return [
+      h("p", { class: "settled" }, settlement.resolution === "REPLACE" ? resolution
+        : t("request.settled", { resolution, amount: money(settlement.amount, request.currency) })),
+      request.status === "RESOLVED" ? null
+        : h("p", { class: "meta" }, labelled("financial", settlement.status, settlement.status)),
+      settlement.voucher_code
+        ? h("p", { class: "voucher-code" }, t("return.voucher_code", { code: settlement.voucher_code })) : null,
+      settlement.replacement_order
+        ? h("p", null, t("request.replacement", { number: settlement.replacement_order })) : null,
+    ];
+  }
+
+  /* What comes next for a request; a cancellation accepted but left to the team says so. */
+  function requestNext(request) {
+    const byTeam = request.kind === "CANCELLATION" && request.status === "RESOLVED" && request.canceled_in_shop === false;
+    return t(byTeam ? "request_next.CANCELLATION.BY_TEAM" : `request_next.${request.kind}.${request.status}`);
+  }
+
+  function requestAction(request, entry) {
+    const kind = `request_action.${entry.action}.${request.kind}`;
+    return has(kind) ? t(kind) : labelled("request_action", entry.action, t("request_action.other"));
+  }
+
+  async function renderRequests() {
+    const answer = await api("GET", "/portal/requests");
+    return [
+      h("div", { class: "view-head" }, title(t("requests.title"))),
+      answer.requests.length ? requestSummaries(answer.requests, "h2") : h("p", { class: "card" }, t("requests.none")),
+    ];
+  }
+
+  async function renderRequest(reference) {
+    const request = await api("GET", `/portal/requests/${encodeURIComponent(reference)}`);
+    const facts = [
+      ["request.kind", labelled("request_kind", request.kind, request.kind_label)],
+      ["request.issue", request.issue ? labelled("issue", request.issue, request.issue_label) : null],
+      ["return.resolution", request.resolution ? labelled("resolution", request.resolution, request.resolution_label) : null],
+    ].filter(([, value]) => value);
+    // Bookkeeping (the status unchanged, no words for it) is not the shopper's history.
+    const log = (request.log || []).filter((entry) =>
+      has(`request_action.${entry.action}`) || has(`request_action.${entry.action}.${request.kind}`)
+      || entry.from_status !== entry.to_status);
+    return [
+      backLink("requests", t("request.back")),
+      h("section", { class: "card portal-card" },
+        h("div", { class: "summary-head" }, title(t("request.title", { reference: request.reference })), requestBadge(request)),
+        h("p", { class: "meta" }, `${t("return.order", { number: request.order_number })} · ${
+          t("returns.opened_on", { date: formatDate(request.created_at) })}`),
+        h("p", { class: "next" }, requestNext(request)),
+        refusedBecause(request),
+        h("dl", { class: "statuses" }, facts.map(([name, value]) =>
+          h("div", null, h("dt", null, t(name)), h("dd", null, value))))),
+      request.lines.length ? h("section", { class: "card", "aria-labelledby": "request-items-title" },
+        h("h2", { id: "request-items-title" }, t("return.items")),
+        h("ul", { class: "lines" }, request.lines.map((line) => h("li", { class: "line" },
+          h("span", { class: "line-name" }, t("return.item_line", { quantity: line.quantity, name: line.name })),
+          h("span", { class: "line-price" }, money(line.unit_price, request.currency)))))) : null,
+      request.settlement ? h("section", { class: "card", "aria-labelledby": "settlement-title" },
+        h("h2", { id: "settlement-title" }, t("request.settlement")),
+        settlementDetails(request)) : null,
+      h("section", { class: "card", "aria-labelledby": "request-history-title" },
+        h("h2", { id: "request-history-title" }, t("return.timeline")),
+        h("ol", { class: "timeline" }, log.map((entry) => h("li", null,
+          h("time", { datetime: entry.at }, formatDateTime(entry.at)),
+          h("span", null, `${requestAction(request, entry)}${
+            has(`by.${entry.channel}`) ? ` ${t(`by.${entry.channel}`)}` : ""}`))))),
+    ];
   }
 
   // --- language, navigation, start -----------------------------------------------------------

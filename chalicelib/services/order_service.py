@@ -1,4 +1,5 @@
-"""Orders: recorded from the shop (Shopify webhooks, the admin API), read by the return portal.
+"""Orders: recorded from the shop (Shopify webhooks, the admin API), read by the return portal,
+with the timeline of where each is (ordered, paid, each parcel shipped... delivered).
 
 A shopper only ever learns about their own orders: an order of someone else's is "not found",
 exactly like one that does not exist.
@@ -6,12 +7,13 @@ exactly like one that does not exist.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Protocol
 
 from chalicelib.clock import utc_now
 from chalicelib.domain.order import Order, OrderDetails, email_key
+from chalicelib.domain.order_tracking import TrackingEvent, delivered_on, ordered_timeline
 from chalicelib.errors import NotFoundError
 
 
@@ -23,6 +25,12 @@ class OrderStore(Protocol):
     def upsert(self, order: Order) -> bool: ...
 
     def for_customer(self, email: str, limit: int = 50) -> list[Order]: ...
+
+    def with_timeline(self, number: str) -> tuple[Order, list[TrackingEvent]] | None: ...
+
+    def add_milestones(
+        self, number: str, events: Sequence[TrackingEvent]
+    ) -> list[TrackingEvent]: ...
 
 
 class OrderService:
@@ -51,6 +59,22 @@ class OrderService:
             raise _not_found(number)
         return order
 
+    def order_with_timeline(self, number: str, email: str) -> tuple[Order, list[TrackingEvent]]:
+        """The order `number` if it is `email`'s, and its timeline in the order it happened:
+        one read. NotFoundError, the same, if it is not hers."""
+        found = self._repository.with_timeline(number)
+        if found is None or found[0].customer_key != email_key(email):
+            raise _not_found(number)
+        order, events = found
+        return order, ordered_timeline(events)
+
+    def timeline(self, number: str) -> list[TrackingEvent]:
+        """Order `number`'s timeline, in the order it happened; NotFoundError if no such order."""
+        found = self._repository.with_timeline(number)
+        if found is None:
+            raise _not_found(number)
+        return ordered_timeline(found[1])
+
     def belongs_to(self, number: str, email: str) -> bool:
         """Whether order `number` is `email`'s (the portal login's check)."""
         try:
@@ -77,6 +101,12 @@ class OrderService:
             self._count_sale(order)
         return stored
 
+    def record_milestones(self, number: str, milestones: Sequence[TrackingEvent]) -> bool:
+        """Add to order `number`'s timeline what it did not have yet; whether anything was new.
+        A milestone told again changes nothing; an earlier one told after a later one takes
+        its place before it."""
+        return bool(self._repository.add_milestones(number, milestones))
+
     def put(self, number: str, details: OrderDetails) -> Order:
         """An order another platform sends through the admin API, as received now; the order
         stored afterwards (a newer one only if the shop's own clock is ahead of ours)."""
@@ -88,21 +118,32 @@ class OrderService:
         )
         return order if self.record(order) else self.find(number)
 
-    def record_delivery(
+    def record_fulfillment(
         self,
         number: str,
-        delivered_on: date,
+        milestones: Sequence[TrackingEvent],
+        *,
         reported_at: datetime,
         external_id: str | None = None,
     ) -> bool | None:
-        """A parcel of order `number` was delivered on `delivered_on`, as reported at
-        `reported_at`; whether that changed the stored order, None when no such order is stored
-        (or the stored one is another shop order with the same number)."""
+        """What a fulfillment (a parcel) of order `number`, reported at `reported_at`, tells:
+        its `milestones`, the day it was delivered among them. Whether that changed anything;
+        None when no such order is stored (or the stored one is another shop order with the
+        same number): a parcel cannot be followed without its order.
+
+        The delivery counts once, as first told: told again, later or with another time, it
+        moves nothing."""
         stored = self._repository.get(number)
         if stored is None or (external_id and stored.external_id not in (None, external_id)):
             return None
+        added = self._repository.add_milestones(stored.number, milestones)
+        day = delivered_on(added)
+        delivered = day is not None and self._deliver(stored, day, reported_at)
+        return bool(added) or delivered
+
+    def _deliver(self, stored: Order, day: date, reported_at: datetime) -> bool:
         # The window runs from the last parcel's delivery.
-        delivered_at = max(delivered_on, stored.delivered_at or delivered_on)
+        delivered_at = max(day, stored.delivered_at or day)
         if delivered_at == stored.delivered_at:
             return False
         updated = Order.model_validate(

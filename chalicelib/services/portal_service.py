@@ -22,6 +22,7 @@ from chalicelib.domain.eligibility import (
 from chalicelib.domain.exchanges import ExchangeOption, exchange_options
 from chalicelib.domain.intake import RequestedReturnLine, photos_missing, request_for_order
 from chalicelib.domain.order import Order
+from chalicelib.domain.order_tracking import TrackingEvent
 from chalicelib.domain.policy import ReturnPolicy
 from chalicelib.domain.refunds import RefundBreakdown, compute_refund
 from chalicelib.domain.rma import (
@@ -96,9 +97,12 @@ class PortalService:
             for order in self._orders.for_customer(shopper)
         ]
 
-    def order(self, shopper: str, number: str) -> tuple[Order, list[ReturnableLine]]:
-        order = self._orders.find_for_customer(number, shopper)
-        return order, self._returnable(order, self._history(shopper))
+    def order(
+        self, shopper: str, number: str
+    ) -> tuple[Order, list[ReturnableLine], list[TrackingEvent]]:
+        """The shopper's order, what of it can be returned, and its timeline (read with it)."""
+        order, timeline = self._orders.order_with_timeline(number, shopper)
+        return order, self._returnable(order, self._history(shopper)), timeline
 
     def exchange_options(self, shopper: str, number: str, sku: str) -> list[ExchangeOption]:
         """The variants a line of the shopper's order may be exchanged for (the one ordered

@@ -1,5 +1,6 @@
 """What Shopify's webhooks tell returns-desk, once their signature is checked: order topics
-record the order, fulfillment updates the day its parcel was delivered.
+record the order (its cancellation too) and the milestones of its timeline; fulfillment topics
+a parcel's milestones (shipped, in transit... delivered) and the day it was delivered.
 
 A webhook that cannot be used is acknowledged and ignored, with why: Shopify retries anything
 but a 2xx for 48 hours, and a topic or a payload returns-desk cannot use now would not become
@@ -27,8 +28,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class WebhookOutcome:
-    """What became of a webhook: `recorded`, `unchanged` (a duplicate, or older than what is
-    stored) or `ignored` (with the reason)."""
+    """What became of a webhook: `recorded` (the order, or a milestone of its timeline, was
+    new), `unchanged` (a duplicate, or older than what is stored) or `ignored` (with the
+    reason)."""
 
     status: Literal["recorded", "unchanged", "ignored"]
     order: str | None = None
@@ -58,21 +60,28 @@ class ShopifyWebhooks:
     def _outcome(self, topic: str, body: bytes) -> WebhookOutcome:
         # The body is read only for the topics used: another topic may come in any format.
         if topic in shopify.ORDER_TOPICS:
-            return self._record_order(_json(body))
-        if topic == shopify.FULFILLMENT_TOPIC:
-            return self._record_delivery(_json(body))
+            return self._record_order(_json(body), paid=topic == shopify.PAID_TOPIC)
+        if topic in shopify.FULFILLMENT_TOPICS:
+            return self._record_fulfillment(_json(body))
         return _ignored(f"Topic '{topic}' is not one returns-desk uses.")
 
-    def _record_order(self, payload: Any) -> WebhookOutcome:
+    def _record_order(self, payload: Any, *, paid: bool) -> WebhookOutcome:
         try:
-            order = shopify.ShopifyOrder.model_validate(payload).to_order()
+            shop_order = shopify.ShopifyOrder.model_validate(payload)
+            order = shop_order.to_order()
         except ValidationError as error:
             return _ignored(f"Not an order returns-desk can keep: {_summary(error)}")
-        return _stored(self._orders.record(order), order.number)
+        stored = self._orders.record(order)
+        # Whether or not this version of the order was newer, what it tells of the timeline
+        # is kept: a stale version may still be the first to tell a milestone.
+        milestones = shop_order.tracking_events(paid=paid)
+        tracked = self._orders.record_milestones(order.number, milestones)
+        return _stored(stored or tracked, order.number)
 
-    def _record_delivery(self, payload: Any) -> WebhookOutcome:
+    def _record_fulfillment(self, payload: Any) -> WebhookOutcome:
         """A fulfillment names its order only through its own name ("#1001.1"), and carries no
-        customer nor lines: what it adds to the stored order is the parcel's delivery."""
+        customer nor lines: what it adds to the stored order is the parcel's milestones and
+        its delivery."""
         try:
             fulfillment = shopify.ShopifyFulfillment.model_validate(payload)
         except ValidationError as error:
@@ -80,11 +89,11 @@ class ShopifyWebhooks:
         number = fulfillment.order_number
         if number is None:
             return _ignored("The fulfillment does not name its order ('<order name>.<n>').")
-        delivered_on = fulfillment.delivered_on
-        if delivered_on is None:
-            return WebhookOutcome(status="unchanged", order=number, reason="Not delivered yet.")
-        recorded = self._orders.record_delivery(
-            number, delivered_on, fulfillment.updated_at, fulfillment.order_external_id
+        recorded = self._orders.record_fulfillment(
+            number,
+            fulfillment.tracking_events(),
+            reported_at=fulfillment.updated_at,
+            external_id=fulfillment.order_external_id,
         )
         if recorded is None:
             return _ignored(f"Order {number} is not known to returns-desk.", number)

@@ -20,6 +20,7 @@ from urllib.parse import quote
 import pytest
 
 from chalicelib.domain.order import Order, OrderLine
+from chalicelib.domain.order_tracking import Milestone, TrackingEvent
 from chalicelib.errors import NotFoundError
 from chalicelib.integrations.shopify import (
     MAX_BODY_BYTES,
@@ -99,6 +100,15 @@ def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
 
 def shopify_order(name: str = "orders_create", **changes: Any) -> Order:
     return ShopifyOrder.model_validate({**event(name), **changes}).to_order()
+
+
+def delivery(parcel: str, day: int) -> TrackingEvent:
+    """A parcel's delivery, as its fulfillment tells it."""
+    return TrackingEvent(
+        milestone=Milestone.DELIVERED,
+        at=datetime(2026, 11, day, 10, tzinfo=UTC),
+        fulfillment=parcel,
+    )
 
 
 def admin_order(
@@ -268,12 +278,32 @@ def test_an_earlier_parcel_reported_late_does_not_move_the_delivery_date_back(
     # Given an order whose last parcel was delivered on Nov 6
     service.record(shopify_order("orders_fulfilled"))
     reported = datetime(2026, 11, 7, tzinfo=UTC)
-    assert service.record_delivery("#1001", date(2026, 11, 6), reported) is True
+    assert service.record_fulfillment("#1001", [delivery("#1001.2", 6)], reported_at=reported)
     # When the first parcel's delivery, on Nov 4, is reported afterwards
-    late = service.record_delivery("#1001", date(2026, 11, 4), reported + timedelta(hours=1))
-    # Then nothing changes: the return window runs from the last parcel
-    assert late is False
+    late = service.record_fulfillment(
+        "#1001", [delivery("#1001.1", 4)], reported_at=reported + timedelta(hours=1)
+    )
+    # Then it joins the order's timeline, but the delivery date stays: the return window runs
+    # from the last parcel
+    assert late is True
+    assert len(service.timeline("#1001")) == 2
     assert service.find("#1001").delivered_at == date(2026, 11, 6)
+
+
+def test_a_delivery_told_again_later_does_not_move_the_delivery_date(
+    service: OrderService,
+) -> None:
+    # Given an order whose parcel was delivered on Nov 4
+    service.record(shopify_order("orders_fulfilled"))
+    reported = datetime(2026, 11, 7, tzinfo=UTC)
+    service.record_fulfillment("#1001", [delivery("#1001.1", 4)], reported_at=reported)
+    # When the same parcel's delivery is told again, dated Nov 6
+    again = service.record_fulfillment(
+        "#1001", [delivery("#1001.1", 6)], reported_at=reported + timedelta(hours=1)
+    )
+    # Then nothing changes: the delivery counts as first told
+    assert again is False
+    assert service.find("#1001").delivered_at == date(2026, 11, 4)
 
 
 def test_an_admin_put_older_than_the_stored_version_answers_the_stored_order(
@@ -353,12 +383,17 @@ def test_an_order_version_from_before_a_delivery_does_not_undo_it(
     assert service.find("#1001").delivered_at == date(2026, 11, 4)
 
 
-def test_a_fulfillment_not_yet_delivered_changes_nothing(api: Any, service: OrderService) -> None:
+def test_a_fulfillment_not_yet_delivered_changes_only_the_timeline(
+    api: Any, service: OrderService
+) -> None:
     deliver(api, "orders/fulfilled", event_bytes("orders_fulfilled"))
     in_transit = {**event("fulfillments_update"), "shipment_status": "in_transit"}
     response = deliver(api, "fulfillments/update", in_transit)
-    received(response, "unchanged")
+    # The parcel's transit is a milestone of its timeline (test_order_tracking.py); the order
+    # itself is as it was
+    received(response, "recorded")
     assert service.find("#1001") == shopify_order("orders_fulfilled")
+    received(deliver(api, "fulfillments/update", in_transit), "unchanged")
 
 
 def test_a_fulfillment_of_an_order_returns_desk_does_not_know_is_ignored(
@@ -552,7 +587,10 @@ def test_a_body_nested_too_deep_but_unsigned_is_refused_as_unsigned(api: Any) ->
     assert_error(response, 401, "unauthorized")
 
 
-@pytest.mark.parametrize("topic", ["products/update", "orders/paid", "customers/redact", ""])
+@pytest.mark.parametrize(
+    "topic",
+    ["products/update", "orders/edited", "fulfillment_events/create", "customers/redact", ""],
+)
 def test_a_topic_returns_desk_does_not_use_is_acknowledged_and_ignored(
     api: Any, service: OrderService, topic: str
 ) -> None:
@@ -751,9 +789,10 @@ def test_the_admin_api_replaces_the_shopify_order_its_number_names_without_the_h
     assert order.source == "admin"
     assert service.find("#1001") == order
     # And a Shopify delivery of "#1001" applies to it
-    assert (
-        service.record_delivery("#1001", date(2030, 1, 2), datetime(2030, 1, 2, tzinfo=UTC)) is True
-    )
+    delivered = delivery("#1001.1", 2).model_copy(update={"at": datetime(2030, 1, 2, tzinfo=UTC)})
+    reported = datetime(2030, 1, 2, tzinfo=UTC)
+    assert service.record_fulfillment("#1001", [delivered], reported_at=reported) is True
+    assert service.find("#1001").delivered_at == date(2030, 1, 2)
 
 
 @pytest.mark.parametrize("typed", TYPED_4821)

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.domain.order import Order, OrderLine
+from chalicelib.domain.order import Order, OrderLine, PaymentSummary
+from chalicelib.domain.rma import Contact
 from chalicelib.integrations.shopify import (
     MAX_BODY_BYTES,
     MAX_NESTING_DEPTH,
@@ -29,6 +30,13 @@ from chalicelib.integrations.shopify import (
 
 EVENTS = Path(__file__).parents[1] / "events"
 SECRET = "shopify-secret"
+JANE_S_ADDRESS = Contact(
+    name="Jane Doe",
+    address_lines=["18 rue des Martyrs", "3e étage", "75009 Paris", "France"],
+    city="Paris",
+    postal_code="75009",
+    country="FR",
+)
 
 
 def event_bytes(name: str) -> bytes:
@@ -144,6 +152,10 @@ def test_a_new_shopify_order_maps_to_an_order_with_its_customer_lines_and_dates(
                 variant_id="gid://shopify/ProductVariant/46318002127166",
             ),
         ],
+        total=Decimal("143.90"),
+        shipping_address=JANE_S_ADDRESS,
+        billing_address=JANE_S_ADDRESS,
+        payment=PaymentSummary(gateway="shopify_payments"),
         source="shopify",
         source_updated_at=datetime(2026, 10, 31, 23, 15, 34, tzinfo=UTC),
     )
@@ -372,7 +384,10 @@ def test_the_nesting_depth_counts_arrays_and_objects_but_not_brackets_in_strings
     assert nesting_depth(body) == depth
 
 
-@pytest.mark.parametrize("name", ["orders_create", "orders_updated", "orders_fulfilled"])
+@pytest.mark.parametrize(
+    "name",
+    ["orders_create", "orders_updated", "orders_paid", "orders_fulfilled", "orders_cancelled"],
+)
 def test_shopify_s_own_payloads_are_well_within_the_limits(name: str) -> None:
     # Given / When a sample payload of each order topic is measured
     raw = event_bytes(name)

@@ -3,6 +3,7 @@ their returns, labelled in their language."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Literal, get_args
@@ -19,9 +20,11 @@ from chalicelib.api.models.common import (
 )
 from chalicelib.domain.eligibility import window_closes_on
 from chalicelib.domain.labels import financial_wording, label, received_in_words
+from chalicelib.domain.order_tracking import Milestone
 from chalicelib.domain.refunds import RefundBreakdown
 from chalicelib.domain.rma import (
     MAX_SHOPPER_PHOTOS,
+    Contact,
     LongText,
     Quantity,
     Rma,
@@ -39,7 +42,8 @@ from chalicelib.domain.statuses import (
 
 if TYPE_CHECKING:
     from chalicelib.domain.exchanges import ExchangeOption
-    from chalicelib.domain.order import Order
+    from chalicelib.domain.order import Order, PaymentSummary
+    from chalicelib.domain.order_tracking import TrackingEvent
     from chalicelib.domain.policy import ReturnPolicy
     from chalicelib.repositories.photo_store import PhotoUpload
     from chalicelib.services.portal_service import RequestedReturnLine, ReturnableLine
@@ -136,6 +140,64 @@ class PortalOrderLine(ResponseModel):
         )
 
 
+class PortalTrackingEvent(ResponseModel):
+    """A milestone of the order's timeline, worded in the shopper's language."""
+
+    milestone: Milestone
+    label: str
+    at: datetime
+    # The parcel ("#1001.1") for its milestones; None for the order's own.
+    fulfillment: str | None
+    carrier: str | None
+    tracking_number: str | None
+    tracking_url: str | None
+    estimated_delivery_at: datetime | None
+
+    @classmethod
+    def of(cls, event: TrackingEvent, locale: str) -> PortalTrackingEvent:
+        return cls(**event.model_dump(), label=label(event.milestone, locale))
+
+
+class PortalAddress(ResponseModel):
+    name: str | None
+    # As written on a parcel: street, its complement, postcode and town, country.
+    lines: list[str]
+
+    @classmethod
+    def of(cls, contact: Contact | None) -> PortalAddress | None:
+        return None if contact is None else cls(name=contact.name, lines=contact.address_lines)
+
+
+class PortalPayment(ResponseModel):
+    """How the order was paid: a card shows as its brand and last four digits only."""
+
+    gateway: str | None
+    card_brand: str | None
+    card_last4: str | None
+
+    @classmethod
+    def of(cls, payment: PaymentSummary | None) -> PortalPayment | None:
+        return None if payment is None else cls.model_validate(payment.model_dump())
+
+
+class PortalOrderSummary(ResponseModel):
+    total: Decimal | None
+    currency: str
+    shipping_address: PortalAddress | None
+    billing_address: PortalAddress | None
+    payment: PortalPayment | None
+
+    @classmethod
+    def of(cls, order: Order) -> PortalOrderSummary:
+        return cls(
+            total=order.total,
+            currency=order.currency,
+            shipping_address=PortalAddress.of(order.shipping_address),
+            billing_address=PortalAddress.of(order.billing_address),
+            payment=PortalPayment.of(order.payment),
+        )
+
+
 class PortalOrder(ResponseModel):
     number: str
     ordered_at: date
@@ -146,9 +208,19 @@ class PortalOrder(ResponseModel):
     # The shopper's language, as the shop knows it: the portal page speaks it.
     locale: str
     lines: list[PortalOrderLine]
+    summary: PortalOrderSummary
+    # Where the order is, its milestones in the order they happened: one order's answer has
+    # it, the list of orders leaves it empty.
+    timeline: list[PortalTrackingEvent] = []
 
     @classmethod
-    def of(cls, order: Order, lines: list[ReturnableLine], policy: ReturnPolicy) -> PortalOrder:
+    def of(
+        cls,
+        order: Order,
+        lines: list[ReturnableLine],
+        policy: ReturnPolicy,
+        timeline: Sequence[TrackingEvent] = (),
+    ) -> PortalOrder:
         return cls(
             number=order.number,
             ordered_at=order.ordered_at,
@@ -159,6 +231,8 @@ class PortalOrder(ResponseModel):
             currency=order.currency,
             locale=order.locale,
             lines=[PortalOrderLine.of(line) for line in lines],
+            summary=PortalOrderSummary.of(order),
+            timeline=[PortalTrackingEvent.of(event, order.locale) for event in timeline],
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint
 from chalice.app import Request
 
+from chalicelib.api.models.order_requests import OrderActions
 from chalicelib.api.models.portal import (
     CreatePortalReturn,
     PhotoRequest,
@@ -54,8 +55,12 @@ def list_orders() -> PortalOrders:
 )
 def get_order(number: str) -> PortalOrder:
     service = container.portal_service()
-    order, lines, timeline = service.order(_shopper(), number)
-    return PortalOrder.of(order, lines, service.policy(), timeline)
+    shopper, policy = _shopper(), service.policy()
+    order, lines, timeline = service.order(shopper, number)
+    requests = container.order_request_service()
+    options = requests.options_for(order, timeline, requests.for_shopper(shopper))
+    actions = OrderActions.of(options, rules=policy.claims, locale=order.locale)
+    return PortalOrder.of(order, lines, policy, timeline).model_copy(update={"actions": actions})
 
 
 @routes.get(

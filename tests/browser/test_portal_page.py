@@ -364,7 +364,7 @@ def test_a_shopper_reads_the_portal_in_french_from_a_link_to_her_return(
 @pytest.fixture
 def phone_order() -> None:
     # Given a shopper whose shop knows her as French
-    record_order("#4930", LUCIE, "fr-FR")
+    record_order("#4931", LUCIE, "fr-FR")
 
 
 def test_a_shopper_uses_the_portal_on_a_phone_in_her_orders_language(
@@ -374,7 +374,7 @@ def test_a_shopper_uses_the_portal_on_a_phone_in_her_orders_language(
     phone.goto(f"{stack.url}/portal/")
     assert_no_horizontal_scroll(phone)
     screenshot(phone, "portal-phone-sign-in")
-    sent = ask_for_code(phone, LUCIE, "#4930", email_label="Email address")
+    sent = ask_for_code(phone, LUCIE, "#4931", email_label="Email address")
     type_code(phone, latest_sign_in_code(LUCIE, after=sent))
     # Then her orders are shown in her order's language, and fit the screen
     phone.get_by_role("heading", name="Vos commandes", level=1).wait_for()

@@ -19,6 +19,7 @@ from chalicelib.domain.order_requests import (
     OrderRequestKind,
     RequestStatus,
 )
+from chalicelib.domain.policy import ClaimRules
 from chalicelib.domain.rma import (
     MAX_SHOPPER_PHOTOS,
     LongText,
@@ -259,13 +260,15 @@ class OrderActions(ResponseModel):
 
     cancellation: OptionView
     issues: list[ClaimOptionView]
+    # How a reported issue may be settled, as the policy allows.
+    resolutions: list[ExpectedResolution]
     requests: list[OrderRequestView]
 
     @classmethod
-    def of(
-        cls, options: OrderOptions, *, photo_required: list[ClaimIssue], locale: str
-    ) -> OrderActions:
+    def of(cls, options: OrderOptions, *, rules: ClaimRules, locale: str) -> OrderActions:
+        photo_required = rules.photo_required
         return cls(
+            resolutions=list(rules.resolutions),
             cancellation=OptionView.of(options.cancellation),
             issues=[
                 ClaimOptionView(

@@ -12,12 +12,14 @@ from pydantic import EmailStr, Field, StringConstraints
 
 from chalicelib.api.models.common import (
     LabelledStatuses,
+    PhotoType,
     RequestModel,
     ResponseModel,
     Tracking,
     labelled_statuses,
     photo_links,
 )
+from chalicelib.api.models.order_requests import OrderActions
 from chalicelib.domain.eligibility import window_closes_on
 from chalicelib.domain.labels import financial_wording, label, received_in_words
 from chalicelib.domain.order_tracking import Milestone
@@ -49,7 +51,6 @@ if TYPE_CHECKING:
     from chalicelib.services.portal_service import RequestedReturnLine, ReturnableLine
 
 LOGIN_ANSWER = "If that order is yours, a 6-digit code is on its way to your inbox."
-PhotoType = Literal["image/jpeg", "image/png", "image/webp", "image/heic"]
 # What a shopper may ask for: whether nothing is given back is the team's decision, not theirs.
 SHOPPER_RESOLUTIONS = (
     ExpectedResolution.REFUND,
@@ -212,6 +213,9 @@ class PortalOrder(ResponseModel):
     # Where the order is, its milestones in the order they happened: one order's answer has
     # it, the list of orders leaves it empty.
     timeline: list[PortalTrackingEvent] = []
+    # What else the shopper may do with it: cancel it, report an issue, and the requests she
+    # made for it (one order's answer only).
+    actions: OrderActions | None = None
 
     @classmethod
     def of(

@@ -1,10 +1,10 @@
-"""The Lambda entry point of the Gorgias updates queue (SQS FIFO): each return event Gorgias
-must hear of → a ticket for a request, an internal note for a later step
-(services/gorgias_tickets.py).
+"""The Lambda entry point of the Gorgias updates queue (SQS FIFO): each event of a return, a
+cancellation request or a claim that Gorgias must hear of → a ticket for a request, an internal
+note for a later step (services/gorgias_tickets.py).
 
 FIFO batches are processed in order; a failed message goes back to the queue with the later
-messages of the same return, so a return's steps never overtake one another, while other
-returns' go on. A message that fails MAX_RECEIVE_COUNT times (Gorgias down for hours) waits in the
+messages of the same return or request, so its steps never overtake one another, while
+others' go on. A message that fails MAX_RECEIVE_COUNT times (Gorgias down for hours) waits in the
 dead-letter queue, whose alarm asks a person to redrive it once Gorgias answers again.
 """
 
@@ -34,7 +34,7 @@ def process_gorgias_updates(event: dict[str, Any], context: Any) -> dict[str, An
         process_partial_response(
             event=event,
             record_handler=apply_update,
-            # One return's failure holds back its own later steps, not other returns'.
+            # One return's (or request's) failure holds back its own later steps, not others'.
             processor=SqsFifoPartialProcessor(skip_group_on_error=True),
             context=context,
         )

@@ -7,7 +7,7 @@ Martin."), so that the ticket's thread is the return's story without opening any
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from chalicelib.domain.events import ReturnEvent, ReturnEventType
@@ -30,10 +30,13 @@ class TicketContent:
     body_html: str
 
 
-def decision_sentence(reference: str, done: str, actor: Actor, note: str | None) -> str:
+def decision_sentence(
+    reference: str, done: str, actor: Actor, note: str | None, *, subject: str = "Return"
+) -> str:
     """ "Return R-001042 approved by Alex Martin. Reason: …": the answer of a Gorgias button
-    and the note its decision leaves on the ticket."""
-    sentence = f"Return {reference} {done} by {actor.display_name}."
+    and the note its decision leaves on the ticket (`subject` names what was decided: a
+    return, a cancellation request, an order issue)."""
+    sentence = f"{subject} {reference} {done} by {actor.display_name}."
     return f"{sentence} Reason: {note.strip()}" if note and note.strip() else sentence
 
 
@@ -42,40 +45,60 @@ def request_ticket(
 ) -> TicketContent:
     """The ticket a return request opens for the agents: who, which order, each line with its
     reason and photos, and where to act on it."""
+    lines = []
+    for line in rma.lines:
+        text = line_summary(line)
+        if line.comment:
+            text += f" — “{line.comment}”"
+        lines.append((text, photo_links(line.photos)))
+    return ticket_content(
+        f"Return request {rma.return_reference} — order {rma.order.number}",
+        intro=(
+            f"{rma.customer.name or rma.customer.email} asks to return items of order "
+            f"{rma.order.number} ({label(rma.expected_resolution, AGENTS_LOCALE)} expected)."
+        ),
+        lines=lines,
+        comment=rma.comment,
+        status=f"Status: {label(rma.processing_status, AGENTS_LOCALE)}.",
+        console_link=console_link,
+    )
+
+
+def ticket_content(
+    subject: str,
+    *,
+    intro: str,
+    lines: Sequence[tuple[str, list[str]]],
+    comment: str | None,
+    status: str,
+    console_link: str | None = None,
+) -> TicketContent:
+    """A request's ticket, as text and as HTML: the intro, each line with links to its
+    photos, the shopper's comment, where it stands, and where to act on it."""
     # Here, not at the top: the API imports this module for `decision_sentence` alone, and
     # html's entity tables cost every cold start a few milliseconds.
     import html
 
-    subject = f"Return request {rma.return_reference} — order {rma.order.number}"
-    lines = []
-    for line in rma.lines:
-        text = f"- {line_summary(line)}"
-        if line.comment:
-            text += f" — “{line.comment}”"
-        lines.append((text, photo_links(line.photos)))
-    intro = (
-        f"{rma.customer.name or rma.customer.email} asks to return items of order "
-        f"{rma.order.number} ({label(rma.expected_resolution, AGENTS_LOCALE)} expected)."
-    )
-    status = f"Status: {label(rma.processing_status, AGENTS_LOCALE)}."
     text_parts = [intro, ""]
     for text, photos in lines:
-        text_parts.append(text)
+        text_parts.append(f"- {text}")
         text_parts += [f"  photo: {url}" for url in photos]
-    if rma.comment:
-        text_parts += ["", f"Comment: {rma.comment}"]
+    if comment:
+        text_parts += ["", f"Comment: {comment}"]
     text_parts += ["", status]
     if console_link:
         text_parts.append(f"Open in the console: {console_link}")
     items_html = "".join(
-        f"<li>{html.escape(text[2:])}"
+        f"<li>{html.escape(text)}"
         + "".join(f' <a href="{html.escape(url)}">photo {n}</a>' for n, url in enumerate(photos, 1))
         + "</li>"
         for text, photos in lines
     )
-    body_html = f"<p>{html.escape(intro)}</p><ul>{items_html}</ul>"
-    if rma.comment:
-        body_html += f"<p>Comment: {html.escape(rma.comment)}</p>"
+    body_html = f"<p>{html.escape(intro)}</p>"
+    if items_html:
+        body_html += f"<ul>{items_html}</ul>"
+    if comment:
+        body_html += f"<p>Comment: {html.escape(comment)}</p>"
     body_html += f"<p>{html.escape(status)}</p>"
     if console_link:
         body_html += f'<p><a href="{html.escape(console_link)}">Open in the console</a></p>'

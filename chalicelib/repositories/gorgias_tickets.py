@@ -1,10 +1,12 @@
-"""Which Gorgias ticket a return is discussed on, and which of its steps each ticket was told
-of. The only module that knows the item.
+"""Which Gorgias ticket a return, a cancellation request or a claim is discussed on, and which
+of its steps each ticket was told of. The only module that knows the item.
 
-- Ticket link: pk `GORGIAS#<rma id>`, sk `TICKET`; `ticket_id` the ticket opened for the
-  return's request, and `noted_<ticket id>` the version of the last step noted on that ticket.
-  A partition of its own: reading a return with its log never reads it, and writing it never
-  races a change of the return (an agent deciding while the ticket is being opened).
+- Ticket link: pk `GORGIAS#<subject>`, sk `TICKET`, where the subject is a return's id (32 hex
+  digits) or a request's reference (`C-000004`, `X-000003`): they never meet. `ticket_id` the
+  ticket opened for the request, and `noted_<ticket id>` the version of the last step noted on
+  that ticket. A partition of its own: reading a return or a request with its log never reads
+  it, and writing it never races a change of theirs (an agent deciding while the ticket is
+  being opened).
 """
 
 from __future__ import annotations
@@ -21,14 +23,14 @@ _NOTED = "noted_"
 @dataclass(frozen=True)
 class TicketLink:
     ticket_id: int | None = None
-    # Ticket id -> the version of the return's last step noted on it.
+    # Ticket id -> the version of the last step noted on it.
     noted: dict[int, int] = field(default_factory=dict)
 
 
 class GorgiasTicketLinks(DynamoTable):
-    def get(self, rma_id: str) -> TicketLink:
+    def get(self, subject: str) -> TicketLink:
         response = self._dynamodb.get_item(
-            TableName=self._table, Key=_key(rma_id), ConsistentRead=True
+            TableName=self._table, Key=_key(subject), ConsistentRead=True
         )
         item = self._from_dynamo(response.get("Item") or {})
         ticket = item.get("ticket_id")
@@ -41,12 +43,12 @@ class GorgiasTicketLinks(DynamoTable):
             },
         )
 
-    def link(self, rma_id: str, ticket_id: int) -> bool:
-        """Remember the ticket opened for the return; False when one was linked already."""
+    def link(self, subject: str, ticket_id: int) -> bool:
+        """Remember the ticket opened for the request; False when one was linked already."""
         try:
             self._dynamodb.update_item(
                 TableName=self._table,
-                Key=_key(rma_id),
+                Key=_key(subject),
                 UpdateExpression="SET ticket_id = :ticket",
                 ConditionExpression="attribute_not_exists(ticket_id)",
                 ExpressionAttributeValues={":ticket": {"N": str(ticket_id)}},
@@ -55,13 +57,13 @@ class GorgiasTicketLinks(DynamoTable):
             return False
         return True
 
-    def mark_noted(self, rma_id: str, ticket_id: int, version: int) -> None:
-        """Remember that the ticket was told of the return's step `version` (never going back
-        to an earlier one)."""
+    def mark_noted(self, subject: str, ticket_id: int, version: int) -> None:
+        """Remember that the ticket was told of the step `version` of the return or request
+        (never going back to an earlier one)."""
         try:
             self._dynamodb.update_item(
                 TableName=self._table,
-                Key=_key(rma_id),
+                Key=_key(subject),
                 UpdateExpression="SET #noted = :version",
                 ConditionExpression="attribute_not_exists(#noted) OR #noted < :version",
                 ExpressionAttributeNames={"#noted": f"{_NOTED}{ticket_id}"},
@@ -71,5 +73,5 @@ class GorgiasTicketLinks(DynamoTable):
             return
 
 
-def _key(rma_id: str) -> dict[str, dict[str, str]]:
-    return {PARTITION_KEY: {"S": f"GORGIAS#{rma_id}"}, SORT_KEY: {"S": _SORT}}
+def _key(subject: str) -> dict[str, dict[str, str]]:
+    return {PARTITION_KEY: {"S": f"GORGIAS#{subject}"}, SORT_KEY: {"S": _SORT}}

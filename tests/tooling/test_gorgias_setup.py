@@ -81,6 +81,35 @@ WIDGET_ANSWER: dict[str, Any] = {
             "console_url": "https://console.example.com/returns/R-001042",
         }
     ],
+    "open_requests": "1",
+    "requests": [
+        {
+            "reference": "C-000004",
+            "kind": "CLAIM",
+            "kind_label": "Order issue",
+            "status": "RESOLVED",
+            "status_label": "Resolved",
+            "order_number": "#4930",
+            "issue": "DAMAGED",
+            "issue_label": "Arrived damaged or defective",
+            "items_summary": "1 x Ceramic mug",
+            "lines": [
+                {
+                    "sku": "MUG-001",
+                    "name": "Ceramic mug",
+                    "quantity": 1,
+                    "photo_urls": ["https://photos.example.com/claim.jpg"],
+                }
+            ],
+            "resolution": "VOUCHER",
+            "resolution_label": "Store credit",
+            "comment": None,
+            "decision_note": None,
+            "settlement": "store credit of 19.80 EUR, issued (code ending 7KQ2)",
+            "created_at": "2026-11-28T10:00:00Z",
+            "console_url": "https://console.example.com/requests/C-000004",
+        }
+    ],
 }
 
 
@@ -193,14 +222,14 @@ def test_the_shipped_widget_template_is_what_post_api_widgets_accepts() -> None:
 
 def test_the_schema_refuses_what_gorgias_would_refuse() -> None:
     shipped = json.loads(WIDGET_TEMPLATE.read_text())
-    approve = buttons(shipped)["Approve return"]
+    approve = buttons(shipped)["Approve"]
     wrong: list[dict[str, Any]] = [
         {**shipped, "integration_id": "<your HTTP integration id>"},
         {key: value for key, value in shipped.items() if key != "type"},
         {**shipped, "context": "sidebar"},
     ]
     wrong_parameter = json.loads(json.dumps(shipped))
-    buttons(wrong_parameter)["Approve return"]["headers"][0]["type"] = "checkbox"
+    buttons(wrong_parameter)["Approve"]["headers"][0]["type"] = "checkbox"
     wrong.append(wrong_parameter)
 
     assert approve["method"] == "POST"
@@ -232,6 +261,9 @@ def test_every_path_of_the_template_leads_into_the_widget_answer() -> None:
     assert ("url", "https://console.example.com/returns/R-001042") in shown
     assert ("url", "https://track.example.com/6A123") in shown
     assert ("date", "2026-11-20T09:12:00Z") in shown
+    assert ("url", "https://photos.example.com/claim.jpg") in shown
+    assert ("url", "https://console.example.com/requests/C-000004") in shown
+    assert ("text", "store credit of 19.80 EUR, issued (code ending 7KQ2)") in shown
 
 
 def test_the_return_cards_are_titled_with_reference_and_status() -> None:
@@ -243,13 +275,24 @@ def test_the_return_cards_are_titled_with_reference_and_status() -> None:
     assert root_card(template)["meta"]["custom"]["links"] == []
 
 
+def test_the_request_cards_follow_the_returns_titled_with_reference_kind_and_status() -> None:
+    template = json.loads(WIDGET_TEMPLATE.read_text())
+    paths = [w.get("path") for w in root_card(template)["widgets"]]
+    requests = next(w for w in root_card(template)["widgets"] if w.get("path") == "requests")
+
+    assert paths.index("requests") > paths.index("returns")
+    assert requests["type"] == "list"
+    assert requests["widgets"][0]["title"] == "{{reference}} · {{kind_label}} · {{status_label}}"
+    assert "{{open_requests}}" in root_card(template)["title"]
+
+
 def test_both_buttons_send_the_typed_reference_the_ticket_and_the_agent_as_form_fields() -> None:
     actions = buttons(json.loads(WIDGET_TEMPLATE.read_text()))
 
-    assert set(actions) == {"Approve return", "Reject return"}
+    assert set(actions) == {"Approve", "Reject"}
     for decision, action in (
-        ("approve", actions["Approve return"]),
-        ("reject", actions["Reject return"]),
+        ("approve", actions["Approve"]),
+        ("reject", actions["Reject"]),
     ):
         assert action["method"] == "POST"
         assert action["url"] == f"https://returns.example.com/gorgias/actions/{decision}"
@@ -269,7 +312,8 @@ def test_both_buttons_send_the_typed_reference_the_ticket_and_the_agent_as_form_
         assert fields["rma"] == {
             "key": "rma",
             "value": "",
-            "label": "Return reference (e.g. R-001042)",
+            "label": "Reference: a return (R-001042), an order issue (C-000004) or a "
+            "cancellation (X-000003)",
             "type": "text",
             "editable": True,
             "mandatory": True,
@@ -282,14 +326,32 @@ def test_both_buttons_send_the_typed_reference_the_ticket_and_the_agent_as_form_
         for key, value in filled_by_gorgias.items():
             assert fields[key]["value"] == value
             assert fields[key]["editable"] is False
-        assert all(p["type"] == "text" for p in fields.values())
+        assert all(p["type"] == "text" for key, p in fields.items() if key != "resolution")
 
-    reason = form(actions["Reject return"])["reason"]
+    reason = form(actions["Reject"])["reason"]
     assert reason["value"] == ""
     assert reason["label"] == "Reason (the shopper reads it)"
     assert reason["editable"] is True
     assert reason["mandatory"] is True
-    assert "reason" not in form(actions["Approve return"])
+    assert "reason" not in form(actions["Approve"])
+
+
+def test_approve_offers_an_order_issues_settlement_as_an_optional_dropdown() -> None:
+    # Given the shipped template's Approve button
+    approve = form(buttons(json.loads(WIDGET_TEMPLATE.read_text()))["Approve"])
+    # Then its form has a dropdown of the three settlements, which the agent may leave blank
+    # (Gorgias starts an optional dropdown blank and sends it empty: the shopper's choice)
+    assert approve["resolution"] == {
+        "key": "resolution",
+        "value": "Refund;Store credit;Replacement",
+        "label": "An order issue's settlement (blank: as the shopper asked)",
+        "type": "dropdown",
+        "editable": True,
+        "mandatory": False,
+    }
+    # And within the ten values a dropdown shows
+    assert len(approve["resolution"]["value"].split(";")) <= 10
+    assert "resolution" not in form(buttons(json.loads(WIDGET_TEMPLATE.read_text()))["Reject"])
 
 
 # --- a first run -----------------------------------------------------------------------------
@@ -349,8 +411,8 @@ def test_a_first_run_creates_both_integrations_and_the_widget(
     assert widget["context"] == "ticket"
     assert widget["integration_id"] == 101
     actions = buttons(widget)
-    assert actions["Approve return"]["url"] == f"{PUBLIC_API_URL}/gorgias/actions/approve"
-    assert actions["Reject return"]["url"] == f"{PUBLIC_API_URL}/gorgias/actions/reject"
+    assert actions["Approve"]["url"] == f"{PUBLIC_API_URL}/gorgias/actions/approve"
+    assert actions["Reject"]["url"] == f"{PUBLIC_API_URL}/gorgias/actions/reject"
     for action in actions.values():
         assert action["headers"][0]["value"] == f"Bearer {WIDGET_TOKEN}"
     assert "returns.example.com" not in json.dumps(widget)

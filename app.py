@@ -16,6 +16,8 @@ from chalicelib.api.console_analytics import console_analytics
 from chalicelib.api.console_auth import console_auth
 from chalicelib.api.console_inspections_page import console_inspections_page
 from chalicelib.api.console_policy_page import console_policy_page
+from chalicelib.api.console_request_page import console_request_page
+from chalicelib.api.console_requests_page import console_requests_page
 from chalicelib.api.console_return_page import console_return_page
 from chalicelib.api.console_returns_page import console_returns_page
 from chalicelib.api.console_webhooks_page import console_webhooks_page
@@ -77,6 +79,8 @@ app.register_blueprint(console_auth)
 app.register_blueprint(console)
 app.register_blueprint(console_return_page)
 app.register_blueprint(console_returns_page)
+app.register_blueprint(console_requests_page)
+app.register_blueprint(console_request_page)
 app.register_blueprint(console_policy_page)
 app.register_blueprint(console_inspections_page)
 app.register_blueprint(console_analytics)

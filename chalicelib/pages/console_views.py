@@ -154,9 +154,9 @@ def return_view(
         ],
         order=[
             Figure("Order", rma.order.number),
-            Figure("Ordered", _day(rma.order.ordered_at)),
-            Figure("Delivered", _day(rma.order.delivered_at)),
-            Figure("Requested", _moment(rma.requested_at or rma.created_at)),
+            Figure("Ordered", day_words(rma.order.ordered_at)),
+            Figure("Delivered", day_words(rma.order.delivered_at)),
+            Figure("Requested", moment_words(rma.requested_at or rma.created_at)),
         ],
         lines=lines,
         breakdown=_breakdown(rma, breakdown),
@@ -191,7 +191,7 @@ def return_view(
             for upload in rma.inspection_uploads
         ],
         log=[_entry(event) for event in events],
-        photo_origins=sorted({_origin(url) for url in urls}),
+        photo_origins=sorted({url_origin(url) for url in urls}),
     )
 
 
@@ -277,9 +277,9 @@ def _entry(event: RmaEvent) -> LogEntry:
     before = label(event.from_status, CONSOLE_LOCALE) if event.from_status else None
     after = label(event.to_status, CONSOLE_LOCALE)
     return LogEntry(
-        at=_moment(event.at),
+        at=moment_words(event.at),
         who=event.actor.display_name,
-        via=_CHANNELS[event.actor.channel],
+        via=channel_words(event.actor.channel),
         what=_action_words(event.action),
         change=f"{before} → {after}" if before and before != after else after,
         note=event.note,
@@ -298,14 +298,20 @@ def _money(rma: Rma, amount: Decimal) -> str:
     return money(amount, rma.currency, CONSOLE_LOCALE)
 
 
-def _day(value: object) -> str:
+def channel_words(channel: Channel) -> str:
+    """Through what an action came, as a log entry says it after "via" (empty: its actor
+    names it already)."""
+    return _CHANNELS[channel]
+
+
+def day_words(value: object) -> str:
     return f"{value:%d %b %Y}" if value else "—"
 
 
-def _moment(value: datetime) -> str:
+def moment_words(value: datetime) -> str:
     return f"{value:%d %b %Y, %H:%M} UTC"
 
 
-def _origin(url: str) -> str:
+def url_origin(url: str) -> str:
     scheme, _, rest = url.partition("://")
     return f"{scheme}://{rest.split('/', 1)[0]}"

@@ -20,6 +20,7 @@ from chalicelib.pages.routing import PAGE_ROUTES
 from chalicelib.repositories.aws import client
 from tests.console_support import MERCHANT, csrf_of, sign_in
 from tests.integration.test_admin_routes import open_return, walk
+from tests.order_request_support import ask_cancellation, store_janes_orders
 
 # The pages anyone may open: the rest of PAGE_ROUTES stands behind the console's sign-in.
 PUBLIC_PAGES = {
@@ -33,14 +34,16 @@ PUBLIC_PAGES = {
 CONSOLE_PAGES = sorted(PAGE_ROUTES - PUBLIC_PAGES, key=lambda route: (route[1], route[0]))
 CONSOLE_GETS = [path for method, path in CONSOLE_PAGES if method == "GET"]
 CONSOLE_POSTS = [path for method, path in CONSOLE_PAGES if method == "POST"]
-# A value for each path parameter: a return that exists and an action its state allows, so that
-# a form let through would change something.
+# A value for each path parameter: a return that exists and an action its state allows, and a
+# cancellation request waiting for a decision, so that a form let through would change something.
 PARAMETERS = {"reference": "R-001001", "action": "approve", "name": "base.css"}
+REQUEST_PARAMETERS = {**PARAMETERS, "reference": "X-000001"}
 SAME_SITE = {"Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "same-origin"}
 
 
 def concrete(path: str) -> str:
-    return re.sub(r"\{(\w+)\}", lambda match: PARAMETERS[match.group(1)], path)
+    values = REQUEST_PARAMETERS if path.startswith("/console/requests/") else PARAMETERS
+    return re.sub(r"\{(\w+)\}", lambda match: values[match.group(1)], path)
 
 
 def stored_items() -> list[dict[str, Any]]:
@@ -51,10 +54,13 @@ def stored_items() -> list[dict[str, Any]]:
 
 @pytest.fixture
 def console(console: Any) -> Any:
-    """The app with a console user, and a return waiting for a decision."""
+    """The app with a console user, a return and a cancellation request waiting for a
+    decision."""
     api = console
     open_return(api)
     walk(api, PARAMETERS["reference"], "submit")
+    store_janes_orders()
+    assert ask_cancellation().reference == REQUEST_PARAMETERS["reference"]
     return api
 
 

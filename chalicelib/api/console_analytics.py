@@ -1,6 +1,7 @@
 """The console's analytics page (`/console/analytics`) and its CSV (`/console/analytics.csv`),
 behind the console's sign-in: both read the report of the chosen period from the analytics
-counters (at most seven Queries, whatever the period)."""
+counters (at most seven Queries, whatever the period); the page shows the order requests'
+counters (claims by issue, cancellation requests) from the same day totals."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ from chalice import Blueprint, Response
 from chalicelib.api.console_auth import console_error_page, console_guard, console_page
 from chalicelib.clock import utc_now
 from chalicelib.domain.analytics_csv import report_csv
-from chalicelib.pages.analytics_page import PERIOD_NAMES, analytics_view, read_choice
+from chalicelib.pages.analytics_page import (
+    ISSUE_NAMES,
+    PERIOD_NAMES,
+    analytics_view,
+    read_choice,
+)
 from chalicelib.pages.routing import PageRouter
 
 console_analytics = Blueprint(__name__)
@@ -29,6 +35,7 @@ def analytics() -> Response:
         title="Analytics",
         choice=choice,
         periods=PERIOD_NAMES,
+        issue_names=ISSUE_NAMES,
         view=analytics_view(report),
     )
 

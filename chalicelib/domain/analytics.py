@@ -1,5 +1,5 @@
-"""Return analytics: the counters each return event and each order adds to, and the report a
-merchant reads from them.
+"""Return analytics: the counters each return event, each order request event and each order
+adds to, and the report a merchant reads from them.
 
 Nothing here reads returns back: every figure is a sum of increments, kept per UTC day (and per
 day x SKU x reason, and per day x SKU sold), so that a chart over a year reads a year of small
@@ -8,7 +8,11 @@ month too: they grow with the catalogue, and a range reads its whole months from
 counters and only the days at its edges from the day counters (`split_by_month`). An event
 adds to the day it happened on (and its month); a decision's or a refund's duration is counted
 from the request, on the day of the decision or the refund. Money is Decimal throughout.
-Pure: no AWS here.
+
+Order requests (cancellation requests and claims) are counted on the same day totals: a claim
+by its issue when it is opened, a decision when it is made, a claim's settlement when it is
+carried out. Their few counters (one per issue, not per SKU) ride on the day item the report
+reads anyway, so they cost it nothing. Pure: no AWS here.
 """
 
 from __future__ import annotations
@@ -22,18 +26,33 @@ from enum import StrEnum
 
 from chalicelib.domain.events import ReturnEvent, ReturnEventType
 from chalicelib.domain.order import Order
+from chalicelib.domain.order_requests import (
+    ClaimIssue,
+    OrderRequestEvent,
+    OrderRequestEventType,
+)
 from chalicelib.domain.references import order_key
-from chalicelib.domain.statuses import Channel, FinancialStatus, ReturnReason
+from chalicelib.domain.statuses import (
+    Channel,
+    ExpectedResolution,
+    FinancialMethod,
+    FinancialStatus,
+    ReturnReason,
+)
 
 # Resolutions in these states were paid out.
 PAID = frozenset({FinancialStatus.REFUNDED, FinancialStatus.PARTIALLY_REFUNDED})
 TOP_PAIRS = 20
 RATE_PLACES = Decimal("0.0001")
+# The day totals' counter of the claims opened for each issue.
+CLAIM_ISSUE_COUNTERS: dict[ClaimIssue, str] = {
+    issue: f"claims_{issue.value.lower()}" for issue in ClaimIssue
+}
 
 
 @dataclass(frozen=True)
 class DayTotals:
-    """What happened to returns on one day (or, summed, over a period)."""
+    """What happened to returns and order requests on one day (or, summed, over a period)."""
 
     requested: int = 0
     units_requested: int = 0
@@ -47,6 +66,21 @@ class DayTotals:
     refunded: int = 0
     refund_value: Decimal = Decimal(0)
     refund_seconds: int = 0
+    # Cancellation requests asked, accepted and refused.
+    cancellations_requested: int = 0
+    cancellations_accepted: int = 0
+    cancellations_refused: int = 0
+    # Claims opened, one counter per issue (`CLAIM_ISSUE_COUNTERS`), and decided.
+    claims_not_received: int = 0
+    claims_damaged: int = 0
+    claims_wrong_item: int = 0
+    claims_missing_item: int = 0
+    claims_approved: int = 0
+    claims_rejected: int = 0
+    # Claims settled: what was paid back in money and in store credit, and replacements sent.
+    claims_refund_value: Decimal = Decimal(0)
+    claims_credit_value: Decimal = Decimal(0)
+    claims_replaced: int = 0
 
     def __add__(self, other: DayTotals) -> DayTotals:
         return DayTotals(
@@ -56,6 +90,14 @@ class DayTotals:
     def counts(self) -> dict[str, int | Decimal]:
         """Every counter by name, zeros left out: what an increment adds."""
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
+
+    @property
+    def claims_by_issue(self) -> dict[ClaimIssue, int]:
+        return {issue: getattr(self, name) for issue, name in CLAIM_ISSUE_COUNTERS.items()}
+
+    @property
+    def claims_opened(self) -> int:
+        return sum(self.claims_by_issue.values())
 
     @property
     def average_decision_seconds(self) -> float | None:
@@ -136,6 +178,52 @@ def return_increments(event: ReturnEvent) -> ReturnIncrements | None:
         totals = DayTotals(refunded=1, refund_value=paid_value(event), refund_seconds=since_request)
         return ReturnIncrements(day, totals)
     return None
+
+
+@dataclass(frozen=True)
+class RequestIncrements:
+    """What one order request event adds to the totals of its day."""
+
+    day: date
+    totals: DayTotals
+
+
+# Decisions, counted on the day they are made.
+_REQUEST_DECISIONS: dict[OrderRequestEventType, DayTotals] = {
+    OrderRequestEventType.CANCELLATION_REQUESTED: DayTotals(cancellations_requested=1),
+    OrderRequestEventType.CANCELLATION_ACCEPTED: DayTotals(cancellations_accepted=1),
+    OrderRequestEventType.CANCELLATION_REFUSED: DayTotals(cancellations_refused=1),
+    OrderRequestEventType.CLAIM_APPROVED: DayTotals(claims_approved=1),
+    OrderRequestEventType.CLAIM_REJECTED: DayTotals(claims_rejected=1),
+}
+
+
+def request_increments(event: OrderRequestEvent) -> RequestIncrements | None:
+    """What `event` adds to the counters; None when it adds nothing (an update, a completed
+    cancellation, a claim settled by nothing paid)."""
+    day = utc_day(event.occurred_at)
+    request = event.request
+    if event.type is OrderRequestEventType.CLAIM_OPENED and request.issue is not None:
+        return RequestIncrements(day, DayTotals(**{CLAIM_ISSUE_COUNTERS[request.issue]: 1}))
+    if event.type is OrderRequestEventType.CLAIM_RESOLVED:
+        totals = _settled(event)
+        return RequestIncrements(day, totals) if totals.counts() else None
+    decision = _REQUEST_DECISIONS.get(event.type)
+    return RequestIncrements(day, decision) if decision is not None else None
+
+
+def _settled(event: OrderRequestEvent) -> DayTotals:
+    """What a claim's settlement gave: its money once paid, or a replacement."""
+    settlement = event.request.settlement
+    if settlement is None:
+        return DayTotals()
+    if settlement.resolution is ExpectedResolution.REPLACE:
+        return DayTotals(claims_replaced=1)
+    if settlement.status not in PAID:
+        return DayTotals()
+    if settlement.method is FinancialMethod.VOUCHER:
+        return DayTotals(claims_credit_value=settlement.amount)
+    return DayTotals(claims_refund_value=settlement.amount)
 
 
 def paid_value(event: ReturnEvent) -> Decimal:

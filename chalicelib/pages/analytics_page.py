@@ -11,10 +11,14 @@ from enum import StrEnum
 
 from markupsafe import Markup
 
-from chalicelib.domain.analytics import AnalyticsReport, Granularity
+from chalicelib.domain.analytics import AnalyticsReport, DayTotals, Granularity
+from chalicelib.domain.labels import label
+from chalicelib.domain.order_requests import ClaimIssue
 from chalicelib.pages.charts import SeriesPoint, bar_list, series_chart
 
 CENT = Decimal("0.01")
+# The console's words (domain/labels.py), in English like the rest of it.
+ISSUE_NAMES: dict[ClaimIssue, str] = {issue: label(issue, "en") for issue in ClaimIssue}
 
 
 class Period(StrEnum):
@@ -79,6 +83,10 @@ class AnalyticsView:
     series: Markup
     reasons: Markup
     skus: Markup
+    # Order requests: claims by issue and what settling them gave, cancellation requests.
+    claim_figures: list[Figure]
+    issues: Markup
+    cancellation_figures: list[Figure]
     report: AnalyticsReport
 
 
@@ -131,7 +139,47 @@ def analytics_view(report: AnalyticsReport) -> AnalyticsView:
         title="Units returned by SKU, top 20",
         description=_ranking_words([(s.sku, s.units) for s in report.top_skus]),
     )
-    return AnalyticsView(figures, series, reasons, skus, report)
+    return AnalyticsView(
+        figures,
+        series,
+        reasons,
+        skus,
+        claim_figures=_claim_figures(totals),
+        issues=_issues_chart(totals),
+        cancellation_figures=[
+            Figure("Cancellation requests", str(totals.cancellations_requested)),
+            Figure("Accepted", str(totals.cancellations_accepted)),
+            Figure("Refused", str(totals.cancellations_refused)),
+        ],
+        report=report,
+    )
+
+
+def _claim_figures(totals: DayTotals) -> list[Figure]:
+    return [
+        Figure("Order issues reported", str(totals.claims_opened)),
+        Figure("Accepted", str(totals.claims_approved)),
+        Figure("Refused", str(totals.claims_rejected)),
+        Figure("Value refunded", money(totals.claims_refund_value)),
+        Figure("Value given as store credit", money(totals.claims_credit_value)),
+        Figure("Replacements sent", str(totals.claims_replaced)),
+    ]
+
+
+def _issues_chart(totals: DayTotals) -> Markup:
+    rows = [(ISSUE_NAMES[issue], count) for issue, count in totals.claims_by_issue.items()]
+    reported = [(name.lower(), count) for name, count in rows if count]
+    description = (
+        "; ".join(f"{name}: {count}" for name, count in reported) + "."
+        if reported
+        else "No order issue reported in this period."
+    )
+    return bar_list(
+        rows,
+        chart_id="order-issues",
+        title="Order issues reported, by type",
+        description=description,
+    )
 
 
 def bucket_label(start: date) -> str:

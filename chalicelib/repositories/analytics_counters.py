@@ -1,6 +1,7 @@
 """Return analytics counters in DynamoDB. The only module that knows their items.
 
-- Day totals: pk `STATS#DAY`, sk `<yyyy-mm-dd>`; one number attribute per `DayTotals` field.
+- Day totals: pk `STATS#DAY`, sk `<yyyy-mm-dd>`; one number attribute per `DayTotals` field,
+  the order requests' (cancellation requests, claims by issue, claims' settlements) among them.
 - Units returned per SKU and reason, per day: pk `STATS#REASON`, sk
   `<yyyy-mm-dd>#<sku>#<reason>`; per month: pk `STATS#REASON_MONTH`, sk
   `<yyyy-mm>#<sku>#<reason>`; `units`, `returns`.
@@ -37,6 +38,7 @@ from chalicelib.domain.analytics import (
     DayTotals,
     RangeCounters,
     ReasonCount,
+    RequestIncrements,
     ReturnIncrements,
     SaleIncrements,
     split_by_month,
@@ -79,6 +81,15 @@ class AnalyticsCounters(DynamoTable):
             _reason_counters(increments.day, sku, reason, count)
             for (sku, reason), count in sorted(increments.by_sku_reason.items())
         ]
+        expires_at = int((now + EVENT_MARK_RETENTION).timestamp())
+        return self._add(f"{_COUNTED}{event_id}", groups, expires_at=expires_at)
+
+    def add_order_request(
+        self, event_id: str, increments: RequestIncrements, *, now: datetime
+    ) -> bool:
+        """Add what one order request event counts (to its day's totals only); False when that
+        event was already counted."""
+        groups = [[(_day_key(increments.day), increments.totals.counts())]]
         expires_at = int((now + EVENT_MARK_RETENTION).timestamp())
         return self._add(f"{_COUNTED}{event_id}", groups, expires_at=expires_at)
 

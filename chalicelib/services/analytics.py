@@ -1,5 +1,6 @@
-"""Return analytics: the return events' subscriber that keeps the counters, the count of the
-units each order sold, and the report the console reads from the counters."""
+"""Return analytics: the return events' and the order request events' subscribers that keep the
+counters, the count of the units each order sold, and the report the console reads from the
+counters."""
 
 from __future__ import annotations
 
@@ -12,20 +13,27 @@ from chalicelib.domain.analytics import (
     AnalyticsReport,
     Granularity,
     RangeCounters,
+    RequestIncrements,
     ReturnIncrements,
     SaleIncrements,
     build_report,
+    request_increments,
     return_increments,
     sale_increments,
 )
 from chalicelib.domain.events import ReturnEvent
 from chalicelib.domain.order import Order
+from chalicelib.domain.order_requests import OrderRequestEvent
 
 
 class CounterStore(Protocol):
     """What analytics needs of storage (AnalyticsCounters; a fake in tests)."""
 
     def add_return(self, event_id: str, increments: ReturnIncrements, *, now: datetime) -> bool: ...
+
+    def add_order_request(
+        self, event_id: str, increments: RequestIncrements, *, now: datetime
+    ) -> bool: ...
 
     def add_sale(self, number: str, increments: SaleIncrements) -> bool: ...
 
@@ -45,6 +53,22 @@ class ReturnAnalytics:
         increments = return_increments(event)
         if increments is not None:
             self._counters.add_return(event.id, increments, now=self._clock())
+
+
+class OrderRequestAnalytics:
+    """Counts cancellation requests and claims from their events; idempotent on the event as
+    ReturnAnalytics is."""
+
+    name = "order_request_analytics"
+
+    def __init__(self, counters: CounterStore, *, clock: Callable[[], datetime] = utc_now) -> None:
+        self._counters = counters
+        self._clock = clock
+
+    def __call__(self, event: OrderRequestEvent) -> None:
+        increments = request_increments(event)
+        if increments is not None:
+            self._counters.add_order_request(event.id, increments, now=self._clock())
 
 
 class SalesCount:

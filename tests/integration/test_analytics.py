@@ -409,7 +409,8 @@ def test_the_analytics_page_shows_the_period_in_figures_charts_and_tables(
     # Then the page shows the return in its figures, as accessible charts, the SKU escaped
     assert page.status_code == 200
     html = page.body.decode()
-    assert html.count('role="img"') == 3
+    # (returns per week, reasons, SKUs, and the order issues by type)
+    assert html.count('role="img"') == 4
     assert '<option value="90d" selected>' in html
     assert "&lt;b&gt;TEE&lt;/b&gt;" in html
     assert "<b>TEE</b>" not in html

@@ -105,7 +105,8 @@ TABLE_ACTIONS: dict[FunctionGroup, tuple[str, ...]] = {
         "DeleteItem",
     ),
     FunctionGroup.CHAT_INTAKE: ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem"),
-    FunctionGroup.GORGIAS_UPDATES: ("GetItem", "PutItem", "UpdateItem"),
+    # A request's ticket is kept on the request: read with its log, written with its event.
+    FunctionGroup.GORGIAS_UPDATES: ("GetItem", "Query", "PutItem", "UpdateItem"),
     FunctionGroup.WEBHOOK_DELIVERIES: ("GetItem", "UpdateItem"),
     FunctionGroup.EMAILS: ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem"),
     FunctionGroup.SIGN_IN: ("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"),
@@ -113,6 +114,8 @@ TABLE_ACTIONS: dict[FunctionGroup, tuple[str, ...]] = {
 
 # services/portal_service.py keys shoppers' photos under `returns/<rma id>/photos/`.
 PHOTO_PREFIX = "returns/"
+# services/order_requests.py keys a claim's photos under `claims/<digest of the shopper>/`.
+CLAIM_PHOTO_PREFIX = "claims/"
 # Where the Lambda service writes each function's logs; the log groups are named after the
 # functions, whose names CloudFormation derives from the stack's.
 _LAMBDA_LOG_GROUPS = "arn:aws:logs:*:*:log-group:/aws/lambda/*"
@@ -378,8 +381,9 @@ def _gorgias_updates(names: StageNames, sender_email: str) -> list[dict[str, Any
             "sqs:GetQueueAttributes",
         ),
         # A request's ticket links to the shopper's photos: presigned GETs, signed with the
-        # function's role, which must itself be allowed to read them.
+        # function's role, which must itself be allowed to read them (a return's, a claim's).
         _allow("PhotoLinks", _objects(names, PHOTO_PREFIX), "s3:GetObject"),
+        _allow("ClaimPhotoLinks", _objects(names, CLAIM_PHOTO_PREFIX), "s3:GetObject"),
     ]
 
 

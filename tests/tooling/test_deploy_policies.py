@@ -32,6 +32,7 @@ from deploy.chalice_app import (
 )
 from deploy.lifecycle import DEFINITION_PATH, load_definition, task_function_ids
 from deploy.policies import (
+    CLAIM_PHOTO_PREFIX,
     PHOTO_PREFIX,
     FunctionGroup,
     PolicyAssignmentError,
@@ -127,10 +128,11 @@ RUNS_IN: dict[str, set[FunctionGroup]] = {
     "repositories/analytics_counters.py:_transact": {RETURN_EVENTS, API},
     "repositories/analytics_counters.py:_query": {API},
     # Order requests: opened, read and decided through the API; the return events carry out
-    # what was accepted (read it, write it resolved).
+    # what was accepted (read it, write it resolved); the Gorgias updates keep on a request the
+    # ticket opened for it.
     "repositories/order_requests.py": {API},
-    "repositories/order_requests.py:get_with_log": {RETURN_EVENTS},
-    "repositories/order_requests.py:save": {RETURN_EVENTS},
+    "repositories/order_requests.py:get_with_log": {RETURN_EVENTS, GORGIAS_UPDATES},
+    "repositories/order_requests.py:save": {RETURN_EVENTS, GORGIAS_UPDATES},
     # Every function reads its secrets from SSM when it first loads its settings.
     "settings_model.py": set(FunctionGroup),
 }
@@ -492,6 +494,15 @@ def test_the_api_signs_photo_links_and_uploads_and_hands_over_sign_in_requests(s
     }
     # It sends no email itself: sign-in codes go out from the sign-in function
     assert "ses:SendEmail" not in granted
+
+
+def test_the_gorgias_updates_sign_links_to_the_photos_of_returns_and_claims(stage: str) -> None:
+    names = names_of(stage)
+    bucket = f"arn:aws:s3:::{names.prefix}-returns-*"
+    assert _granted(stage, GORGIAS_UPDATES)["s3:GetObject"] == {
+        f"{bucket}/{PHOTO_PREFIX}*",
+        f"{bucket}/{CLAIM_PHOTO_PREFIX}*",
+    }
 
 
 def test_emails_go_out_from_the_stages_sender_only(stage: str) -> None:

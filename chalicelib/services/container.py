@@ -18,13 +18,14 @@ if TYPE_CHECKING:
 
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
+    from chalicelib.integrations.cancellations import OrderCanceller
     from chalicelib.integrations.chat_queue import ChatQueue
     from chalicelib.integrations.email import EmailSender
     from chalicelib.integrations.gorgias import GorgiasClient
     from chalicelib.integrations.labels import LabelProvider
     from chalicelib.integrations.payments import PaymentProvider
     from chalicelib.integrations.shopify_admin import ShopifyAdmin
-    from chalicelib.integrations.shopify_exchanges import ShopifyCatalog
+    from chalicelib.integrations.shopify_exchanges import ShopifyCatalog, ShopifyDraftOrders
     from chalicelib.integrations.webhook_queue import WebhookQueue
     from chalicelib.integrations.webhook_sender import WebhookSender
     from chalicelib.repositories.analytics_counters import AnalyticsCounters
@@ -36,19 +37,24 @@ if TYPE_CHECKING:
     from chalicelib.repositories.webhook_endpoints import WebhookEndpoints
     from chalicelib.services.analytics import AnalyticsService
     from chalicelib.services.chat_intake import ChatIntakeService
+    from chalicelib.services.claim_settlement import ClaimSettlements
     from chalicelib.services.console_returns import ConsoleReturns
     from chalicelib.services.decision_reminder import DecisionReminder
-    from chalicelib.services.gorgias_tickets import GorgiasTicketUpdates
+    from chalicelib.services.gorgias_tickets import GorgiasTicketUpdates, GorgiasUpdatesDue
     from chalicelib.services.handling_service import HandlingService
     from chalicelib.services.inspection_service import InspectionService
     from chalicelib.services.intake import ReturnIntake
     from chalicelib.services.lifecycle_tasks import LifecycleTasks
+    from chalicelib.services.order_requests import OrderRequestService
     from chalicelib.services.order_service import OrderService
     from chalicelib.services.policy_service import PolicyService
     from chalicelib.services.portal_auth import PortalAuthService, SessionTokens
     from chalicelib.services.portal_service import PortalService
     from chalicelib.services.replacement_orders import ReplacementOrders
-    from chalicelib.services.return_events import ReturnEventDispatcher
+    from chalicelib.services.return_events import (
+        OrderRequestEventDispatcher,
+        ReturnEventDispatcher,
+    )
     from chalicelib.services.shopify_webhooks import ShopifyWebhooks
     from chalicelib.services.status_email_job import StatusEmailJob
     from chalicelib.services.webhook_delivery import WebhookDeliveryService
@@ -109,14 +115,9 @@ def return_event_dispatcher() -> ReturnEventDispatcher:
     subscribers.append(
         StatusEmailsDue(email_outbox(), label_follows_approval=executions is not None)
     )
-    settings = get_settings()
-    if settings.gorgias_credentials is not None and settings.gorgias_updates_queue_url:
-        from chalicelib.integrations.gorgias_updates_queue import GorgiasUpdatesQueue
-        from chalicelib.services.gorgias_tickets import GorgiasUpdatesDue
-
-        subscribers.append(
-            GorgiasUpdatesDue(GorgiasUpdatesQueue(settings.gorgias_updates_queue_url))
-        )
+    gorgias_updates = gorgias_updates_due()
+    if gorgias_updates is not None:
+        subscribers.append(gorgias_updates)
     queue = webhook_queue()
     if queue is not None:
         from chalicelib.services.webhook_subscriber import WebhooksDue
@@ -135,13 +136,18 @@ def replacement_orders() -> ReplacementOrders:
     the merchant (the return says so)."""
     from chalicelib.services.replacement_orders import ReplacementOrders
 
-    admin = shopify_admin()
-    drafts = None
-    if admin is not None:
-        from chalicelib.integrations.shopify_exchanges import ShopifyDraftOrders
+    return ReplacementOrders(rma_service(), policy_service().current, draft_orders())
 
-        drafts = ShopifyDraftOrders(admin)
-    return ReplacementOrders(rma_service(), policy_service().current, drafts)
+
+@lru_cache(maxsize=1)
+def draft_orders() -> ShopifyDraftOrders | None:
+    """The shop's draft orders, which replacements are ordered with; None without Shopify."""
+    admin = shopify_admin()
+    if admin is None:
+        return None
+    from chalicelib.integrations.shopify_exchanges import ShopifyDraftOrders
+
+    return ShopifyDraftOrders(admin)
 
 
 @lru_cache(maxsize=1)
@@ -261,6 +267,66 @@ def portal_service() -> PortalService:
         photo_store,
         catalog=shopify_catalog,
     )
+
+
+@lru_cache(maxsize=1)
+def order_request_service() -> OrderRequestService:
+    from chalicelib.domain.refunds import claim_settlement
+    from chalicelib.repositories.order_requests import OrderRequestRepository
+    from chalicelib.services.order_requests import OrderRequestService
+
+    return OrderRequestService(
+        OrderRequestRepository(get_settings().table_name, cursors=cursor_codec()),
+        order_service(),
+        policy_service().current,
+        photo_store,
+        settlement=claim_settlement,
+        settler=claim_settler,
+        canceller=order_canceller,
+    )
+
+
+@lru_cache(maxsize=1)
+def order_canceller() -> OrderCanceller:
+    """Accepted cancellations, canceled in the shop; without Shopify, left to a person."""
+    admin = shopify_admin()
+    if admin is None:
+        from chalicelib.integrations.cancellations import ManualCancellation
+
+        return ManualCancellation()
+    from chalicelib.integrations.shopify_orders import ShopifyOrders
+
+    return ShopifyOrders(admin)
+
+
+@lru_cache(maxsize=1)
+def claim_settler() -> ClaimSettlements:
+    """Claims' refunds, store credit and replacements, by the code that settles returns."""
+    from chalicelib.services.claim_settlement import ClaimSettlements
+    from chalicelib.services.replacement_orders import ClaimReplacements
+
+    return ClaimSettlements(payment_provider(), ClaimReplacements(draft_orders()))
+
+
+@lru_cache(maxsize=1)
+def order_request_event_dispatcher() -> OrderRequestEventDispatcher:
+    """Every reaction to a change of a cancellation request or a claim."""
+    from chalicelib.services.order_request_settlement import OrderRequestSettlement
+    from chalicelib.services.return_events import OrderRequestEventDispatcher
+
+    subscribers: list[Any] = [OrderRequestSettlement(order_request_service())]
+    gorgias_updates = gorgias_updates_due()
+    if gorgias_updates is not None:
+        subscribers.append(gorgias_updates)
+    queue = webhook_queue()
+    if queue is not None:
+        from chalicelib.services.webhook_subscriber import WebhooksDue
+
+        subscribers.append(WebhooksDue(webhook_endpoints(), webhook_deliveries(), queue))
+    from chalicelib.services.analytics import OrderRequestAnalytics
+
+    subscribers.append(OrderRequestAnalytics(analytics_counters()))
+    return OrderRequestEventDispatcher(subscribers)
 
 
 @lru_cache(maxsize=1)
@@ -405,14 +471,28 @@ def gorgias_ticket_updates() -> GorgiasTicketUpdates | None:
         gorgias,
         GorgiasTicketLinks(get_settings().table_name),
         rma_service(),
+        order_request_service(),
         photo_links=lambda keys: photo_links(keys, TICKET_VIEW_SECONDS),
         console_link=console_link,
     )
 
 
 @lru_cache(maxsize=1)
+def gorgias_updates_due() -> GorgiasUpdatesDue | None:
+    """The subscriber that queues what Gorgias must hear of returns and order requests; None
+    without Gorgias API credentials or the updates queue."""
+    settings = get_settings()
+    if settings.gorgias_credentials is None or not settings.gorgias_updates_queue_url:
+        return None
+    from chalicelib.integrations.gorgias_updates_queue import GorgiasUpdatesQueue
+    from chalicelib.services.gorgias_tickets import GorgiasUpdatesDue
+
+    return GorgiasUpdatesDue(GorgiasUpdatesQueue(settings.gorgias_updates_queue_url))
+
+
+@lru_cache(maxsize=1)
 def gorgias_decisions() -> GorgiasDecisionService:
-    return GorgiasDecisionService(rma_service(), gorgias_client())
+    return GorgiasDecisionService(rma_service(), gorgias_client(), requests=order_request_service)
 
 
 @lru_cache(maxsize=1)

@@ -74,7 +74,7 @@ def open_claim(number: str, body: ClaimBody) -> OrderRequestView:
 
 
 @routes.get("/portal/requests", summary="The shopper's cancellation requests and claims")
-def list_requests() -> OrderRequestsView:
+def list_shoppers_requests() -> OrderRequestsView:
     requests = container.order_request_service().for_shopper(_shopper())
     return OrderRequestsView(
         requests=[
@@ -88,6 +88,6 @@ def list_requests() -> OrderRequestsView:
     summary="Follow a cancellation request or a claim",
     errors=[404],
 )
-def get_request(reference: str) -> OrderRequestDetail:
+def get_shoppers_request(reference: str) -> OrderRequestDetail:
     request, log = container.order_request_service().shoppers_request(_shopper(), reference)
     return OrderRequestDetail.with_log(request, log, for_shopper=True)

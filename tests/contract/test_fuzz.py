@@ -13,7 +13,9 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import quote
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import strategies as st
@@ -27,11 +29,17 @@ from schemathesis.checks import (
 
 from app import app
 from chalicelib.api.openapi import build_openapi
+from chalicelib.domain.order_requests import OrderRequestKind, format_request_reference
 from chalicelib.domain.references import format_reference
 from chalicelib.integrations import shopify
 from chalicelib.repositories.rma_repository import FIRST_RETURN_NUMBER
 from chalicelib.services.portal_auth import build_session_tokens
 from chalicelib.settings import get_settings
+from local.demo_orders import (
+    DEMO_ORDER_NUMBER,
+    RECENTLY_DELIVERED_ORDER_NUMBER,
+    UNFULFILLED_ORDER_NUMBER,
+)
 from local.stack import RunningStack, start
 
 FUZZ_EXAMPLES = os.environ.get("FUZZ_EXAMPLES")
@@ -69,31 +77,69 @@ schema = schemathesis.openapi.from_dict(build_openapi(app, server="/"), config=C
 KNOWN_REFERENCES = [
     format_reference(number) for number in range(FIRST_RETURN_NUMBER, FIRST_RETURN_NUMBER + 30)
 ]
+# The cancellation request and the claim the stack is given before the run (`stack`), those
+# the fuzzer opens (one count for both kinds: each number is one or the other), and a few
+# numbers past them.
+KNOWN_REQUESTS = [
+    format_request_reference(kind, number)
+    for number in range(1, 6)
+    for kind in (OrderRequestKind.CANCELLATION, OrderRequestKind.CLAIM)
+]
+# The demo customer's orders (the shopper the fuzzer signs in as): one to return from, one she
+# may cancel, one she may report an issue with; and what they hold.
+KNOWN_ORDERS = [DEMO_ORDER_NUMBER, UNFULFILLED_ORDER_NUMBER, RECENTLY_DELIVERED_ORDER_NUMBER]
+KNOWN_SKUS = ["TEE-ORGANIC-M", "MUG-STONE", "BOOTS-41", "MUG-001", "TOTE-LINEN"]
+_REQUEST_PATHS = ("/requests/", "/portal/requests/")
 
 
-def _sometimes_a_known_return(values: Any) -> st.SearchStrategy[Any]:
-    """Half of the generated references (`rma` of the admin and Gorgias routes, `reference` of
-    the portal's) name a return that exists, so that the routes answer for returns in each
-    status, and not only "not found"."""
-    names = [name for name in ("rma", "reference") if isinstance(values, dict) and name in values]
-    if not names:
+def _known_values(context: schemathesis.HookContext, name: str) -> list[str]:
+    """What a parameter of this name names that exists: a return (`rma`, and the `reference` of
+    a return's route), a request (the `reference` of a request's route), an order (`number`)."""
+    path = context.operation.path if context.operation is not None else ""
+    if name == "number":
+        return KNOWN_ORDERS
+    if name == "reference" and path.startswith(_REQUEST_PATHS):
+        return KNOWN_REQUESTS
+    return KNOWN_REFERENCES if name in ("rma", "reference") else []
+
+
+def _lines_of_known_skus(lines: Any) -> st.SearchStrategy[Any] | None:
+    """A body's lines (of a return, a claim) as generated, the first naming a SKU the demo
+    orders hold: None when they are not lines of SKUs."""
+    if not isinstance(lines, list) or not lines or not isinstance(lines[0], dict):
+        return None
+    if "sku" not in lines[0]:
+        return None
+    return st.sampled_from(KNOWN_SKUS).map(lambda sku: [{**lines[0], "sku": sku}, *lines[1:]])
+
+
+def _sometimes_known(context: schemathesis.HookContext, values: Any) -> st.SearchStrategy[Any]:
+    """Half of the generated names (of returns, requests, orders, SKUs) name one that exists,
+    so that the routes answer for returns and requests in each status, and not only "not
+    found"."""
+    if not isinstance(values, dict):
         return st.just(values)
-    known = st.sampled_from(KNOWN_REFERENCES).map(
-        lambda reference: {**values, **dict.fromkeys(names, reference)}
-    )
-    return st.one_of(known, st.just(values))
+    choices = {
+        name: st.sampled_from(found) for name in values if (found := _known_values(context, name))
+    }
+    if (lines := _lines_of_known_skus(values.get("lines"))) is not None:
+        choices["lines"] = lines
+    if not choices:
+        return st.just(values)
+    existing = st.fixed_dictionaries(choices).map(lambda chosen: {**values, **chosen})
+    return st.one_of(existing, st.just(values))
 
 
 @schema.hook("flatmap_path_parameters")
-def _path_names_known_returns(
+def _path_names_known_things(
     context: schemathesis.HookContext, path_parameters: dict[str, Any]
 ) -> st.SearchStrategy[dict[str, Any]]:
-    return _sometimes_a_known_return(path_parameters)
+    return _sometimes_known(context, path_parameters)
 
 
 @schema.hook("flatmap_body")
-def _body_names_known_returns(context: schemathesis.HookContext, body: Any) -> st.SearchStrategy:
-    return _sometimes_a_known_return(body)
+def _body_names_known_things(context: schemathesis.HookContext, body: Any) -> st.SearchStrategy:
+    return _sometimes_known(context, body)
 
 
 # The headers that satisfy a security scheme, for a request to a running stack.
@@ -143,8 +189,26 @@ def credentials(
 def stack() -> Iterator[RunningStack]:
     with pytest.MonkeyPatch.context() as environment:
         running = start(port=0, environment=environment)
+        open_requests(running)
         yield running
         running.stop()
+
+
+def open_requests(stack: RunningStack) -> None:
+    """The demo customer asks to cancel her unshipped order and reports a mug missing from the
+    delivered one: requests for the admin routes to read, accept and refuse (and refuse again)."""
+    shopper = bearer(build_session_tokens().issue(stack.demo.customer_email).token)
+    asked = {
+        f"/portal/orders/{quote(UNFULFILLED_ORDER_NUMBER)}/cancellation": {},
+        f"/portal/orders/{quote(RECENTLY_DELIVERED_ORDER_NUMBER)}/claims": {
+            "issue": "MISSING_ITEM",
+            "lines": [{"sku": "MUG-001", "quantity": 1}],
+        },
+    }
+    for path, payload in asked.items():
+        answer = httpx.post(f"{stack.url}{path}", json=payload, headers=shopper, timeout=10)
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["reference"] in KNOWN_REQUESTS
 
 
 def test_the_fuzzer_holds_credentials_for_every_security_scheme_in_use() -> None:

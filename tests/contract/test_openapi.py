@@ -183,6 +183,80 @@ def test_each_move_of_a_return_is_an_operation_of_its_own_with_its_body(
         assert [p["name"] for p in operation["parameters"]] == ["rma"]
 
 
+# Cancellation requests and claims: each operation's callers, body, answer and errors.
+ORDER_REQUEST_OPERATIONS = {
+    "POST /portal/orders/{number}/cancellation": (
+        "portal",
+        "CancellationBody",
+        ("201", "OrderRequestView"),
+        {"400", "401", "404", "409", "415"},
+    ),
+    "POST /portal/claim-photos": (
+        "portal",
+        "ClaimPhotoRequest",
+        ("201", "PhotoUploadAnswer"),
+        {"400", "401", "415"},
+    ),
+    "POST /portal/orders/{number}/claims": (
+        "portal",
+        "ClaimBody",
+        ("201", "OrderRequestView"),
+        {"400", "401", "404", "415", "422"},
+    ),
+    "GET /portal/requests": ("portal", None, ("200", "OrderRequestsView"), {"401"}),
+    "GET /portal/requests/{reference}": (
+        "portal",
+        None,
+        ("200", "OrderRequestDetail"),
+        {"401", "404"},
+    ),
+    "GET /requests": ("admin", None, ("200", "OrderRequestPage"), {"400", "401"}),
+    "GET /requests/{reference}": ("admin", None, ("200", "OrderRequestDetail"), {"401", "404"}),
+    "POST /requests/{reference}/approve": (
+        "admin",
+        "ApproveRequestBody",
+        ("200", "OrderRequestView"),
+        {"400", "401", "404", "409", "415", "422"},
+    ),
+    "POST /requests/{reference}/reject": (
+        "admin",
+        "RejectRequestBody",
+        ("200", "OrderRequestView"),
+        {"400", "401", "404", "409", "415"},
+    ),
+}
+
+
+@pytest.mark.parametrize("label", ORDER_REQUEST_OPERATIONS)
+def test_each_operation_on_cancellation_requests_and_claims_names_its_callers_and_answers(
+    document: dict[str, Any], label: str
+) -> None:
+    # Given an operation of the shoppers' (portal) or the merchant's systems (admin)
+    callers, request_body, (success, answer), errors = ORDER_REQUEST_OPERATIONS[label]
+    operation = operations(document)[label]
+    # Then it is theirs alone, reads its body, answers its model or one of its errors
+    assert operation["security"] == [{callers: []}]
+    assert operation["tags"] == [callers]
+    if request_body is None:
+        assert "requestBody" not in operation
+    else:
+        assert body_schema(operation) == request_body
+    assert answer_schema(operation, success) == answer
+    assert set(operation["responses"]) == {success, *errors}
+
+
+def test_a_request_is_shown_to_the_merchant_without_its_store_credit_code(
+    document: dict[str, Any],
+) -> None:
+    # Given how a request's settlement is documented
+    settlement = document["components"]["schemas"]["SettlementView"]["properties"]
+    # Then it has the code (the shopper's answers) and its last characters (everyone else's)
+    assert {"voucher_code", "voucher_code_ending"} <= set(settlement)
+    # And the admin listing filters by the request's status, a page at a time
+    listing = {p["name"] for p in operations(document)["GET /requests"]["parameters"]}
+    assert listing == {"status", "limit", "cursor"}
+
+
 def test_no_path_is_documented_with_a_parameter_standing_for_an_action(
     document: dict[str, Any],
 ) -> None:

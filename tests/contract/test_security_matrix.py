@@ -28,6 +28,9 @@ import pytest
 
 from chalicelib.api.cors import PREFLIGHT_ROUTES
 from chalicelib.api.models.portal import LOGIN_ANSWER
+from chalicelib.domain.order_request_rules import ClaimedLine
+from chalicelib.domain.order_requests import ClaimIssue
+from chalicelib.domain.statuses import ExpectedResolution
 from chalicelib.integrations.shopify import SIGNATURE_HEADER, TOPIC_HEADER, sign
 from chalicelib.pages.routing import PAGE_ROUTES
 from chalicelib.repositories.aws import client
@@ -53,10 +56,12 @@ RETURNED_LINE = {"sku": "TEE-M", "quantity": 1, "reason": "SIZE_PROBLEM"}
 
 @dataclass(frozen=True)
 class Target:
-    """What a portal request names: an order (by number) and a return (by reference)."""
+    """What a portal request names: an order (by number), a return (by reference) and a
+    cancellation request or claim (by reference)."""
 
     order: str
     reference: str
+    request: str
 
 
 @dataclass(frozen=True)
@@ -73,14 +78,17 @@ class PortalRoute:
 
     @property
     def names_an_order_or_a_return(self) -> bool:
+        """Whether it names an order, a return or a request: a list of the shopper's names
+        none."""
         return "{" in self.template or "order_number" in (self.payload or {})
 
     def request(self, target: Target) -> tuple[str, str | None]:
         """The path and JSON body of this request about `target`: a body that names an order
         names the target's."""
+        names_a_request = self.template.startswith("/portal/requests/")
         path = self.template.format(
             number=quote(target.order, safe=""),
-            reference=target.reference,
+            reference=target.request if names_a_request else target.reference,
             sku=RETURNED_LINE["sku"],
         )
         if self.payload is None:
@@ -110,6 +118,17 @@ PORTAL_ROUTES = [
         {"sku": "TEE-M", "content_type": "image/png"},
         success=201,
     ),
+    # The order was delivered: asking to cancel it is answered why not (409), past the guard.
+    PortalRoute("POST", "/portal/orders/{number}/cancellation", {}, success=409),
+    PortalRoute("POST", "/portal/claim-photos", {"content_type": "image/jpeg"}, success=201),
+    PortalRoute(
+        "POST",
+        "/portal/orders/{number}/claims",
+        {"issue": "MISSING_ITEM", "lines": [{"sku": "SALE-SCARF", "quantity": 1}]},
+        success=201,
+    ),
+    PortalRoute("GET", "/portal/requests"),
+    PortalRoute("GET", "/portal/requests/{reference}"),
 ]
 # Open to anyone: the sign-in (specified below and in test_portal_login.py) and the health check.
 OPEN_ROUTES = {("POST", "/portal/login"), ("POST", "/portal/verify"), ("GET", "/health")}
@@ -229,8 +248,9 @@ def refused_sessions() -> dict[str, Headers]:
 
 @pytest.fixture
 def janes(api: Any, open_rma: Callable[..., Any]) -> Target:
-    """Jane's order #1001 and a return of one T-shirt of it, not submitted yet; Bob's order #2001
-    and a submitted return of his. What Jane's requests name."""
+    """Jane's order #1001, a return of one T-shirt of it, not submitted yet, and a claim of its
+    mug missing; Bob's order #2001, a submitted return and a claim of his. What Jane's requests
+    name."""
     line = {"name": "T-shirt (M)", "unit_price": "25.00", **RETURNED_LINE}
 
     def order_and_return(number: str, email: str, *, submitted: bool) -> str:
@@ -239,8 +259,20 @@ def janes(api: Any, open_rma: Callable[..., Any]) -> Target:
         rma = open_rma(email, order=ordered, lines=[line], submitted=submitted)
         return str(rma.return_reference)
 
+    def claim(number: str, email: str) -> str:
+        claimed = container.order_request_service().open_claim(
+            email,
+            number,
+            issue=ClaimIssue.MISSING_ITEM,
+            lines=[ClaimedLine("MUG", 1)],
+            resolution=ExpectedResolution.REFUND,
+        )
+        return claimed.reference
+
     order_and_return("#2001", BOB, submitted=True)
-    return Target("#1001", order_and_return("#1001", JANE, submitted=False))
+    claim("#2001", BOB)
+    janes_return = order_and_return("#1001", JANE, submitted=False)
+    return Target("#1001", janes_return, claim("#1001", JANE))
 
 
 # --- Portal: a valid session of the shopper's own, nothing else ---------------------------------
@@ -288,7 +320,7 @@ def test_another_shoppers_order_or_return_is_not_found_exactly_like_a_missing_on
 ) -> None:
     # Given Jane's order and return as stored
     before = stored_items()
-    missing = Target("#1999", "R-999999")
+    missing = Target("#1999", "R-999999", "C-999999")
     # When Bob, signed in, names them, and then an order and a return that do not exist
     theirs = call(api, route, janes, signed_in(BOB))
     nobodys = call(api, route, missing, signed_in(BOB))
@@ -298,7 +330,9 @@ def test_another_shoppers_order_or_return_is_not_found_exactly_like_a_missing_on
 
     def anonymised(response: Any, target: Target) -> str:
         text = response.body.decode()
-        return text.replace(target.order, "ORDER").replace(target.reference, "RETURN")
+        for name, shown in (("ORDER", target.order), ("RETURN", target.reference)):
+            text = text.replace(shown, name)
+        return text.replace(target.request, "REQUEST")
 
     assert anonymised(theirs, janes) == anonymised(nobodys, missing)
     # And nothing of Jane's changed
@@ -308,16 +342,19 @@ def test_another_shoppers_order_or_return_is_not_found_exactly_like_a_missing_on
 def test_a_shoppers_lists_show_nothing_of_another_shopper(api: Any, janes: Target) -> None:
     # Given Jane's order and return, and Bob's
     lists = [r for r in PORTAL_ROUTES if not r.names_an_order_or_a_return]
-    # When Bob lists his orders and returns
+    # When Bob lists his orders, returns and requests (and asks to upload a photo)
     answers = {str(r): call(api, r, janes, signed_in(BOB)) for r in lists}
     # Then he sees his own only, and nothing of Jane's
     orders = body(answers["GET /portal/orders"])["orders"]
     returns = body(answers["GET /portal/returns"])["returns"]
+    requests = body(answers["GET /portal/requests"])["requests"]
     assert [order["number"] for order in orders] == ["#2001"]
     assert [rma["order_number"] for rma in returns] == ["#2001"]
+    assert [request["order_number"] for request in requests] == ["#2001"]
+    traces = (JANE, janes.order, janes.reference, janes.request)
     for response in answers.values():
         text = response.body.decode().lower()
-        assert all(trace.lower() not in text for trace in (JANE, janes.order, janes.reference))
+        assert all(trace.lower() not in text for trace in traces)
 
 
 # --- Admin and Gorgias routes: never a session token -------------------------------------------

@@ -102,6 +102,25 @@ ROUTES = [
         },
     ),
     Route("GET", "/openapi.json", "/openapi.json", "admin"),
+    # Cancellation requests and claims: none is open here, so a named one is not found (404).
+    Route("GET", "/requests", "/requests?status=OPEN", "admin"),
+    Route("GET", "/requests/{reference}", "/requests/C-000001", "admin", answered=404),
+    Route(
+        "POST",
+        "/requests/{reference}/approve",
+        "/requests/C-000001/approve",
+        "admin",
+        {"note": "Sorry about that"},
+        answered=404,
+    ),
+    Route(
+        "POST",
+        "/requests/{reference}/reject",
+        "/requests/X-000001/reject",
+        "admin",
+        {"reason": "Already shipped"},
+        answered=404,
+    ),
     # A public address, so that no DNS is asked; the endpoint `ep_none` does not exist (404).
     Route(
         "POST",
@@ -177,6 +196,11 @@ OTHER_CREDENTIALS = {
     ("POST", "/portal/returns/{reference}/photos"),
     ("POST", "/portal/returns/{reference}/cancel"),
     ("POST", "/portal/returns/{reference}/submit"),
+    ("POST", "/portal/orders/{number}/cancellation"),
+    ("POST", "/portal/claim-photos"),
+    ("POST", "/portal/orders/{number}/claims"),
+    ("GET", "/portal/requests"),
+    ("GET", "/portal/requests/{reference}"),
     ("POST", "/webhooks/shopify"),
 }
 POST_ROUTES = [route for route in ROUTES if route.method == "POST"]

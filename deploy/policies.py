@@ -270,7 +270,12 @@ def _api(names: StageNames, sender_email: str) -> list[dict[str, Any]]:
     return [
         # Presigned POSTs (uploads) and GETs (links) are signed with the function's role, and
         # HeadObject (has an upload arrived?) is authorised as GetObject.
-        _allow("PhotoUploads", _objects(names, PHOTO_PREFIX), "s3:GetObject", "s3:PutObject"),
+        _allow(
+            "PhotoUploads",
+            [_objects(names, PHOTO_PREFIX), _objects(names, CLAIM_PHOTO_PREFIX)],
+            "s3:GetObject",
+            "s3:PutObject",
+        ),
         # The console shows the warehouse files' reports; it reads nothing else of theirs.
         _allow("ReadInspectionReports", _objects(names, RESULTS_PREFIX), "s3:GetObject"),
         _allow(
@@ -457,7 +462,7 @@ def _objects(names: StageNames, prefix: str) -> str:
     return f"arn:aws:s3:::{names.prefix}-returns-*/{prefix}*"
 
 
-def _allow(sid: str, resource: str, *actions: str) -> dict[str, Any]:
+def _allow(sid: str, resource: str | list[str], *actions: str) -> dict[str, Any]:
     return {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": resource}
 
 

@@ -60,7 +60,7 @@ def get_order(number: str) -> PortalOrder:
     requests = container.order_request_service()
     options = requests.options_for(order, timeline, requests.for_shopper(shopper))
     actions = OrderActions.of(options, rules=policy.claims, locale=order.locale)
-    return PortalOrder.of(order, lines, policy, timeline).model_copy(update={"actions": actions})
+    return PortalOrder.of(order, lines, policy, timeline, actions)
 
 
 @routes.get(

@@ -21,6 +21,7 @@ from chalicelib.domain.rma import (
     RmaLine,
     Shipment,
     add_states,
+    fit_note,
     revised,
 )
 from chalicelib.domain.statuses import (
@@ -36,7 +37,6 @@ from chalicelib.domain.transitions import Action, apply_action, apply_update
 from chalicelib.errors import InvalidRequestError, InvalidTransitionError
 
 RECEIVING_STATUSES = frozenset({ProcessingStatus.ACCEPTED, ProcessingStatus.PROCESSING})
-_NOTE_CHARS = 2000
 
 
 @dataclass(frozen=True)
@@ -222,11 +222,6 @@ def release_item_receipt(before: Rma, received: Rma) -> tuple[Rma, bool]:
     if completes:
         received = revised(received, waiting_for=None)
     return received, completes
-
-
-def fit_note(text: str) -> str:
-    """A log note within its limit: a long receipt is summed up, not refused."""
-    return text if len(text) <= _NOTE_CHARS else text[: _NOTE_CHARS - 1] + "…"
 
 
 def _by_sku(received: list[ReceivedLine]) -> dict[str, list[ReceivedLine]]:

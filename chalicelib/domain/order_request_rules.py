@@ -23,7 +23,7 @@ from typing import Any
 
 from chalicelib.domain.labels import label, language
 from chalicelib.domain.order import Order, OrderLine
-from chalicelib.domain.order_requests import ClaimIssue
+from chalicelib.domain.order_requests import ClaimIssue, OrderRequest, RequestStatus
 from chalicelib.domain.order_tracking import (
     TrackingEvent,
     delivered_on,
@@ -41,6 +41,8 @@ class RequestRefusal(StrEnum):
     ORDER_PARTIALLY_FULFILLED = "ORDER_PARTIALLY_FULFILLED"
     CANCELLATION_WINDOW_CLOSED = "CANCELLATION_WINDOW_CLOSED"
     CANCELLATION_PENDING = "CANCELLATION_PENDING"
+    CANCELLATION_ACCEPTED = "CANCELLATION_ACCEPTED"
+    ORDER_BEING_CANCELED = "ORDER_BEING_CANCELED"
     CLAIMS_OFF = "CLAIMS_OFF"
     ISSUE_NOT_OFFERED = "ISSUE_NOT_OFFERED"
     NOT_SHIPPED = "NOT_SHIPPED"
@@ -85,6 +87,15 @@ _SENTENCES: dict[RequestRefusal, tuple[str, str]] = {
         "You already asked to cancel this order ({reference}); an agent will confirm.",
         "Vous avez déjà demandé l'annulation de cette commande ({reference}) ; un agent va "
         "la confirmer.",
+    ),
+    R.CANCELLATION_ACCEPTED: (
+        "Your request to cancel this order ({reference}) was accepted.",
+        "Votre demande d'annulation de cette commande ({reference}) a été acceptée.",
+    ),
+    R.ORDER_BEING_CANCELED: (
+        "You asked to cancel this order ({reference}): nothing else can be reported for it.",
+        "Vous avez demandé l'annulation de cette commande ({reference}) : aucun autre problème "
+        "ne peut être signalé pour elle.",
     ),
     R.CLAIMS_OFF: (
         "Order issues can't be reported online. Please contact us.",
@@ -215,17 +226,30 @@ def cancellation_verdict(
     rules: CancellationRules,
     *,
     today: date,
-    pending_reference: str | None = None,
+    earlier: OrderRequest | None = None,
     locale: str = "en",
 ) -> Verdict:
-    """Whether the shopper may ask to cancel `order` today; `pending_reference` names the
-    request already open for it, if any."""
+    """Whether the shopper may ask to cancel `order` today; `earlier` is the cancellation
+    request of the order that was not refused, if any (one at a time, and an accepted one is
+    the order's answer)."""
     if not rules.enabled:
         return refusal(R.CANCELLATIONS_OFF, locale)
     if order.canceled_at is not None:
         return refusal(R.ORDER_CANCELED, locale)
-    if pending_reference is not None:
-        return refusal(R.CANCELLATION_PENDING, locale, reference=pending_reference)
+    if earlier is not None:
+        code = (
+            R.CANCELLATION_PENDING
+            if earlier.status is RequestStatus.OPEN
+            else (R.CANCELLATION_ACCEPTED)
+        )
+        return refusal(code, locale, reference=earlier.reference)
+    return shipping_verdict(order, rules, today=today, locale=locale)
+
+
+def shipping_verdict(
+    order: Order, rules: CancellationRules, *, today: date, locale: str = "en"
+) -> Verdict:
+    """Whether what shipped of `order`, and when it was placed, still let it be canceled."""
     if _all_shipped(order):
         return refusal(R.ORDER_FULFILLED, locale)
     if not order.unfulfilled and not rules.allow_partially_fulfilled:
@@ -249,15 +273,20 @@ def issue_verdict(
     issue: ClaimIssue,
     *,
     today: date,
+    canceling: str | None = None,
     locale: str = "en",
 ) -> Verdict:
-    """Whether `issue` may be reported for `order` today."""
+    """Whether `issue` may be reported for `order` today; `canceling` names the order's
+    cancellation request that was not refused, if any: an order being canceled is refunded
+    whole, and a claim would pay its units twice."""
     if not rules.enabled:
         return refusal(R.CLAIMS_OFF, locale)
     if issue not in rules.issues:
         return refusal(R.ISSUE_NOT_OFFERED, locale, issue=issue)
     if order.canceled_at is not None:
         return refusal(R.ORDER_CANCELED, locale)
+    if canceling is not None:
+        return refusal(R.ORDER_BEING_CANCELED, locale, reference=canceling)
     if _nothing_shipped(order, timeline):
         return refusal(R.NOT_SHIPPED, locale)
     delivered = _delivered_on(order, timeline)
@@ -282,11 +311,17 @@ def claim_options(
     rules: ClaimRules,
     *,
     today: date,
+    canceling: str | None = None,
     locale: str = "en",
 ) -> list[tuple[ClaimIssue, Verdict]]:
     """Every issue, with whether it may be reported now and why not: what the portal offers."""
     return [
-        (issue, issue_verdict(order, timeline, rules, issue, today=today, locale=locale))
+        (
+            issue,
+            issue_verdict(
+                order, timeline, rules, issue, today=today, canceling=canceling, locale=locale
+            ),
+        )
         for issue in ClaimIssue
     ]
 
@@ -300,11 +335,14 @@ def check_claim(
     lines: Sequence[ClaimedLine],
     resolution: ExpectedResolution,
     today: date,
+    canceling: str | None = None,
     locale: str = "en",
 ) -> Verdict:
     """The first rule a claim breaks, or ALLOWED. (Units already returned or claimed are
     checked where they are counted, in the same write as the claim.)"""
-    verdict = issue_verdict(order, timeline, rules, issue, today=today, locale=locale)
+    verdict = issue_verdict(
+        order, timeline, rules, issue, today=today, canceling=canceling, locale=locale
+    )
     if not verdict.allowed:
         return verdict
     if resolution not in rules.resolutions:

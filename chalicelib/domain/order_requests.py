@@ -39,6 +39,7 @@ from chalicelib.domain.rma import (
     Quantity,
     ReplacementOrder,
     ShortText,
+    fit_note,
     revised,
 )
 from chalicelib.domain.statuses import ExpectedResolution, FinancialMethod, FinancialStatus
@@ -317,6 +318,7 @@ def updated(
         action=action,
         from_status=request.status,
         to_status=after.status,
-        note=note,
+        # A person's words and a receipt's together may run long: summed up, never refused.
+        note=fit_note(note) if note else None,
     )
     return after, entry

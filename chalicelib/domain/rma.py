@@ -70,9 +70,10 @@ ShortText = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     _no_control_characters(frozenset()),
 ]
+LONG_TEXT_CHARS = 2000
 LongText = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, max_length=2000),
+    StringConstraints(strip_whitespace=True, max_length=LONG_TEXT_CHARS),
     _no_control_characters(_TEXT_LAYOUT),
 ]
 # The checks run before the type's own (Annotated applies the last first); the constraints stay
@@ -88,6 +89,11 @@ MAX_INSPECTION_PHOTOS = 20
 MAX_SHOPPER_PHOTOS = 10
 # Enough to recognise any file a warehouse would send again; the oldest are forgotten first.
 MAX_REMEMBERED_UPLOADS = 20
+
+
+def fit_note(text: str) -> str:
+    """A log note within its limit: a long receipt is summed up, not refused."""
+    return text if len(text) <= LONG_TEXT_CHARS else text[: LONG_TEXT_CHARS - 1] + "…"
 
 
 def email_key(email: str) -> str:

@@ -160,24 +160,28 @@ class OrderRequestRepository(DynamoTable):
     def save(
         self,
         request: OrderRequest,
-        entry: OrderRequestEntry,
-        event: OrderRequestEvent,
+        entry: OrderRequestEntry | None,
+        event: OrderRequestEvent | None,
         *,
         read_version: int,
         closes_without_settling: bool = False,
     ) -> None:
         """Write the next version of `request`, its log entry and its event, if the stored one
         is still at `read_version`; `closes_without_settling` when the change refuses it: its
-        units are given back and its order's cancellation guard removed."""
+        units are given back and its order's cancellation guard removed. No entry and no
+        event for bookkeeping that is no one's action (the ticket a request was opened as)."""
         writes = [
             self._put(
                 self._request_item(request),
                 condition="version = :read_version",
                 values={":read_version": read_version},
-            ),
-            self._put(self._entry_item(entry), condition=f"attribute_not_exists({PARTITION_KEY})"),
-            self._put(event_document(event), condition=f"attribute_not_exists({PARTITION_KEY})"),
+            )
         ]
+        new = f"attribute_not_exists({PARTITION_KEY})"
+        if entry is not None:
+            writes.append(self._put(self._entry_item(entry), condition=new))
+        if event is not None:
+            writes.append(self._put(event_document(event), condition=new))
         if closes_without_settling:
             writes += [self._units(request, sku, give_back=True) for sku in self._skus(request)]
             if request.kind is OrderRequestKind.CANCELLATION:
@@ -249,7 +253,7 @@ class OrderRequestRepository(DynamoTable):
         return request, log
 
     def open_cancellation(self, order_number: str) -> str | None:
-        """The reference of the open cancellation request of the order, if any."""
+        """The reference of the order's cancellation request that was not refused, if any."""
         response = self._dynamodb.get_item(
             TableName=self._table,
             Key=self._to_dynamo(_guard_key(order_number)),

@@ -9,7 +9,10 @@ failing) finds what the first try did instead of paying or ordering twice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from chalicelib.domain.order_requests import OrderRequest, Settlement
+from chalicelib.domain.rma import ReplacementOrder, fit_note, revised
 from chalicelib.domain.statuses import ExpectedResolution, FinancialStatus
 from chalicelib.integrations.payments import PaymentDeclinedError, PaymentProvider
 from chalicelib.observability import logger
@@ -25,21 +28,27 @@ class ClaimSettlements:
         self._payments = payments
         self._replacements = replacements
 
-    def settle(self, request: OrderRequest, settlement: Settlement) -> Settlement:
+    def settle(
+        self,
+        request: OrderRequest,
+        settlement: Settlement,
+        *,
+        keep_draft: Callable[[ReplacementOrder], None],
+    ) -> Settlement:
         """`settlement` as carried out: paid (with the provider's reference and a store
         credit's code), its replacement ordered, or, when the shop refused the payment for
-        good, EXECUTION_ERROR with why (a person settles it in the shop)."""
+        good, EXECUTION_ERROR with why (a person settles it in the shop). `keep_draft` stores
+        a replacement's draft order on the claim before it is completed."""
         if settlement.resolution is ExpectedResolution.REPLACE:
-            replacement = self._replacements.order_replacement(request)
-            return settlement.model_copy(
-                update={
-                    "replacement_order": replacement,
-                    "status": FinancialStatus.NONE,
-                    "explanation": replacement_note(request, replacement),
-                }
+            replacement = self._replacements.order_replacement(request, keep_draft=keep_draft)
+            return revised(
+                settlement,
+                replacement_order=replacement,
+                status=FinancialStatus.NONE,
+                explanation=replacement_note(request, replacement),
             )
         if settlement.amount <= 0:
-            return settlement.model_copy(update={"status": FinancialStatus.NONE})
+            return revised(settlement, status=FinancialStatus.NONE)
         try:
             receipt = self._payments.refund(
                 request, settlement, idempotency_key=payment_key(request)
@@ -49,14 +58,15 @@ class ClaimSettlements:
                 "The shop refused a claim's payment",
                 extra={"reference": request.reference, "error": str(declined)},
             )
-            return settlement.model_copy(
-                update={"status": FinancialStatus.EXECUTION_ERROR, "explanation": str(declined)}
+            return revised(
+                settlement,
+                status=FinancialStatus.EXECUTION_ERROR,
+                explanation=fit_note(str(declined)),
             )
-        return settlement.model_copy(
-            update={
-                "status": FinancialStatus.REFUNDED,
-                "reference": receipt.reference,
-                "voucher_code": receipt.voucher_code,
-                "explanation": receipt.note,
-            }
+        return revised(
+            settlement,
+            status=FinancialStatus.REFUNDED,
+            reference=receipt.reference,
+            voucher_code=receipt.voucher_code,
+            explanation=fit_note(receipt.note),
         )

@@ -23,10 +23,13 @@ from chalicelib.clock import utc_now
 from chalicelib.domain.order import Order
 from chalicelib.domain.order_request_rules import (
     ClaimedLine,
+    RequestRefusal,
     Verdict,
     cancellation_verdict,
     check_claim,
     claim_options,
+    refusal,
+    shipping_verdict,
 )
 from chalicelib.domain.order_requests import (
     ClaimIssue,
@@ -41,11 +44,10 @@ from chalicelib.domain.order_requests import (
     moved,
     parse_request_reference,
     request_event,
-    updated,
 )
 from chalicelib.domain.order_tracking import TrackingEvent
 from chalicelib.domain.policy import ReturnPolicy
-from chalicelib.domain.rma import Actor, Customer, OrderRef, email_key
+from chalicelib.domain.rma import Actor, Customer, OrderRef, ReplacementOrder, email_key, revised
 from chalicelib.domain.statuses import Channel, ExpectedResolution
 from chalicelib.errors import (
     CancellationNotAllowedError,
@@ -71,13 +73,23 @@ from chalicelib.services.order_service import OrderService
 
 _SHOPPER = Channel.PORTAL
 _WORKFLOW = Actor(channel=Channel.WORKFLOW)
+# A write of the workflow's read again this many times when someone wrote meanwhile.
+_SAVE_ATTEMPTS = 3
+# The shop's words kept of a refusal: enough to act on, within a note.
+_REASON_CHARS = 500
 
 
 class ClaimSettler(Protocol):
     """Carries out an approved claim's settlement in the shop: pays its money (the payment
     provider returns use) or orders its replacement. Idempotent on the request's reference."""
 
-    def settle(self, request: OrderRequest, settlement: Settlement) -> Settlement: ...
+    def settle(
+        self,
+        request: OrderRequest,
+        settlement: Settlement,
+        *,
+        keep_draft: Callable[[ReplacementOrder], None],
+    ) -> Settlement: ...
 
 
 class SettlementCalculator(Protocol):
@@ -156,22 +168,18 @@ class OrderRequestService:
         locale: str,
     ) -> OrderOptions:
         policy, today = self._policy(), self._clock().date()
-        pending = next(
-            (
-                r.reference
-                for r in requests
-                if r.kind is OrderRequestKind.CANCELLATION and r.is_open
-            ),
-            None,
-        )
+        earlier = next((r for r in requests if _cancels(r)), None)
+        canceling = earlier.reference if earlier else None
         return OrderOptions(
             order=order,
             timeline=timeline,
             requests=requests,
             cancellation=cancellation_verdict(
-                order, policy.cancellations, today=today, pending_reference=pending, locale=locale
+                order, policy.cancellations, today=today, earlier=earlier, locale=locale
             ),
-            claims=claim_options(order, timeline, policy.claims, today=today, locale=locale),
+            claims=claim_options(
+                order, timeline, policy.claims, today=today, canceling=canceling, locale=locale
+            ),
         )
 
     # --- a shopper asks -------------------------------------------------------------------------
@@ -183,13 +191,9 @@ class OrderRequestService:
         state or the policy refuses it, with why in the shopper's language."""
         order = self._orders.find_for_customer(number, shopper)
         language = locale or order.locale
-        verdict = cancellation_verdict(
-            order,
-            self._policy().cancellations,
-            today=self._clock().date(),
-            pending_reference=self._repository.open_cancellation(order.number),
-            locale=language,
-        )
+        rules, today = self._policy().cancellations, self._clock().date()
+        earlier = self._earlier_cancellation(order.number)
+        verdict = cancellation_verdict(order, rules, today=today, earlier=earlier, locale=language)
         if not verdict.allowed:
             raise _cancellation_refused(verdict)
         request = self._new_request(order, OrderRequestKind.CANCELLATION, comment=comment)
@@ -197,15 +201,16 @@ class OrderRequestService:
             return self._create(request, _shopper(shopper), "request_cancellation")
         except CancellationAlreadyOpenError as error:
             # Asked twice at the same instant: the other request is the one that stands.
+            earlier = self._earlier_cancellation(order.number)
             raise _cancellation_refused(
-                cancellation_verdict(
-                    order,
-                    self._policy().cancellations,
-                    today=self._clock().date(),
-                    pending_reference=error.reference or "?",
-                    locale=language,
-                )
+                cancellation_verdict(order, rules, today=today, earlier=earlier, locale=language)
             ) from error
+
+    def _earlier_cancellation(self, order_number: str) -> OrderRequest | None:
+        """The order's cancellation request that was not refused, if any (its guard, then it:
+        a second read only when there is one)."""
+        reference = self._repository.open_cancellation(order_number)
+        return self._repository.get(reference) if reference else None
 
     def claim_photo_upload(self, shopper: str, content_type: str) -> PhotoUpload:
         """A presigned upload for a photo of a claim the shopper is about to report; its key
@@ -238,6 +243,7 @@ class OrderRequestService:
             lines=lines,
             resolution=resolution,
             today=self._clock().date(),
+            canceling=self._repository.open_cancellation(order.number),
             locale=locale or order.locale,
         )
         if not verdict.allowed:
@@ -396,6 +402,8 @@ class OrderRequestService:
                 "A resolution or an amount goes with accepting a claim only.",
                 {"field": "resolution" if resolution is not None else "amount"},
             )
+        if approve and request.kind is OrderRequestKind.CANCELLATION and request.is_open:
+            self._check_still_cancellable(request)
         to = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
         try:
             after, entry = moved(
@@ -444,52 +452,106 @@ class OrderRequestService:
             except CancellationDeclinedError as declined:
                 # Refused for good (asking again will not help): a person cancels it, told why.
                 done = left_to_the_back_office(
-                    request, refund=rules.refund, restock=rules.restock, why=str(declined)
+                    request,
+                    refund=rules.refund,
+                    restock=rules.restock,
+                    why=str(declined)[:_REASON_CHARS],
                 )
             changes, note = {"cancellation": done}, done.note
         else:
             settlement = request.settlement or self._settlement(request, self._policy())
-            settled = self._settler().settle(request, settlement)
-            changes, note = {"settlement": settled}, settled.explanation
-        after, entry = moved(
-            request,
-            RequestStatus.RESOLVED,
-            actor=_WORKFLOW,
-            at=self._clock(),
-            action="carry_out",
-            note=note,
-            **changes,
-        )
-        try:
-            self._repository.save(
-                after, entry, request_event(request, after, entry), read_version=request.version
+            settled = self._settler().settle(
+                request, settlement, keep_draft=lambda draft: self._keep_draft(reference, draft)
             )
-        except ConcurrentModificationError:
-            # Another delivery of the same event resolved it meanwhile: what it stored stands.
-            return None
-        return after
+            changes, note = {"settlement": settled}, settled.explanation
+        # What the shop did is written whatever was written meanwhile (the ticket's id): lost,
+        # the money would be paid and the request would never say so.
+        for _ in range(_SAVE_ATTEMPTS):
+            if request.status is not RequestStatus.APPROVED:
+                return None  # another delivery of the same event resolved it: that stands
+            after, entry = moved(
+                request,
+                RequestStatus.RESOLVED,
+                actor=_WORKFLOW,
+                at=self._clock(),
+                action="carry_out",
+                note=note,
+                **changes,
+            )
+            try:
+                self._repository.save(
+                    after, entry, request_event(request, after, entry), read_version=request.version
+                )
+                return after
+            except ConcurrentModificationError:
+                request = self._read(reference)
+        raise ConcurrentModificationError(reference)
 
     def record_ticket(self, reference: str, ticket_id: int) -> None:
-        """Keep the Gorgias ticket a request was opened as (the ticket subscriber); no event:
-        bookkeeping, no one's action."""
-        request, _ = self._repository.get_with_log(reference)
-        if request is None or request.gorgias_ticket_id == ticket_id:
-            return
-        after, entry = updated(
-            request,
-            actor=_WORKFLOW,
-            at=self._clock(),
-            action="gorgias_ticket",
-            note=f"Gorgias ticket {ticket_id}",
-            gorgias_ticket_id=ticket_id,
+        """Keep the Gorgias ticket a request was opened as (the ticket subscriber)."""
+        self._keep(reference, gorgias_ticket_id=ticket_id)
+
+    def _keep_draft(self, reference: str, draft: ReplacementOrder) -> None:
+        """Keep a claim's replacement as soon as its draft order exists, before it is
+        completed: a retry completes that draft instead of making a second one."""
+        request = self._read(reference)
+        if request.settlement is not None:
+            self._keep(
+                reference,
+                settlement=revised(request.settlement, replacement_order=draft),
+            )
+
+    def _keep(self, reference: str, **changes: Any) -> None:
+        """Bookkeeping, no one's action: a new version with `changes`, no log entry and no
+        event, written over whatever was written meanwhile."""
+        for _ in range(_SAVE_ATTEMPTS):
+            request = self._read(reference)
+            if all(getattr(request, name) == value for name, value in changes.items()):
+                return
+            after = revised(
+                request, **changes, updated_at=self._clock(), version=request.version + 1
+            )
+            try:
+                self._repository.save(after, None, None, read_version=request.version)
+                return
+            except ConcurrentModificationError:
+                continue
+        raise ConcurrentModificationError(reference)
+
+    def _read(self, reference: str) -> OrderRequest:
+        request = self._repository.get(reference)
+        if request is None:
+            raise OrderRequestNotFoundError(reference)
+        return request
+
+    def _check_still_cancellable(self, request: OrderRequest) -> None:
+        """An order that shipped (or was canceled) since the shopper asked cannot be canceled
+        by accepting her request: the agent is told why. (Its window is the shopper's, not
+        the agent's.)"""
+        order = self._orders.find(request.order.number)
+        verdict = shipping_verdict(
+            order,
+            revised(self._policy().cancellations, window_days=None),
+            today=self._clock().date(),
         )
-        self._repository.save(
-            after, entry, request_event(request, after, entry), read_version=request.version
-        )
+        if order.canceled_at is not None:
+            verdict = refusal(RequestRefusal.ORDER_CANCELED, "en")
+        if not verdict.allowed:
+            raise RequestStateError(
+                f"{request.reference} cannot be accepted: {verdict.reason}",
+                {"reference": request.reference, "reason_code": verdict.code},
+            )
 
 
 def _shopper(email: str) -> Actor:
     return Actor(channel=_SHOPPER, email=email)
+
+
+def _cancels(request: OrderRequest) -> bool:
+    """A cancellation request that stands: open, accepted or carried out."""
+    return request.kind is OrderRequestKind.CANCELLATION and request.status is not (
+        RequestStatus.REJECTED
+    )
 
 
 def _same_order(request: OrderRequest, order: Order) -> bool:

@@ -26,10 +26,16 @@ from decimal import Decimal
 from chalicelib.clock import utc_now
 from chalicelib.domain.events import ReturnEvent
 from chalicelib.domain.exchanges import price_difference, replacement_due
-from chalicelib.domain.handling import fit_note
 from chalicelib.domain.order_requests import OrderRequest
 from chalicelib.domain.policy import ExchangePriceDifference, ReturnPolicy
-from chalicelib.domain.rma import Actor, ReplacementOrder, ReplacementStatus, Rma, revised
+from chalicelib.domain.rma import (
+    Actor,
+    ReplacementOrder,
+    ReplacementStatus,
+    Rma,
+    fit_note,
+    revised,
+)
 from chalicelib.domain.statuses import Channel
 from chalicelib.domain.transitions import apply_update
 from chalicelib.errors import ConcurrentModificationError
@@ -162,9 +168,17 @@ class ClaimReplacements:
         self._drafts = drafts
         self._clock = clock
 
-    def order_replacement(self, request: OrderRequest) -> ReplacementOrder:
+    def order_replacement(
+        self,
+        request: OrderRequest,
+        *,
+        keep_draft: Callable[[ReplacementOrder], None] | None = None,
+    ) -> ReplacementOrder:
         """The replacement of the claim `request` as the shop now holds it, ordering it if
-        needed; asked again (a retry), the same one. What it did is `replacement_note`."""
+        needed; asked again (a retry), the same one. `keep_draft` stores a new draft on the
+        claim before it is completed, so that a retry after a failed completion completes it
+        rather than drafting another (a tag search may not see a draft made seconds ago).
+        What it did is `replacement_note`."""
         kept = request.settlement.replacement_order if request.settlement else None
         if kept is not None and kept.status is not ReplacementStatus.DRAFTED:
             return kept
@@ -179,6 +193,8 @@ class ClaimReplacements:
         try:
             draft = self._draft(request, self._drafts, kept)
             if not draft.completed:
+                if keep_draft is not None and (kept is None or kept.draft_order_id != draft.id):
+                    keep_draft(_drafted(draft, now))
                 draft = self._drafts.complete(draft.id)
         except ShopifyUserError as refused:
             logger.warning(

@@ -174,3 +174,33 @@ def test_an_order_not_from_shopify_ships_without_an_address_read(shop: ShopStand
     replacements().order_replacement(a_claim(external_id="ERP-4950"))
     assert shop.operations("order") == []
     assert "shippingAddress" not in shop.operations("draftOrderCreate")[0]["input"]
+
+
+def test_a_draft_whose_completion_failed_is_kept_and_completed_on_the_retry(
+    shop: ShopStandIn,
+) -> None:
+    # Given a shop whose search does not list the draft yet, and which fails the first
+    # completion
+    import httpx
+
+    from chalicelib.errors import TransientError
+
+    shop.search_lags = True
+    shop.answers["draftOrderComplete"] = httpx.Response(503)
+    kept: list[ReplacementOrder] = []
+    claim = revised(a_claim(), settlement=Settlement(resolution=ExpectedResolution.REPLACE))
+    with pytest.raises(TransientError):
+        replacements().order_replacement(claim, keep_draft=kept.append)
+
+    # When it is retried with the draft the claim kept
+    del shop.answers["draftOrderComplete"]
+    drafted = revised(
+        claim,
+        settlement=revised(claim.settlement, replacement_order=kept[0]),  # type: ignore[arg-type]
+    )
+    replacement = replacements().order_replacement(drafted, keep_draft=kept.append)
+
+    # Then that draft is completed: no second draft, no second free order
+    assert kept[0].status is ReplacementStatus.DRAFTED
+    assert len(shop.operations("draftOrderCreate")) == 1
+    assert replacement.status is ReplacementStatus.ORDERED

@@ -333,3 +333,115 @@ def test_a_cancellation_the_shop_refuses_for_good_is_left_to_a_person_saying_why
     detail = body(admin_call(api, "GET", f"/requests/{reference}"))
     assert (detail["status"], detail["canceled_in_shop"]) == ("RESOLVED", False)
     assert "the order has an open return" in detail["log"][-1]["note"]
+
+
+# --- what a review found -----------------------------------------------------------------------
+
+
+def test_a_claim_paid_while_its_ticket_is_recorded_is_still_resolved_paid_once(
+    api: Any, orders: None, return_events: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Gorgias ticket's id may be written between the payment and the claim's resolution:
+    what was paid is written anyway, and nothing is paid twice."""
+    from chalicelib.services.claim_settlement import ClaimSettlements
+
+    payments: list[str] = []
+    settle = ClaimSettlements.settle
+
+    def paying_while_the_ticket_lands(self: Any, request: Any, settlement: Any, **kw: Any) -> Any:
+        payments.append(request.reference)
+        container.order_request_service().record_ticket(request.reference, 4242)
+        return settle(self, request, settlement, **kw)
+
+    monkeypatch.setattr(ClaimSettlements, "settle", paying_while_the_ticket_lands)
+    reference = body(report_damage(api))["reference"]
+    admin_call(api, "POST", f"/requests/{reference}/approve", {})
+
+    return_events.deliver()
+    return_events.deliver()
+
+    detail = body(admin_call(api, "GET", f"/requests/{reference}"))
+    assert detail["status"] == "RESOLVED"
+    assert detail["settlement"]["status"] == "REFUNDED"
+    assert payments == [reference]
+    # The ticket's id is bookkeeping: no log entry of its own
+    assert [entry["action"] for entry in detail["log"]] == ["open_claim", "approve", "carry_out"]
+
+
+def test_an_accepted_cancellation_is_the_orders_answer_to_another(
+    api: Any, orders: None, return_events: Any
+) -> None:
+    reference = body(call(api, "POST", "/portal/orders/%234950/cancellation", JANE, {}))[
+        "reference"
+    ]
+    admin_call(api, "POST", f"/requests/{reference}/approve", {})
+    return_events.deliver()
+
+    again = call(api, "POST", "/portal/orders/%234950/cancellation", JANE, {})
+    offered = body(call(api, "GET", "/portal/orders/%234950", JANE))["actions"]["cancellation"]
+
+    assert body(again)["error"]["details"]["reason_code"] == "CANCELLATION_ACCEPTED"
+    assert (offered["available"], offered["code"]) == (False, "CANCELLATION_ACCEPTED")
+
+
+def test_no_issue_is_reported_of_an_order_being_canceled(api: Any, orders: None) -> None:
+    store_order("#4960", JANE, shipped=1, delivered_days_ago=1)
+    policies = container.policy_service()
+    policies.change(
+        {"cancellations": {"allow_partially_fulfilled": True}},
+        policies.current_with_version()[1],
+    )
+    assert call(api, "POST", "/portal/orders/%234960/cancellation", JANE, {}).status_code == 201
+
+    claim = call(
+        api,
+        "POST",
+        "/portal/orders/%234960/claims",
+        JANE,
+        {"issue": "MISSING_ITEM", "lines": [{"sku": "MUG-001", "quantity": 1}]},
+    )
+
+    assert claim.status_code == 422
+    assert body(claim)["error"]["details"]["reason_code"] == "ORDER_BEING_CANCELED"
+
+
+def test_a_cancellation_of_an_order_that_shipped_since_is_not_accepted(
+    api: Any, orders: None
+) -> None:
+    reference = body(call(api, "POST", "/portal/orders/%234950/cancellation", JANE, {}))[
+        "reference"
+    ]
+    store_order("#4950", JANE, shipped=2, delivered_days_ago=None)
+
+    accepted = admin_call(api, "POST", f"/requests/{reference}/approve", {})
+
+    assert accepted.status_code == 409
+    assert body(accepted)["error"]["details"]["reason_code"] == "ORDER_FULFILLED"
+
+
+def test_an_agents_longest_note_is_kept_with_the_settlements_explanation(
+    api: Any, orders: None
+) -> None:
+    reference = body(report_damage(api))["reference"]
+
+    accepted = admin_call(api, "POST", f"/requests/{reference}/approve", {"note": "n" * 2000})
+
+    assert accepted.status_code == 200, accepted.body
+    assert body(accepted)["decision_note"] == "n" * 2000
+
+
+def test_a_claim_of_more_lines_than_one_transaction_holds_is_refused_clearly(
+    api: Any, orders: None
+) -> None:
+    lines = [{"sku": f"SKU-{n}", "quantity": 1} for n in range(98)]
+
+    response = call(
+        api,
+        "POST",
+        "/portal/orders/%234930/claims",
+        JANE,
+        {"issue": "MISSING_ITEM", "lines": lines},
+    )
+
+    assert response.status_code == 400
+    assert body(response)["error"]["code"] == "validation_error"

@@ -483,10 +483,12 @@ def test_the_api_signs_photo_links_and_uploads_and_hands_over_sign_in_requests(s
     names = names_of(stage)
     granted = _granted(stage, API)
     photos = f"arn:aws:s3:::{names.prefix}-returns-*/{PHOTO_PREFIX}*"
+    claim_photos = f"arn:aws:s3:::{names.prefix}-returns-*/{CLAIM_PHOTO_PREFIX}*"
     reports = f"arn:aws:s3:::{names.prefix}-returns-*/{RESULTS_PREFIX}*"
-    assert granted["s3:PutObject"] == {photos}
+    # Shoppers upload the photos of their returns and of their order issues
+    assert granted["s3:PutObject"] == {photos, claim_photos}
     # The console shows the inspection reports, and reads nothing else of the warehouse's
-    assert granted["s3:GetObject"] == {photos, reports}
+    assert granted["s3:GetObject"] == {photos, claim_photos, reports}
     assert {a: r for a, r in granted.items() if a.startswith("lambda:")} == {
         "lambda:InvokeFunction": {
             f"arn:aws:lambda:*:*:function:{names.function_name(LOGIN_CODE_FUNCTION_NAME)}"

@@ -18,7 +18,12 @@ from chalicelib.domain.order_request_rules import (
     claim_options,
     issue_verdict,
 )
-from chalicelib.domain.order_requests import ClaimIssue
+from chalicelib.domain.order_requests import (
+    ClaimIssue,
+    OrderRequest,
+    OrderRequestKind,
+    RequestStatus,
+)
 from chalicelib.domain.order_tracking import Milestone, TrackingEvent
 from chalicelib.domain.policy import CancellationRules, ClaimRules
 from chalicelib.domain.statuses import ExpectedResolution
@@ -94,13 +99,49 @@ def test_a_partly_shipped_order_may_be_canceled_only_when_the_policy_says_so() -
     assert allowed.allowed
 
 
-def test_a_second_request_names_the_one_already_open() -> None:
-    verdict = cancellation_verdict(
-        an_order(), CancellationRules(), today=TODAY, pending_reference="X-000003"
+def a_cancellation(status: RequestStatus) -> OrderRequest:
+    return OrderRequest.model_validate(
+        {
+            "reference": "X-000003",
+            "kind": OrderRequestKind.CANCELLATION,
+            "status": status,
+            "order": {"number": "#4950"},
+            "customer": {"email": "jane.doe@example.com"},
+            "created_at": datetime(2026, 11, 30, tzinfo=UTC),
+            "updated_at": datetime(2026, 11, 30, tzinfo=UTC),
+        }
     )
 
-    assert verdict.code is RequestRefusal.CANCELLATION_PENDING
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        (RequestStatus.OPEN, RequestRefusal.CANCELLATION_PENDING),
+        (RequestStatus.APPROVED, RequestRefusal.CANCELLATION_ACCEPTED),
+        (RequestStatus.RESOLVED, RequestRefusal.CANCELLATION_ACCEPTED),
+    ],
+)
+def test_a_second_request_names_the_one_that_stands(
+    status: RequestStatus, code: RequestRefusal
+) -> None:
+    verdict = cancellation_verdict(
+        an_order(), CancellationRules(), today=TODAY, earlier=a_cancellation(status)
+    )
+
+    assert verdict.code is code
     assert "X-000003" in (verdict.reason or "")
+
+
+def test_nothing_is_reported_of_an_order_being_canceled() -> None:
+    options = claim_options(
+        an_order(shipped=1, delivered_days_ago=1),
+        [],
+        ClaimRules(),
+        today=TODAY,
+        canceling="X-000003",
+    )
+
+    assert {verdict.code for _, verdict in options} == {RequestRefusal.ORDER_BEING_CANCELED}
 
 
 def test_the_cancellation_window_counts_from_the_order_day() -> None:

@@ -33,6 +33,9 @@ from chalicelib.domain.statuses import ExpectedResolution, FinancialMethod, Fina
 if TYPE_CHECKING:
     from chalicelib.services.order_requests import OrderOptions
 
+# A claim is opened (and refused) in one transaction of at most 100 items: a units update
+# per line, plus the claim, its log entry and its event.
+MAX_CLAIM_LINES = 97
 # What a shopper may ask a claim to be settled by (nothing given back is the team's decision).
 ClaimResolution = Literal["REFUND", "VOUCHER", "REPLACE"]
 
@@ -52,7 +55,9 @@ class ClaimLineBody(RequestModel):
 
 class ClaimBody(RequestModel):
     issue: ClaimIssue
-    lines: Annotated[list[ClaimLineBody], Field(min_length=1, max_length=100), one_line_per_sku]
+    lines: Annotated[
+        list[ClaimLineBody], Field(min_length=1, max_length=MAX_CLAIM_LINES), one_line_per_sku
+    ]
     resolution: ClaimResolution = "REFUND"
     comment: LongText | None = None
 

@@ -224,6 +224,7 @@ class PortalOrder(ResponseModel):
         lines: list[ReturnableLine],
         policy: ReturnPolicy,
         timeline: Sequence[TrackingEvent] = (),
+        actions: OrderActions | None = None,
     ) -> PortalOrder:
         return cls(
             number=order.number,
@@ -237,6 +238,7 @@ class PortalOrder(ResponseModel):
             lines=[PortalOrderLine.of(line) for line in lines],
             summary=PortalOrderSummary.of(order),
             timeline=[PortalTrackingEvent.of(event, order.locale) for event in timeline],
+            actions=actions,
         )
 
 

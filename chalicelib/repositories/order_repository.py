@@ -36,6 +36,10 @@ _ORDER_SK = "ORDER"
 _ORDER_PREFIX = "ORDER#"
 _TRACK_PREFIX = "TRACK#"
 _SOURCE_VERSION = "source_version"
+# What a milestone told again may add to the one kept, never change.
+_TRACKING_DETAILS = frozenset(
+    {"carrier", "tracking_number", "tracking_url", "estimated_delivery_at"}
+)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -105,7 +109,9 @@ class OrderRepository(DynamoTable):
 
     def add_milestones(self, number: str, events: Sequence[TrackingEvent]) -> list[TrackingEvent]:
         """Add to order `number`'s timeline the milestones it does not have yet; those that
-        were new. One conditional PutItem a milestone: one already there stays as first told."""
+        were new. One conditional PutItem a milestone: one already there stays as first told,
+        but learns the tracking it was told without (a parcel's number and link usually come
+        after its shipping), with one UpdateItem that fills only what is missing."""
         added: list[TrackingEvent] = []
         for event in events:
             try:
@@ -115,9 +121,28 @@ class OrderRepository(DynamoTable):
                     ConditionExpression=f"attribute_not_exists({PARTITION_KEY})",
                 )
             except self._dynamodb.exceptions.ConditionalCheckFailedException:
+                self._fill_tracking(number, event)
                 continue
             added.append(event)
         return added
+
+    def _fill_tracking(self, number: str, event: TrackingEvent) -> None:
+        known = {
+            name: value
+            for name, value in event.model_dump(mode="json").items()
+            if name in _TRACKING_DETAILS and value is not None
+        }
+        if not known:
+            return
+        item = self._event_item(number, event)
+        self._dynamodb.update_item(
+            TableName=self._table,
+            Key=self._to_dynamo({PARTITION_KEY: item[PARTITION_KEY], SORT_KEY: item[SORT_KEY]}),
+            UpdateExpression="SET "
+            + ", ".join(f"#{name} = if_not_exists(#{name}, :{name})" for name in known),
+            ExpressionAttributeNames={f"#{name}": name for name in known},
+            ExpressionAttributeValues=self._to_dynamo({f":{n}": v for n, v in known.items()}),
+        )
 
     def for_customer(self, email: str, limit: int = 50) -> list[Order]:
         """A customer's `limit` most recent orders, newest first: one Query."""

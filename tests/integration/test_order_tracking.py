@@ -100,6 +100,29 @@ def test_a_milestone_told_again_differently_stays_as_first_told(
     )
 
 
+def test_a_parcel_shipped_before_its_tracking_learns_it_from_a_later_update(
+    api: Any, service: OrderService
+) -> None:
+    # Given a parcel whose shipping was told before its carrier gave a number
+    deliver(api, "orders/create", event_bytes("orders_create"))
+    untracked = {
+        **delivered(),
+        "shipment_status": None,
+        "tracking_company": None,
+        "tracking_number": None,
+        "tracking_numbers": [],
+        "tracking_url": None,
+        "tracking_urls": [],
+        "updated_at": "2026-11-02T14:05:49+01:00",
+    }
+    deliver(api, "fulfillments/create", untracked)
+    # When an update tells its tracking
+    deliver(api, "fulfillments/update", {**delivered(), "shipment_status": "confirmed"})
+    # Then its shipping shows the tracking, still at the time first told
+    [shipped] = [e for e in service.timeline("#1001") if e.milestone is Milestone.SHIPPED]
+    assert (shipped.tracking_number, shipped.tracking_url) == ("6A23456789012", COLISSIMO)
+
+
 def test_a_fulfillment_of_an_unknown_order_is_still_ignored_and_leaves_no_milestone(
     api: Any, service: OrderService
 ) -> None:

@@ -9,7 +9,9 @@ How a Shopify order maps to an `Order`:
 - number: `name` ("#1001"); external id: the order's GraphQL id (`gid://shopify/Order/<id>`).
 - ordered_at: the calendar day of `created_at` in the shop's own offset, as the merchant sees it.
 - lines: the ordered `quantity` (not `current_quantity`: what returns-desk already took back
-  is counted by its own RMAs); `price` in the shop currency (`currency`); the line's `name`
+  is counted by its own RMAs); the unit price paid, `price` less the line's
+  `discount_allocations` (its own discounts and its share of the order's), in the shop
+  currency (`currency`); the line's `name`
   (product and variant), its id standing in for a missing SKU. fulfilled_quantity: what the
   successful fulfillments shipped of the line. line_item_id and variant_id: the GraphQL ids of
   the line and of its variant (`gid://shopify/LineItem/<id>`, `gid://shopify/ProductVariant/
@@ -49,7 +51,7 @@ import hmac
 import re
 from collections import Counter
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
@@ -134,6 +136,10 @@ class LineItemProperty(_Payload):
     value: Any = None
 
 
+class DiscountAllocation(_Payload):
+    amount: Decimal
+
+
 class ShopifyLineItem(_Payload):
     id: int
     sku: str | None = None
@@ -143,6 +149,19 @@ class ShopifyLineItem(_Payload):
     quantity: int
     price: Decimal
     properties: Annotated[list[LineItemProperty], BeforeValidator(_none_as_empty)] = []
+    # The line's share of every discount (its own and the order's), for all its units.
+    discount_allocations: Annotated[list[DiscountAllocation], BeforeValidator(_none_as_empty)] = []
+
+    @property
+    def paid_unit_price(self) -> Decimal:
+        """What the shopper paid for one unit: the price less the line's share of discounts,
+        rounded down to the cent, so that what is given back for every unit is never more
+        than what the line cost."""
+        if self.quantity <= 0:
+            return self.price
+        discount = sum((a.amount for a in self.discount_allocations), Decimal("0"))
+        paid = (self.price * self.quantity - discount) / self.quantity
+        return max(paid, Decimal("0")).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
 
     @property
     def final_sale(self) -> bool:
@@ -157,7 +176,7 @@ class ShopifyLineItem(_Payload):
             "sku": _text(self.sku) or f"SHOPIFY-LINE-{self.id}",
             "name": _text(self.name) or _text(self.title),
             "quantity": self.quantity,
-            "unit_price": self.price,
+            "unit_price": self.paid_unit_price,
             "final_sale": self.final_sale,
             "fulfilled_quantity": min(fulfilled, self.quantity),
             "line_item_id": f"gid://shopify/LineItem/{self.id}",

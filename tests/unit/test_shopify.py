@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from chalicelib.domain.order import Order, OrderLine, PaymentSummary
@@ -22,6 +24,7 @@ from chalicelib.integrations.shopify import (
     MAX_BODY_BYTES,
     MAX_NESTING_DEPTH,
     ShopifyFulfillment,
+    ShopifyLineItem,
     ShopifyOrder,
     nesting_depth,
     sign,
@@ -407,3 +410,42 @@ def test_measuring_a_body_at_the_size_limit_is_quick() -> None:
     # Then the answer comes at once
     assert depth == 43
     assert time.perf_counter() - started < 1.0
+
+
+# --- what was paid, discounts included --------------------------------------------------------
+
+
+def a_line(price: str, quantity: int, *discounts: str) -> ShopifyLineItem:
+    return ShopifyLineItem.model_validate(
+        {
+            "id": 1,
+            "quantity": quantity,
+            "price": price,
+            "discount_allocations": [{"amount": amount} for amount in discounts],
+        }
+    )
+
+
+def test_a_discounted_line_is_kept_at_the_price_paid_not_the_list_price() -> None:
+    # 2 mugs at 18.00 with 30 % off the line (10.80) and 1.20 of the order's discount
+    assert a_line("18.00", 2, "10.80", "1.20").as_order_line(2)["unit_price"] == Decimal("12.00")
+
+
+def test_a_line_without_discounts_is_kept_at_its_price() -> None:
+    assert a_line("25.00", 1).as_order_line(1)["unit_price"] == Decimal("25.00")
+
+
+@given(
+    price=st.decimals(min_value=0, max_value=10_000, places=2),
+    quantity=st.integers(min_value=1, max_value=50),
+    share=st.decimals(min_value=0, max_value=1, places=4),
+)
+def test_every_unit_given_back_at_the_paid_price_never_exceeds_what_the_line_cost(
+    price: Decimal, quantity: int, share: Decimal
+) -> None:
+    cost = price * quantity
+    discount = (cost * share).quantize(Decimal("0.01"))
+    paid = a_line(str(price), quantity, str(discount)).paid_unit_price
+    assert paid >= 0
+    assert paid * quantity <= cost - discount
+    assert paid.as_tuple().exponent == -2

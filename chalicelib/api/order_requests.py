@@ -68,3 +68,13 @@ def reject_request(reference: str, body: RejectRequestBody) -> OrderRequestView:
         reference, approve=False, actor=_ADMIN, note=body.reason
     )
     return OrderRequestView.of(request, for_shopper=False)
+
+
+@routes.post(
+    "/requests/{reference}/carry-out",
+    summary="Carry out an accepted request now (after the shop failed it)",
+    errors=[404, 409],
+)
+def carry_out_request(reference: str) -> OrderRequestView:
+    request = container.order_request_service().carry_out_again(reference)
+    return OrderRequestView.of(request, for_shopper=False)

@@ -487,6 +487,18 @@ class OrderRequestService:
                 request = self._read(reference)
         raise ConcurrentModificationError(reference)
 
+    def carry_out_again(self, typed: str) -> OrderRequest:
+        """Carry out now an accepted request the stream gave up on (its event set aside after
+        its retries): a person asks, once what stopped it is fixed."""
+        request, _ = self.find(typed)
+        if request.status is not RequestStatus.APPROVED:
+            raise RequestStateError(
+                f"{request.reference} is {request.status.lower()}: only an accepted request "
+                "waits to be carried out.",
+                {"reference": request.reference, "current_status": request.status},
+            )
+        return self.carry_out(request.reference) or self._read(request.reference)
+
     def record_ticket(self, reference: str, ticket_id: int) -> None:
         """Keep the Gorgias ticket a request was opened as (the ticket subscriber)."""
         self._keep(reference, gorgias_ticket_id=ticket_id)

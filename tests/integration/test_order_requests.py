@@ -445,3 +445,18 @@ def test_a_claim_of_more_lines_than_one_transaction_holds_is_refused_clearly(
 
     assert response.status_code == 400
     assert body(response)["error"]["code"] == "validation_error"
+
+
+def test_an_accepted_request_the_stream_gave_up_on_is_carried_out_on_demand(
+    api: Any, orders: None
+) -> None:
+    # Given an accepted claim whose event never reached the settlement (set aside)
+    reference = body(report_damage(api, resolution="REFUND"))["reference"]
+    admin_call(api, "POST", f"/requests/{reference}/approve", {})
+
+    # When a person asks for it to be carried out, then it is, once
+    done = admin_call(api, "POST", f"/requests/{reference}/carry-out")
+    again = admin_call(api, "POST", f"/requests/{reference}/carry-out")
+
+    assert (done.status_code, body(done)["status"]) == (200, "RESOLVED")
+    assert again.status_code == 409

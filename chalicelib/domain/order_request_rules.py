@@ -69,10 +69,10 @@ _SENTENCES: dict[RequestRefusal, tuple[str, str]] = {
         "Cette commande a déjà été annulée.",
     ),
     R.ORDER_FULFILLED: (
-        "This order has already shipped, so it can't be canceled. You can return it once it "
-        "arrives.",
-        "Cette commande a déjà été expédiée et ne peut plus être annulée. Vous pourrez la "
-        "retourner à réception.",
+        "This order has already shipped, so it can't be canceled. You can return its items "
+        "instead.",
+        "Cette commande a déjà été expédiée et ne peut plus être annulée. Vous pouvez en "
+        "retourner les articles.",
     ),
     R.ORDER_PARTIALLY_FULFILLED: (
         "Part of this order has already shipped, so it can't be canceled.",

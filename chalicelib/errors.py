@@ -115,7 +115,8 @@ class UnitsAlreadyClaimedError(ReturnsDeskError):
 
     def __init__(self, skus: list[str]) -> None:
         super().__init__(
-            f"These items are already being returned: {', '.join(skus)}.", {"skus": skus}
+            f"These items are already being returned or reported: {', '.join(skus)}.",
+            {"skus": skus},
         )
         self.skus = skus
 

@@ -481,8 +481,8 @@ _SENTENCES: dict[str, tuple[str, str]] = {
         "Certains articles ne peuvent pas être retournés :",
     ),
     "error.units_already_claimed": (
-        "Some of these items are already being returned.",
-        "Certains de ces articles sont déjà en cours de retour.",
+        "Some of these items are already being returned or reported.",
+        "Certains de ces articles sont déjà en cours de retour ou signalés.",
     ),
     "error.photo_limit_reached": (
         "This item already has as many photos as it can.",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.api.auth import admin_token_guard
+from chalicelib.api.models.common import EmptyRequest
 from chalicelib.api.models.order_requests import (
     ApproveRequestBody,
     ListRequestsQuery,
@@ -75,6 +76,6 @@ def reject_request(reference: str, body: RejectRequestBody) -> OrderRequestView:
     summary="Carry out an accepted request now (after the shop failed it)",
     errors=[404, 409],
 )
-def carry_out_request(reference: str) -> OrderRequestView:
+def carry_out_request(reference: str, body: EmptyRequest) -> OrderRequestView:
     request = container.order_request_service().carry_out_again(reference)
     return OrderRequestView.of(request, for_shopper=False)

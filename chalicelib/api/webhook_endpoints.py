@@ -7,11 +7,11 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.api.auth import admin_token_guard
+from chalicelib.api.models.common import EmptyRequest
 from chalicelib.api.models.webhook_endpoints import (
     CreatedWebhookEndpointResource,
     CreateWebhookEndpointRequest,
     DeletedWebhookEndpointResponse,
-    EmptyRequest,
     ListDeliveriesQuery,
     RotatedSecretResponse,
     UpdateWebhookEndpointRequest,

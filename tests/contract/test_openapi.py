@@ -224,6 +224,12 @@ ORDER_REQUEST_OPERATIONS = {
         ("200", "OrderRequestView"),
         {"400", "401", "404", "409", "415"},
     ),
+    "POST /requests/{reference}/carry-out": (
+        "admin",
+        "EmptyRequest",
+        ("200", "OrderRequestView"),
+        {"400", "401", "404", "409", "415"},
+    ),
 }
 
 

@@ -121,6 +121,13 @@ ROUTES = [
         {"reason": "Already shipped"},
         answered=404,
     ),
+    Route(
+        "POST",
+        "/requests/{reference}/carry-out",
+        "/requests/C-000001/carry-out",
+        "admin",
+        answered=404,
+    ),
     # A public address, so that no DNS is asked; the endpoint `ep_none` does not exist (404).
     Route(
         "POST",

@@ -27,6 +27,10 @@ class RequestModel(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
+class EmptyRequest(RequestModel):
+    """An action that takes no options: no body, or an empty JSON object."""
+
+
 class LenientRequestModel(BaseModel):
     """For what Gorgias sends: its admins write these bodies by hand, extra keys included."""
 

@@ -60,10 +60,6 @@ class UpdateWebhookEndpointRequest(RequestModel):
         return {name: getattr(self, name) for name in self.model_fields_set - {"version"}}
 
 
-class EmptyRequest(RequestModel):
-    """An action that takes no options: no body, or an empty JSON object."""
-
-
 class ListDeliveriesQuery(RequestModel):
     limit: Annotated[int, Field(ge=1, le=100)] = 25
     cursor: Annotated[str | None, StringConstraints(max_length=2000)] = None

@@ -24,34 +24,41 @@ DELIVERED = "#4930"
 AGENT = Actor(channel=Channel.GORGIAS, email="agent@shop.example")
 
 
+def store_mug_order(
+    number: str, email: str = JANE, *, shipped: int, delivered_days_ago: int | None
+) -> Order:
+    """An order of two ceramic mugs at 18.00 (`shipped` of them), delivered that many days ago
+    or not yet, placed three days before."""
+    today = date.today()
+    order = Order(
+        number=number,
+        customer_email=email,
+        customer_name="Jane Doe",
+        ordered_at=today - timedelta(days=(delivered_days_ago or 0) + 3),
+        delivered_at=None
+        if delivered_days_ago is None
+        else today - timedelta(days=delivered_days_ago),
+        currency="EUR",
+        lines=[
+            OrderLine(
+                sku="MUG-001",
+                name="Ceramic mug",
+                quantity=2,
+                unit_price=Decimal("18.00"),
+                fulfilled_quantity=shipped,
+            )
+        ],
+        source="admin",
+        source_updated_at=datetime.now(UTC),
+    )
+    container.order_service().record(order)
+    return order
+
+
 def store_janes_orders() -> None:
     """Jane's orders, and the bucket her claims' photos are uploaded to."""
-    today = date.today()
-    for number, delivered_at, shipped in (
-        (UNSHIPPED, None, 0),
-        (DELIVERED, today - timedelta(days=3), 2),
-    ):
-        container.order_service().record(
-            Order(
-                number=number,
-                customer_email=JANE,
-                customer_name="Jane Doe",
-                ordered_at=today - timedelta(days=6),
-                delivered_at=delivered_at,
-                currency="EUR",
-                lines=[
-                    OrderLine(
-                        sku="MUG-001",
-                        name="Ceramic mug",
-                        quantity=2,
-                        unit_price=Decimal("18.00"),
-                        fulfilled_quantity=shipped,
-                    )
-                ],
-                source="admin",
-                source_updated_at=datetime.now(UTC),
-            )
-        )
+    store_mug_order(UNSHIPPED, shipped=0, delivered_days_ago=None)
+    store_mug_order(DELIVERED, shipped=2, delivered_days_ago=3)
     client("s3").create_bucket(Bucket=os.environ["RETURNS_BUCKET"])
 
 

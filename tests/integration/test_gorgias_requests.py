@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 import respx
 
-from chalicelib.domain.order import Order, OrderLine
 from chalicelib.integrations.payments import PaymentReceipt
 from chalicelib.repositories.aws import client
 from chalicelib.services import container
@@ -32,6 +29,7 @@ from tests.gorgias_support import (
     posted,
 )
 from tests.integration.test_portal import JANE, call, upload_photo
+from tests.order_request_support import store_mug_order
 from tests.support import WIDGET_AUTH, body
 
 # The ticket each request opens, and the one an agent clicks from.
@@ -39,34 +37,6 @@ REQUEST_TICKET = 9100
 AGENT_TICKET = 4242
 AGENT = {"id": 17, "email": "alex@acme.example", "name": "Alex Martin"}
 GIFT_CARD_CODE = "GIFTCARD-AB12-7KQ2"
-
-
-def store_order(number: str, *, shipped: int, delivered_days_ago: int | None) -> None:
-    """Jane's order of two ceramic mugs at 18.00: unshipped (cancellable) or delivered."""
-    today = date.today()
-    container.order_service().record(
-        Order(
-            number=number,
-            customer_email=JANE,
-            customer_name="Jane Doe",
-            ordered_at=today - timedelta(days=(delivered_days_ago or 0) + 3),
-            delivered_at=None
-            if delivered_days_ago is None
-            else today - timedelta(days=delivered_days_ago),
-            currency="EUR",
-            lines=[
-                OrderLine(
-                    sku="MUG-001",
-                    name="Ceramic mug",
-                    quantity=2,
-                    unit_price=Decimal("18.00"),
-                    fulfilled_quantity=shipped,
-                )
-            ],
-            source="admin",
-            source_updated_at=datetime.now(UTC),
-        )
-    )
 
 
 @pytest.fixture
@@ -87,8 +57,8 @@ def updates(gorgias: respx.MockRouter, monkeypatch: pytest.MonkeyPatch) -> Gorgi
 
 @pytest.fixture
 def orders(api: Any) -> None:
-    store_order("#4950", shipped=0, delivered_days_ago=None)
-    store_order("#4930", shipped=2, delivered_days_ago=3)
+    store_mug_order("#4950", shipped=0, delivered_days_ago=None)
+    store_mug_order("#4930", shipped=2, delivered_days_ago=3)
     client("s3").create_bucket(Bucket=os.environ["RETURNS_BUCKET"])
 
 

@@ -7,52 +7,22 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from chalicelib.domain.order import Order, OrderLine
 from chalicelib.repositories.aws import client
 from chalicelib.services import container
 from tests.integration.test_portal import BOB, JANE, call, signed_in, upload_photo
+from tests.order_request_support import store_mug_order
 from tests.support import ADMIN_AUTH, JSON, body
-
-
-def store_order(number: str, email: str, *, shipped: int, delivered_days_ago: int | None) -> Order:
-    today = date.today()
-    ordered = today - timedelta(days=(delivered_days_ago or 0) + 3)
-    order = Order(
-        number=number,
-        customer_email=email,
-        customer_name="Jane Doe",
-        ordered_at=ordered,
-        delivered_at=None
-        if delivered_days_ago is None
-        else today - timedelta(days=delivered_days_ago),
-        currency="EUR",
-        lines=[
-            OrderLine(
-                sku="MUG-001",
-                name="Ceramic mug",
-                quantity=2,
-                unit_price=Decimal("18.00"),
-                fulfilled_quantity=shipped,
-            )
-        ],
-        source="admin",
-        source_updated_at=datetime.now(UTC),
-    )
-    container.order_service().record(order)
-    return order
 
 
 @pytest.fixture
 def orders(api: Any) -> None:
-    store_order("#4950", JANE, shipped=0, delivered_days_ago=None)
-    store_order("#4930", JANE, shipped=2, delivered_days_ago=3)
-    store_order("#2950", BOB, shipped=0, delivered_days_ago=None)
+    store_mug_order("#4950", JANE, shipped=0, delivered_days_ago=None)
+    store_mug_order("#4930", JANE, shipped=2, delivered_days_ago=3)
+    store_mug_order("#2950", BOB, shipped=0, delivered_days_ago=None)
     client("s3").create_bucket(Bucket=os.environ["RETURNS_BUCKET"])
 
 
@@ -385,7 +355,7 @@ def test_an_accepted_cancellation_is_the_orders_answer_to_another(
 
 
 def test_no_issue_is_reported_of_an_order_being_canceled(api: Any, orders: None) -> None:
-    store_order("#4960", JANE, shipped=1, delivered_days_ago=1)
+    store_mug_order("#4960", JANE, shipped=1, delivered_days_ago=1)
     policies = container.policy_service()
     policies.change(
         {"cancellations": {"allow_partially_fulfilled": True}},
@@ -411,7 +381,7 @@ def test_a_cancellation_of_an_order_that_shipped_since_is_not_accepted(
     reference = body(call(api, "POST", "/portal/orders/%234950/cancellation", JANE, {}))[
         "reference"
     ]
-    store_order("#4950", JANE, shipped=2, delivered_days_ago=None)
+    store_mug_order("#4950", JANE, shipped=2, delivered_days_ago=None)
 
     accepted = admin_call(api, "POST", f"/requests/{reference}/approve", {})
 

@@ -1,5 +1,5 @@
-"""Every email returns-desk sends, rendered in-process from sample returns: what the layout's
-unit tests and the browser screenshots look at."""
+"""Every email returns-desk sends, rendered in-process from sample returns and order requests:
+what the layout's unit tests and the browser screenshots look at."""
 
 from __future__ import annotations
 
@@ -7,6 +7,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from chalicelib.domain.order_requests import (
+    ClaimIssue,
+    ClaimLine,
+    OrderRequest,
+    OrderRequestEventType,
+    OrderRequestKind,
+    RequestStatus,
+    Settlement,
+    ShopCancellation,
+)
 from chalicelib.domain.policy import ReturnPolicy
 from chalicelib.domain.refunds import RefundBreakdown, compute_refund
 from chalicelib.domain.rma import (
@@ -20,6 +30,7 @@ from chalicelib.domain.rma import (
 from chalicelib.domain.status_emails import StatusEmailKind
 from chalicelib.domain.statuses import (
     DeliveryStatus,
+    ExpectedResolution,
     FinancialMethod,
     FinancialStatus,
     ProcessingStatus,
@@ -29,6 +40,7 @@ from chalicelib.domain.statuses import (
 from chalicelib.notifications.brand import Brand
 from chalicelib.notifications.decision_reminder import render_decision_reminder
 from chalicelib.notifications.login_code import login_code_email
+from chalicelib.notifications.request_emails import render_request_email
 from chalicelib.notifications.status_emails import refund_shown, render_status_email
 
 P = ProcessingStatus
@@ -47,6 +59,9 @@ BRAND = Brand(
 POLICY = ReturnPolicy(return_fee=Decimal("3.00"))
 SIGN_IN_CODE = "482916"
 LOCALES = ("en", "fr")
+VOUCHER_CODE = "K7QX2M4PLR9TB3WZ5NHD"
+# The order request events a shopper is emailed about.
+REQUEST_EMAIL_KINDS = tuple(t for t in OrderRequestEventType if not t.value.endswith(".updated"))
 
 
 @dataclass(frozen=True)
@@ -206,10 +221,71 @@ def decision_reminder_email() -> SampleEmail:
     return SampleEmail(email.kind, "en", email.subject, email.text, email.html)
 
 
+def order_request(kind: OrderRequestEventType, locale: str) -> OrderRequest:
+    """Jane's cancellation of #4950, or her claim of two mugs of #4930 arriving broken, as it
+    stands when `kind` is sent: refused with a reason, canceled in the shop and refunded, or
+    settled in store credit with its code."""
+    statuses = {
+        "requested": RequestStatus.OPEN,
+        "opened": RequestStatus.OPEN,
+        "accepted": RequestStatus.APPROVED,
+        "approved": RequestStatus.APPROVED,
+        "refused": RequestStatus.REJECTED,
+        "rejected": RequestStatus.REJECTED,
+        "completed": RequestStatus.RESOLVED,
+        "resolved": RequestStatus.RESOLVED,
+    }
+    status = statuses[kind.value.split(".")[1]]
+    common: dict[str, object] = {
+        "customer": Customer(email="jane@example.com", name="Jane Doe", locale=locale),
+        "status": status,
+        "decision_note": "The parcel was already handed to the carrier."
+        if status is RequestStatus.REJECTED
+        else None,
+        "created_at": T0,
+        "updated_at": T0,
+    }
+    if kind.value.startswith("cancellation."):
+        return OrderRequest(
+            reference="X-000041",
+            kind=OrderRequestKind.CANCELLATION,
+            order=OrderRef(number="#4950"),
+            cancellation=ShopCancellation(in_shop=True, job_id="gid://shopify/Job/1")
+            if status is RequestStatus.RESOLVED
+            else None,
+            **common,
+        )
+    paid = status is RequestStatus.RESOLVED
+    return OrderRequest(
+        reference="C-000042",
+        kind=OrderRequestKind.CLAIM,
+        order=OrderRef(number="#4930"),
+        issue=ClaimIssue.DAMAGED,
+        lines=[ClaimLine(sku="MUG-001", name="Ceramic mug", quantity=2, unit_price=18)],
+        resolution=ExpectedResolution.VOUCHER,
+        settlement=Settlement(
+            resolution=ExpectedResolution.VOUCHER,
+            amount=Decimal("39.60"),
+            method=FinancialMethod.VOUCHER,
+            status=FinancialStatus.REFUNDED if paid else FinancialStatus.PENDING,
+            voucher_code=VOUCHER_CODE if paid else None,
+        )
+        if status in (RequestStatus.APPROVED, RequestStatus.RESOLVED)
+        else None,
+        **common,
+    )
+
+
+def request_email(kind: OrderRequestEventType, locale: str) -> SampleEmail:
+    email = render_request_email(kind, order_request(kind, locale), brand=BRAND)
+    return SampleEmail(email.kind, locale, email.subject, email.text, email.html)
+
+
 def every_email() -> list[SampleEmail]:
     """Each email in each language it is written in."""
     return [
         *(sign_in_email(locale) for locale in LOCALES),
         *(status_email(kind, locale) for kind in StatusEmailKind for locale in LOCALES),
+        *(request_email(kind, locale) for kind in REQUEST_EMAIL_KINDS for locale in LOCALES),
         decision_reminder_email(),
     ]

@@ -1,11 +1,13 @@
-"""Which change of a return deserves an email to the shopper. Pure: a subscriber to return
-events puts the email in the outbox, and the email job renders and sends it."""
+"""Which change of a return or of an order request deserves an email to the shopper. Pure: a
+subscriber to their events puts the email in the outbox, and the email job renders and sends
+it."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 from typing import Protocol
 
+from chalicelib.domain.order_requests import OrderRequestEventType
 from chalicelib.domain.rma import FinancialResolution, Rma
 from chalicelib.domain.statuses import (
     DeliveryStatus,
@@ -112,3 +114,11 @@ def _label_issued(before: Statuses | None, after: Rma) -> bool:
         and before.delivery_status is DeliveryStatus.PENDING
         and after.delivery_status is DeliveryStatus.HANDLED
     )
+
+
+# An order request's shopper hears of each move of its status, which its event's type names:
+# received, accepted or refused, carried out. An update that moves no status is the team's.
+REQUEST_EMAIL_EVENTS = frozenset(
+    set(OrderRequestEventType)
+    - {OrderRequestEventType.CLAIM_UPDATED, OrderRequestEventType.CANCELLATION_UPDATED}
+)

@@ -64,14 +64,31 @@ def refund_summary(
         adjustment = paid.amount - sum((row.amount for row in rows), Decimal(0))
         if adjustment:
             rows.append(_row(wording.adjustment, adjustment, rma.currency, lang))
+    return paid_summary(
+        paid.method, paid.amount, rma.currency, lang, voucher_code=paid.voucher_code, rows=rows
+    )
+
+
+def paid_summary(
+    method: FinancialMethod,
+    amount: Decimal,
+    currency: str,
+    lang: str,
+    *,
+    voucher_code: str | None = None,
+    rows: list[MoneyRow] | None = None,
+) -> RefundSummary:
+    """`amount` paid back by `method`, in `lang`: its `rows`, or the total alone (a claim's
+    settlement, which nothing was kept back from)."""
+    wording = _WORDING[lang]
     return RefundSummary(
-        title=wording.titles[paid.method],
-        rows=rows,
-        total_label=wording.totals[paid.method],
-        total=paid.amount,
-        total_shown=money(paid.amount, rma.currency, lang),
+        title=wording.titles[method],
+        rows=rows or [],
+        total_label=wording.totals[method],
+        total=amount,
+        total_shown=money(amount, currency, lang),
         code_label=wording.voucher_code,
-        voucher_code=paid.voucher_code,
+        voucher_code=voucher_code,
     )
 
 

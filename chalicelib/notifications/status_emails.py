@@ -49,9 +49,9 @@ def render_status_email(
         "order_number": rma.order.number,
         "status_label": label(rma.processing_status, lang),
         # An exchange says what the shopper gets back: the replacement, and its order once made.
-        "resolution": financial_label(rma, lang)
+        "facts": [(wording.resolution, financial_label(rma, lang))]
         if rma.expected_resolution is ExpectedResolution.REPLACE
-        else None,
+        else [],
         "lines": [
             {
                 "name": line.name,

@@ -1,12 +1,15 @@
-"""Status emails waiting to be sent: the outbox between the return events that make them due
-and the scheduled job that sends them. The only module that knows their items.
+"""Status emails waiting to be sent: the outbox between the return and order request events
+that make them due and the scheduled job that sends them. The only module that knows their items.
 
-- Email: pk `EMAILS#<rma id>`, sk `EMAIL#<version, 6 digits>` (the version of the change that
-  made it due), holding the RMA as that change left it, the kind of email and the reason it
-  quotes. A partition of its own, so that reading an RMA with its log never reads its emails.
-- While it waits: email-due-index `EMAIL_DUE` / `<changed>#<id>#<version>`, a sparse index that
-  holds nothing else. Sending it (or giving up on it) takes it out of the index; the item stays
-  for a while, so that the event that made it due, delivered again, finds it there.
+- Email: pk `EMAILS#<rma id>` (a return's) or `EMAILS#<reference>` (an order request's, `C-…` or
+  `X-…`), sk `EMAIL#<version, 6 digits>` (the version of the change that made it due), holding
+  the RMA (`rma`) or the request (`request`) as that change left it, the kind of email and the
+  reason it quotes. A partition of its own, so that reading an RMA or a request with its log
+  never reads its emails.
+- While it waits: email-due-index `EMAIL_DUE` / `<changed>#<id or reference>#<version>`, a
+  sparse index that holds nothing else. Sending it (or giving up on it) takes it out of the
+  index; the item stays for a while, so that the event that made it due, delivered again,
+  finds it there.
 - A due email is held by one run of the job at a time: `claim` names the run, `claimed_until`
   (epoch seconds) is when another run may take it over.
 """
@@ -20,6 +23,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from chalicelib.domain.order_requests import OrderRequest
 from chalicelib.domain.rma import Rma
 from chalicelib.repositories.dynamo import DynamoTable
 from chalicelib.repositories.stored_data import validation_summary
@@ -41,8 +45,8 @@ SENT_RETENTION = timedelta(days=7)
 
 @dataclass(frozen=True)
 class DueStatusEmail:
-    """A status email waiting to be sent, with the RMA as the change left it; `rma` is None
-    when that copy no longer reads as an RMA, and `unreadable` says why."""
+    """A status email waiting to be sent, with the RMA (or the order request) as the change left
+    it; both are None when that copy no longer reads as one, and `unreadable` says why."""
 
     # Where the email waits: opaque outside this module.
     item_key: dict[str, str]
@@ -52,22 +56,40 @@ class DueStatusEmail:
     # Sends tried so far, this one's claim included once it is claimed.
     attempts: int
     unreadable: str | None = None
+    request: OrderRequest | None = None
+
+    @property
+    def about(self) -> Rma | OrderRequest | None:
+        """What the email tells of: a return, or a cancellation request or claim."""
+        return self.rma or self.request
+
+    @property
+    def series(self) -> str:
+        """Whose emails this one is among (one return's, or one request's): they go out in
+        the order of their changes."""
+        return self.item_key[PARTITION_KEY]
 
 
 class EmailOutbox(DynamoTable):
-    def add(self, rma: Rma, kind: str, reason: str | None = None) -> bool:
-        """Make the email of `kind` due for the change that left `rma` as it is; False when
-        that change's email was already made due (sent or not): a change owes one email."""
+    def add(self, about: Rma | OrderRequest, kind: str, reason: str | None = None) -> bool:
+        """Make the email of `kind` due for the change that left `about` (a return, or an order
+        request) as it is; False when that change's email was already made due (sent or not):
+        a change owes one email."""
+        key = about.id if isinstance(about, Rma) else about.reference
         item: dict[str, Any] = {
-            **_email_key(rma),
+            PARTITION_KEY: f"EMAILS#{key}",
+            SORT_KEY: f"EMAIL#{about.version:06d}",
             EMAIL_DUE_INDEX_PK: _EMAIL_DUE,
-            EMAIL_DUE_INDEX_SK: f"{rma.updated_at.isoformat()}#{rma.id}#{rma.version:06d}",
+            EMAIL_DUE_INDEX_SK: f"{about.updated_at.isoformat()}#{key}#{about.version:06d}",
             "kind": kind,
-            # What the email shows; the lifecycle's token and the uploads log are no shopper's.
-            "rma": rma.model_dump(
-                mode="json", exclude_none=True, exclude={"task_token", "inspection_uploads"}
-            ),
         }
+        if isinstance(about, Rma):
+            # What the email shows; the lifecycle's token and the uploads log are no shopper's.
+            item["rma"] = about.model_dump(
+                mode="json", exclude_none=True, exclude={"task_token", "inspection_uploads"}
+            )
+        else:
+            item["request"] = about.model_dump(mode="json", exclude_none=True)
         if reason:
             item["reason"] = reason
         return self._put_new(item)
@@ -158,9 +180,12 @@ class EmailOutbox(DynamoTable):
 
     def _to_due_email(self, item: dict[str, Any]) -> DueStatusEmail:
         document = self._from_dynamo(item)
-        rma, unreadable = None, None
+        rma, request, unreadable = None, None, None
         try:
-            rma = Rma.model_validate(document["rma"])
+            if "request" in document:
+                request = OrderRequest.model_validate(document["request"])
+            else:
+                rma = Rma.model_validate(document["rma"])
         except ValidationError as error:
             unreadable = validation_summary(error)
         return DueStatusEmail(
@@ -170,6 +195,7 @@ class EmailOutbox(DynamoTable):
             reason=document.get("reason"),
             attempts=int(document.get("attempts", 0)),
             unreadable=unreadable,
+            request=request,
         )
 
     def _update_due_email(
@@ -193,10 +219,6 @@ class EmailOutbox(DynamoTable):
         except self._dynamodb.exceptions.ConditionalCheckFailedException:
             return False
         return True
-
-
-def _email_key(rma: Rma) -> dict[str, str]:
-    return {PARTITION_KEY: f"EMAILS#{rma.id}", SORT_KEY: f"EMAIL#{rma.version:06d}"}
 
 
 def _epoch(moment: datetime) -> int:

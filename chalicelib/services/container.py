@@ -313,8 +313,12 @@ def order_request_event_dispatcher() -> OrderRequestEventDispatcher:
     """Every reaction to a change of a cancellation request or a claim."""
     from chalicelib.services.order_request_settlement import OrderRequestSettlement
     from chalicelib.services.return_events import OrderRequestEventDispatcher
+    from chalicelib.services.status_emails_due import RequestEmailsDue
 
-    subscribers: list[Any] = [OrderRequestSettlement(order_request_service())]
+    subscribers: list[Any] = [
+        OrderRequestSettlement(order_request_service()),
+        RequestEmailsDue(email_outbox()),
+    ]
     gorgias_updates = gorgias_updates_due()
     if gorgias_updates is not None:
         subscribers.append(gorgias_updates)

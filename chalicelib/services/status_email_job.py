@@ -1,9 +1,10 @@
 """The status email job: sends the emails status changes made due, oldest change first, each
-once, and clears each once sent.
+once, and clears each once sent: a return's (status_emails.py) and a cancellation request's or
+a claim's (request_emails.py).
 
-A change writes its due email in the same transaction as itself (see RmaService), holding the
-RMA as the change left it: the job renders from that, so a change made while an email is being
-sent is a due email of its own and is never lost or merged into the one in flight.
+Each due email holds the RMA or the request as its change left it (see status_emails_due.py):
+the job renders from that, so a change made while an email is being sent is a due email of its
+own and is never lost or merged into the one in flight.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from enum import StrEnum
 from aws_lambda_powertools.metrics import MetricUnit
 
 from chalicelib.clock import utc_now
+from chalicelib.domain.order_requests import OrderRequestEventType
 from chalicelib.domain.policy import ReturnPolicy
 from chalicelib.domain.refunds import RefundBreakdown, compute_refund
-from chalicelib.domain.rma import Rma
 from chalicelib.domain.status_emails import StatusEmailKind
 from chalicelib.integrations.email import EmailMessage, EmailNotSentError, EmailSender
 from chalicelib.notifications.brand import Brand
+from chalicelib.notifications.rendering import RenderedEmail
+from chalicelib.notifications.request_emails import render_request_email
 from chalicelib.notifications.status_emails import refund_shown, render_status_email
 from chalicelib.observability import logger, metrics
 from chalicelib.repositories.email_outbox import DueStatusEmail, EmailOutbox
@@ -57,7 +60,8 @@ class StatusEmailRun:
     retried_later: int = 0
     # Out of tries: no longer due, kept as a record of the failure.
     set_aside: int = 0
-    # Held by another run, or behind an earlier email of the same return that was not sent.
+    # Held by another run, or behind an earlier email of the same return (or request) that was
+    # not sent.
     skipped: int = 0
     stopped_early: bool = False
 
@@ -88,8 +92,8 @@ class StatusEmailJob:
         """Send up to `batch_size` due emails, oldest change first, while `seconds_left` (before
         the Lambda's timeout) allows."""
         counts: Counter[_Outcome] = Counter()
-        # Returns whose earlier email was not sent in this run: their later emails wait too, so
-        # that a shopper never reads "refunded" before "parcel received".
+        # Returns and requests whose earlier email was not sent in this run: their later emails
+        # wait too, so that a shopper never reads "refunded" before "parcel received".
         held_back: set[str] = set()
         failures_in_a_row = 0
         stopped_early = False
@@ -116,25 +120,26 @@ class StatusEmailJob:
 
     def _deliver(self, due: DueStatusEmail, held_back: set[str]) -> _Outcome:
         """Send one due email, unless another run holds it or an earlier one of its return
-        was not sent."""
-        rma = due.rma
+        (or request) was not sent."""
+        about = due.about
         now = self._clock()
-        if rma is None:
+        if about is None:
             logger.error(
                 "Status email unreadable: set aside",
                 extra={"email_item": due.item_key, "problem": due.unreadable},
             )
             return self._set_aside_unsendable(due, now)
-        if rma.id in held_back:
+        if due.series in held_back:
             return _Outcome.SKIPPED
+        reference = _reference(due)
         # Outside the rendering's try: a policy that cannot be read now says nothing of the
         # email, and fails the run for the schedule to retry rather than set the email aside.
-        breakdown = self._breakdown(due.kind, rma)
+        breakdown = self._breakdown(due)
         if due.attempts >= self._max_attempts:
             # Its last run died before it could say so (the claim counted the attempt).
             if self._set_aside(due, now, claim=None):
                 return _Outcome.SET_ASIDE
-            held_back.add(rma.id)
+            held_back.add(due.series)
             return _Outcome.SKIPPED
         try:
             message = self._message(due, breakdown)
@@ -142,23 +147,23 @@ class StatusEmailJob:
             # A template or a stored email that cannot render will not render next run either.
             logger.exception(
                 "Status email cannot be rendered: set aside",
-                extra={"reference": rma.return_reference, "kind": due.kind},
+                extra={"reference": reference, "kind": due.kind},
             )
-            held_back.add(rma.id)
+            held_back.add(due.series)
             return self._set_aside_unsendable(due, now)
         claim = self._new_claim()
         if not self._outbox.claim_status_email(
             due, claim=claim, now=now, until=now + CLAIM_DURATION
         ):
-            held_back.add(rma.id)
+            held_back.add(due.series)
             return _Outcome.SKIPPED
         try:
-            self._sender.send(rma.customer.email, message)
+            self._sender.send(about.customer.email, message)
         except EmailNotSentError as error:
-            held_back.add(rma.id)
+            held_back.add(due.series)
             # Throttling or an outage says nothing of this email: the try is not counted.
             attempts = due.attempts if error.transient else due.attempts + 1
-            log = {"reference": rma.return_reference, "kind": due.kind, "attempts": attempts}
+            log = {"reference": reference, "kind": due.kind, "attempts": attempts}
             log = {**log, "error": str(error)}
             if attempts >= self._max_attempts:
                 logger.error("Status email set aside after failed attempts", extra=log)
@@ -171,32 +176,43 @@ class StatusEmailJob:
             # Our hold ran out mid-send and another run took the email: it clears it.
             logger.warning(
                 "Status email taken over while being sent",
-                extra={"reference": rma.return_reference, "kind": due.kind},
+                extra={"reference": reference, "kind": due.kind},
             )
         return _Outcome.SENT
 
-    def _breakdown(self, kind: str, rma: Rma) -> RefundBreakdown | None:
-        """How the refund the email shows was computed, when it shows one: by the refund
-        domain, with the policy in force. A kind unknown here is the rendering's to refuse."""
-        if kind not in set(StatusEmailKind) or not refund_shown(StatusEmailKind(kind), rma):
+    def _breakdown(self, due: DueStatusEmail) -> RefundBreakdown | None:
+        """How a return's refund the email shows was computed, when it shows one: by the refund
+        domain, with the policy in force. A kind unknown here is the rendering's to refuse. (A
+        claim's settlement shows its total alone: nothing of it was kept back.)"""
+        rma, kind = due.rma, due.kind
+        if rma is None or kind not in set(StatusEmailKind):
+            return None
+        if not refund_shown(StatusEmailKind(kind), rma):
             return None
         return compute_refund(rma, self._policy())
 
     def _message(self, due: DueStatusEmail, breakdown: RefundBreakdown | None) -> EmailMessage:
-        assert due.rma is not None
-        rendered = render_status_email(
-            StatusEmailKind(due.kind),
-            due.rma,
-            brand=self._brand,
-            reason=due.reason,
-            breakdown=breakdown,
-        )
+        rendered = self._rendered(due, breakdown)
         return EmailMessage(
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html,
             reply_to=self._brand.support_email,
             kind=rendered.kind,
+        )
+
+    def _rendered(self, due: DueStatusEmail, breakdown: RefundBreakdown | None) -> RenderedEmail:
+        if due.request is not None:
+            return render_request_email(
+                OrderRequestEventType(due.kind), due.request, brand=self._brand
+            )
+        assert due.rma is not None
+        return render_status_email(
+            StatusEmailKind(due.kind),
+            due.rma,
+            brand=self._brand,
+            reason=due.reason,
+            breakdown=breakdown,
         )
 
     def _set_aside_unsendable(self, due: DueStatusEmail, now: datetime) -> _Outcome:
@@ -206,3 +222,11 @@ class StatusEmailJob:
         return self._outbox.set_status_email_aside(
             due, failed_at=now, expires_at=now + FAILED_KEPT, claim=claim
         )
+
+
+def _reference(due: DueStatusEmail) -> str:
+    """What the logs name an email by: its return's or request's reference, never an address."""
+    if due.rma is not None:
+        return due.rma.return_reference
+    assert due.request is not None
+    return due.request.reference

@@ -20,6 +20,7 @@ from tests.email_samples import (
     BRAND,
     LOGO_URL,
     POLICY,
+    REQUEST_EMAIL_KINDS,
     SIGN_IN_CODE,
     SampleEmail,
     a_return,
@@ -51,6 +52,9 @@ def test_every_kind_of_email_is_sampled_in_each_language() -> None:
     assert {("sign-in-code", "en"), ("sign-in-code", "fr"), ("decision-reminder", "en")} <= kinds
     for kind in StatusEmailKind:
         sampled = f"status-{kind.lower().replace('_', '-')}"
+        assert {(sampled, "en"), (sampled, "fr")} <= kinds
+    for event_type in REQUEST_EMAIL_KINDS:
+        sampled = f"request-{event_type.value.replace('.', '-')}"
         assert {(sampled, "en"), (sampled, "fr")} <= kinds
 
 

@@ -29,6 +29,7 @@ class IneligibilityCode(StrEnum):
     QUANTITY_EXCEEDED = "QUANTITY_EXCEEDED"
     REASON_NOT_ALLOWED = "REASON_NOT_ALLOWED"
     PHOTO_MISSING = "PHOTO_MISSING"
+    NOT_SHIPPED = "NOT_SHIPPED"
 
 
 C = IneligibilityCode
@@ -55,6 +56,11 @@ _SENTENCES: dict[IneligibilityCode, tuple[str, str]] = {
         "A photo is required for the reason “{reason}”.",
         "Une photo est requise pour le motif « {reason} ».",
     ),
+    C.NOT_SHIPPED: (
+        "This item hasn't shipped yet: you can ask to cancel the order instead.",
+        "Cet article n'a pas encore été expédié : vous pouvez demander l'annulation de la "
+        "commande.",
+    ),
     C.QUANTITY_EXCEEDED: (
         "Quantity that can still be returned: {remaining} of {ordered} ordered.",
         "Quantité encore retournable : {remaining} sur {ordered} commandée(s).",
@@ -72,8 +78,18 @@ class RequestedLine:
     photos: tuple[str, ...] = ()
     final_sale: bool = False
     ordered_quantity: int | None = None
+    # Units of this line the shop shipped, when it says (Shopify's fulfillments); None: not
+    # known, every unit ordered counts as shipped.
+    shipped_quantity: int | None = None
     # Units of this line already returned by earlier RMAs of the same order.
     already_returned: int = 0
+
+    @property
+    def returnable_at_most(self) -> int | None:
+        """The units that may come back at all: shipped ones, when known, else ordered ones."""
+        if self.shipped_quantity is not None:
+            return self.shipped_quantity
+        return self.ordered_quantity
 
     @classmethod
     def from_rma_line(cls, line: RmaLine, already_returned: int = 0) -> RequestedLine:
@@ -84,6 +100,7 @@ class RequestedLine:
             photos=tuple(line.photos),
             final_sale=line.final_sale,
             ordered_quantity=line.ordered_quantity,
+            shipped_quantity=line.shipped_quantity,
             already_returned=already_returned,
         )
 
@@ -157,12 +174,13 @@ def _first_refusal(
         return C.REASON_NOT_ALLOWED, {"reason": line.reason}
     if policy.photo_required(line.reason) and not line.photos:
         return C.PHOTO_MISSING, {"reason": line.reason}
-    if (
-        line.ordered_quantity is not None
-        and line.quantity + line.already_returned > line.ordered_quantity
-    ):
-        remaining = max(line.ordered_quantity - line.already_returned, 0)
-        return C.QUANTITY_EXCEEDED, {"remaining": remaining, "ordered": line.ordered_quantity}
+    if line.shipped_quantity == 0:
+        return C.NOT_SHIPPED, {}
+    most = line.returnable_at_most
+    if most is not None and line.quantity + line.already_returned > most:
+        remaining = max(most - line.already_returned, 0)
+        ordered = line.ordered_quantity if line.ordered_quantity is not None else most
+        return C.QUANTITY_EXCEEDED, {"remaining": remaining, "ordered": ordered}
     return None
 
 

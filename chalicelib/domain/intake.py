@@ -114,6 +114,7 @@ def request_for_order(
                 reason=line.reason,
                 comment=line.comment,
                 ordered_quantity=by_sku[line.sku].quantity,
+                shipped_quantity=order.shipped(by_sku[line.sku]),
                 final_sale=by_sku[line.sku].final_sale,
                 line_item_id=by_sku[line.sku].line_item_id,
                 variant_id=by_sku[line.sku].variant_id,

@@ -108,3 +108,13 @@ class Order(OrderDetails):
     @property
     def customer_key(self) -> str:
         return email_key(self.customer_email)
+
+    def shipped(self, line: OrderLine) -> int | None:
+        """Units of `line` the shop says it shipped; None when its platform does not say (the
+        admin API's orders carry no fulfillments). A Shopify order delivered without
+        fulfillments on record shipped whole."""
+        if self.source != "shopify":
+            return None
+        if self.fulfilled_units == 0 and self.delivered_at is not None:
+            return line.quantity
+        return line.fulfilled_quantity

@@ -229,6 +229,8 @@ class RmaLine(DomainModel):
     exchange: ExchangeChoice | None = None
     # What the order says about the line, when known: eligibility uses them.
     ordered_quantity: Quantity | None = None
+    # Units of the line the shop shipped, when it says (a Shopify order's fulfillments).
+    shipped_quantity: Annotated[int, Field(ge=0, le=10_000)] | None = None
     final_sale: bool = False
     # How many units came back in each state: two units of one line may come back one new,
     # one worn, and each is refunded for what it is.

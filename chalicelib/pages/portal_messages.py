@@ -238,6 +238,10 @@ _SENTENCES: dict[str, tuple[str, str]] = {
         "The return window closed on {date}.",
         "Le délai de retour a expiré le {date}.",
     ),
+    "ineligible.NOT_SHIPPED": (
+        "Not shipped yet: you can ask to cancel the order instead.",
+        "Pas encore expédié : vous pouvez demander l'annulation de la commande.",
+    ),
     "ineligible.QUANTITY_EXCEEDED": (
         "Already returned or being returned.",
         "Déjà retourné ou en cours de retour.",

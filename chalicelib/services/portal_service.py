@@ -21,7 +21,7 @@ from chalicelib.domain.eligibility import (
 )
 from chalicelib.domain.exchanges import ExchangeOption, exchange_options
 from chalicelib.domain.intake import RequestedReturnLine, photos_missing, request_for_order
-from chalicelib.domain.order import Order
+from chalicelib.domain.order import Order, OrderLine
 from chalicelib.domain.order_tracking import TrackingEvent
 from chalicelib.domain.policy import ReturnPolicy
 from chalicelib.domain.refunds import RefundBreakdown, compute_refund
@@ -289,15 +289,18 @@ class PortalService:
         policy = self._policy()
         returned = already_returned(order.number, history)
         neutral = _neutral_reason(policy)
+        # At most what shipped, when the shop says; else what was ordered.
+        most = {line.sku: _at_most(order, line) for line in order.lines}
         verdicts = check_lines(
             [
                 RequestedLine(
                     sku=line.sku,
-                    quantity=max(1, line.quantity - returned[line.sku]),
+                    quantity=max(1, most[line.sku] - returned[line.sku]),
                     reason=neutral,
                     photos=("pending",),
                     final_sale=line.final_sale,
                     ordered_quantity=line.quantity,
+                    shipped_quantity=order.shipped(line),
                     already_returned=returned[line.sku],
                 )
                 for line in order.lines
@@ -313,11 +316,16 @@ class PortalService:
                 sku=line.sku,
                 name=line.name,
                 ordered=line.quantity,
-                returnable=max(0, line.quantity - returned[line.sku]) if verdict.eligible else 0,
+                returnable=max(0, most[line.sku] - returned[line.sku]) if verdict.eligible else 0,
                 verdict=verdict,
             )
             for line, verdict in zip(order.lines, verdicts, strict=True)
         ]
+
+
+def _at_most(order: Order, line: OrderLine) -> int:
+    shipped = order.shipped(line)
+    return line.quantity if shipped is None else shipped
 
 
 def _neutral_reason(policy: ReturnPolicy) -> ReturnReason:

@@ -51,8 +51,12 @@ def _shopify_order(number: str, email: str) -> Any:
         (Path(__file__).parents[1] / "events" / "shopify_orders_create.json").read_text()
     )
     order = ShopifyOrder.model_validate({**payload, "name": number, "email": email}).to_order()
-    # Ordered this week: well inside the return window.
-    return revised(order, ordered_at=date.today() - timedelta(days=3))
+    # Ordered this week and delivered since: well inside the return window.
+    return revised(
+        order,
+        ordered_at=date.today() - timedelta(days=3),
+        delivered_at=date.today() - timedelta(days=1),
+    )
 
 
 def set_policy(**changes: Any) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.domain.rma import revised
 from chalicelib.repositories.aws import client
 from chalicelib.services import container
 from tests.integration.test_portal import BOB, JANE, call, signed_in, upload_photo
@@ -430,3 +431,28 @@ def test_an_accepted_request_the_stream_gave_up_on_is_carried_out_on_demand(
 
     assert (done.status_code, body(done)["status"]) == (200, "RESOLVED")
     assert again.status_code == 409
+
+
+def test_an_item_the_shop_has_not_shipped_is_offered_for_cancellation_not_for_return(
+    api: Any, orders: None
+) -> None:
+    # Given a Shopify order of Jane's, nothing shipped yet
+    shop_order = revised(container.order_service().find("#4950"), source="shopify", number="#4951")
+    container.order_service().record(shop_order)
+    # When she reads it, then its mug cannot be returned, and its cancellation is offered
+    order = body(call(api, "GET", "/portal/orders/%234951", JANE))
+    assert [(x["returnable"], x["code"]) for x in order["lines"]] == [(0, "NOT_SHIPPED")]
+    assert order["actions"]["cancellation"]["available"] is True
+    # And a return of it is refused, saying so
+    refused = call(
+        api,
+        "POST",
+        "/portal/returns",
+        JANE,
+        {
+            "order_number": "#4951",
+            "lines": [{"sku": "MUG-001", "quantity": 1, "reason": "UNSATISFIED"}],
+        },
+    )
+    assert refused.status_code == 422
+    assert body(refused)["error"]["details"]["lines"][0]["code"] == "NOT_SHIPPED"

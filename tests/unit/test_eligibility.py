@@ -161,6 +161,24 @@ def test_when_everything_was_returned_already_none_can_still_be() -> None:
     assert result.reason == "Quantity that can still be returned: 0 of 2 ordered."
 
 
+def test_an_item_the_shop_has_not_shipped_cannot_be_returned_but_its_order_canceled() -> None:
+    # Given / When a line of which the shop shipped nothing yet is asked for
+    result = verdict(line(ordered_quantity=2, shipped_quantity=0), locale="fr")
+    # Then it is refused, and the shopper is told what she may do instead
+    assert result.code is C.NOT_SHIPPED
+    assert "annulation" in (result.reason or "")
+
+
+def test_only_the_units_shipped_may_come_back() -> None:
+    # Given two units ordered, one shipped so far
+    one = verdict(line(quantity=1, ordered_quantity=2, shipped_quantity=1))
+    two = verdict(line(quantity=2, ordered_quantity=2, shipped_quantity=1))
+    # Then one may be returned, two may not
+    assert one.eligible
+    assert two.code is C.QUANTITY_EXCEEDED
+    assert two.reason == "Quantity that can still be returned: 1 of 2 ordered."
+
+
 def test_without_the_ordered_quantity_the_quantity_is_not_checked() -> None:
     # Given / When a line does not say how many units were ordered
     result = verdict(line(quantity=50, already_returned=10))

@@ -23,12 +23,13 @@ class Brand:
     # The portal page; None leaves the emails without a button to it.
     portal_url: str | None = None
 
-    def follow_link(self, reference: str) -> str | None:
-        """The portal page opening return `reference` once the shopper has signed in."""
+    def follow_link(self, reference: str, *, page: str = "return") -> str | None:
+        """The portal page opening return `reference` (or, `page` "request", the cancellation
+        request or claim) once the shopper has signed in."""
         if not self.portal_url:
             return None
         joiner = "&" if "?" in self.portal_url else "?"
-        return f"{self.portal_url}{joiner}{urlencode({'return': reference})}"
+        return f"{self.portal_url}{joiner}{urlencode({page: reference})}"
 
 
 def brand_from(settings: Settings) -> Brand:

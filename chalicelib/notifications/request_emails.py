@@ -113,8 +113,10 @@ def render_request_email(
         "label_url": None,
         "refund": _paid(told, request, lang),
         "reason": request.decision_note if told in _REFUSALS else None,
-        # The portal lists the shopper's requests once she signs in.
-        "button": Button(wording.follow, brand.portal_url) if brand.portal_url else None,
+        # The portal opens the request once she signs in.
+        "button": Button(wording.follow, link)
+        if (link := brand.follow_link(request.reference, page="request"))
+        else None,
     }
     return render_email(
         "status_email",
@@ -295,7 +297,7 @@ _WORDING = {
         reason="Reason",
         items="Items",
         received="received",
-        follow="See your requests",
+        follow="See your request",
     ),
     "fr": _Wording(
         subjects={
@@ -388,6 +390,6 @@ _WORDING = {
         reason="Motif",
         items="Articles",
         received="reçu(s)",
-        follow="Voir vos demandes",
+        follow="Voir votre demande",
     ),
 }

@@ -131,6 +131,9 @@ def test_a_shopper_asks_to_cancel_an_order_not_shipped_and_reads_it_canceled(
     page.get_by_role("heading", name=f"Demande {reference}", level=1).wait_for()
     assert "Votre commande est annulée." in main.inner_text()
     assert "Résolue" in main.inner_text()
+    # And the link of the email that told her opens it again
+    page.goto(f"{stack.url}/portal/?request={reference}")
+    page.get_by_role("heading", name=f"Demande {reference}", level=1).wait_for()
 
 
 def test_a_shopper_reports_her_mugs_arrived_damaged_and_is_paid_in_store_credit(

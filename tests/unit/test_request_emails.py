@@ -446,12 +446,13 @@ def test_the_html_escapes_the_reason_and_the_text_keeps_it() -> None:
     assert script in email.text
 
 
-def test_the_button_opens_the_portal_where_the_shopper_sees_her_requests() -> None:
+def test_the_button_opens_the_request_on_the_portal() -> None:
     email = render_request_email(E.CLAIM_OPENED, a_claim(), brand=BRAND)
-    assert 'href="https://shop.example/portal/"' in email.html
-    assert "See your requests: https://shop.example/portal/\n" in email.text
+    reference = a_claim().reference
+    assert f'href="https://shop.example/portal/?request={reference}"' in email.html
+    assert f"See your request: https://shop.example/portal/?request={reference}\n" in email.text
     without = render_request_email(E.CLAIM_OPENED, a_claim(), brand=Brand("Acme", "h@acme.x"))
-    assert "See your requests" not in without.text
+    assert "See your request" not in without.text
 
 
 def test_an_update_is_no_email() -> None:

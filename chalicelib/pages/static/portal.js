@@ -42,8 +42,17 @@
     cancelling: null, // an order's cancellation being asked for: {number, comment, key}
     claim: null, // the issue being reported
     view: { name: "signin", arg: null },
-    deepLink: new URLSearchParams(window.location.search).get("return"),
+    // The page a link opens once the shopper signs in: `?return=R-001042`, `?request=C-000004`.
+    deepLink: deepLinkOf(new URLSearchParams(window.location.search)),
   };
+
+  function deepLinkOf(params) {
+    for (const view of ["return", "request"]) {
+      const reference = params.get(view);
+      if (reference) return { view, reference };
+    }
+    return null;
+  }
 
   // --- words ---------------------------------------------------------------------------------
 
@@ -344,9 +353,9 @@
         && !sessionStorage.getItem(LANGUAGE_KEY)) {
       setLanguage(language);
     }
-    const reference = state.deepLink;
+    const link = state.deepLink;
     state.deepLink = null;
-    await go(reference ? "return" : "orders", reference);
+    await (link ? go(link.view, link.reference) : go("orders"));
   }
 
   // Orders ---------------------------------------------------------------------------------------

@@ -71,7 +71,7 @@ class ConcurrentModificationError(ReturnsDeskError):
 
     def __init__(self, reference: str) -> None:
         super().__init__(
-            f"Return {reference} was changed by someone else at the same time; reload and retry.",
+            f"{reference} was changed by someone else at the same time; reload and retry.",
             {"reference": reference},
         )
 

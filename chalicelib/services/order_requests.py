@@ -387,8 +387,41 @@ class OrderRequestService:
         """Accept or refuse a request that is still open. A claim accepted is settled by its
         shopper's resolution unless the agent chose another (or a lower amount): the amount is
         computed and bounded here, paid by the settlement subscriber."""
-        request, _ = self.find(typed)
-        now = self._clock()
+        # Bookkeeping (the ticket's id) may be written between the read and the write: the
+        # decision is made again on what is stored then, never refused for it.
+        for _ in range(_SAVE_ATTEMPTS):
+            request, _ = self.find(typed)
+            after, entry = self._decided(
+                request,
+                approve=approve,
+                actor=actor,
+                note=note,
+                resolution=resolution,
+                amount=amount,
+            )
+            try:
+                self._repository.save(
+                    after,
+                    entry,
+                    request_event(request, after, entry),
+                    read_version=request.version,
+                    closes_without_settling=not approve,
+                )
+            except ConcurrentModificationError:
+                continue
+            return after
+        raise ConcurrentModificationError(request.reference)
+
+    def _decided(
+        self,
+        request: OrderRequest,
+        *,
+        approve: bool,
+        actor: Actor,
+        note: str | None,
+        resolution: ExpectedResolution | None,
+        amount: Decimal | None,
+    ) -> tuple[OrderRequest, OrderRequestEntry]:
         changes: dict[str, Any] = {"decision_note": note}
         if approve and request.is_claim:
             changes["settlement"] = self._settlement(
@@ -406,11 +439,11 @@ class OrderRequestService:
             self._check_still_cancellable(request)
         to = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
         try:
-            after, entry = moved(
+            return moved(
                 request,
                 to,
                 actor=actor,
-                at=now,
+                at=self._clock(),
                 action="approve" if approve else "reject",
                 note=_decision_note(after_settlement=changes.get("settlement"), note=note),
                 **changes,
@@ -421,14 +454,6 @@ class OrderRequestService:
                 f"{'accepted' if approve else 'refused'}.",
                 {"reference": request.reference, "current_status": request.status},
             ) from error
-        self._repository.save(
-            after,
-            entry,
-            request_event(request, after, entry),
-            read_version=request.version,
-            closes_without_settling=not approve,
-        )
-        return after
 
     # --- carrying out what was accepted (the settlement subscriber) -------------------------------
 

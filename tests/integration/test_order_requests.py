@@ -456,3 +456,30 @@ def test_an_item_the_shop_has_not_shipped_is_offered_for_cancellation_not_for_re
     )
     assert refused.status_code == 422
     assert body(refused)["error"]["details"]["lines"][0]["code"] == "NOT_SHIPPED"
+
+
+def test_a_decision_crossing_the_tickets_bookkeeping_is_made_not_refused(
+    api: Any, orders: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Gorgias ticket's id is kept on a request while an agent decides: the decision is
+    made on what is stored then."""
+    from chalicelib.repositories.order_requests import OrderRequestRepository
+
+    reference = body(report_damage(api))["reference"]
+    save = OrderRequestRepository.save
+    crossed: list[str] = []
+
+    def crossed_once(self: Any, request: Any, entry: Any, event: Any, **kw: Any) -> Any:
+        if entry is not None and not crossed:
+            crossed.append(request.reference)
+            container.order_request_service().record_ticket(request.reference, 77)
+        return save(self, request, entry, event, **kw)
+
+    monkeypatch.setattr(OrderRequestRepository, "save", crossed_once)
+
+    approved = admin_call(api, "POST", f"/requests/{reference}/approve", {})
+
+    assert approved.status_code == 200, approved.body
+    assert crossed == [reference]
+    detail = body(admin_call(api, "GET", f"/requests/{reference}"))
+    assert detail["status"] == "APPROVED"

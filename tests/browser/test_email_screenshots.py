@@ -51,13 +51,17 @@ def test_each_email_fits_a_phone_with_its_logo_and_button(phone: Any, email: Sam
     logo = phone.locator("img.logo")
     assert logo.is_visible()
     assert logo.evaluate("image => image.complete && image.naturalWidth > 0")
-    # And status emails have the button to follow the return (a request's, to the portal
-    # listing it), as wide as the screen allows
+    # And status emails have the button to follow the return (a request's, the request), as
+    # wide as the screen allows
     button = phone.locator("a.button")
     if email.kind.startswith(("status-", "request-")):
         assert button.is_visible()
-        followed = BRAND.follow_link("R-001042") if email.kind.startswith("status-") else None
-        assert button.get_attribute("href") == (followed or BRAND.portal_url)
+        followed = (
+            BRAND.follow_link("R-001042")
+            if email.kind.startswith("status-")
+            else BRAND.follow_link("C-000042", page="request")
+        )
+        assert button.get_attribute("href") == followed
         box = button.bounding_box()
         assert box is not None
         assert box["width"] >= PHONE["width"] - 2 * 16 - 1

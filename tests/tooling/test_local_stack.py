@@ -123,74 +123,240 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_health_answers(http: httpx.Client) -> None:
-    response = http.get("/health")
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+class TestTheRunningStack:
+    """One stack for the checks that each use their own demo return (or none): starting one
+    costs seconds. The widget's is first, before any decision changes what it shows."""
 
+    @pytest.fixture(scope="class")
+    @classmethod
+    def stack(cls) -> Iterator[RunningStack]:
+        with pytest.MonkeyPatch.context() as environment:
+            running = start(port=0, environment=environment)
+            yield running
+            running.stop()
 
-def test_the_widget_shows_the_demo_customer_with_two_returns_awaiting_a_decision(
-    stack: RunningStack, http: httpx.Client
-) -> None:
-    response = http.get(
-        "/gorgias/widget",
-        params={"email": stack.demo.customer_email},
-        headers=bearer(stack.widget_token),
-    )
-    assert response.status_code == 200
-    widget = response.json()
-    assert len(widget["returns"]) == 5
-    assert widget["total"] >= 7
-    assert [r["reference"] for r in widget["returns"] if r["status"] == "REQUESTED"] == [
-        r.return_reference for r in stack.demo.awaiting_decision
-    ]
+    def test_health_answers(self, http: httpx.Client) -> None:
+        response = http.get("/health")
+        assert response.status_code == 200
+        assert response.json() == {"status": "ok"}
 
+    def test_the_widget_shows_the_demo_customer_with_two_returns_awaiting_a_decision(
+        self, stack: RunningStack, http: httpx.Client
+    ) -> None:
+        response = http.get(
+            "/gorgias/widget",
+            params={"email": stack.demo.customer_email},
+            headers=bearer(stack.widget_token),
+        )
+        assert response.status_code == 200
+        widget = response.json()
+        assert len(widget["returns"]) == 5
+        assert widget["total"] >= 7
+        assert [r["reference"] for r in widget["returns"] if r["status"] == "REQUESTED"] == [
+            r.return_reference for r in stack.demo.awaiting_decision
+        ]
 
-def test_an_agent_approves_a_return_by_typing_its_number_once(
-    stack: RunningStack, http: httpx.Client
-) -> None:
-    # Given a demo return awaiting a decision, typed as a bare number
-    pending = stack.demo.awaiting_decision[0]
-    body = {"rma": str(pending.return_number), "agent": {"id": 1, "email": "agent@example.com"}}
-    # When an agent approves it, then approves it again
-    first = http.post("/gorgias/actions/approve", json=body, headers=bearer(stack.widget_token))
-    again = http.post("/gorgias/actions/approve", json=body, headers=bearer(stack.widget_token))
-    # Then the first approval moves it to ACCEPTED and the second is refused
-    assert first.status_code == 200
-    assert first.json()["rma"]["reference"] == pending.return_reference
-    assert first.json()["rma"]["status"] == "ACCEPTED"
-    assert again.status_code == 409
-    assert again.json()["error"]["code"] == "invalid_transition"
+    def test_an_agent_approves_a_return_by_typing_its_number_once(
+        self, stack: RunningStack, http: httpx.Client
+    ) -> None:
+        # Given a demo return awaiting a decision, typed as a bare number
+        pending = stack.demo.awaiting_decision[0]
+        body = {"rma": str(pending.return_number), "agent": {"id": 1, "email": "agent@example.com"}}
+        # When an agent approves it, then approves it again
+        first = http.post("/gorgias/actions/approve", json=body, headers=bearer(stack.widget_token))
+        again = http.post("/gorgias/actions/approve", json=body, headers=bearer(stack.widget_token))
+        # Then the first approval moves it to ACCEPTED and the second is refused
+        assert first.status_code == 200
+        assert first.json()["rma"]["reference"] == pending.return_reference
+        assert first.json()["rma"]["status"] == "ACCEPTED"
+        assert again.status_code == 409
+        assert again.json()["error"]["code"] == "invalid_transition"
 
+    def test_the_lifecycle_runs_locally_from_approval_to_refund(
+        self, stack: RunningStack, http: httpx.Client
+    ) -> None:
+        # Given the stack, whose lifecycle approved a submitted return by itself at start-up
+        parcel = stack.auto_approved
+        assert (parcel.processing_status, parcel.delivery_status) == ("ACCEPTED", "HANDLED")
+        admin = bearer(stack.admin_token)
 
-def test_the_lifecycle_runs_locally_from_approval_to_refund(
-    stack: RunningStack, http: httpx.Client
-) -> None:
-    # Given the stack, whose lifecycle approved a submitted return by itself at start-up
-    parcel = stack.auto_approved
-    assert (parcel.processing_status, parcel.delivery_status) == ("ACCEPTED", "HANDLED")
-    admin = bearer(stack.admin_token)
+        def stored() -> dict[str, Any]:
+            answer: dict[str, Any] = http.get(f"/rmas/{parcel.id}", headers=admin).json()
+            return answer
 
-    def stored() -> dict[str, Any]:
-        answer: dict[str, Any] = http.get(f"/rmas/{parcel.id}", headers=admin).json()
-        return answer
+        # When its parcel is received worn, and the refund is approved once computed
+        lines = [{"sku": parcel.lines[0].sku, "quantity": 1, "product_state": "WORE"}]
+        received = http.post(f"/rmas/{parcel.id}/receive", json={"lines": lines}, headers=admin)
+        assert received.status_code == 200
+        eventually(
+            lambda: stored()["waiting_for"] == "REFUND_APPROVAL", "the refund to be computed"
+        )
+        assert http.post(f"/rmas/{parcel.id}/refund", json={}, headers=admin).status_code == 200
+        # Then the lifecycle completes it, 20% off for the wear
+        eventually(lambda: stored()["processing_status"] == "COMPLETE", "the return to complete")
+        done = stored()
+        assert done["financial_status"] == "PARTIALLY_REFUNDED"
+        assert done["financial_resolutions"][0]["amount"] == "23.20"
+        # And the refund was made in the shop, once, the stand-in for Shopify printing it
+        assert stack.shopify is not None
+        [refund] = [line for line in stack.shopify.log if "refundCreate" in line]
+        assert refund.startswith(
+            "[shopify] refundCreate on #5001: 23.20 EUR (gid://shopify/Refund/"
+        )
+        assert done["financial_resolutions"][0]["reference"] in refund
 
-    # When its parcel is received worn, and the refund is approved once computed
-    lines = [{"sku": parcel.lines[0].sku, "quantity": 1, "product_state": "WORE"}]
-    received = http.post(f"/rmas/{parcel.id}/receive", json={"lines": lines}, headers=admin)
-    assert received.status_code == 200
-    eventually(lambda: stored()["waiting_for"] == "REFUND_APPROVAL", "the refund to be computed")
-    assert http.post(f"/rmas/{parcel.id}/refund", json={}, headers=admin).status_code == 200
-    # Then the lifecycle completes it, 20% off for the wear
-    eventually(lambda: stored()["processing_status"] == "COMPLETE", "the return to complete")
-    done = stored()
-    assert done["financial_status"] == "PARTIALLY_REFUNDED"
-    assert done["financial_resolutions"][0]["amount"] == "23.20"
-    # And the refund was made in the shop, once, the stand-in for Shopify printing it
-    assert stack.shopify is not None
-    [refund] = [line for line in stack.shopify.log if "refundCreate" in line]
-    assert refund.startswith("[shopify] refundCreate on #5001: 23.20 EUR (gid://shopify/Refund/")
-    assert done["financial_resolutions"][0]["reference"] in refund
+    def test_an_endpoint_added_with_the_receivers_address_is_verified_too(
+        self, stack: RunningStack, http: httpx.Client
+    ) -> None:
+        # Given an endpoint added through the API as the banner shows, to the stack's receiver
+        receiver = stack.webhook_receiver
+        added = http.post(
+            "/webhooks/endpoints",
+            json={"url": receiver.url, "events": ["webhook.test"]},
+            headers=bearer(stack.admin_token),
+        )
+        assert added.status_code == 201, added.text
+        # When it is sent a test delivery
+        endpoint = added.json()["id"]
+        test = http.post(f"/webhooks/endpoints/{endpoint}/test", headers=bearer(stack.admin_token))
+        assert test.status_code == 202, test.text
+        delivery = test.json()["id"]
+        # Then the receiver verifies it with that endpoint's own secret
+        eventually(
+            lambda: f"[webhook] webhook.test verified ({delivery})" in receiver.log,
+            "the test delivery to be verified",
+        )
+
+    def test_the_chat_demo_opens_returns_and_the_stand_in_shows_the_replies(
+        self,
+        stack: RunningStack,
+    ) -> None:
+        # Given the stand-in for Gorgias the stack started, and the banner's chat demo
+        gorgias = stack.gorgias
+        assert gorgias is not None
+        assert f"tickets/{DEMO_CHAT_TICKET_ID}/messages" in banner(stack)
+        customer = stack.demo.customer_email
+
+        def says(text: str) -> dict[str, Any]:
+            return {
+                "channel": "chat",
+                "from_agent": False,
+                "sender": {"email": customer},
+                "body_text": text,
+            }
+
+        def opened_on(ticket: int) -> list[Any]:
+            latest = container.rma_service().latest_for_customer(customer, 20)[0]
+            return [rma for rma in latest if rma.gorgias_ticket_id == ticket]
+
+        with httpx.Client(base_url=gorgias.api_url, timeout=5, trust_env=False) as chat:
+            # When the demo customer asks in English, in one message on a new chat ticket
+            created = chat.post(
+                "tickets",
+                json={
+                    "customer": {"email": customer},
+                    "channel": "chat",
+                    "messages": [says(CHAT_DEMO_ENGLISH)],
+                },
+            )
+            ticket = created.json()["id"]
+            # Then returns-desk opens the return, and answers in the chat with its reference
+            (rma,) = eventually(lambda: opened_on(ticket), "the return opened from the chat")
+            (reply,) = eventually(lambda: gorgias.replies(ticket), "the chat reply")
+            assert f"Your return {rma.return_reference} is open for order #4910" in reply
+            assert [line.sku for line in rma.lines] == ["TEE-ORGANIC-M"]
+
+            # When another asks in French, first without the order number
+            first, then = CHAT_DEMO_FRENCH
+            chat.post(f"tickets/{DEMO_CHAT_TICKET_ID}/messages", json=says(first))
+            (question,) = eventually(lambda: gorgias.replies(DEMO_CHAT_TICKET_ID), "a question")
+            assert "numéro de commande" in question
+            chat.post(f"tickets/{DEMO_CHAT_TICKET_ID}/messages", json=says(then))
+            # Then the return opens once the number is given, answered in French
+            (mug,) = eventually(lambda: opened_on(DEMO_CHAT_TICKET_ID), "the French return")
+            replies = eventually(
+                lambda: gorgias.replies(DEMO_CHAT_TICKET_ID)[1:], "the French confirmation"
+            )
+            assert replies[0].startswith(f"Votre retour {mug.return_reference} est ouvert")
+
+        # And the stand-in printed each call returns-desk made: reads, replies, tags and notes
+        def printed(fragment: str) -> bool:
+            return any(fragment in line for line in gorgias.log)
+
+        eventually(lambda: printed(f"tags: return-request, rma:{mug.return_reference}"), "the tags")
+        eventually(lambda: printed("internal note:"), "the note")
+        assert printed(f"GET /api/tickets/{ticket}/messages")
+        assert printed(f"POST /api/tickets/{ticket}/messages chat reply:")
+        assert printed("→ returns-desk POST /gorgias/events/message")
+
+    def test_the_banners_button_forms_decide_and_each_decision_is_a_note_on_the_ticket(
+        self, stack: RunningStack, http: httpx.Client
+    ) -> None:
+        # Given the stand-in for Gorgias, and the banner's approve command (a button's form)
+        gorgias = stack.gorgias
+        assert gorgias is not None
+        approve = stack.demo.awaiting_decision[1]
+        assert "--data-urlencode" in banner(stack)
+        # When an agent clicks Approve, typing the number, from ticket 1
+        answer = http.post(
+            "/gorgias/actions/approve",
+            data={
+                "rma": str(approve.return_number),
+                "ticket_id": "1",
+                "agent_email": os.environ["GORGIAS_API_EMAIL"],
+            },
+            headers=bearer(stack.widget_token),
+        )
+        # Then it is approved by that agent, checked with the stand-in's users
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["note"] == "queued"
+        # And the decision reaches the ticket as an internal note, printed by the stand-in
+        note = f"Return {approve.return_reference} approved by"
+        eventually(
+            lambda: any("internal note" in line and note in line for line in gorgias.log),
+            "the decision's note on ticket 1",
+        )
+
+    def test_a_return_requested_through_the_admin_api_opens_a_ticket(
+        self, stack: RunningStack, http: httpx.Client
+    ) -> None:
+        # Given the stand-in for Gorgias; When a merchant's system opens and submits a return
+        gorgias = stack.gorgias
+        assert gorgias is not None
+        body = {
+            "order": {"number": "#7001"},
+            "customer": {"email": "ticket.demo@example.com"},
+            "lines": [
+                {
+                    "sku": "MUG-1",
+                    "name": "Mug",
+                    "quantity": 1,
+                    "unit_price": "12.00",
+                    "reason": "DAMAGED_PRODUCT",
+                }
+            ],
+        }
+        created = http.post("/rmas", json=body, headers=bearer(stack.admin_token))
+        reference = created.json()["return_reference"]
+        http.post(f"/rmas/{reference}/submit", headers=bearer(stack.admin_token))
+        eventually(
+            lambda: (
+                any(f"Return request {reference}" in line for line in gorgias.log)
+                or any(
+                    t.customer_email == "ticket.demo@example.com"
+                    for t in list(gorgias.tickets.values())
+                )
+            ),
+            "the request's ticket",
+        )
+
+    def test_a_wrong_token_is_refused(self, stack: RunningStack, http: httpx.Client) -> None:
+        response = http.get(
+            "/gorgias/widget",
+            params={"email": stack.demo.customer_email},
+            headers=bearer(stack.admin_token),
+        )
+        assert response.status_code == 401
 
 
 def test_each_change_of_a_return_reaches_the_local_receiver_verified_in_version_order(
@@ -230,163 +396,6 @@ def test_each_change_of_a_return_reaches_the_local_receiver_verified_in_version_
     assert all(line.startswith("[webhook] return.") for line in lines())
     assert all(" verified (msg_" in line for line in lines())
     assert "[webhook] NOT verified" not in "\n".join(receiver.log)
-
-
-def test_an_endpoint_added_with_the_receivers_address_is_verified_too(
-    stack: RunningStack, http: httpx.Client
-) -> None:
-    # Given an endpoint added through the API as the banner shows, to the stack's receiver
-    receiver = stack.webhook_receiver
-    added = http.post(
-        "/webhooks/endpoints",
-        json={"url": receiver.url, "events": ["webhook.test"]},
-        headers=bearer(stack.admin_token),
-    )
-    assert added.status_code == 201, added.text
-    # When it is sent a test delivery
-    endpoint = added.json()["id"]
-    test = http.post(f"/webhooks/endpoints/{endpoint}/test", headers=bearer(stack.admin_token))
-    assert test.status_code == 202, test.text
-    delivery = test.json()["id"]
-    # Then the receiver verifies it with that endpoint's own secret
-    eventually(
-        lambda: f"[webhook] webhook.test verified ({delivery})" in receiver.log,
-        "the test delivery to be verified",
-    )
-
-
-def test_the_chat_demo_opens_returns_and_the_stand_in_shows_the_replies(
-    stack: RunningStack,
-) -> None:
-    # Given the stand-in for Gorgias the stack started, and the banner's chat demo
-    gorgias = stack.gorgias
-    assert gorgias is not None
-    assert f"tickets/{DEMO_CHAT_TICKET_ID}/messages" in banner(stack)
-    customer = stack.demo.customer_email
-
-    def says(text: str) -> dict[str, Any]:
-        return {
-            "channel": "chat",
-            "from_agent": False,
-            "sender": {"email": customer},
-            "body_text": text,
-        }
-
-    def opened_on(ticket: int) -> list[Any]:
-        latest = container.rma_service().latest_for_customer(customer, 20)[0]
-        return [rma for rma in latest if rma.gorgias_ticket_id == ticket]
-
-    with httpx.Client(base_url=gorgias.api_url, timeout=5, trust_env=False) as chat:
-        # When the demo customer asks in English, in one message on a new chat ticket
-        created = chat.post(
-            "tickets",
-            json={
-                "customer": {"email": customer},
-                "channel": "chat",
-                "messages": [says(CHAT_DEMO_ENGLISH)],
-            },
-        )
-        ticket = created.json()["id"]
-        # Then returns-desk opens the return, and answers in the chat with its reference
-        (rma,) = eventually(lambda: opened_on(ticket), "the return opened from the chat")
-        (reply,) = eventually(lambda: gorgias.replies(ticket), "the chat reply")
-        assert f"Your return {rma.return_reference} is open for order #4910" in reply
-        assert [line.sku for line in rma.lines] == ["TEE-ORGANIC-M"]
-
-        # When another asks in French, first without the order number
-        first, then = CHAT_DEMO_FRENCH
-        chat.post(f"tickets/{DEMO_CHAT_TICKET_ID}/messages", json=says(first))
-        (question,) = eventually(lambda: gorgias.replies(DEMO_CHAT_TICKET_ID), "a question")
-        assert "numéro de commande" in question
-        chat.post(f"tickets/{DEMO_CHAT_TICKET_ID}/messages", json=says(then))
-        # Then the return opens once the number is given, answered in French
-        (mug,) = eventually(lambda: opened_on(DEMO_CHAT_TICKET_ID), "the French return")
-        replies = eventually(
-            lambda: gorgias.replies(DEMO_CHAT_TICKET_ID)[1:], "the French confirmation"
-        )
-        assert replies[0].startswith(f"Votre retour {mug.return_reference} est ouvert")
-
-    # And the stand-in printed each call returns-desk made: reads, replies, tags and notes
-    def printed(fragment: str) -> bool:
-        return any(fragment in line for line in gorgias.log)
-
-    eventually(lambda: printed(f"tags: return-request, rma:{mug.return_reference}"), "the tags")
-    eventually(lambda: printed("internal note:"), "the note")
-    assert printed(f"GET /api/tickets/{ticket}/messages")
-    assert printed(f"POST /api/tickets/{ticket}/messages chat reply:")
-    assert printed("→ returns-desk POST /gorgias/events/message")
-
-
-def test_the_banners_button_forms_decide_and_each_decision_is_a_note_on_the_ticket(
-    stack: RunningStack, http: httpx.Client
-) -> None:
-    # Given the stand-in for Gorgias, and the banner's approve command (a button's form)
-    gorgias = stack.gorgias
-    assert gorgias is not None
-    approve = stack.demo.awaiting_decision[1]
-    assert "--data-urlencode" in banner(stack)
-    # When an agent clicks Approve, typing the number, from ticket 1
-    answer = http.post(
-        "/gorgias/actions/approve",
-        data={
-            "rma": str(approve.return_number),
-            "ticket_id": "1",
-            "agent_email": os.environ["GORGIAS_API_EMAIL"],
-        },
-        headers=bearer(stack.widget_token),
-    )
-    # Then it is approved by that agent, checked with the stand-in's users
-    assert answer.status_code == 200, answer.text
-    assert answer.json()["note"] == "queued"
-    # And the decision reaches the ticket as an internal note, printed by the stand-in
-    note = f"Return {approve.return_reference} approved by"
-    eventually(
-        lambda: any("internal note" in line and note in line for line in gorgias.log),
-        "the decision's note on ticket 1",
-    )
-
-
-def test_a_return_requested_through_the_admin_api_opens_a_ticket(
-    stack: RunningStack, http: httpx.Client
-) -> None:
-    # Given the stand-in for Gorgias; When a merchant's system opens and submits a return
-    gorgias = stack.gorgias
-    assert gorgias is not None
-    body = {
-        "order": {"number": "#7001"},
-        "customer": {"email": "ticket.demo@example.com"},
-        "lines": [
-            {
-                "sku": "MUG-1",
-                "name": "Mug",
-                "quantity": 1,
-                "unit_price": "12.00",
-                "reason": "DAMAGED_PRODUCT",
-            }
-        ],
-    }
-    created = http.post("/rmas", json=body, headers=bearer(stack.admin_token))
-    reference = created.json()["return_reference"]
-    http.post(f"/rmas/{reference}/submit", headers=bearer(stack.admin_token))
-    eventually(
-        lambda: (
-            any(f"Return request {reference}" in line for line in gorgias.log)
-            or any(
-                t.customer_email == "ticket.demo@example.com"
-                for t in list(gorgias.tickets.values())
-            )
-        ),
-        "the request's ticket",
-    )
-
-
-def test_a_wrong_token_is_refused(stack: RunningStack, http: httpx.Client) -> None:
-    response = http.get(
-        "/gorgias/widget",
-        params={"email": stack.demo.customer_email},
-        headers=bearer(stack.admin_token),
-    )
-    assert response.status_code == 401
 
 
 def test_stopping_closes_both_servers_and_restores_the_environment() -> None:

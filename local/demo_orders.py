@@ -146,7 +146,8 @@ def _jane_s(
         shipping_address=_JANE_S_ADDRESS,
         billing_address=_JANE_S_ADDRESS,
         payment=_VISA,
-        source="admin",
+        # An order of the shop: what its fulfillments shipped is what may come back.
+        source="shopify",
         source_updated_at=updated_at,
     )
 

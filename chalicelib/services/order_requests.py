@@ -142,13 +142,6 @@ class OrderRequestService:
 
     # --- what a shopper may ask -----------------------------------------------------------------
 
-    def order_options(self, shopper: str, number: str, locale: str | None = None) -> OrderOptions:
-        """One of the shopper's orders with its timeline, its requests, and whether it may be
-        canceled or which issues may be reported now, and why not."""
-        order, timeline = self._orders.order_with_timeline(number, shopper)
-        requests = [r for r in self._for_email(shopper) if _same_order(r, order)]
-        return self._options(order, timeline, requests, locale or order.locale)
-
     def options_for(
         self,
         order: Order,
@@ -156,7 +149,8 @@ class OrderRequestService:
         requests: Sequence[OrderRequest],
         locale: str | None = None,
     ) -> OrderOptions:
-        """The same, for an order already read (the portal's list of orders)."""
+        """One of the shopper's orders, read with its timeline, with whether it may be canceled
+        or which issues may be reported now and why not; `requests`: the shopper's."""
         mine = [r for r in requests if _same_order(r, order)]
         return self._options(order, list(timeline), mine, locale or order.locale)
 

@@ -9,6 +9,7 @@ sends the browser back to the page (post/redirect/get), which says what was done
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -31,7 +32,13 @@ from chalicelib.errors import (
     InvalidRequestError,
     RequestStateError,
 )
-from chalicelib.pages.rendering import base_path, content_security_policy, page, redirect
+from chalicelib.pages.rendering import (
+    base_path,
+    content_security_policy,
+    page,
+    redirect,
+    refused_form,
+)
 from chalicelib.pages.request_decisions import DONE, accept, refuse
 from chalicelib.pages.request_views import RESOLUTION_CHOICES, request_view
 from chalicelib.pages.routing import PageRouter
@@ -71,21 +78,9 @@ def _decide(reference: str, name: str, decide: Decide) -> Response:
     actor = Actor(channel=Channel.ADMIN, email=console_user(request))
     try:
         decided = decide(reference, form, actor)
-    except ConcurrentModificationError:
-        return render_request(request, reference, status=409, problem=STALE)
-    except RequestStateError as error:
-        return render_request(request, reference, status=409, problem=error.message)
-    except InvalidRequestError as error:
-        field = str(error.details.get("field", ""))
-        return render_request(
-            request,
-            reference,
-            status=400,
-            problem=error.message,
-            failed=name,
-            errors={field: error.message},
-            typed=form,
-        )
+    except (ConcurrentModificationError, RequestStateError, InvalidRequestError) as error:
+        render = functools.partial(render_request, request, reference)
+        return refused_form(error, render, stale=STALE, failed=name, typed=form)
     location = f"/console/requests/{quote(decided.reference)}?done={name}"
     return redirect(base_path(request) + location)
 

@@ -8,6 +8,7 @@ acted on (409, the page as it is now). A done action sends the browser back to t
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from urllib.parse import quote
 
@@ -31,7 +32,13 @@ from chalicelib.errors import (
 )
 from chalicelib.pages.console_actions import ACTIONS, offered, version_read
 from chalicelib.pages.console_views import PRODUCT_STATES, return_view, shipment_links
-from chalicelib.pages.rendering import base_path, content_security_policy, page, redirect
+from chalicelib.pages.rendering import (
+    base_path,
+    content_security_policy,
+    page,
+    redirect,
+    refused_form,
+)
 from chalicelib.pages.routing import PageRouter
 
 console_return_page = Blueprint(__name__)
@@ -61,21 +68,9 @@ def act_on_return(reference: str, action: str) -> Response:
     actor = Actor(channel=Channel.ADMIN, email=console_user(request))
     try:
         moved = chosen.run(reference, form, actor, version_read(form))
-    except ConcurrentModificationError:
-        return render_return(request, reference, status=409, problem=STALE)
-    except InvalidTransitionError as error:
-        return render_return(request, reference, status=409, problem=error.message)
-    except InvalidRequestError as error:
-        field = str(error.details.get("field", ""))
-        return render_return(
-            request,
-            reference,
-            status=400,
-            problem=error.message,
-            failed=action,
-            errors={field: error.message},
-            typed=form,
-        )
+    except (ConcurrentModificationError, InvalidTransitionError, InvalidRequestError) as error:
+        render = functools.partial(render_return, request, reference)
+        return refused_form(error, render, stale=STALE, failed=action, typed=form)
     location = f"/console/returns/{quote(moved.return_reference)}?done={action}"
     return redirect(base_path(request) + location)
 

@@ -9,7 +9,7 @@ a merchant allows (the portal, embedded in the shop).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +97,31 @@ def base_path(request: Any) -> str:
     full = str((event.get("requestContext") or {}).get("path") or "")
     own = str(event.get("path") or "")
     return full[: -len(own)] if own and full.endswith(own) and full != own else ""
+
+
+def refused_form(
+    error: Exception,
+    render: Callable[..., Response],
+    *,
+    stale: str,
+    failed: str,
+    typed: Mapping[str, str],
+) -> Response:
+    """A console page as stored now, answering a form its service refused: someone changed
+    what it shows meanwhile (409, `stale` says so), what it asks no longer applies (409, the
+    refusal's words), or a field is wrong (400, said next to it, the form as typed)."""
+    from chalicelib.errors import ConcurrentModificationError, InvalidRequestError
+
+    if isinstance(error, ConcurrentModificationError):
+        return render(status=409, problem=stale)
+    if isinstance(error, InvalidRequestError):
+        field = str(error.details.get("field", ""))
+        return render(
+            status=400,
+            problem=error.message,
+            failed=failed,
+            errors={field: error.message},
+            typed=dict(typed),
+        )
+    message = getattr(error, "message", str(error))
+    return render(status=409, problem=message)
